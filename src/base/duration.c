@@ -1,0 +1,60 @@
+#include "compat.h"
+#include "duration.h"
+
+#include <ctype.h>
+
+/* Upper bound keeps the sum far from overflow: 10^9 days. */
+#define PART_MAX 1000000000LL
+
+bool duration_parse(const char *text, int64_t *seconds)
+{
+	static const struct { char unit; int64_t mult; } parts[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	const char *p = text;
+	while (isspace((unsigned char)*p))
+		p++;
+	int64_t total = 0;
+	size_t next = 0;
+	bool any = false;
+	while (*p && !isspace((unsigned char)*p)) {
+		if (!isdigit((unsigned char)*p))
+			return false;
+		int64_t v = 0;
+		while (isdigit((unsigned char)*p)) {
+			v = v * 10 + (*p++ - '0');
+			if (v > PART_MAX)
+				return false;
+		}
+		while (next < ARRAY_SIZE(parts) && parts[next].unit != *p)
+			next++;
+		if (next == ARRAY_SIZE(parts))
+			return false;
+		total += v * parts[next++].mult;
+		p++;
+		any = true;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p || !any)
+		return false;
+	*seconds = total;
+	return true;
+}
+
+void duration_format(int64_t seconds, char *buf, size_t size)
+{
+	if (seconds <= 0) {
+		snprintf(buf, size, "0m");
+		return;
+	}
+	int64_t h = seconds / 3600, m = (seconds % 3600) / 60;
+	if (h && m)
+		snprintf(buf, size, "%lldh %lldm", (long long)h, (long long)m);
+	else if (h)
+		snprintf(buf, size, "%lldh", (long long)h);
+	else if (m)
+		snprintf(buf, size, "%lldm", (long long)m);
+	else
+		snprintf(buf, size, "0m");
+}

@@ -1,0 +1,161 @@
+/*
+ * model.h - the SWDL workflow model (upstream-swdl.md §1).
+ *
+ * Built from a located tree by swdl_parse(); every string points into the
+ * workflow's arena.  Optional blocks are NULL when absent; durations keep
+ * their text (NULL = unset) and the seconds they parse to.
+ */
+#ifndef SM_SWDL_MODEL_H
+#define SM_SWDL_MODEL_H
+
+#include "../base/compat.h"
+#include "../base/arena.h"
+#include "../base/diag.h"
+#include "../base/strmap.h"
+#include "../formats/node.h"
+
+enum stage_type { STAGE_AGENT, STAGE_GATE, STAGE_FAN_OUT, STAGE__COUNT };
+enum on_failure { ON_FAILURE_HALT, ON_FAILURE_CONTINUE, ON_FAILURE_SKIP_DEPENDENTS };
+enum on_stage_failure { ON_STAGE_FAILURE_HALT, ON_STAGE_FAILURE_CONTINUE, ON_STAGE_FAILURE_ROLLBACK };
+enum on_timeout { ON_TIMEOUT_HALT, ON_TIMEOUT_AUTO_APPROVE, ON_TIMEOUT_REJECT };
+enum handoff_format { HANDOFF_STRUCTURED, HANDOFF_MARKDOWN, HANDOFF_RAW };
+
+extern const char *const stage_type_names[];
+extern const char *const on_failure_names[];
+extern const char *const on_stage_failure_names[];
+extern const char *const on_timeout_names[];
+extern const char *const handoff_format_names[];
+
+struct str_list {
+	size_t nr;
+	const char **v;
+};
+
+struct swdl_duration {
+	const char *text; /* NULL = not set */
+	int64_t seconds;
+};
+
+struct swdl_retry {
+	int64_t max_attempts;
+	struct swdl_duration initial_interval;
+	double backoff_multiplier;
+	struct swdl_duration max_interval;
+	struct str_list non_retryable_errors;
+};
+
+struct swdl_memory {
+	const char *project_scope;
+	double min_confidence;
+	struct str_list categories;
+	int64_t max_tokens;
+};
+
+struct swdl_param {
+	const char *name;
+	const char *type;
+	bool required;
+	const struct node *default_value; /* NULL or a null node = no default */
+	const char *description;
+};
+
+struct swdl_input {
+	const char *name, *type, *source, *description;
+	bool required;
+};
+
+struct swdl_output {
+	const char *name, *type, *description;
+	bool required;
+	const struct node *default_value;
+};
+
+struct swdl_error_policy {
+	struct swdl_retry *retry;
+	enum on_failure on_failure;
+	struct swdl_duration timeout;
+};
+
+struct swdl_handoff {
+	enum handoff_format format;
+	bool include_run_log;
+	const char *summary_prompt;
+};
+
+struct swdl_gate {
+	const char *kind;
+	struct str_list approvers;
+	struct swdl_duration timeout;
+	enum on_timeout on_timeout;
+	const char *message;
+};
+
+struct swdl_ui {
+	bool has_position;
+	int64_t x, y;
+	const char *color, *icon;
+};
+
+struct swdl_stage {
+	size_t index;              /* declaration order */
+	const struct node *node;   /* the stage's mapping */
+	const char *id, *name, *description, *condition;
+	struct str_list depends_on;
+	enum stage_type type;
+	bool has_roles;
+	const char *artifact, *model, *instructions;
+	struct str_list tools;
+	size_t nr_inputs, nr_outputs;
+	struct swdl_input *inputs;
+	struct swdl_output *outputs;
+	bool has_context;
+	struct str_list modules;
+	struct swdl_memory *memory;
+	struct swdl_error_policy *error_policy;
+	struct swdl_handoff *handoff;
+	struct swdl_gate *gate;
+	struct swdl_ui *ui;
+};
+
+struct swdl_workflow {
+	struct arena *arena;        /* owner of everything below */
+	const struct node *root;
+	const char *id, *name, *version, *description, *author;
+	struct str_list tags;
+	const char *ui_color, *ui_icon;
+	size_t nr_params;
+	struct swdl_param *params;
+	struct swdl_duration timeout;
+	size_t nr_env;
+	const char **env_keys, **env_values;
+	bool has_context;
+	struct str_list global_modules;
+	struct swdl_memory *memory;
+	size_t nr_stages;
+	struct swdl_stage *stages;
+	bool has_error_policy;
+	struct swdl_retry *default_retry;
+	enum on_stage_failure on_stage_failure;
+	const struct node *hooks;   /* mapping or NULL; kept as written */
+	struct strmap stage_index;  /* id -> index of its first definition */
+};
+
+/*
+ * Turn a located tree into a workflow.  Schema problems (types, enums,
+ * ranges, required fields, malformed durations, unknown keys) go to `dl`.
+ * Returns SM_OK when no schema error was found; the model is filled as far
+ * as possible either way and must be released with swdl_workflow_release.
+ */
+int swdl_parse(const struct node *root, struct arena *arena,
+	       struct swdl_workflow *wf, struct diag_list *dl);
+void swdl_workflow_release(struct swdl_workflow *wf);
+
+/* Fill the cross-field defaults of upstream-swdl.md §1.6 (idempotent). */
+void swdl_apply_defaults(struct swdl_workflow *wf);
+
+/* Index of stage `id`, or -1. */
+long swdl_stage_find(const struct swdl_workflow *wf, const char *id);
+/* Location of a stage field ("inputs.x.source"), nearest existing node. */
+struct loc swdl_stage_loc(const struct swdl_stage *s, const char *field);
+
+#endif
