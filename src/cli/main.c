@@ -1,13 +1,23 @@
-#include "base/compat.h"
-#include "formats/load.h"
+/*
+ * main.c - the `skillmeat` command.
+ */
+#include "cli.h"
+
+static const char usage[] =
+"usage: skillmeat [--version] [--help] COMMAND [ARGS]\n"
+"\n"
+"SkillMeat workflow engine: validate, plan and run multi-stage agent\n"
+"workflows (SWDL).  See docs/cli.md.\n";
+
 int main(int argc, char **argv)
 {
-	struct diag_list dl = DIAG_LIST_INIT;
-	struct doc *d;
-	if (argc < 2) return 2;
-	int r = doc_load_file(argv[1], NULL, &d, &dl);
-	for (size_t i = 0; i < dl.nr; i++) { struct strbuf sb = STRBUF_INIT; diag_format(&sb, &dl.items[i]); puts(sb.buf); strbuf_release(&sb);}
-	if (!r && d->root) { json_t *j = node_to_json(d->root); char *s = json_dumps(j, JSON_ENCODE_ANY); puts(s); free(s); json_decref(j);}
-	doc_free(d); diag_list_release(&dl);
-	return r ? 1 : 0;
+	static const struct cmd cmds[] = {
+		{ "workflow", cmd_workflow, "validate, show and plan workflows" },
+		{ NULL, NULL, NULL },
+	};
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		printf("skillmeat %s\n", SM_VERSION);
+		return EXIT_OK;
+	}
+	return run_subcommand("", usage, cmds, argc, argv);
 }

@@ -124,9 +124,9 @@ static void lex(struct parser *p)
 		goto done;
 	}
 	if ((unsigned char)c >= 0x80)
-		fail(p, p->pos, "unexpected non-ASCII character at position %zu", p->pos);
+		fail(p, p->pos, "unexpected non-ASCII character");
 	else
-		fail(p, p->pos, "unexpected character '%c' at position %zu%s", c, p->pos,
+		fail(p, p->pos, "unexpected character '%c'%s", c,
 		     c == '+' || c == '*' || c == '/' || c == '-'
 		     ? " (the language has no arithmetic)" : c == '[' ? " (use a.b, not a[b])" : "");
 	return;
@@ -147,8 +147,8 @@ static void unexpected(struct parser *p, const char *where)
 	if (p->cur.kind == T_EOF)
 		fail(p, p->cur.pos, "unexpected end of expression %s", where);
 	else
-		fail(p, p->cur.pos, "unexpected %s '%.*s' %s at position %zu", tok_names[p->cur.kind],
-		     (int)p->cur.len, p->src + p->cur.pos, where, p->cur.pos);
+		fail(p, p->cur.pos, "unexpected %s '%.*s' %s", tok_names[p->cur.kind],
+		     (int)p->cur.len, p->src + p->cur.pos, where);
 }
 
 static struct expr *node(struct parser *p, enum expr_kind k, size_t pos, size_t nargs)
@@ -428,8 +428,7 @@ struct expr *expr_parse(struct arena *a, const char *src, size_t len, struct exp
 	if (!p.failed && p.cur.kind != T_EOF) {
 		if (tok_is(&p, T_OP, "==") || tok_is(&p, T_OP, "!=") || tok_is(&p, T_OP, "<") ||
 		    tok_is(&p, T_OP, "<=") || tok_is(&p, T_OP, ">") || tok_is(&p, T_OP, ">="))
-			fail(&p, p.cur.pos, "comparison operators do not chain; add parentheses "
-			     "at position %zu", p.cur.pos);
+			fail(&p, p.cur.pos, "comparison operators do not chain; add parentheses");
 		else
 			unexpected(&p, "after the expression");
 	}

@@ -1,0 +1,55 @@
+/*
+ * cli.h - shared helpers of the command-line layer, the only layer that
+ * prints and exits.
+ *
+ * Exit codes: 0 success; 1 the input is invalid or the operation failed;
+ * 2 the command line itself is wrong (unknown option, missing argument).
+ */
+#ifndef SM_CLI_H
+#define SM_CLI_H
+
+#include "base/compat.h"
+#include "base/diag.h"
+#include "base/strbuf.h"
+#include "formats/load.h"
+
+#include <jansson.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+enum output_format { FORMAT_TEXT, FORMAT_JSON };
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Colour only on a terminal, and never when NO_COLOR is set. */
+bool use_color(FILE *f);
+const char *color(FILE *f, const char *code);   /* "" when colour is off */
+#define C_RED "\033[31m"
+#define C_YELLOW "\033[33m"
+#define C_GREEN "\033[32m"
+#define C_BOLD "\033[1m"
+#define C_DIM "\033[2m"
+#define C_RESET "\033[0m"
+
+SM_NORETURN void die_usage(const char *cmd, const char *fmt, ...) SM_PRINTF(2, 3);
+void error_msg(const char *fmt, ...) SM_PRINTF(1, 2);
+
+/* Print diagnostics to stderr, with the source line and a caret when the
+ * text of the file is at hand in `docs`. */
+void print_diags(const struct diag_list *dl, const struct doc *const *docs, size_t nr_docs);
+/* Print a JSON value to stdout, indented, with a final newline. */
+void print_json(json_t *j);
+/* Parse --format; dies on a bad value. */
+enum output_format parse_format(const char *cmd, const char *arg);
+
+/* Dispatch to one of `cmds` by argv[1]; prints the group help on --help. */
+int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
+		   int argc, char **argv);
+
+int cmd_workflow(int argc, char **argv);
+
+#endif

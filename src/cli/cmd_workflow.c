@@ -1,0 +1,286 @@
+/*
+ * cmd_workflow.c - `skillmeat workflow validate|plan|show`.
+ */
+#include "cli.h"
+#include "swdl/workflow.h"
+#include "swdl/plan.h"
+#include "swdl/model_json.h"
+
+#include <getopt.h>
+#include <sys/stat.h>
+
+#define MAX_PARAMS 256
+
+static const char validate_usage[] =
+"usage: skillmeat workflow validate PATH [--strict] [--format text|json]\n"
+"\n"
+"Check a workflow file (YAML or JSON) without running it: syntax, schema,\n"
+"stage graph, expressions and artifact references.  Every problem is\n"
+"reported with file:line:col.\n"
+"\n"
+"  --strict            treat warnings as errors\n"
+"  --format FORMAT     text (default) or json (every diagnostic, on stdout)\n"
+"  -h, --help          show this help\n"
+"\n"
+"Exit status: 0 valid, 1 invalid (or warnings with --strict), 2 usage error.\n";
+
+static const char plan_usage[] =
+"usage: skillmeat workflow plan PATH [--param KEY=VALUE]... [options]\n"
+"\n"
+"Show what a run would do: the batches of stages (stages in one batch may\n"
+"run in parallel), each stage's agent, model, tools, inputs and their\n"
+"sources, outputs, context modules, condition, timeout, retry policy and\n"
+"gate settings, and an estimate of the total time.  Project overrides from\n"
+".skillmeat-workflow-overrides.yaml (searched from the current directory\n"
+"upward) are applied and shown.\n"
+"\n"
+"  -p, --param KEY=VALUE     set a parameter; VALUE is converted to the\n"
+"                            parameter's declared type (boolean, integer,\n"
+"                            number, string; arrays and objects as JSON)\n"
+"  --allow-extra-params      pass parameters the workflow does not declare\n"
+"  --no-overrides            ignore project override files\n"
+"  --overrides-dir DIR       search for the overrides file from DIR\n"
+"  --format FORMAT           text (default) or json\n"
+"  -h, --help                show this help\n"
+"\n"
+"Exit status: 0 planned, 1 invalid workflow or parameters, 2 usage error.\n";
+
+static const char show_usage[] =
+"usage: skillmeat workflow show PATH [--format text|json]\n"
+"\n"
+"Show a workflow's metadata, parameters and stages, with defaults filled\n"
+"in.  The JSON form is the normalised workflow.\n"
+"\n"
+"  --format FORMAT     text (default) or json\n"
+"  -h, --help          show this help\n";
+
+static const char workflow_usage[] =
+"usage: skillmeat workflow COMMAND [ARGS]\n"
+"\n"
+"Validate, inspect and plan SWDL workflows.\n";
+
+static int resolve_path(const char *cmd, const char *arg)
+{
+	struct stat st;
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;
+	error_msg("%s: '%s': no such workflow file", cmd, arg);
+	return -1;
+}
+
+static void show_diags(const struct diag_list *dl, const struct swdl_loaded *l)
+{
+	const struct doc *docs[2] = { l ? l->doc : NULL, l ? l->overrides_doc : NULL };
+	print_diags(dl, docs, 2);
+}
+
+struct common_opts {
+	enum output_format format;
+	bool strict, no_overrides, allow_extra;
+	const char *overrides_dir;
+	struct plan_param params[MAX_PARAMS];
+	size_t nr_params;
+	const char *path;
+};
+
+enum { OPT_STRICT = 256, OPT_FORMAT, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA };
+
+static void add_param(const char *cmd, struct common_opts *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq)
+		die_usage(cmd, "invalid --param '%s': expected KEY=VALUE", arg);
+	*eq = '\0';
+	while (*arg == ' ')
+		arg++;
+	if (!*arg)
+		die_usage(cmd, "invalid --param: the key is empty");
+	if (o->nr_params == MAX_PARAMS)
+		die_usage(cmd, "too many --param options (limit %d)", MAX_PARAMS);
+	o->params[o->nr_params++] = (struct plan_param){ arg, eq + 1 };
+}
+
+static void parse_opts(const char *cmd, const char *usage, int argc, char **argv,
+		       struct common_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "param", required_argument, NULL, 'p' },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "no-overrides", no_argument, NULL, OPT_NO_OVERRIDES },
+		{ "overrides-dir", required_argument, NULL, OPT_OVERRIDES_DIR },
+		{ "allow-extra-params", no_argument, NULL, OPT_ALLOW_EXTRA },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool is_plan = !strcmp(cmd, "workflow plan"), is_validate = !strcmp(cmd, "workflow validate");
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hp:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			exit(EXIT_OK);
+		case OPT_FORMAT:
+			o->format = parse_format(cmd, optarg);
+			break;
+		case OPT_STRICT:
+			if (!is_validate)
+				goto bad;
+			o->strict = true;
+			break;
+		case 'p':
+			if (!is_plan)
+				goto bad;
+			add_param(cmd, o, optarg);
+			break;
+		case OPT_NO_OVERRIDES:
+		case OPT_OVERRIDES_DIR:
+		case OPT_ALLOW_EXTRA:
+			if (!is_plan)
+				goto bad;
+			if (c == OPT_NO_OVERRIDES)
+				o->no_overrides = true;
+			else if (c == OPT_OVERRIDES_DIR)
+				o->overrides_dir = optarg;
+			else
+				o->allow_extra = true;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	if (optind + 1 != argc)
+		die_usage(cmd, optind == argc ? "missing PATH" : "unexpected argument '%s'",
+			  argv[optind + (optind < argc)]);
+	o->path = argv[optind];
+	return;
+bad:
+	die_usage(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	struct common_opts o = { 0 };
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct swdl_loaded *l = NULL;
+	parse_opts("workflow validate", validate_usage, argc, argv, &o);
+	if (resolve_path("workflow validate", o.path))
+		return EXIT_FAIL;
+	swdl_load_file(o.path, NULL, &l, &dl);
+	diag_list_sort(&dl);
+	bool valid = dl.errors == 0 && (!o.strict || dl.warnings == 0);
+	if (o.format == FORMAT_JSON) {
+		json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:b, s:o}", "valid", valid,
+				      "file", o.path, "errors", (json_int_t)dl.errors,
+				      "warnings", (json_int_t)dl.warnings, "strict", o.strict,
+				      "diagnostics", diag_list_to_json(&dl, DIAG_ERROR, false));
+		print_json(j);
+		json_decref(j);
+	} else {
+		show_diags(&dl, l);
+		if (valid)
+			printf("%s: valid%s (%zu warning%s)\n", o.path, "", dl.warnings,
+			       dl.warnings == 1 ? "" : "s");
+		else
+			printf("%s: invalid: %zu error%s, %zu warning%s%s\n", o.path, dl.errors,
+			       dl.errors == 1 ? "" : "s", dl.warnings, dl.warnings == 1 ? "" : "s",
+			       dl.errors ? "" : " (treated as errors: --strict)");
+	}
+	swdl_loaded_free(l);
+	diag_list_release(&dl);
+	return valid ? EXIT_OK : EXIT_FAIL;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	struct common_opts o = { 0 };
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct swdl_loaded *l = NULL;
+	json_t *params = NULL;
+	int rc = EXIT_FAIL;
+	parse_opts("workflow plan", plan_usage, argc, argv, &o);
+	if (resolve_path("workflow plan", o.path))
+		return EXIT_FAIL;
+	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL };
+	swdl_load_file(o.path, &lo, &l, &dl);
+	if (!dl.errors)
+		params = swdl_plan_parameters(&l->wf, o.params, o.nr_params, o.allow_extra, &dl);
+	diag_list_sort(&dl);
+	if (dl.errors) {
+		if (o.format == FORMAT_JSON) {
+			json_t *j = json_pack("{s:b, s:o}", "valid", 0,
+					      "diagnostics", diag_list_to_json(&dl, DIAG_ERROR, false));
+			print_json(j);
+			json_decref(j);
+		} else {
+			show_diags(&dl, l);
+			fprintf(stderr, "%s: cannot plan: %zu error%s\n", o.path, dl.errors,
+				dl.errors == 1 ? "" : "s");
+		}
+		goto out;
+	}
+	if (o.format == FORMAT_JSON) {
+		json_t *j = swdl_plan_to_json(&l->wf, &l->dag, params, &l->po, &dl);
+		print_json(j);
+		json_decref(j);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		show_diags(&dl, l);
+		swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+	}
+	rc = EXIT_OK;
+out:
+	json_decref(params);
+	swdl_loaded_free(l);
+	diag_list_release(&dl);
+	return rc;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	struct common_opts o = { 0 };
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct swdl_loaded *l = NULL;
+	int rc = EXIT_FAIL;
+	parse_opts("workflow show", show_usage, argc, argv, &o);
+	if (resolve_path("workflow show", o.path))
+		return EXIT_FAIL;
+	swdl_load_file(o.path, NULL, &l, &dl);
+	diag_list_sort(&dl);
+	if (!l || !l->schema_ok) {
+		show_diags(&dl, l);
+		goto out;
+	}
+	if (o.format == FORMAT_JSON) {
+		json_t *j = swdl_workflow_to_json(&l->wf);
+		print_json(j);
+		json_decref(j);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		swdl_workflow_to_text(&sb, &l->wf, l->dag.acyclic ? &l->dag : NULL);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+		if (dl.nr)
+			show_diags(&dl, l);
+	}
+	rc = dl.errors ? EXIT_FAIL : EXIT_OK;
+out:
+	swdl_loaded_free(l);
+	diag_list_release(&dl);
+	return rc;
+}
+
+int cmd_workflow(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "validate", cmd_validate, "check a workflow file for errors" },
+		{ "plan", cmd_plan, "show the execution plan of a workflow" },
+		{ "show", cmd_show, "show a workflow with its defaults" },
+		{ NULL, NULL, NULL },
+	};
+	return run_subcommand("workflow", workflow_usage, cmds, argc, argv);
+}

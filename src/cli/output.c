@@ -1,0 +1,150 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+bool use_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+	if (nc && *nc)
+		return false;
+	const char *term = getenv("TERM");
+	if (term && !strcmp(term, "dumb"))
+		return false;
+	return isatty(fileno(f));
+}
+
+const char *color(FILE *f, const char *code)
+{
+	return use_color(f) ? code : "";
+}
+
+void die_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%serror:%s %s: ", color(stderr, C_RED), color(stderr, C_RESET), cmd);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'skillmeat %s --help'.\n", cmd);
+	exit(EXIT_USAGE);
+}
+
+void error_msg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%serror:%s ", color(stderr, C_RED), color(stderr, C_RESET));
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct doc *doc_for(const char *file, const struct doc *const *docs, size_t n)
+{
+	for (size_t i = 0; file && i < n; i++)
+		if (docs[i] && !strcmp(docs[i]->file, file))
+			return docs[i];
+	return NULL;
+}
+
+/* The text of line `line` (1-based) of a document, without its newline. */
+static bool source_line(const struct doc *d, int line, const char **start, size_t *len)
+{
+	const char *p = d->text, *end = d->text + d->len;
+	for (int l = 1; l < line && p < end; l++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return false;
+		p = nl + 1;
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	*start = p;
+	*len = (size_t)((nl ? nl : end) - p);
+	if (*len && p[*len - 1] == '\r')
+		(*len)--;
+	return *len <= 400;
+}
+
+static void print_caret(const struct diag *d, const struct doc *doc)
+{
+	const char *s;
+	size_t len;
+	if (!doc || d->line <= 0 || !source_line(doc, d->line, &s, &len))
+		return;
+	fprintf(stderr, "  %5d | %.*s\n        | ", d->line, (int)len, s);
+	int col = 1;
+	for (size_t i = 0; i < len && col < d->col; i++) {
+		if (((unsigned char)s[i] & 0xC0) == 0x80)
+			continue;
+		fputc(s[i] == '\t' ? '\t' : ' ', stderr);
+		col++;
+	}
+	fprintf(stderr, "%s^%s\n", color(stderr, C_GREEN), color(stderr, C_RESET));
+}
+
+void print_diags(const struct diag_list *dl, const struct doc *const *docs, size_t nr_docs)
+{
+	for (size_t i = 0; i < dl->nr; i++) {
+		const struct diag *d = &dl->items[i];
+		struct diag plain = *d;
+		struct strbuf sb = STRBUF_INIT;
+		const char *col = d->severity == DIAG_ERROR ? C_RED : C_YELLOW;
+		if (use_color(stderr)) {
+			/* Colour just the severity word. */
+			plain.file = NULL;
+			if (d->file) {
+				strbuf_addstr(&sb, d->file);
+				if (d->line > 0)
+					strbuf_addf(&sb, ":%d:%d", d->line, d->col);
+				strbuf_addstr(&sb, ": ");
+			}
+			strbuf_addf(&sb, "%s%s" C_RESET, col, diag_severity_name(d->severity));
+			struct strbuf rest = STRBUF_INIT;
+			diag_format(&rest, &plain);
+			strbuf_addstr(&sb, rest.buf + strlen(diag_severity_name(d->severity)));
+			strbuf_release(&rest);
+		} else {
+			diag_format(&sb, d);
+		}
+		fprintf(stderr, "%s\n", sb.buf);
+		strbuf_release(&sb);
+		print_caret(d, doc_for(d->file, docs, nr_docs));
+	}
+}
+
+void print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		free(s);
+	}
+}
+
+enum output_format parse_format(const char *cmd, const char *arg)
+{
+	if (!strcmp(arg, "text") || !strcmp(arg, "table"))
+		return FORMAT_TEXT;
+	if (!strcmp(arg, "json"))
+		return FORMAT_JSON;
+	die_usage(cmd, "--format must be 'text' or 'json', got '%s'", arg);
+}
+
+int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
+		   int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		fputs("\nCommands:\n", stdout);
+		for (const struct cmd *c = cmds; c->name; c++)
+			printf("  %-10s %s\n", c->name, c->summary);
+		printf("\nRun 'skillmeat %s COMMAND --help' for a command's options.\n", group);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (const struct cmd *c = cmds; c->name; c++)
+		if (!strcmp(argv[1], c->name))
+			return c->fn(argc - 1, argv + 1);
+	die_usage(group, "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,35 @@
+/*
+ * overrides.h - project overrides (.skillmeat-workflow-overrides.yaml),
+ * upstream-swdl.md §6: a top-level `overrides:` mapping of workflow id to
+ * a block of `stages` (by stage id), `context`, `config`, `error_policy`
+ * and `workflow` (non-identity fields), deep-merged over the workflow.
+ */
+#ifndef SM_SWDL_OVERRIDES_H
+#define SM_SWDL_OVERRIDES_H
+
+#include "plan.h"
+#include "../formats/load.h"
+
+#define OVERRIDES_FILE_YAML ".skillmeat-workflow-overrides.yaml"
+
+/* Search `start_dir` and its parents; malloc'd path or NULL. */
+char *swdl_overrides_find(const char *start_dir);
+
+/*
+ * Load and check an overrides file; *block is the entry for
+ * `workflow_id` (NULL when the file has none).  *doc must be kept alive
+ * while the block is used, then freed with doc_free.
+ */
+int swdl_overrides_load(const char *path, const char *workflow_id, struct doc **doc,
+			const struct node **block, struct diag_list *dl);
+
+/*
+ * Merge `block` over `base` into a new tree in `a` (inputs untouched);
+ * records every changed leaf in `po`.  Stage ids that do not exist are
+ * errors.
+ */
+int swdl_overrides_apply(struct arena *a, const struct node *base, const struct node *block,
+			 const struct node **merged, struct plan_override *po,
+			 struct diag_list *dl);
+
+#endif

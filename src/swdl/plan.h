@@ -1,0 +1,52 @@
+/*
+ * plan.h - execution plans: batches, resolved parameters, estimates.
+ */
+#ifndef SM_SWDL_PLAN_H
+#define SM_SWDL_PLAN_H
+
+#include "dag.h"
+#include "../base/strbuf.h"
+
+#include <jansson.h>
+
+struct plan_param {
+	const char *name;
+	const char *value; /* text as given on the command line */
+};
+
+/*
+ * Merge declared parameters with the given ones (upstream-swdl.md §4.3):
+ * a given value wins, then a non-null default; a required parameter with
+ * neither is an error.  Given text is coerced to the declared type.
+ * Unknown names are errors unless allow_extra (then kept as strings).
+ * Returns the parameters object (new reference) or NULL on error.
+ */
+json_t *swdl_plan_parameters(const struct swdl_workflow *wf, const struct plan_param *given,
+			     size_t nr_given, bool allow_extra, struct diag_list *dl);
+
+/* Upstream's estimate: sum over batches of the longest stage timeout. */
+int64_t swdl_plan_estimate(const struct swdl_workflow *wf, const struct swdl_dag *dag);
+
+/* Which fields an overrides file changed, for display. */
+struct plan_override {
+	const char *file;       /* NULL when no overrides applied */
+	size_t nr;
+	struct plan_override_entry {
+		const char *stage_id;  /* NULL for workflow-level fields */
+		const char *field;
+		char *before, *after;  /* display text; NULL when absent */
+	} *entries;
+};
+
+void plan_override_release(struct plan_override *po);
+
+json_t *swdl_plan_to_json(const struct swdl_workflow *wf, const struct swdl_dag *dag,
+			  json_t *params, const struct plan_override *po,
+			  const struct diag_list *dl);
+void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
+		       const struct swdl_dag *dag, json_t *params,
+		       const struct plan_override *po);
+/* A JSON array of diagnostics: {severity, file, line, column, category, stage_id, field, message}. */
+json_t *diag_list_to_json(const struct diag_list *dl, enum diag_severity only, bool filter);
+
+#endif

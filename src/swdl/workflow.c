@@ -1,0 +1,67 @@
+#include "../base/compat.h"
+#include "workflow.h"
+
+static const char *workflow_id_of(const struct node *root)
+{
+	const struct node *id = node_map_get(node_map_get(root, "workflow"), "id");
+	return id && id->kind == NODE_STRING ? id->text : NULL;
+}
+
+static int apply_project_overrides(struct swdl_loaded *l, const struct swdl_load_opts *opts,
+				   const struct node **root, struct diag_list *dl)
+{
+	const char *id = workflow_id_of(*root);
+	char *path = swdl_overrides_find(opts->overrides_dir);
+	if (!path || !id || (*root)->kind != NODE_MAP) {
+		free(path);
+		return SM_OK;
+	}
+	const struct node *block;
+	int r = swdl_overrides_load(path, id, &l->overrides_doc, &block, dl);
+	if (!r && block) {
+		l->po.file = arena_strdup(&l->arena, path);
+		r = swdl_overrides_apply(&l->arena, *root, block, root, &l->po, dl);
+	}
+	free(path);
+	return r;
+}
+
+int swdl_load_file(const char *path, const struct swdl_load_opts *opts,
+		   struct swdl_loaded **out, struct diag_list *dl)
+{
+	static const struct swdl_load_opts none = { false, NULL, NULL };
+	if (!opts)
+		opts = &none;
+	*out = NULL;
+	size_t errors = dl->errors;
+	struct swdl_loaded *l = xcalloc(1, sizeof(*l));
+	int r = doc_load_file(path, opts->limits, &l->doc, dl);
+	if (r) {
+		swdl_loaded_free(l);
+		return r;
+	}
+	const struct node *root = l->doc->root;
+	if (opts->overrides && root && apply_project_overrides(l, opts, &root, dl)) {
+		*out = l;
+		return SM_ERR;
+	}
+	l->schema_ok = swdl_parse(root, &l->arena, &l->wf, dl) == SM_OK;
+	swdl_apply_defaults(&l->wf);
+	if (root && root->kind == NODE_MAP)
+		swdl_validate(&l->wf, &l->dag, dl);
+	*out = l;
+	return dl->errors > errors ? SM_ERR : SM_OK;
+}
+
+void swdl_loaded_free(struct swdl_loaded *l)
+{
+	if (!l)
+		return;
+	swdl_dag_release(&l->dag);
+	swdl_workflow_release(&l->wf);
+	plan_override_release(&l->po);
+	arena_free(&l->arena);
+	doc_free(l->doc);
+	doc_free(l->overrides_doc);
+	free(l);
+}
