@@ -27,7 +27,7 @@ static struct loc scalar_loc(const struct node *n, size_t off)
 		return l;
 	if (n->style == NODE_STYLE_QUOTED && strchr(n->text, '\\'))
 		return l;
-	int col = l.col + (n->style == NODE_STYLE_QUOTED ? 1 : 0);
+	int col = l.col; /* for quoted scalars libfyaml marks the first character inside */
 	for (size_t i = 0; i < off && n->text[i]; i++)
 		if (((unsigned char)n->text[i] & 0xC0) != 0x80)
 			col++;
