@@ -228,7 +228,8 @@ static struct expr *parse_call(struct parser *p, size_t pos, const char *name)
 	}
 	lex(p);
 	struct expr *e = node(p, EXPR_CALL, pos, nr);
-	memcpy(e->args, args, nr * sizeof(*args));
+	if (nr)
+		memcpy(e->args, args, nr * sizeof(*args));
 	e->str = name;
 	return e;
 }

@@ -1,0 +1,23 @@
+#!/bin/sh
+# smoke.sh BUILD_DIR: run each fuzz target over its corpus plus a short
+# bounded mutation run.  Prints "fuzz: N passed, N failed" (one per target).
+set -u
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+pass=0
+fail=0
+for t in workflow expr; do
+	work=$(mktemp -d)
+	cp "$here"/corpus/$t/* "$work"/ 2>/dev/null
+	if "$build/fuzz/fuzz-$t" -runs=3000 -max_total_time=60 -max_len=8192 -timeout=10 \
+		-rss_limit_mb=2048 "$work" >"$work.log" 2>&1; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "fuzz-$t FAILED:" >&2
+		tail -40 "$work.log" >&2
+	fi
+	rm -rf "$work" "$work.log"
+done
+echo "fuzz: $pass passed, $fail failed"
+[ $fail -eq 0 ]

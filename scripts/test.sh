@@ -1,0 +1,45 @@
+#!/bin/sh
+# Build and run the whole test suite twice: a normal (-O2) build and an
+# ASan+UBSan build (clang, no recovery), then the fuzz targets on their
+# corpora.  Ends with one line "N passed, N failed" over every case run.
+set -u
+cd "$(dirname "$0")/.."
+root=$(pwd)
+status=0
+summary="$root/build-test-summary.txt"
+: >"$summary"
+
+run_suite() { # name builddir
+	meson test -C "$2" --print-errorlogs --num-processes 2 >"$2/test-output.txt" 2>&1 || status=1
+	tail -n 12 "$2/test-output.txt"
+	python3 scripts/count-results.py "$2/meson-logs/testlog.json" "$1" >>"$summary" || status=1
+}
+
+# 1. Normal build.
+[ -d build ] || meson setup build >/dev/null || exit 1
+ninja -C build || exit 1
+run_suite normal build
+
+# 2. ASan + UBSan, no recovery; libfyaml's own leak is suppressed (.ci/lsan.supp).
+if [ ! -d build-asan ]; then
+	CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug -Dc_args=-fno-sanitize-recover=all >/dev/null || exit 1
+fi
+ninja -C build-asan || exit 1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp:print_suppressions=0" \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	run_suite asan build-asan
+
+# 3. Fuzz targets, smoke-run on their corpora (libFuzzer, ASan+UBSan).
+if [ ! -d build-fuzz ]; then
+	CC=clang meson setup build-fuzz -Dfuzzers=true -Db_lundef=false -Dbuildtype=debug \
+		>/dev/null || exit 1
+fi
+ninja -C build-fuzz || exit 1
+LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp:print_suppressions=0" \
+	sh fuzz/smoke.sh build-fuzz >>"$summary" || status=1
+
+cat "$summary"
+python3 scripts/count-results.py --total "$summary"
+[ $status -eq 0 ]
