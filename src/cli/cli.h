@@ -51,5 +51,6 @@ int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
 		   int argc, char **argv);
 
 int cmd_workflow(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
 
 #endif

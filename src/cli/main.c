@@ -13,11 +13,12 @@ int main(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
 		{ "workflow", cmd_workflow, "validate, show and plan workflows" },
+		{ "debug", cmd_debug, "low-level entry points for tests and tools" },
 		{ NULL, NULL, NULL },
 	};
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
 		printf("skillmeat %s\n", SM_VERSION);
 		return EXIT_OK;
 	}
-	return run_subcommand("", usage, cmds, argc, argv);
+	return run_subcommand(NULL, usage, cmds, argc, argv);
 }

@@ -22,10 +22,11 @@ void die_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%serror:%s %s: ", color(stderr, C_RED), color(stderr, C_RESET), cmd);
+	fprintf(stderr, "%serror:%s %s%s", color(stderr, C_RED), color(stderr, C_RESET), cmd,
+		*cmd ? ": " : "");
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'skillmeat %s --help'.\n", cmd);
+	fprintf(stderr, "\nTry 'skillmeat%s%s --help'.\n", *cmd ? " " : "", cmd);
 	exit(EXIT_USAGE);
 }
 
@@ -140,11 +141,12 @@ int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
 		fputs("\nCommands:\n", stdout);
 		for (const struct cmd *c = cmds; c->name; c++)
 			printf("  %-10s %s\n", c->name, c->summary);
-		printf("\nRun 'skillmeat %s COMMAND --help' for a command's options.\n", group);
+		printf("\nRun 'skillmeat %s%sCOMMAND --help' for a command's options.\n",
+		       group ? group : "", group ? " " : "");
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	for (const struct cmd *c = cmds; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);
-	die_usage(group, "unknown command '%s'", argv[1]);
+	die_usage(group ? group : "", "unknown command '%s'", argv[1]);
 }

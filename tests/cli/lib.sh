@@ -1,0 +1,44 @@
+# lib.sh - helpers for the CLI tests.  Source it with SKILLMEAT set to the
+# binary.  Each check counts one case; finish with `done_testing`.
+set -u
+: "${SKILLMEAT:?set SKILLMEAT to the skillmeat binary}"
+sm=$SKILLMEAT
+pass=0
+fail=0
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+unset NO_COLOR
+
+# run CMD...: captures stdout, stderr and the exit code.
+run() {
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+}
+
+check() { # description, then a shell condition
+	desc=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $desc"
+		echo "  exit: $rc"
+		sed 's/^/  out: /' "$TMP/out" | head -15
+		sed 's/^/  err: /' "$TMP/err" | head -15
+	fi
+}
+
+exit_is() { [ "$rc" -eq "$1" ]; }
+out_has() { grep -qF -- "$1" "$TMP/out"; }
+err_has() { grep -qF -- "$1" "$TMP/err"; }
+out_is_json() { python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/out"; }
+json_eq() { # python expression over `j` (the parsed stdout) must be true
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+		"$TMP/out" "$1"
+}
+
+done_testing() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
