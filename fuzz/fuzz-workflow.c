@@ -28,11 +28,13 @@ static void one(const uint8_t *data, size_t size, enum doc_format fmt)
 		if (ok && !dl.errors) {
 			json_t *p = swdl_plan_parameters(&wf, NULL, 0, true, &dl);
 			if (p) {
-				json_t *j = swdl_plan_to_json(&wf, &dag, p, NULL, &dl);
 				struct strbuf sb = STRBUF_INIT;
+				struct jsonw w;
+				jw_init(&w, &sb, true);
+				swdl_plan_write_json(&w, &wf, &dag, p, NULL, &dl);
+				jw_release(&w);
 				swdl_plan_to_text(&sb, &wf, &dag, p, NULL);
 				strbuf_release(&sb);
-				json_decref(j);
 				json_decref(p);
 			}
 		}

@@ -127,8 +127,19 @@ static void add_u16_escape(struct strbuf *sb, uint32_t u)
 void strbuf_add_json_string(struct strbuf *sb, const char *s, size_t len, bool ascii_only)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	strbuf_grow(sb, len + 2);
 	strbuf_addch(sb, '"');
 	for (size_t i = 0; i < len;) {
+		/* Copy the run of bytes that need no escaping in one go. */
+		size_t run = i;
+		while (run < len && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' &&
+		       (p[run] < 0x80 || !ascii_only))
+			run++;
+		if (run > i) {
+			strbuf_add(sb, p + i, run - i);
+			i = run;
+			continue;
+		}
 		unsigned char c = p[i];
 		const char *esc = NULL;
 		switch (c) {
@@ -186,6 +197,9 @@ int strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
 		ret = SM_EIO;
 		goto out;
 	}
+	/* One allocation of the right size for regular files (no regrowth). */
+	if (S_ISREG(st.st_mode) && (size_t)st.st_size <= max)
+		strbuf_grow(sb, (size_t)st.st_size + 1);
 	for (;;) {
 		strbuf_grow(sb, 8192);
 		ssize_t n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);

@@ -10,6 +10,7 @@
 
 #include "base/compat.h"
 #include "base/diag.h"
+#include "base/jsonw.h"
 #include "base/strbuf.h"
 #include "formats/load.h"
 
@@ -43,6 +44,8 @@ void error_msg(const char *fmt, ...) SM_PRINTF(1, 2);
 void print_diags(const struct diag_list *dl, const struct doc *const *docs, size_t nr_docs);
 /* Print a JSON value to stdout, indented, with a final newline. */
 void print_json(json_t *j);
+/* Print what a JSON writer wrote (and release it and its buffer). */
+void print_jw(struct jsonw *w);
 /* Parse --format; dies on a bad value. */
 enum output_format parse_format(const char *cmd, const char *arg);
 

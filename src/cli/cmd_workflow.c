@@ -172,12 +172,19 @@ static int cmd_validate(int argc, char **argv)
 	diag_list_sort(&dl);
 	bool valid = dl.errors == 0 && (!o.strict || dl.warnings == 0);
 	if (o.format == FORMAT_JSON) {
-		json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:b, s:o}", "valid", valid,
-				      "file", o.path, "errors", (json_int_t)dl.errors,
-				      "warnings", (json_int_t)dl.warnings, "strict", o.strict,
-				      "diagnostics", diag_list_to_json(&dl, DIAG_ERROR, false));
-		print_json(j);
-		json_decref(j);
+		struct strbuf sb = STRBUF_INIT;
+		struct jsonw w;
+		jw_init(&w, &sb, true);
+		jw_object(&w);
+		jw_kbool(&w, "valid", valid);
+		jw_kstring(&w, "file", o.path);
+		jw_kint(&w, "errors", (int64_t)dl.errors);
+		jw_kint(&w, "warnings", (int64_t)dl.warnings);
+		jw_kbool(&w, "strict", o.strict);
+		jw_key(&w, "diagnostics");
+		diag_list_write_json(&w, &dl, DIAG_ERROR, false);
+		jw_end(&w);
+		print_jw(&w);
 	} else {
 		show_diags(&dl, l);
 		if (valid)
@@ -210,10 +217,15 @@ static int cmd_plan(int argc, char **argv)
 	diag_list_sort(&dl);
 	if (dl.errors) {
 		if (o.format == FORMAT_JSON) {
-			json_t *j = json_pack("{s:b, s:o}", "valid", 0,
-					      "diagnostics", diag_list_to_json(&dl, DIAG_ERROR, false));
-			print_json(j);
-			json_decref(j);
+			struct strbuf sb = STRBUF_INIT;
+			struct jsonw w;
+			jw_init(&w, &sb, true);
+			jw_object(&w);
+			jw_kbool(&w, "valid", false);
+			jw_key(&w, "diagnostics");
+			diag_list_write_json(&w, &dl, DIAG_ERROR, false);
+			jw_end(&w);
+			print_jw(&w);
 		} else {
 			show_diags(&dl, l);
 			fprintf(stderr, "%s: cannot plan: %zu error%s\n", o.path, dl.errors,
@@ -222,9 +234,12 @@ static int cmd_plan(int argc, char **argv)
 		goto out;
 	}
 	if (o.format == FORMAT_JSON) {
-		json_t *j = swdl_plan_to_json(&l->wf, &l->dag, params, &l->po, &dl);
-		print_json(j);
-		json_decref(j);
+		struct strbuf sb = STRBUF_INIT;
+		struct jsonw w;
+		jw_init(&w, &sb, true);
+		jw_set_sink(&w, stdout);
+		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, &dl);
+		print_jw(&w);
 	} else {
 		struct strbuf sb = STRBUF_INIT;
 		show_diags(&dl, l);

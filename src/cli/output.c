@@ -123,6 +123,15 @@ void print_json(json_t *j)
 	}
 }
 
+void print_jw(struct jsonw *w)
+{
+	strbuf_addch(w->out, '\n');
+	w->sink = stdout;
+	jw_flush(w);
+	strbuf_release(w->out);
+	jw_release(w);
+}
+
 enum output_format parse_format(const char *cmd, const char *arg)
 {
 	if (!strcmp(arg, "text") || !strcmp(arg, "table"))

@@ -78,12 +78,18 @@ void text_line_col(const char *buf, size_t off, int *line, int *col)
 
 /* ---- tree building from parser events ---------------------------------- */
 
+/*
+ * Children of every open collection live on one shared stack (`kids` in
+ * the builder): a frame records where its children start, and when it
+ * closes they are copied into the arena and popped.  No allocation per
+ * collection.
+ */
 struct frame {
 	struct node *node;
-	struct node **kids; /* seq items, or key,value,key,value… for maps */
-	size_t nr, alloc;
-	struct strmap keys; /* duplicate-key detection */
+	size_t base;        /* index of its first child on the kid stack */
+	struct strmap keys; /* duplicate-key index, only for large mappings */
 	struct node *merge; /* a "<<" value, applied at mapping end */
+	long anchor;        /* index of its anchor, or -1 */
 };
 
 struct anchor {
@@ -98,6 +104,8 @@ struct builder {
 	struct diag_list *dl;
 	struct frame *stack;
 	size_t depth, alloc;
+	struct node **kids; /* shared child stack */
+	size_t nr_kids, alloc_kids;
 	struct anchor *anchors;
 	size_t nr_anchors, alloc_anchors;
 	struct strmap anchor_index;
@@ -146,10 +154,11 @@ static int add_weight(struct builder *b, size_t w, const struct loc *loc)
 	return SM_OK;
 }
 
-static int register_anchor(struct builder *b, struct fy_token *t, struct node *n, bool complete)
+/* Record an anchor; returns its index, or -1 when there is none. */
+static long register_anchor(struct builder *b, struct fy_token *t, struct node *n, bool complete)
 {
 	if (!t)
-		return SM_OK;
+		return -1;
 	size_t len;
 	const char *s = token_text(t, &len);
 	const char *name = arena_strndup(&b->doc->arena, s, len);
@@ -158,19 +167,36 @@ static int register_anchor(struct builder *b, struct fy_token *t, struct node *n
 		/* YAML allows redefinition: the later anchor wins from here on. */
 		b->anchors[idx].node = n;
 		b->anchors[idx].complete = complete;
-		return SM_OK;
+		return (long)idx;
 	}
 	ALLOC_GROW(b->anchors, b->nr_anchors + 1, b->alloc_anchors);
 	b->anchors[b->nr_anchors] = (struct anchor){ name, n, complete };
-	strmap_put(&b->anchor_index, name, b->nr_anchors++);
-	return SM_OK;
+	strmap_put(&b->anchor_index, name, b->nr_anchors);
+	return (long)b->nr_anchors++;
 }
 
-static void complete_anchor(struct builder *b, struct node *n)
+#define SMALL_MAP 16 /* keys compared directly below this; hashed above */
+
+/* Record `key` in the frame's mapping; false if it is already there. */
+static bool key_is_new(struct builder *b, struct frame *f, const char *key)
 {
-	for (size_t i = b->nr_anchors; i-- > 0;)
-		if (b->anchors[i].node == n)
-			b->anchors[i].complete = true;
+	size_t nr = (b->nr_kids - f->base) / 2;
+	if (nr < SMALL_MAP) {
+		for (size_t i = 0; i < nr; i++)
+			if (!strcmp(b->kids[f->base + 2 * i]->text, key))
+				return false;
+		return true;
+	}
+	if (!f->keys.nr) /* switch to hashing: index the keys so far */
+		for (size_t i = 0; i < nr; i++)
+			strmap_put(&f->keys, b->kids[f->base + 2 * i]->text, i);
+	return strmap_put(&f->keys, key, nr);
+}
+
+static void push_kid(struct builder *b, struct node *n)
+{
+	ALLOC_GROW(b->kids, b->nr_kids + 1, b->alloc_kids);
+	b->kids[b->nr_kids++] = n;
 }
 
 static int frame_add_key(struct builder *b, struct frame *f, struct node *key)
@@ -178,12 +204,13 @@ static int frame_add_key(struct builder *b, struct frame *f, struct node *key)
 	if (!node_is_scalar(key))
 		return fail_at(b, &key->loc, "mapping keys must be scalars, got a %s",
 			       node_kind_name(key->kind));
-	if (f->nr / 2 >= b->lim->max_map_keys)
+	size_t nr = b->nr_kids - f->base;
+	if (nr / 2 >= b->lim->max_map_keys)
 		return fail_at(b, &key->loc, "too many keys in one mapping (limit %zu)",
 			       b->lim->max_map_keys);
 	if (key->style == NODE_STYLE_PLAIN && !strcmp(key->text, "<<"))
 		return SM_OK; /* merge key: handled by the caller */
-	if (!strmap_put(&f->keys, key->text, f->nr))
+	if (!key_is_new(b, f, key->text))
 		return fail_at(b, &key->loc, "duplicate key '%s' in mapping", key->text);
 	return SM_OK;
 }
@@ -196,22 +223,22 @@ static int emit(struct builder *b, struct node *n)
 		return SM_OK;
 	}
 	struct frame *f = &b->stack[b->depth - 1];
-	if (f->node->kind == NODE_MAP && !(f->nr % 2)) {
+	bool value_pos = (b->nr_kids - f->base) % 2;
+	if (f->node->kind == NODE_MAP && !value_pos) {
 		int r = frame_add_key(b, f, n);
 		if (r)
 			return r;
-	} else if (f->node->kind == NODE_MAP && f->nr % 2) {
-		struct node *key = f->kids[f->nr - 1];
+	} else if (f->node->kind == NODE_MAP) {
+		struct node *key = b->kids[b->nr_kids - 1];
 		if (key->style == NODE_STYLE_PLAIN && !strcmp(key->text, "<<")) {
 			if (f->merge)
 				return fail_at(b, &key->loc, "more than one '<<' merge key in a mapping");
 			f->merge = n;
-			f->nr--; /* drop the "<<" key */
+			b->nr_kids--; /* drop the "<<" key */
 			return SM_OK;
 		}
 	}
-	ALLOC_GROW(f->kids, f->nr + 1, f->alloc);
-	f->kids[f->nr++] = n;
+	push_kid(b, n);
 	return SM_OK;
 }
 
@@ -247,9 +274,10 @@ static int on_scalar(struct builder *b, struct fy_event *e)
 			n->kind = NODE_STRING;
 	}
 	int r = add_weight(b, 1, &loc);
-	if (!r)
-		r = register_anchor(b, e->scalar.anchor, n, true);
-	return r ? r : emit(b, n);
+	if (r)
+		return r;
+	register_anchor(b, e->scalar.anchor, n, true);
+	return emit(b, n);
 }
 
 static int on_alias(struct builder *b, struct fy_event *e)
@@ -281,10 +309,12 @@ static int on_collection_start(struct builder *b, struct fy_event *e, enum node_
 	if (r)
 		return r;
 	struct fy_token *anchor = k == NODE_MAP ? e->mapping_start.anchor : e->sequence_start.anchor;
-	register_anchor(b, anchor, n, false);
 	ALLOC_GROW(b->stack, b->depth + 1, b->alloc);
-	memset(&b->stack[b->depth], 0, sizeof(struct frame));
-	b->stack[b->depth++].node = n;
+	struct frame *f = &b->stack[b->depth++];
+	memset(f, 0, sizeof(*f));
+	f->node = n;
+	f->base = b->nr_kids;
+	f->anchor = register_anchor(b, anchor, n, false);
 	return SM_OK;
 }
 
@@ -299,11 +329,10 @@ static int apply_merge(struct builder *b, struct frame *f)
 			return fail_at(b, &src->loc, "'<<' merge value must be a mapping "
 				       "or a list of mappings, got a %s", node_kind_name(src->kind));
 		for (size_t i = 0; i < src->nr; i++) {
-			if (!strmap_put(&f->keys, src->pairs[i].key->text, f->nr))
+			if (!key_is_new(b, f, src->pairs[i].key->text))
 				continue;
-			ALLOC_GROW(f->kids, f->nr + 2, f->alloc);
-			f->kids[f->nr++] = src->pairs[i].key;
-			f->kids[f->nr++] = src->pairs[i].value;
+			push_kid(b, src->pairs[i].key);
+			push_kid(b, src->pairs[i].value);
 		}
 	}
 	return SM_OK;
@@ -314,29 +343,30 @@ static int on_collection_end(struct builder *b)
 	struct frame *f = &b->stack[b->depth - 1];
 	struct node *n = f->node;
 	struct arena *a = &b->doc->arena;
-	int r = SM_OK;
-	if (f->merge)
-		r = apply_merge(b, f);
+	int r = f->merge ? apply_merge(b, f) : SM_OK;
+	struct node **kids = b->kids + f->base;
+	size_t nr = b->nr_kids - f->base;
 	if (n->kind == NODE_MAP) {
-		n->nr = f->nr / 2;
+		n->nr = nr / 2;
 		n->pairs = ARENA_ARRAY(a, struct node_pair, n->nr);
 		for (size_t i = 0; i < n->nr; i++) {
-			n->pairs[i].key = f->kids[2 * i];
-			n->pairs[i].value = f->kids[2 * i + 1];
+			n->pairs[i].key = kids[2 * i];
+			n->pairs[i].value = kids[2 * i + 1];
 			n->weight += n->pairs[i].key->weight + n->pairs[i].value->weight;
 		}
 	} else {
-		n->nr = f->nr;
+		n->nr = nr;
 		n->items = ARENA_ARRAY(a, struct node *, n->nr);
 		for (size_t i = 0; i < n->nr; i++) {
-			n->items[i] = f->kids[i];
+			n->items[i] = kids[i];
 			n->weight += n->items[i]->weight;
 		}
 	}
-	free(f->kids);
+	b->nr_kids = f->base;
 	strmap_release(&f->keys);
+	if (f->anchor >= 0 && b->anchors[f->anchor].node == n)
+		b->anchors[f->anchor].complete = true;
 	b->depth--;
-	complete_anchor(b, n);
 	return r ? r : emit(b, n);
 }
 
@@ -426,11 +456,10 @@ out:
 
 static void builder_release(struct builder *b)
 {
-	for (size_t i = 0; i < b->depth; i++) {
-		free(b->stack[i].kids);
+	for (size_t i = 0; i < b->depth; i++)
 		strmap_release(&b->stack[i].keys);
-	}
 	free(b->stack);
+	free(b->kids);
 	free(b->anchors);
 	strmap_release(&b->anchor_index);
 }
@@ -468,8 +497,18 @@ static int doc_parse(struct doc *d, const struct load_limits *lim, struct diag_l
 	return r;
 }
 
+/* Like doc_load_buffer, but takes ownership of `buf` (malloc'd, NUL-terminated). */
+static int load_owned(const char *name, char *buf, size_t len, enum doc_format fmt,
+		      const struct load_limits *lim, struct doc **out, struct diag_list *dl);
+
 int doc_load_buffer(const char *name, const char *buf, size_t len, enum doc_format fmt,
 		    const struct load_limits *lim, struct doc **out, struct diag_list *dl)
+{
+	return load_owned(name, xstrndup(buf, len), len, fmt, lim, out, dl);
+}
+
+static int load_owned(const char *name, char *buf, size_t len, enum doc_format fmt,
+		      const struct load_limits *lim, struct doc **out, struct diag_list *dl)
 {
 	static const struct load_limits defaults = LOAD_LIMITS_DEFAULT;
 	if (!lim)
@@ -482,10 +521,11 @@ int doc_load_buffer(const char *name, const char *buf, size_t len, enum doc_form
 		struct loc loc = { d->file, 0, 0 };
 		diag_add(dl, DIAG_ERROR, &loc, "parse", NULL, NULL,
 			 "file is %zu bytes, over the limit of %zu bytes", len, lim->max_bytes);
+		free(buf);
 		doc_free(d);
 		return SM_ELIMIT;
 	}
-	d->text = xstrndup(buf, len);
+	d->text = buf;
 	d->len = len;
 	int r = doc_parse(d, lim, dl);
 	if (r) {
@@ -523,7 +563,9 @@ int doc_load_file(const char *path, const struct load_limits *lim,
 		diag_add(dl, DIAG_ERROR, &loc, "parse", NULL, NULL,
 			 "cannot read: %s", strerror(errno));
 	} else {
-		r = doc_load_buffer(path, sb.buf, sb.len, (enum doc_format)fmt, lim, out, dl);
+		size_t len;
+		char *text = strbuf_detach(&sb, &len);
+		r = load_owned(path, text, len, (enum doc_format)fmt, lim, out, dl);
 	}
 	strbuf_release(&sb);
 	return r;

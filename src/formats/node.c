@@ -32,9 +32,11 @@ struct node *node_map_get(const struct node *map, const char *key)
 {
 	if (!map || map->kind != NODE_MAP)
 		return NULL;
-	for (size_t i = 0; i < map->nr; i++)
-		if (!strcmp(map->pairs[i].key->text, key))
+	for (size_t i = 0; i < map->nr; i++) {
+		const char *k = map->pairs[i].key->text;
+		if (k[0] == key[0] && !strcmp(k, key))
 			return map->pairs[i].value;
+	}
 	return NULL;
 }
 
@@ -238,6 +240,9 @@ void node_type_plain_scalar(struct node *n)
 	const char *u = (*s == '-' || *s == '+') ? s + 1 : s;
 
 	n->kind = NODE_STRING;
+	/* Fast path: most plain scalars are words that cannot be anything else. */
+	if (*s && !strchr("-+.0123456789~nNtTfF", *s))
+		return;
 	if (one_of(s, nulls)) {
 		n->kind = NODE_NULL;
 	} else if (one_of(s, trues) || one_of(s, falses)) {

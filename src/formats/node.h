@@ -33,29 +33,36 @@ enum node_style {
 
 struct node_pair;
 
+/*
+ * 48 bytes: a workflow of 10,000 stages holds about 700,000 of these, so
+ * the layout matters.  Scalars use text/len/v; collections items or
+ * pairs, nr and weight.
+ */
 struct node {
-	enum node_kind kind;
-	enum node_style style;
 	struct loc loc;
-	const char *text; /* scalars: decoded text (NUL-terminated) */
-	size_t len;
+	const char *text; /* scalars: decoded text (NUL-terminated); "" otherwise */
 	union {
-		bool b;
-		int64_t i;
-		double f;
-	} v;
-	size_t nr; /* items in a sequence, pairs in a mapping */
-	union {
-		struct node **items;
-		struct node_pair *pairs;
+		union {
+			bool b;
+			int64_t i;
+			double f;
+		} v;                      /* typed value of a scalar */
+		struct node **items;      /* NODE_SEQ */
+		struct node_pair *pairs;  /* NODE_MAP */
 	};
-	size_t weight; /* nodes in this subtree, aliases counted expanded */
+	uint32_t len;     /* scalar text length (inputs are capped far below 4 GiB) */
+	uint32_t nr;      /* items in a sequence, pairs in a mapping */
+	uint32_t weight;  /* nodes in this subtree, aliases counted expanded */
+	uint8_t kind;     /* enum node_kind */
+	uint8_t style;    /* enum node_style */
 };
 
 struct node_pair {
 	struct node *key; /* always a scalar */
 	struct node *value;
 };
+
+_Static_assert(sizeof(struct node) <= 48, "struct node grew");
 
 static inline bool node_is_scalar(const struct node *n)
 {

@@ -86,7 +86,7 @@ static void check_keys(struct pctx *p, const struct node *map,
 		const struct node *k = map->pairs[i].key;
 		bool ok = !strncmp(k->text, "x-", 2);
 		for (size_t j = 0; !ok && j < nk; j++)
-			ok = !strcmp(k->text, known[j]);
+			ok = k->text[0] == known[j][0] && !strcmp(k->text, known[j]);
 		if (ok)
 			continue;
 		const char *near = suggest_nearest(k->text, known, nk);

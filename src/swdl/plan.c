@@ -99,131 +99,162 @@ void plan_override_release(struct plan_override *po)
 	memset(po, 0, sizeof(*po));
 }
 
-/* ---- JSON form ----------------------------------------------------------- */
+/* ---- JSON form (streamed: a 10,000-stage plan is written, not built) ---- */
 
-static json_t *str_or_null(const char *s)
+void diag_list_write_json(struct jsonw *w, const struct diag_list *dl,
+			  enum diag_severity only, bool filter)
 {
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *str_list_json(const struct str_list *l)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < l->nr; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return a;
-}
-
-json_t *diag_list_to_json(const struct diag_list *dl, enum diag_severity only, bool filter)
-{
-	json_t *a = json_array();
+	jw_array(w);
 	for (size_t i = 0; i < dl->nr; i++) {
 		const struct diag *d = &dl->items[i];
 		if (filter && d->severity != only)
 			continue;
-		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:s}",
-			"severity", diag_severity_name(d->severity),
-			"file", str_or_null(d->file),
-			"line", d->line ? json_integer(d->line) : json_null(),
-			"column", d->col ? json_integer(d->col) : json_null(),
-			"category", d->category,
-			"stage_id", str_or_null(d->stage_id),
-			"field", str_or_null(d->field),
-			"message", d->message));
+		jw_object(w);
+		jw_kstring(w, "severity", diag_severity_name(d->severity));
+		jw_kstring(w, "file", d->file);
+		jw_key(w, "line");
+		d->line ? jw_int(w, d->line) : jw_null(w);
+		jw_key(w, "column");
+		d->col ? jw_int(w, d->col) : jw_null(w);
+		jw_kstring(w, "category", d->category);
+		jw_kstring(w, "stage_id", d->stage_id);
+		jw_kstring(w, "field", d->field);
+		jw_kstring(w, "message", d->message);
+		jw_end(w);
 	}
-	return a;
+	jw_end(w);
 }
 
-static json_t *retry_json(const struct swdl_retry *r)
+static void write_strs(struct jsonw *w, const char *key, const struct str_list *l)
 {
-	if (!r)
-		return json_null();
-	return json_pack("{s:I, s:s, s:f, s:s, s:o}",
-		"max_attempts", (json_int_t)r->max_attempts,
-		"initial_interval", r->initial_interval.text,
-		"backoff_multiplier", r->backoff_multiplier,
-		"max_interval", r->max_interval.text,
-		"non_retryable_errors", str_list_json(&r->non_retryable_errors));
+	jw_key(w, key);
+	jw_array(w);
+	for (size_t i = 0; i < l->nr; i++)
+		jw_string(w, l->v[i]);
+	jw_end(w);
 }
 
-static json_t *stage_overrides_json(const struct plan_override *po, const char *stage_id)
+static void write_retry(struct jsonw *w, const struct swdl_retry *r)
 {
-	json_t *a = json_array();
+	jw_key(w, "retry");
+	if (!r) {
+		jw_null(w);
+		return;
+	}
+	jw_object(w);
+	jw_kint(w, "max_attempts", r->max_attempts);
+	jw_kstring(w, "initial_interval", r->initial_interval.text);
+	jw_key(w, "backoff_multiplier");
+	jw_real(w, r->backoff_multiplier);
+	jw_kstring(w, "max_interval", r->max_interval.text);
+	write_strs(w, "non_retryable_errors", &r->non_retryable_errors);
+	jw_end(w);
+}
+
+static void write_stage_overrides(struct jsonw *w, const struct plan_override *po,
+				  const char *stage_id)
+{
+	jw_key(w, "overrides");
+	jw_array(w);
 	for (size_t i = 0; po && i < po->nr; i++) {
 		const struct plan_override_entry *e = &po->entries[i];
 		if (!e->stage_id || strcmp(e->stage_id, stage_id))
 			continue;
-		json_array_append_new(a, json_pack("{s:s, s:o, s:o}", "field", e->field,
-			"before", str_or_null(e->before), "after", str_or_null(e->after)));
+		jw_object(w);
+		jw_kstring(w, "field", e->field);
+		jw_kstring(w, "before", e->before);
+		jw_kstring(w, "after", e->after);
+		jw_end(w);
 	}
-	return a;
+	jw_end(w);
 }
 
-static json_t *stage_json(const struct swdl_stage *s, size_t batch,
-			  const struct plan_override *po)
+/* Upstream's ExecutionPlanStage fields first, then ours. */
+static void write_stage(struct jsonw *w, const struct swdl_stage *s, size_t batch,
+			const struct plan_override *po)
 {
-	json_t *inputs = json_object(), *outputs = json_array();
-	for (size_t i = 0; i < s->nr_inputs; i++)
-		json_object_set_new(inputs, s->inputs[i].name,
-				    json_string(s->inputs[i].source ? s->inputs[i].source : "(no source)"));
-	for (size_t i = 0; i < s->nr_outputs; i++)
-		json_array_append_new(outputs, json_string(s->outputs[i].name));
+	static const struct str_list none = { 0, NULL };
 	const struct swdl_error_policy *ep = s->error_policy;
 	bool gate = s->type == STAGE_GATE && s->gate;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-		"stage_id", s->id, "name", s->name, "stage_type", stage_type_names[s->type],
-		"primary_artifact", str_or_null(s->artifact), "model", str_or_null(s->model),
-		"tools", str_list_json(&s->tools), "inputs", inputs, "outputs", outputs,
-		"context_modules", str_list_json(&s->modules),
-		"timeout", str_or_null(ep ? ep->timeout.text : NULL),
-		"condition", str_or_null(s->condition),
-		"depends_on", str_list_json(&s->depends_on));
-	json_object_set_new(j, "gate_approvers", gate ? str_list_json(&s->gate->approvers)
-							: json_array());
-	json_object_set_new(j, "gate_timeout", gate ? json_string(s->gate->timeout.text)
-						      : json_null());
-	/* Ours, beyond upstream's plan: */
-	json_object_set_new(j, "batch", json_integer((json_int_t)batch));
-	json_object_set_new(j, "timeout_seconds",
-			    json_integer(ep ? (json_int_t)ep->timeout.seconds : 0));
-	json_object_set_new(j, "on_failure", json_string(ep ? on_failure_names[ep->on_failure]
-							     : "halt"));
-	json_object_set_new(j, "retry", retry_json(ep ? ep->retry : NULL));
-	json_object_set_new(j, "instructions", str_or_null(s->instructions));
-	if (gate)
-		json_object_set_new(j, "gate", json_pack("{s:s, s:s, s:o}", "kind", s->gate->kind,
-			"on_timeout", on_timeout_names[s->gate->on_timeout],
-			"message", str_or_null(s->gate->message)));
-	json_object_set_new(j, "overrides", stage_overrides_json(po, s->id));
-	return j;
+	jw_object(w);
+	jw_kstring(w, "stage_id", s->id);
+	jw_kstring(w, "name", s->name);
+	jw_kstring(w, "stage_type", stage_type_names[s->type]);
+	jw_kstring(w, "primary_artifact", s->artifact);
+	jw_kstring(w, "model", s->model);
+	write_strs(w, "tools", &s->tools);
+	jw_key(w, "inputs");
+	jw_object(w);
+	for (size_t i = 0; i < s->nr_inputs; i++)
+		jw_kstring(w, s->inputs[i].name, s->inputs[i].source ? s->inputs[i].source
+								    : "(no source)");
+	jw_end(w);
+	jw_key(w, "outputs");
+	jw_array(w);
+	for (size_t i = 0; i < s->nr_outputs; i++)
+		jw_string(w, s->outputs[i].name);
+	jw_end(w);
+	write_strs(w, "context_modules", &s->modules);
+	jw_kstring(w, "timeout", ep ? ep->timeout.text : NULL);
+	jw_kstring(w, "condition", s->condition);
+	write_strs(w, "depends_on", &s->depends_on);
+	write_strs(w, "gate_approvers", gate ? &s->gate->approvers : &none);
+	jw_kstring(w, "gate_timeout", gate ? s->gate->timeout.text : NULL);
+	jw_kint(w, "batch", (int64_t)batch);
+	jw_kint(w, "timeout_seconds", ep ? ep->timeout.seconds : 0);
+	jw_kstring(w, "on_failure", ep ? on_failure_names[ep->on_failure] : "halt");
+	write_retry(w, ep ? ep->retry : NULL);
+	jw_kstring(w, "instructions", s->instructions);
+	if (gate) {
+		jw_key(w, "gate");
+		jw_object(w);
+		jw_kstring(w, "kind", s->gate->kind);
+		jw_kstring(w, "on_timeout", on_timeout_names[s->gate->on_timeout]);
+		jw_kstring(w, "message", s->gate->message);
+		jw_end(w);
+	}
+	write_stage_overrides(w, po, s->id);
+	jw_end(w);
 }
 
-json_t *swdl_plan_to_json(const struct swdl_workflow *wf, const struct swdl_dag *dag,
-			  json_t *params, const struct plan_override *po,
-			  const struct diag_list *dl)
+void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
+			  const struct swdl_dag *dag, json_t *params,
+			  const struct plan_override *po, const struct diag_list *dl)
 {
-	json_t *batches = json_array();
-	for (size_t b = 0; b < dag->nr_batches; b++) {
-		json_t *stages = json_array();
-		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++)
-			json_array_append_new(stages, stage_json(&wf->stages[dag->batch_items[k]],
-								 b, po));
-		json_array_append_new(batches, json_pack("{s:I, s:o}", "index", (json_int_t)b,
-							 "stages", stages));
-	}
 	int64_t est = swdl_plan_estimate(wf, dag);
 	char est_text[64];
 	duration_format(est, est_text, sizeof(est_text));
-	json_t *validation = json_pack("{s:b, s:o, s:o}", "valid", dl->errors == 0,
-		"errors", diag_list_to_json(dl, DIAG_ERROR, true),
-		"warnings", diag_list_to_json(dl, DIAG_WARNING, true));
-	json_t *j = json_pack("{s:s, s:s, s:s, s:O, s:o, s:I, s:s, s:o}",
-		"workflow_id", wf->id, "workflow_name", wf->name, "workflow_version", wf->version,
-		"parameters", params, "batches", batches,
-		"estimated_timeout_seconds", (json_int_t)est, "estimated_time", est_text,
-		"validation", validation);
-	json_object_set_new(j, "overrides_file", str_or_null(po ? po->file : NULL));
-	return j;
+	jw_object(w);
+	jw_kstring(w, "workflow_id", wf->id);
+	jw_kstring(w, "workflow_name", wf->name);
+	jw_kstring(w, "workflow_version", wf->version);
+	jw_key(w, "parameters");
+	jw_value(w, params);
+	jw_key(w, "batches");
+	jw_array(w);
+	for (size_t b = 0; b < dag->nr_batches; b++) {
+		jw_object(w);
+		jw_kint(w, "index", (int64_t)b);
+		jw_key(w, "stages");
+		jw_array(w);
+		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++)
+			write_stage(w, &wf->stages[dag->batch_items[k]], b, po);
+		jw_end(w);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_kint(w, "estimated_timeout_seconds", est);
+	jw_kstring(w, "estimated_time", est_text);
+	jw_key(w, "validation");
+	jw_object(w);
+	jw_kbool(w, "valid", dl->errors == 0);
+	jw_key(w, "errors");
+	diag_list_write_json(w, dl, DIAG_ERROR, true);
+	jw_key(w, "warnings");
+	diag_list_write_json(w, dl, DIAG_WARNING, true);
+	jw_end(w);
+	jw_kstring(w, "overrides_file", po ? po->file : NULL);
+	jw_end(w);
 }
 
 /* ---- text form ----------------------------------------------------------- */

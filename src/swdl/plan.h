@@ -5,6 +5,7 @@
 #define SM_SWDL_PLAN_H
 
 #include "dag.h"
+#include "../base/jsonw.h"
 #include "../base/strbuf.h"
 
 #include <jansson.h>
@@ -40,13 +41,15 @@ struct plan_override {
 
 void plan_override_release(struct plan_override *po);
 
-json_t *swdl_plan_to_json(const struct swdl_workflow *wf, const struct swdl_dag *dag,
-			  json_t *params, const struct plan_override *po,
-			  const struct diag_list *dl);
+/* The plan as JSON: upstream's plan structure plus our fields. */
+void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
+			  const struct swdl_dag *dag, json_t *params,
+			  const struct plan_override *po, const struct diag_list *dl);
 void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 		       const struct swdl_dag *dag, json_t *params,
 		       const struct plan_override *po);
 /* A JSON array of diagnostics: {severity, file, line, column, category, stage_id, field, message}. */
-json_t *diag_list_to_json(const struct diag_list *dl, enum diag_severity only, bool filter);
+void diag_list_write_json(struct jsonw *w, const struct diag_list *dl,
+			  enum diag_severity only, bool filter);
 
 #endif
