@@ -6,9 +6,14 @@ build=$1
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
-for t in workflow expr; do
+for t in workflow expr toml; do
 	work=$(mktemp -d)
 	cp "$here"/corpus/$t/* "$work"/ 2>/dev/null
+	# TOML also seeds from the toml-test suite beside the project, when present.
+	if [ $t = toml ] && [ -d "$here/../../shared/conformance/toml-test/tests/valid" ]; then
+		find "$here/../../shared/conformance/toml-test/tests/valid" -name '*.toml' |
+			head -150 | while read -r f; do cp "$f" "$work/$(echo "$f" | md5sum | cut -c1-12).toml"; done
+	fi
 	if "$build/fuzz/fuzz-$t" -runs=3000 -max_total_time=60 -max_len=8192 -timeout=10 \
 		-rss_limit_mb=2048 "$work" >"$work.log" 2>&1; then
 		pass=$((pass + 1))

@@ -32,11 +32,15 @@ void jw_release(struct jsonw *w)
 
 static void newline(struct jsonw *w)
 {
+	static const char spaces[] = "                                                                ";
 	if (!w->pretty)
 		return;
 	strbuf_addch(w->out, '\n');
-	for (size_t i = 0; i < w->depth; i++)
-		strbuf_add(w->out, "  ", 2);
+	for (size_t n = 2 * w->depth; n;) { /* two spaces a level */
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+		strbuf_add(w->out, spaces, k);
+		n -= k;
+	}
 }
 
 /* Separator and indentation before a value or a key. */
@@ -77,8 +81,13 @@ void jw_end(struct jsonw *w)
 
 void jw_key(struct jsonw *w, const char *key)
 {
+	jw_keyn(w, key, strlen(key));
+}
+
+void jw_keyn(struct jsonw *w, const char *key, size_t len)
+{
 	before(w);
-	strbuf_add_json_string(w->out, key, strlen(key), false);
+	strbuf_add_json_string(w->out, key, len, false);
 	strbuf_add(w->out, w->pretty ? ": " : ":", w->pretty ? 2 : 1);
 	w->after_key = true;
 }
@@ -92,10 +101,23 @@ void jw_string(struct jsonw *w, const char *s)
 		strbuf_add(w->out, "null", 4);
 }
 
-void jw_int(struct jsonw *w, int64_t v)
+void jw_stringn(struct jsonw *w, const char *s, size_t len)
 {
 	before(w);
-	strbuf_addf(w->out, "%lld", (long long)v);
+	strbuf_add_json_string(w->out, s, len, false);
+}
+
+void jw_int(struct jsonw *w, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	before(w);
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(w->out, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_real(struct jsonw *w, double v)
@@ -145,8 +167,7 @@ void jw_value(struct jsonw *w, const json_t *v)
 		jw_end(w);
 		break;
 	case JSON_STRING:
-		before(w);
-		strbuf_add_json_string(w->out, json_string_value(v), json_string_length(v), false);
+		jw_stringn(w, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER: jw_int(w, json_integer_value(v)); break;
 	case JSON_REAL: jw_real(w, json_real_value(v)); break;

@@ -36,7 +36,9 @@ void jw_object(struct jsonw *w);
 void jw_array(struct jsonw *w);
 void jw_end(struct jsonw *w);              /* closes the innermost object or array */
 void jw_key(struct jsonw *w, const char *key);
+void jw_keyn(struct jsonw *w, const char *key, size_t len);
 void jw_string(struct jsonw *w, const char *s); /* NULL writes null */
+void jw_stringn(struct jsonw *w, const char *s, size_t len);
 void jw_int(struct jsonw *w, int64_t v);
 void jw_real(struct jsonw *w, double v);
 void jw_bool(struct jsonw *w, bool v);

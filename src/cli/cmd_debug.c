@@ -19,6 +19,15 @@ static const char eval_usage[] =
 "against CONTEXT_JSON, an object of namespaces such as\n"
 "'{\"parameters\": {\"x\": 1}}', and print the result as JSON.\n";
 
+static const char toml_usage[] =
+"usage: skillmeat debug toml-decode [PATH]\n"
+"\n"
+"Decode TOML (from PATH, or standard input) and print it as toml-test's\n"
+"tagged JSON: tables as objects, arrays as arrays, and every value as\n"
+"{\"type\": T, \"value\": \"text\"}.  Exit 1 with a located error when the\n"
+"input is not valid TOML 1.0.  This is the decoder interface the\n"
+"toml-test conformance suite drives.\n";
+
 static const char debug_usage[] =
 "usage: skillmeat debug COMMAND [ARGS]\n"
 "\n"
@@ -106,11 +115,88 @@ static int cmd_eval(int argc, char **argv)
 	return rc;
 }
 
+static const char *const datetime_types[] = {
+	"datetime", "datetime-local", "date-local", "time-local",
+};
+
+static void tagged_json(struct jsonw *w, const struct node *n)
+{
+	const char *type = NULL;
+	switch (n->kind) {
+	case NODE_MAP:
+		jw_object(w);
+		for (size_t i = 0; i < n->nr; i++) {
+			jw_keyn(w, n->pairs[i].key->text, n->pairs[i].key->len);
+			tagged_json(w, n->pairs[i].value);
+		}
+		jw_end(w);
+		return;
+	case NODE_SEQ:
+		jw_array(w);
+		for (size_t i = 0; i < n->nr; i++)
+			tagged_json(w, n->items[i]);
+		jw_end(w);
+		return;
+	case NODE_STRING: type = "string"; break;
+	case NODE_INT: type = "integer"; break;
+	case NODE_FLOAT: type = "float"; break;
+	case NODE_BOOL: type = "bool"; break;
+	case NODE_DATETIME: type = datetime_types[n->style & 3]; break;
+	case NODE_NULL: type = "null"; break;
+	}
+	jw_object(w);
+	jw_kstring(w, "type", type);
+	jw_key(w, "value");
+	if (n->kind == NODE_INT) {
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%lld", (long long)n->v.i);
+		jw_string(w, buf);
+	} else {
+		jw_stringn(w, n->text, n->len);
+	}
+	jw_end(w);
+}
+
+static int cmd_toml_decode(int argc, char **argv)
+{
+	if (want_help(argc, argv)) {
+		fputs(toml_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		die_usage("debug toml-decode", "expected at most one PATH");
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct strbuf in = STRBUF_INIT;
+	struct doc *d = NULL;
+	const char *name = argc == 2 ? argv[1] : "<stdin>";
+	int r = strbuf_read_file(&in, argc == 2 ? argv[1] : "/dev/stdin", 16u << 20);
+	if (r) {
+		error_msg("%s: %s", name, r == SM_ELIMIT ? "input over 16 MiB" : strerror(errno));
+		strbuf_release(&in);
+		return EXIT_FAIL;
+	}
+	r = doc_load_buffer(name, in.buf, in.len, DOC_TOML, NULL, &d, &dl);
+	if (r) {
+		print_diags(&dl, NULL, 0);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		struct jsonw w;
+		jw_init(&w, &sb, true);
+		tagged_json(&w, d->root);
+		print_jw(&w);
+	}
+	doc_free(d);
+	strbuf_release(&in);
+	diag_list_release(&dl);
+	return r ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_debug(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
 		{ "load", cmd_load, "print a YAML/JSON file as the loader sees it" },
 		{ "eval", cmd_eval, "evaluate an expression or template" },
+		{ "toml-decode", cmd_toml_decode, "decode TOML to toml-test's tagged JSON" },
 		{ NULL, NULL, NULL },
 	};
 	return run_subcommand("debug", debug_usage, cmds, argc, argv);

@@ -2,6 +2,7 @@
 #include "load.h"
 #include "../base/strbuf.h"
 #include "../base/strmap.h"
+#include "toml.h"
 
 #include <libfyaml.h>
 #include <strings.h>
@@ -16,6 +17,8 @@ int doc_format_from_name(const char *path)
 		return DOC_YAML;
 	if (!strcasecmp(dot, ".json"))
 		return DOC_JSON;
+	if (!strcasecmp(dot, ".toml"))
+		return DOC_TOML;
 	return -1;
 }
 
@@ -486,6 +489,8 @@ static int doc_parse(struct doc *d, const struct load_limits *lim, struct diag_l
 	int r = check_text(d, dl);
 	if (r)
 		return r;
+	if (d->format == DOC_TOML)
+		return toml_parse_doc(d, lim, dl);
 	struct builder b;
 	memset(&b, 0, sizeof(b));
 	b.doc = d;
@@ -548,7 +553,7 @@ int doc_load_file(const char *path, const struct load_limits *lim,
 	if (fmt < 0) {
 		const char *dot = strrchr(path, '.');
 		diag_add(dl, DIAG_ERROR, &loc, "parse", NULL, NULL,
-			 "unsupported file extension '%s'; supported: .json, .yaml, .yml",
+			 "unsupported file extension '%s'; supported: .json, .toml, .yaml, .yml",
 			 dot && !strchr(dot, '/') ? dot : "");
 		return SM_ERR;
 	}

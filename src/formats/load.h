@@ -11,7 +11,7 @@
 
 #include "node.h"
 
-enum doc_format { DOC_YAML, DOC_JSON };
+enum doc_format { DOC_YAML, DOC_JSON, DOC_TOML };
 
 struct load_limits {
 	size_t max_bytes;      /* input size */

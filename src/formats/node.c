@@ -14,6 +14,7 @@ const char *node_kind_name(enum node_kind kind)
 	case NODE_STRING: return "string";
 	case NODE_SEQ: return "list";
 	case NODE_MAP: return "mapping";
+	case NODE_DATETIME: return "datetime";
 	}
 	return "?";
 }
@@ -79,8 +80,10 @@ json_t *node_to_json(const struct node *n)
 	case NODE_NULL: return json_null();
 	case NODE_BOOL: return json_boolean(n->v.b);
 	case NODE_INT: return json_integer(n->v.i);
-	case NODE_FLOAT: return json_real(n->v.f);
-	case NODE_STRING: return json_stringn_nocheck(n->text, n->len);
+	case NODE_FLOAT: /* JSON has no inf or nan: keep them as the text written */
+		return isfinite(n->v.f) ? json_real(n->v.f) : json_stringn(n->text, n->len);
+	case NODE_STRING:
+	case NODE_DATETIME: return json_stringn_nocheck(n->text, n->len);
 	case NODE_SEQ: {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n->nr; i++)

@@ -23,6 +23,15 @@ enum node_kind {
 	NODE_STRING,
 	NODE_SEQ,
 	NODE_MAP,
+	NODE_DATETIME, /* TOML only: text holds it (RFC 3339, 'T' and 'Z' upper case) */
+};
+
+/* The kind of a NODE_DATETIME, kept in `style`. */
+enum node_datetime {
+	NODE_DT_OFFSET,     /* 1979-05-27T07:32:00Z */
+	NODE_DT_LOCAL,      /* 1979-05-27T07:32:00 */
+	NODE_DT_DATE,       /* 1979-05-27 */
+	NODE_DT_TIME,       /* 07:32:00 */
 };
 
 enum node_style {
@@ -69,7 +78,7 @@ static inline bool node_is_scalar(const struct node *n)
 	return n->kind != NODE_SEQ && n->kind != NODE_MAP;
 }
 
-/* "null", "boolean", "integer", "number", "string", "list", "mapping" */
+/* "null", "boolean", "integer", "number", "string", "list", "mapping", "datetime" */
 const char *node_kind_name(enum node_kind kind);
 /* Value of `key` in mapping `map`, or NULL (also when map is not a map). */
 struct node *node_map_get(const struct node *map, const char *key);

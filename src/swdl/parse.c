@@ -139,6 +139,10 @@ static bool get_str(struct pctx *p, const struct node *map, const char *key,
 			report(p, DIAG_ERROR, n, key, "expected a string, got a %s", describe(n));
 		return false;
 	}
+	if (strlen(n->text) != n->len) {
+		report(p, DIAG_ERROR, n, key, "NUL character in a string");
+		return false;
+	}
 	*out = n->text;
 	return true;
 }
