@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "swdl/expr.h"
+#include "formats/toml_write.h"
 
 static const char load_usage[] =
 "usage: skillmeat debug load PATH\n"
@@ -191,12 +192,45 @@ static int cmd_toml_decode(int argc, char **argv)
 	return r ? EXIT_FAIL : EXIT_OK;
 }
 
+static const char toml_encode_usage[] =
+"usage: skillmeat debug toml-encode [PATH]\n"
+"\n"
+"Decode TOML (from PATH, or standard input) and write it back out with\n"
+"skillmeat's TOML encoder, the one that writes collection manifests.\n";
+
+static int cmd_toml_encode(int argc, char **argv)
+{
+	if (want_help(argc, argv)) {
+		fputs(toml_encode_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		die_usage("debug toml-encode", "expected at most one PATH");
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	struct doc *d = NULL;
+	const char *name = argc == 2 ? argv[1] : "<stdin>";
+	int r = strbuf_read_file(&in, argc == 2 ? argv[1] : "/dev/stdin", 16u << 20);
+	if (r)
+		error_msg("%s: %s", name, r == SM_ELIMIT ? "input over 16 MiB" : strerror(errno));
+	else if ((r = doc_load_buffer(name, in.buf, in.len, DOC_TOML, NULL, &d, &dl)))
+		print_diags(&dl, NULL, 0);
+	else if (!toml_write(&out, d->root))
+		fwrite(out.buf, 1, out.len, stdout);
+	doc_free(d);
+	strbuf_release(&in);
+	strbuf_release(&out);
+	diag_list_release(&dl);
+	return r ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_debug(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
 		{ "load", cmd_load, "print a YAML/JSON file as the loader sees it" },
 		{ "eval", cmd_eval, "evaluate an expression or template" },
 		{ "toml-decode", cmd_toml_decode, "decode TOML to toml-test's tagged JSON" },
+		{ "toml-encode", cmd_toml_encode, "decode TOML and write it back with our encoder" },
 		{ NULL, NULL, NULL },
 	};
 	return run_subcommand("debug", debug_usage, cmds, argc, argv);

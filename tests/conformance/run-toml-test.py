@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run-toml-test.py SKILLMEAT SUITE_DIR [SKIP_FILE]
+"""run-toml-test.py [--roundtrip] SKILLMEAT SUITE_DIR [SKIP_FILE]
 
 Runs the toml-test suite (https://github.com/toml-lang/toml-test) against
 `skillmeat debug toml-decode`, as toml-test's own harness would: every case
@@ -8,6 +8,8 @@ expected tagged JSON (strings exactly, floats numerically with nan equal to
 nan, date-times as instants at millisecond precision), an invalid case must
 be rejected with exit status 1 and a located message.  Cases named in
 SKIP_FILE (one per line, then '#' and the reason) are skipped and counted.
+With --roundtrip, each valid case is also encoded by `skillmeat debug
+toml-encode` and decoded again, and must still equal the expected values.
 Prints "N passed, N failed" (and ", N skipped").
 """
 import datetime
@@ -61,6 +63,8 @@ def same(expected, got):
 
 
 def main():
+    roundtrip = "--roundtrip" in sys.argv
+    sys.argv = [a for a in sys.argv if a != "--roundtrip"]
     binary, suite = sys.argv[1], sys.argv[2]
     skip = {}
     if len(sys.argv) > 3:
@@ -85,6 +89,16 @@ def main():
             expected = json.load(open(path[:-5] + ".json"))
             ok = r.returncode == 0 and same(expected, json.loads(r.stdout))
             why = r.stderr.decode(errors="replace").strip() if r.returncode else "output differs"
+            if ok and roundtrip:
+                # Our encoder must write TOML that decodes to the same values.
+                enc = subprocess.run([binary, "debug", "toml-encode"], input=data,
+                                     capture_output=True)
+                dec = subprocess.run([binary, "debug", "toml-decode"], input=enc.stdout,
+                                     capture_output=True)
+                ok = enc.returncode == 0 and dec.returncode == 0 and \
+                    same(expected, json.loads(dec.stdout))
+                why = "round trip through the encoder differs: " + \
+                    (dec.stderr.decode(errors="replace").strip() or "values differ")
         else:
             ok = r.returncode == 1 and b"error:" in r.stderr
             why = "accepted" if r.returncode == 0 else f"exit {r.returncode}"
