@@ -53,7 +53,20 @@ enum output_format parse_format(const char *cmd, const char *arg);
 int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
 		   int argc, char **argv);
 
+/*
+ * A workflow argument: an existing file, else a workflow stored in the
+ * active collection.  Prints why on failure and returns NULL.
+ */
+char *resolve_workflow_arg(const char *cmd, const char *arg);
+struct collection;
+/* Open the active collection if there is one (*c stays NULL if not). */
+int open_collection_optional(struct collection **c, struct diag_list *dl);
+
 int cmd_workflow(int argc, char **argv);
+int cmd_workflow_create(int argc, char **argv);
+int cmd_workflow_list(int argc, char **argv);
+int cmd_workflow_delete(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 
 #endif

@@ -5,16 +5,19 @@
 #include "swdl/workflow.h"
 #include "swdl/plan.h"
 #include "swdl/model_json.h"
+#include "collection/refs.h"
 
 #include <getopt.h>
-#include <sys/stat.h>
 
 #define MAX_PARAMS 256
 
 static const char validate_usage[] =
-"usage: skillmeat workflow validate PATH [--strict] [--format text|json]\n"
+"usage: skillmeat workflow validate WORKFLOW [--strict] [--format text|json]\n"
 "\n"
-"Check a workflow file (YAML or JSON) without running it: syntax, schema,\n"
+"WORKFLOW is a file (YAML, JSON or TOML) or a workflow stored in the active\n"
+"collection (by stored name, id or display name).\n"
+"\n"
+"Check a workflow without running it: syntax, schema,\n"
 "stage graph, expressions and artifact references.  Every problem is\n"
 "reported with file:line:col.\n"
 "\n"
@@ -25,19 +28,23 @@ static const char validate_usage[] =
 "Exit status: 0 valid, 1 invalid (or warnings with --strict), 2 usage error.\n";
 
 static const char plan_usage[] =
-"usage: skillmeat workflow plan PATH [--param KEY=VALUE]... [options]\n"
+"usage: skillmeat workflow plan WORKFLOW [--param KEY=VALUE]... [options]\n"
+"\n"
+"WORKFLOW is a file or a workflow stored in the active collection.\n"
 "\n"
 "Show what a run would do: the batches of stages (stages in one batch may\n"
 "run in parallel), each stage's agent, model, tools, inputs and their\n"
 "sources, outputs, context modules, condition, timeout, retry policy and\n"
 "gate settings, and an estimate of the total time.  Project overrides from\n"
 ".skillmeat-workflow-overrides.yaml (searched from the current directory\n"
-"upward) are applied and shown.\n"
+"upward) are applied and shown.  When there is an active collection, every\n"
+"agent, skill, tool and context module the workflow names must be in it.\n"
 "\n"
 "  -p, --param KEY=VALUE     set a parameter; VALUE is converted to the\n"
 "                            parameter's declared type (boolean, integer,\n"
 "                            number, string; arrays and objects as JSON)\n"
 "  --allow-extra-params      pass parameters the workflow does not declare\n"
+"  --allow-missing           plan even when artifacts are not in the collection\n"
 "  --no-overrides            ignore project override files\n"
 "  --overrides-dir DIR       search for the overrides file from DIR\n"
 "  --format FORMAT           text (default) or json\n"
@@ -46,7 +53,7 @@ static const char plan_usage[] =
 "Exit status: 0 planned, 1 invalid workflow or parameters, 2 usage error.\n";
 
 static const char show_usage[] =
-"usage: skillmeat workflow show PATH [--format text|json]\n"
+"usage: skillmeat workflow show WORKFLOW [--format text|json]\n"
 "\n"
 "Show a workflow's metadata, parameters and stages, with defaults filled\n"
 "in.  The JSON form is the normalised workflow.\n"
@@ -57,16 +64,8 @@ static const char show_usage[] =
 static const char workflow_usage[] =
 "usage: skillmeat workflow COMMAND [ARGS]\n"
 "\n"
-"Validate, inspect and plan SWDL workflows.\n";
-
-static int resolve_path(const char *cmd, const char *arg)
-{
-	struct stat st;
-	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
-		return 0;
-	error_msg("%s: '%s': no such workflow file", cmd, arg);
-	return -1;
-}
+"Validate, plan, store and inspect SWDL workflows.  WORKFLOW arguments are\n"
+"files, or workflows stored in the active collection.\n";
 
 static void show_diags(const struct diag_list *dl, const struct swdl_loaded *l)
 {
@@ -76,14 +75,15 @@ static void show_diags(const struct diag_list *dl, const struct swdl_loaded *l)
 
 struct common_opts {
 	enum output_format format;
-	bool strict, no_overrides, allow_extra;
+	bool strict, no_overrides, allow_extra, allow_missing;
 	const char *overrides_dir;
 	struct plan_param params[MAX_PARAMS];
 	size_t nr_params;
 	const char *path;
 };
 
-enum { OPT_STRICT = 256, OPT_FORMAT, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA };
+enum { OPT_STRICT = 256, OPT_FORMAT, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA,
+       OPT_ALLOW_MISSING };
 
 static void add_param(const char *cmd, struct common_opts *o, char *arg)
 {
@@ -111,6 +111,7 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 		{ "no-overrides", no_argument, NULL, OPT_NO_OVERRIDES },
 		{ "overrides-dir", required_argument, NULL, OPT_OVERRIDES_DIR },
 		{ "allow-extra-params", no_argument, NULL, OPT_ALLOW_EXTRA },
+		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool is_plan = !strcmp(cmd, "workflow plan"), is_validate = !strcmp(cmd, "workflow validate");
@@ -138,21 +139,24 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 		case OPT_NO_OVERRIDES:
 		case OPT_OVERRIDES_DIR:
 		case OPT_ALLOW_EXTRA:
+		case OPT_ALLOW_MISSING:
 			if (!is_plan)
 				goto bad;
 			if (c == OPT_NO_OVERRIDES)
 				o->no_overrides = true;
 			else if (c == OPT_OVERRIDES_DIR)
 				o->overrides_dir = optarg;
-			else
+			else if (c == OPT_ALLOW_EXTRA)
 				o->allow_extra = true;
+			else
+				o->allow_missing = true;
 			break;
 		default:
 			goto bad;
 		}
 	}
 	if (optind + 1 != argc)
-		die_usage(cmd, optind == argc ? "missing PATH" : "unexpected argument '%s'",
+		die_usage(cmd, optind == argc ? "missing WORKFLOW" : "unexpected argument '%s'",
 			  argv[optind + (optind < argc)]);
 	o->path = argv[optind];
 	return;
@@ -166,9 +170,10 @@ static int cmd_validate(int argc, char **argv)
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct swdl_loaded *l = NULL;
 	parse_opts("workflow validate", validate_usage, argc, argv, &o);
-	if (resolve_path("workflow validate", o.path))
+	char *path = resolve_workflow_arg("workflow validate", o.path);
+	if (!path)
 		return EXIT_FAIL;
-	swdl_load_file(o.path, NULL, &l, &dl);
+	swdl_load_file(path, NULL, &l, &dl);
 	diag_list_sort(&dl);
 	bool valid = dl.errors == 0 && (!o.strict || dl.warnings == 0);
 	if (o.format == FORMAT_JSON) {
@@ -177,7 +182,7 @@ static int cmd_validate(int argc, char **argv)
 		jw_init(&w, &sb, true);
 		jw_object(&w);
 		jw_kbool(&w, "valid", valid);
-		jw_kstring(&w, "file", o.path);
+		jw_kstring(&w, "file", path);
 		jw_kint(&w, "errors", (int64_t)dl.errors);
 		jw_kint(&w, "warnings", (int64_t)dl.warnings);
 		jw_kbool(&w, "strict", o.strict);
@@ -188,16 +193,37 @@ static int cmd_validate(int argc, char **argv)
 	} else {
 		show_diags(&dl, l);
 		if (valid)
-			printf("%s: valid%s (%zu warning%s)\n", o.path, "", dl.warnings,
+			printf("%s: valid (%zu warning%s)\n", path, dl.warnings,
 			       dl.warnings == 1 ? "" : "s");
 		else
-			printf("%s: invalid: %zu error%s, %zu warning%s%s\n", o.path, dl.errors,
+			printf("%s: invalid: %zu error%s, %zu warning%s%s\n", path, dl.errors,
 			       dl.errors == 1 ? "" : "s", dl.warnings, dl.warnings == 1 ? "" : "s",
 			       dl.errors ? "" : " (treated as errors: --strict)");
 	}
 	swdl_loaded_free(l);
 	diag_list_release(&dl);
+	free(path);
 	return valid ? EXIT_OK : EXIT_FAIL;
+}
+
+static void print_plan_errors(const struct common_opts *o, const char *path,
+			      const struct diag_list *dl, const struct swdl_loaded *l)
+{
+	if (o->format == FORMAT_JSON) {
+		struct strbuf sb = STRBUF_INIT;
+		struct jsonw w;
+		jw_init(&w, &sb, true);
+		jw_object(&w);
+		jw_kbool(&w, "valid", false);
+		jw_key(&w, "diagnostics");
+		diag_list_write_json(&w, dl, DIAG_ERROR, false);
+		jw_end(&w);
+		print_jw(&w);
+	} else {
+		show_diags(dl, l);
+		fprintf(stderr, "%s: cannot plan: %zu error%s\n", path, dl->errors,
+			dl->errors == 1 ? "" : "s");
+	}
 }
 
 static int cmd_plan(int argc, char **argv)
@@ -205,53 +231,52 @@ static int cmd_plan(int argc, char **argv)
 	struct common_opts o = { 0 };
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct swdl_loaded *l = NULL;
+	struct collection *c = NULL;
+	struct ref_table refs_table = { 0 };
+	struct plan_refs refs = { 0 };
 	json_t *params = NULL;
 	int rc = EXIT_FAIL;
 	parse_opts("workflow plan", plan_usage, argc, argv, &o);
-	if (resolve_path("workflow plan", o.path))
+	char *path = resolve_workflow_arg("workflow plan", o.path);
+	if (!path)
 		return EXIT_FAIL;
 	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL };
-	swdl_load_file(o.path, &lo, &l, &dl);
+	swdl_load_file(path, &lo, &l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, o.params, o.nr_params, o.allow_extra, &dl);
+	if (!dl.errors && !open_collection_optional(&c, &dl) && c) {
+		refs.missing = collection_check_workflow(c, &l->wf, o.allow_missing, &refs_table, &dl);
+		refs = (struct plan_refs){ c->name, c->root, refs_table.nr - refs.missing,
+					   refs.missing, ref_table_lookup, &refs_table };
+	}
 	diag_list_sort(&dl);
 	if (dl.errors) {
-		if (o.format == FORMAT_JSON) {
-			struct strbuf sb = STRBUF_INIT;
-			struct jsonw w;
-			jw_init(&w, &sb, true);
-			jw_object(&w);
-			jw_kbool(&w, "valid", false);
-			jw_key(&w, "diagnostics");
-			diag_list_write_json(&w, &dl, DIAG_ERROR, false);
-			jw_end(&w);
-			print_jw(&w);
-		} else {
-			show_diags(&dl, l);
-			fprintf(stderr, "%s: cannot plan: %zu error%s\n", o.path, dl.errors,
-				dl.errors == 1 ? "" : "s");
-		}
+		print_plan_errors(&o, path, &dl, l);
 		goto out;
 	}
+	const struct plan_refs *rp = c ? &refs : NULL;
 	if (o.format == FORMAT_JSON) {
 		struct strbuf sb = STRBUF_INIT;
 		struct jsonw w;
 		jw_init(&w, &sb, true);
 		jw_set_sink(&w, stdout);
-		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, &dl);
+		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, rp, &dl);
 		print_jw(&w);
 	} else {
 		struct strbuf sb = STRBUF_INIT;
 		show_diags(&dl, l);
-		swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po);
+		swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po, rp);
 		fputs(sb.buf, stdout);
 		strbuf_release(&sb);
 	}
 	rc = EXIT_OK;
 out:
 	json_decref(params);
+	ref_table_release(&refs_table);
+	collection_free(c);
 	swdl_loaded_free(l);
 	diag_list_release(&dl);
+	free(path);
 	return rc;
 }
 
@@ -262,9 +287,10 @@ static int cmd_show(int argc, char **argv)
 	struct swdl_loaded *l = NULL;
 	int rc = EXIT_FAIL;
 	parse_opts("workflow show", show_usage, argc, argv, &o);
-	if (resolve_path("workflow show", o.path))
+	char *path = resolve_workflow_arg("workflow show", o.path);
+	if (!path)
 		return EXIT_FAIL;
-	swdl_load_file(o.path, NULL, &l, &dl);
+	swdl_load_file(path, NULL, &l, &dl);
 	diag_list_sort(&dl);
 	if (!l || !l->schema_ok) {
 		show_diags(&dl, l);
@@ -286,6 +312,7 @@ static int cmd_show(int argc, char **argv)
 out:
 	swdl_loaded_free(l);
 	diag_list_release(&dl);
+	free(path);
 	return rc;
 }
 
@@ -295,6 +322,9 @@ int cmd_workflow(int argc, char **argv)
 		{ "validate", cmd_validate, "check a workflow file for errors" },
 		{ "plan", cmd_plan, "show the execution plan of a workflow" },
 		{ "show", cmd_show, "show a workflow with its defaults" },
+		{ "create", cmd_workflow_create, "store a workflow in the active collection" },
+		{ "list", cmd_workflow_list, "list the workflows of the active collection" },
+		{ "delete", cmd_workflow_delete, "remove a stored workflow" },
 		{ NULL, NULL, NULL },
 	};
 	return run_subcommand("workflow", workflow_usage, cmds, argc, argv);

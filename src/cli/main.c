@@ -12,7 +12,8 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
-		{ "workflow", cmd_workflow, "validate, show and plan workflows" },
+		{ "init", cmd_init, "create a collection" },
+		{ "workflow", cmd_workflow, "validate, plan, store and show workflows" },
 		{ "debug", cmd_debug, "low-level entry points for tests and tools" },
 		{ NULL, NULL, NULL },
 	};

@@ -541,23 +541,15 @@ static int load_owned(const char *name, char *buf, size_t len, enum doc_format f
 	return SM_OK;
 }
 
-int doc_load_file(const char *path, const struct load_limits *lim,
-		  struct doc **out, struct diag_list *dl)
+int doc_load_file_as(const char *path, enum doc_format fmt, const struct load_limits *lim,
+		     struct doc **out, struct diag_list *dl)
 {
 	static const struct load_limits defaults = LOAD_LIMITS_DEFAULT;
 	struct loc loc = { path, 0, 0 };
+	struct strbuf sb = STRBUF_INIT;
 	if (!lim)
 		lim = &defaults;
 	*out = NULL;
-	int fmt = doc_format_from_name(path);
-	if (fmt < 0) {
-		const char *dot = strrchr(path, '.');
-		diag_add(dl, DIAG_ERROR, &loc, "parse", NULL, NULL,
-			 "unsupported file extension '%s'; supported: .json, .toml, .yaml, .yml",
-			 dot && !strchr(dot, '/') ? dot : "");
-		return SM_ERR;
-	}
-	struct strbuf sb = STRBUF_INIT;
 	int r = strbuf_read_file(&sb, path, lim->max_bytes);
 	if (r == SM_ENOENT) {
 		diag_add(dl, DIAG_ERROR, &loc, "parse", NULL, NULL, "file not found");
@@ -570,10 +562,26 @@ int doc_load_file(const char *path, const struct load_limits *lim,
 	} else {
 		size_t len;
 		char *text = strbuf_detach(&sb, &len);
-		r = load_owned(path, text, len, (enum doc_format)fmt, lim, out, dl);
+		r = load_owned(path, text, len, fmt, lim, out, dl);
 	}
 	strbuf_release(&sb);
 	return r;
+}
+
+int doc_load_file(const char *path, const struct load_limits *lim,
+		  struct doc **out, struct diag_list *dl)
+{
+	int fmt = doc_format_from_name(path);
+	*out = NULL;
+	if (fmt < 0) {
+		struct loc loc = { path, 0, 0 };
+		const char *dot = strrchr(path, '.');
+		diag_add(dl, DIAG_ERROR, &loc, "parse", NULL, NULL,
+			 "unsupported file extension '%s'; supported: .json, .toml, .yaml, .yml",
+			 dot && !strchr(dot, '/') ? dot : "");
+		return SM_ERR;
+	}
+	return doc_load_file_as(path, (enum doc_format)fmt, lim, out, dl);
 }
 
 void doc_free(struct doc *d)

@@ -40,6 +40,9 @@ int doc_format_from_name(const char *path);
  */
 int doc_load_file(const char *path, const struct load_limits *lim,
 		  struct doc **out, struct diag_list *dl);
+/* Load `path` as `fmt`, whatever its extension (collection.lock is TOML). */
+int doc_load_file_as(const char *path, enum doc_format fmt, const struct load_limits *lim,
+		     struct doc **out, struct diag_list *dl);
 /* Load from memory; `name` is used in diagnostics.  Copies `buf`. */
 int doc_load_buffer(const char *name, const char *buf, size_t len, enum doc_format fmt,
 		    const struct load_limits *lim, struct doc **out, struct diag_list *dl);

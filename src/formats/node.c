@@ -275,3 +275,68 @@ void node_type_plain_scalar(struct node *n)
 		n->v.f = strtod(s, NULL);
 	}
 }
+
+struct node *node_new_string(struct arena *a, const char *text)
+{
+	struct node *n = ARENA_NEW(a, struct node);
+	n->kind = NODE_STRING;
+	n->style = NODE_STYLE_QUOTED;
+	n->text = arena_strdup(a, text);
+	n->len = (uint32_t)strlen(text);
+	n->weight = 1;
+	return n;
+}
+
+struct node *node_new_map(struct arena *a, size_t cap)
+{
+	struct node *n = ARENA_NEW(a, struct node);
+	n->kind = NODE_MAP;
+	n->text = "";
+	n->weight = 1;
+	n->pairs = ARENA_ARRAY(a, struct node_pair, cap);
+	return n;
+}
+
+struct node *node_new_seq(struct arena *a, size_t cap)
+{
+	struct node *n = ARENA_NEW(a, struct node);
+	n->kind = NODE_SEQ;
+	n->text = "";
+	n->weight = 1;
+	n->items = ARENA_ARRAY(a, struct node *, cap);
+	return n;
+}
+
+void node_map_add(struct arena *a, struct node *map, const char *key, struct node *value)
+{
+	map->pairs[map->nr].key = node_new_string(a, key);
+	map->pairs[map->nr++].value = value;
+	map->weight += 1 + value->weight;
+}
+
+void node_seq_add(struct node *seq, struct node *item)
+{
+	seq->items[seq->nr++] = item;
+	seq->weight += item->weight;
+}
+
+struct node *node_map_copy(struct arena *a, const struct node *map, size_t extra)
+{
+	struct node *n = ARENA_NEW(a, struct node);
+	*n = *map;
+	n->pairs = ARENA_ARRAY(a, struct node_pair, map->nr + extra);
+	if (map->nr)
+		memcpy(n->pairs, map->pairs, map->nr * sizeof(*map->pairs));
+	return n;
+}
+
+void node_map_set(struct arena *a, struct node *map, const char *key, struct node *value)
+{
+	for (size_t i = 0; i < map->nr; i++) {
+		if (!strcmp(map->pairs[i].key->text, key)) {
+			map->pairs[i].value = value;
+			return;
+		}
+	}
+	node_map_add(a, map, key, value);
+}

@@ -95,6 +95,20 @@ json_t *node_to_json(const struct node *n);
 /* Build a node tree from a JSON value; every node gets `loc`. */
 struct node *node_from_json(struct arena *a, const json_t *j, const struct loc *loc);
 
+/*
+ * Building trees (for documents the program writes, such as manifests).
+ * Collections get room for `cap` children; *_add must stay within it.
+ */
+struct node *node_new_string(struct arena *a, const char *text);
+struct node *node_new_map(struct arena *a, size_t cap);
+struct node *node_new_seq(struct arena *a, size_t cap);
+void node_map_add(struct arena *a, struct node *map, const char *key, struct node *value);
+void node_seq_add(struct node *seq, struct node *item);
+/* A shallow copy of `map` with room for `extra` more pairs. */
+struct node *node_map_copy(struct arena *a, const struct node *map, size_t extra);
+/* Replace the value of `key` in `map` (a copy from node_map_copy) or add it. */
+void node_map_set(struct arena *a, struct node *map, const char *key, struct node *value);
+
 /* Core-schema typing of a plain scalar's text (YAML 1.2 §10.3). */
 void node_type_plain_scalar(struct node *n);
 

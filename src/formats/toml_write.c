@@ -119,21 +119,30 @@ static void write_header(struct strbuf *out, const struct path *p, bool array)
 	strbuf_addstr(out, array ? "]]\n" : "]\n");
 }
 
-static void write_table(struct strbuf *out, const struct node *map, struct path *p)
+static bool is_plain(const struct node *v)
 {
-	/* Plain values first: after a sub-table header they would land in it. */
+	return v->kind != NODE_NULL && v->kind != NODE_MAP && !is_table_array(v);
+}
+
+/* A table needs its own [header] unless sub-headers define it implicitly. */
+static bool needs_header(const struct node *map)
+{
+	if (!map->nr)
+		return true;
+	for (size_t i = 0; i < map->nr; i++)
+		if (is_plain(map->pairs[i].value))
+			return true;
+	return false;
+}
+
+static void write_table(struct strbuf *out, const struct node *map, struct path *p);
+
+/* Sub-tables, then arrays of tables (each group in key order). */
+static void write_children(struct strbuf *out, const struct node *map, struct path *p, bool arrays)
+{
 	for (size_t i = 0; i < map->nr; i++) {
 		const struct node *v = map->pairs[i].value;
-		if (v->kind == NODE_NULL || v->kind == NODE_MAP || is_table_array(v))
-			continue;
-		write_key(out, map->pairs[i].key);
-		strbuf_addstr(out, " = ");
-		write_inline(out, v);
-		strbuf_addch(out, '\n');
-	}
-	for (size_t i = 0; i < map->nr; i++) {
-		const struct node *v = map->pairs[i].value;
-		if (v->kind != NODE_MAP && !is_table_array(v))
+		if (arrays ? !is_table_array(v) : v->kind != NODE_MAP)
 			continue;
 		if (p->nr == ARRAY_SIZE(p->keys)) { /* deeper than any manifest: inline */
 			write_key(out, map->pairs[i].key);
@@ -143,8 +152,9 @@ static void write_table(struct strbuf *out, const struct node *map, struct path 
 			continue;
 		}
 		p->keys[p->nr++] = map->pairs[i].key;
-		if (v->kind == NODE_MAP) {
-			write_header(out, p, false);
+		if (!arrays) {
+			if (needs_header(v))
+				write_header(out, p, false);
 			write_table(out, v, p);
 		} else {
 			for (size_t k = 0; k < v->nr; k++) {
@@ -154,6 +164,22 @@ static void write_table(struct strbuf *out, const struct node *map, struct path 
 		}
 		p->nr--;
 	}
+}
+
+static void write_table(struct strbuf *out, const struct node *map, struct path *p)
+{
+	/* Plain values first: after a sub-table header they would land in it. */
+	for (size_t i = 0; i < map->nr; i++) {
+		const struct node *v = map->pairs[i].value;
+		if (!is_plain(v))
+			continue;
+		write_key(out, map->pairs[i].key);
+		strbuf_addstr(out, " = ");
+		write_inline(out, v);
+		strbuf_addch(out, '\n');
+	}
+	write_children(out, map, p, false);
+	write_children(out, map, p, true);
 }
 
 int toml_write(struct strbuf *out, const struct node *root)

@@ -169,9 +169,39 @@ static void write_stage_overrides(struct jsonw *w, const struct plan_override *p
 	jw_end(w);
 }
 
+static void write_ref(struct jsonw *w, const struct plan_refs *refs, const char *ref,
+		      const char *role)
+{
+	const char *path = refs->path_of(refs->data, ref);
+	jw_object(w);
+	jw_kstring(w, "ref", ref);
+	jw_kstring(w, "role", role);
+	jw_kbool(w, "found", path != NULL);
+	jw_kstring(w, "path", path);
+	jw_end(w);
+}
+
+static void write_stage_refs(struct jsonw *w, const struct swdl_stage *s,
+			     const struct plan_refs *refs)
+{
+	if (!refs)
+		return;
+	jw_key(w, "artifacts");
+	jw_array(w);
+	if (s->artifact && strchr(s->artifact, ':'))
+		write_ref(w, refs, s->artifact, "primary");
+	for (size_t i = 0; i < s->tools.nr; i++)
+		if (strchr(s->tools.v[i], ':'))
+			write_ref(w, refs, s->tools.v[i], "tool");
+	for (size_t i = 0; i < s->modules.nr; i++)
+		if (strchr(s->modules.v[i], ':'))
+			write_ref(w, refs, s->modules.v[i], "context");
+	jw_end(w);
+}
+
 /* Upstream's ExecutionPlanStage fields first, then ours. */
 static void write_stage(struct jsonw *w, const struct swdl_stage *s, size_t batch,
-			const struct plan_override *po)
+			const struct plan_override *po, const struct plan_refs *refs)
 {
 	static const struct str_list none = { 0, NULL };
 	const struct swdl_error_policy *ep = s->error_policy;
@@ -214,12 +244,14 @@ static void write_stage(struct jsonw *w, const struct swdl_stage *s, size_t batc
 		jw_end(w);
 	}
 	write_stage_overrides(w, po, s->id);
+	write_stage_refs(w, s, refs);
 	jw_end(w);
 }
 
 void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 			  const struct swdl_dag *dag, json_t *params,
-			  const struct plan_override *po, const struct diag_list *dl)
+			  const struct plan_override *po, const struct plan_refs *refs,
+			  const struct diag_list *dl)
 {
 	int64_t est = swdl_plan_estimate(wf, dag);
 	char est_text[64];
@@ -238,7 +270,7 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 		jw_key(w, "stages");
 		jw_array(w);
 		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++)
-			write_stage(w, &wf->stages[dag->batch_items[k]], b, po);
+			write_stage(w, &wf->stages[dag->batch_items[k]], b, po, refs);
 		jw_end(w);
 		jw_end(w);
 	}
@@ -254,18 +286,40 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 	diag_list_write_json(w, dl, DIAG_WARNING, true);
 	jw_end(w);
 	jw_kstring(w, "overrides_file", po ? po->file : NULL);
+	write_strs(w, "global_context_modules", &wf->global_modules);
+	jw_key(w, "collection");
+	if (refs) {
+		jw_object(w);
+		jw_kstring(w, "name", refs->collection);
+		jw_kstring(w, "root", refs->root);
+		jw_kint(w, "artifacts_found", (int64_t)refs->found);
+		jw_kint(w, "artifacts_missing", (int64_t)refs->missing);
+		jw_end(w);
+	} else {
+		jw_null(w);
+	}
 	jw_end(w);
 }
 
 /* ---- text form ----------------------------------------------------------- */
 
-static void add_list(struct strbuf *out, const char *label, const struct str_list *l)
+/* " [missing]" after a reference the collection does not have. */
+static void add_ref_mark(struct strbuf *out, const struct plan_refs *refs, const char *ref)
+{
+	if (refs && strchr(ref, ':') && !refs->path_of(refs->data, ref))
+		strbuf_addstr(out, " [missing]");
+}
+
+static void add_list(struct strbuf *out, const char *label, const struct str_list *l,
+		     const struct plan_refs *refs)
 {
 	if (!l->nr)
 		return;
 	strbuf_addf(out, "      %s: ", label);
-	for (size_t i = 0; i < l->nr; i++)
+	for (size_t i = 0; i < l->nr; i++) {
 		strbuf_addf(out, "%s%s", i ? ", " : "", l->v[i]);
+		add_ref_mark(out, refs, l->v[i]);
+	}
 	strbuf_addch(out, '\n');
 }
 
@@ -323,22 +377,25 @@ static void add_stage_overrides(struct strbuf *out, const struct plan_override *
 }
 
 static void add_stage(struct strbuf *out, const struct swdl_stage *s,
-		      const struct plan_override *po)
+		      const struct plan_override *po, const struct plan_refs *refs)
 {
 	strbuf_addf(out, "    [%s] %s%s\n", s->id, s->name,
 		    s->type == STAGE_GATE ? "  (gate)" : s->type == STAGE_FAN_OUT ? "  (fan_out)" : "");
 	if (s->type == STAGE_GATE && s->gate) {
 		strbuf_addf(out, "      Type: %s\n", s->gate->kind);
-		add_list(out, "Approvers", &s->gate->approvers);
+		add_list(out, "Approvers", &s->gate->approvers, NULL);
 		strbuf_addf(out, "      Gate timeout: %s (on timeout: %s)\n", s->gate->timeout.text,
 			    on_timeout_names[s->gate->on_timeout]);
 		if (s->gate->message)
 			strbuf_addf(out, "      Message: %s\n", s->gate->message);
 	}
-	if (s->artifact)
-		strbuf_addf(out, "      Agent: %s%s%s%s\n", s->artifact, s->model ? " (" : "",
+	if (s->artifact) {
+		strbuf_addf(out, "      Agent: %s%s%s%s", s->artifact, s->model ? " (" : "",
 			    s->model ? s->model : "", s->model ? ")" : "");
-	add_list(out, "Tools", &s->tools);
+		add_ref_mark(out, refs, s->artifact);
+		strbuf_addch(out, '\n');
+	}
+	add_list(out, "Tools", &s->tools, refs);
 	if (s->nr_inputs) {
 		strbuf_addstr(out, "      Inputs: ");
 		for (size_t i = 0; i < s->nr_inputs; i++)
@@ -352,7 +409,7 @@ static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 			strbuf_addf(out, "%s%s", i ? ", " : "", s->outputs[i].name);
 		strbuf_addch(out, '\n');
 	}
-	add_list(out, "Context", &s->modules);
+	add_list(out, "Context", &s->modules, refs);
 	if (s->condition)
 		strbuf_addf(out, "      Condition: %s\n", s->condition);
 	if (s->error_policy)
@@ -362,10 +419,24 @@ static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 
 void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 		       const struct swdl_dag *dag, json_t *params,
-		       const struct plan_override *po)
+		       const struct plan_override *po, const struct plan_refs *refs)
 {
 	strbuf_addf(out, "Workflow: %s v%s (id: %s)\n", wf->name, wf->version, wf->id);
 	add_params_line(out, params);
+	if (refs)
+		strbuf_addf(out, "Collection: %s (%zu artifact%s found, %zu missing)\n",
+			    refs->collection, refs->found, refs->found == 1 ? "" : "s",
+			    refs->missing);
+	else
+		strbuf_addstr(out, "Collection: none (artifacts not checked)\n");
+	if (wf->global_modules.nr) {
+		strbuf_addstr(out, "Global context: ");
+		for (size_t i = 0; i < wf->global_modules.nr; i++) {
+			strbuf_addf(out, "%s%s", i ? ", " : "", wf->global_modules.v[i]);
+			add_ref_mark(out, refs, wf->global_modules.v[i]);
+		}
+		strbuf_addch(out, '\n');
+	}
 	if (po && po->file) {
 		strbuf_addf(out, "Overrides: %s\n", po->file);
 		for (size_t i = 0; i < po->nr; i++)
@@ -385,7 +456,7 @@ void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 			strbuf_addf(out, " after Batch %zu", b);
 		strbuf_addstr(out, "):\n");
 		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++)
-			add_stage(out, &wf->stages[dag->batch_items[k]], po);
+			add_stage(out, &wf->stages[dag->batch_items[k]], po, refs);
 	}
 	char est[64];
 	duration_format(swdl_plan_estimate(wf, dag), est, sizeof(est));

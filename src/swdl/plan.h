@@ -41,13 +41,24 @@ struct plan_override {
 
 void plan_override_release(struct plan_override *po);
 
+/* Where the workflow's artifacts were found, for display (optional). */
+struct plan_refs {
+	const char *collection;   /* name of the collection checked */
+	const char *root;         /* its directory */
+	size_t found, missing;
+	/* The path a reference resolved to, NULL when missing. */
+	const char *(*path_of)(void *data, const char *ref);
+	void *data;
+};
+
 /* The plan as JSON: upstream's plan structure plus our fields. */
 void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 			  const struct swdl_dag *dag, json_t *params,
-			  const struct plan_override *po, const struct diag_list *dl);
+			  const struct plan_override *po, const struct plan_refs *refs,
+			  const struct diag_list *dl);
 void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 		       const struct swdl_dag *dag, json_t *params,
-		       const struct plan_override *po);
+		       const struct plan_override *po, const struct plan_refs *refs);
 /* A JSON array of diagnostics: {severity, file, line, column, category, stage_id, field, message}. */
 void diag_list_write_json(struct jsonw *w, const struct diag_list *dl,
 			  enum diag_severity only, bool filter);

@@ -8,6 +8,8 @@ fail=0
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 unset NO_COLOR
+# Never read or touch the developer's own ~/.skillmeat.
+export SKILLMEAT_HOME="$TMP/home"
 
 # run CMD...: captures stdout, stderr and the exit code.
 run() {

@@ -1,0 +1,199 @@
+#include "compat.h"
+#include "fsutil.h"
+#include "strbuf.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+char *path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	return xasprintf("%s%s%s", a, la && a[la - 1] == '/' ? "" : "/", b);
+}
+
+bool fs_is_dir(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+bool fs_is_file(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+int fs_mkdirs(const char *path)
+{
+	char *p = xstrdup(path);
+	int r = SM_OK;
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0777) && errno != EEXIST) {
+			r = SM_EIO;
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	if (!r && !fs_is_dir(path)) {
+		errno = ENOTDIR;
+		r = SM_EIO;
+	}
+	free(p);
+	return r;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char *tmp = xasprintf("%.*s.%s.%ld%06ld.tmp", slash ? (int)(slash - path + 1) : 0, path,
+			      slash ? slash + 1 : path, (long)getpid(), (long)(ts.tv_nsec / 1000));
+	int r = SM_EIO;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		goto out;
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) || close(fd)) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path))
+		goto fail;
+	fsync_dir_of(path);
+	r = SM_OK;
+	goto out;
+fail: {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		errno = saved;
+	}
+out:
+	free(tmp);
+	return r;
+}
+
+int fs_remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return errno == ENOENT ? SM_OK : SM_EIO;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) ? SM_EIO : SM_OK;
+	DIR *d = opendir(path);
+	if (!d)
+		return SM_EIO;
+	int r = SM_OK;
+	struct dirent *e;
+	while (!r && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *child = path_join(path, e->d_name);
+		r = fs_remove_tree(child);
+		free(child);
+	}
+	closedir(d);
+	if (!r && rmdir(path))
+		r = SM_EIO;
+	return r;
+}
+
+/* Python's PurePath ordering: compare component by component. */
+static int cmp_components(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	for (;;) {
+		size_t lx = strcspn(x, "/"), ly = strcspn(y, "/");
+		size_t n = lx < ly ? lx : ly;
+		int c = memcmp(x, y, n);
+		if (c)
+			return c;
+		if (lx != ly)
+			return lx < ly ? -1 : 1;
+		if (!x[lx] || !y[ly])
+			return (x[lx] != 0) - (y[ly] != 0);
+		x += lx + 1;
+		y += ly + 1;
+	}
+}
+
+static int walk(const char *root, const char *rel, char ***names, size_t *nr, size_t *alloc,
+		int depth)
+{
+	if (depth > 64) {
+		errno = ELOOP;
+		return SM_EIO;
+	}
+	char *dir = *rel ? path_join(root, rel) : xstrdup(root);
+	DIR *d = opendir(dir);
+	int r = d ? SM_OK : SM_EIO;
+	struct dirent *e;
+	while (d && !r && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *child_rel = *rel ? path_join(rel, e->d_name) : xstrdup(e->d_name);
+		char *child = path_join(root, child_rel);
+		struct stat st;
+		if (lstat(child, &st)) {
+			r = SM_EIO;
+		} else if (S_ISDIR(st.st_mode)) {
+			r = walk(root, child_rel, names, nr, alloc, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			ALLOC_GROW(*names, *nr + 1, *alloc);
+			(*names)[(*nr)++] = child_rel;
+			child_rel = NULL;
+		}
+		free(child_rel);
+		free(child);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return r;
+}
+
+int fs_list_files(const char *dir, char ***names, size_t *nr)
+{
+	size_t alloc = 0;
+	*names = NULL;
+	*nr = 0;
+	int r = walk(dir, "", names, nr, &alloc, 0);
+	if (!r)
+		qsort(*names, *nr, sizeof(**names), cmp_components);
+	return r;
+}

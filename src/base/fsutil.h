@@ -1,0 +1,26 @@
+/*
+ * fsutil.h - small file-system helpers: atomic writes, directories.
+ * All return SM_OK or SM_EIO with errno set.
+ */
+#ifndef SM_FSUTIL_H
+#define SM_FSUTIL_H
+
+#include "compat.h"
+
+/* Write via ".<name>.<random>.tmp" in the same directory, fsync, rename:
+ * readers see the old file or the new one, never a half-written one. */
+int fs_write_atomic(const char *path, const void *data, size_t len);
+int fs_mkdirs(const char *path);           /* mkdir -p */
+int fs_remove_tree(const char *path);      /* rm -r (no symlink following) */
+bool fs_is_dir(const char *path);
+bool fs_is_file(const char *path);
+char *path_join(const char *a, const char *b); /* malloc'd "a/b" */
+
+/*
+ * Regular files under `dir`, as paths relative to it, sorted the way
+ * Python sorts pathlib paths (component by component).  Caller frees
+ * each name and the array.
+ */
+int fs_list_files(const char *dir, char ***names, size_t *nr);
+
+#endif
