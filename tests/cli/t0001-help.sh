@@ -2,8 +2,9 @@
 # --help everywhere, usage errors, version.
 . "$(dirname "$0")/lib.sh"
 
-for c in "" "workflow" "workflow validate" "workflow plan" "workflow show" "debug" \
-	"debug load" "debug eval"; do
+for c in "" "init" "workflow" "workflow validate" "workflow plan" "workflow show" \
+	"workflow create" "workflow list" "workflow delete" "debug" "debug load" "debug eval" \
+	"debug toml-decode" "debug toml-encode"; do
 	# shellcheck disable=SC2086
 	run $sm $c --help
 	check "'$c --help' exits 0" exit_is 0
@@ -15,8 +16,8 @@ run $sm frobnicate
 check "unknown command exits 2" exit_is 2
 check "unknown command is named" err_has "unknown command 'frobnicate'"
 run $sm workflow validate
-check "missing PATH exits 2" exit_is 2
-check "missing PATH is said" err_has "missing PATH"
+check "missing WORKFLOW exits 2" exit_is 2
+check "missing WORKFLOW is said" err_has "missing WORKFLOW"
 run $sm workflow validate a.yaml --bogus
 check "unknown option exits 2" exit_is 2
 run $sm workflow validate a.yaml --param x=1
