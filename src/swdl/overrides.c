@@ -5,23 +5,45 @@
 #include <limits.h>
 #include <unistd.h>
 
-char *swdl_overrides_find(const char *start_dir)
+/* The overrides file in `dir`: SM_OK with *path (or NULL), SM_ERR if both forms. */
+static int find_in_dir(const char *dir, char **path, struct diag_list *dl)
+{
+	const char *base = strcmp(dir, "/") ? dir : "";
+	char *yaml = xasprintf("%s/%s", base, OVERRIDES_FILE_YAML);
+	char *toml = xasprintf("%s/%s", base, OVERRIDES_FILE_TOML);
+	bool has_yaml = !access(yaml, F_OK), has_toml = !access(toml, F_OK);
+	int r = SM_OK;
+	*path = NULL;
+	if (has_yaml && has_toml) {
+		struct loc loc = { toml, 0, 0 };
+		diag_add(dl, DIAG_ERROR, &loc, "override", NULL, NULL, "both %s and %s exist in "
+			 "%s; keep one of them", OVERRIDES_FILE_YAML, OVERRIDES_FILE_TOML, dir);
+		r = SM_ERR;
+	} else if (has_yaml || has_toml) {
+		*path = xstrdup(has_yaml ? yaml : toml);
+	}
+	free(yaml);
+	free(toml);
+	return r;
+}
+
+int swdl_overrides_find(const char *start_dir, char **path, struct diag_list *dl)
 {
 	char dir[PATH_MAX];
+	*path = NULL;
 	if (!start_dir) {
 		if (!getcwd(dir, sizeof(dir)))
-			return NULL;
+			return SM_OK;
 	} else if (snprintf(dir, sizeof(dir), "%s", start_dir) >= (int)sizeof(dir)) {
-		return NULL;
+		return SM_OK;
 	}
 	for (;;) {
-		char *path = xasprintf("%s/%s", strcmp(dir, "/") ? dir : "", OVERRIDES_FILE_YAML);
-		if (!access(path, F_OK))
-			return path;
-		free(path);
+		int r = find_in_dir(dir, path, dl);
+		if (r || *path)
+			return r;
 		char *slash = strrchr(dir, '/');
 		if (!slash || !strcmp(dir, "/"))
-			return NULL;
+			return SM_OK;
 		if (slash == dir)
 			slash[1] = '\0';
 		else

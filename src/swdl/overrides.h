@@ -11,9 +11,14 @@
 #include "../formats/load.h"
 
 #define OVERRIDES_FILE_YAML ".skillmeat-workflow-overrides.yaml"
+#define OVERRIDES_FILE_TOML ".skillmeat-workflow-overrides.toml"
 
-/* Search `start_dir` and its parents; malloc'd path or NULL. */
-char *swdl_overrides_find(const char *start_dir);
+/*
+ * Search `start_dir` and its parents for an overrides file (YAML or TOML,
+ * same structure); *path is malloc'd, or NULL when there is none.  Both
+ * forms in one directory is an error: neither silently wins.
+ */
+int swdl_overrides_find(const char *start_dir, char **path, struct diag_list *dl);
 
 /*
  * Load and check an overrides file; *block is the entry for

@@ -11,7 +11,9 @@ static int apply_project_overrides(struct swdl_loaded *l, const struct swdl_load
 				   const struct node **root, struct diag_list *dl)
 {
 	const char *id = workflow_id_of(*root);
-	char *path = swdl_overrides_find(opts->overrides_dir);
+	char *path;
+	if (swdl_overrides_find(opts->overrides_dir, &path, dl))
+		return SM_ERR;
 	if (!path || !id || (*root)->kind != NODE_MAP) {
 		free(path);
 		return SM_OK;

@@ -76,6 +76,30 @@ check "a bad override value fails validation" exit_is 1
 check "its diagnostic points into the overrides file" \
 	err_has ".skillmeat-workflow-overrides.yaml:5:33: error: [schema] stage 'research' field 'error_policy.timeout': malformed duration 'soon'"
 
+# The TOML form of the overrides file, and both forms at once.
+mkdir -p proj3
+cat >proj3/.skillmeat-workflow-overrides.toml <<'TOML'
+[overrides.sdlc-feature-ship.stages.review.roles.primary]
+artifact = "agent:strict-reviewer"
+model = "opus"
+
+[overrides.sdlc-feature-ship.config]
+timeout = "6h"
+TOML
+run $sm workflow plan "$ex/sdlc-feature-ship.yaml" -p feature_name=x --overrides-dir proj3
+check "TOML overrides apply" out_has "Override: roles.primary.artifact: agent:reviewer-v1 -> agent:strict-reviewer"
+check "TOML overrides show workflow-level fields" out_has "config.timeout: 4h -> 6h"
+cat >proj3/.skillmeat-workflow-overrides.toml <<'TOML'
+[overrides.sdlc-feature-ship.stages.review]
+type = "gate"
+TOML
+run $sm workflow plan "$ex/sdlc-feature-ship.yaml" -p feature_name=x --overrides-dir proj3
+check "TOML overrides are checked like YAML ones" err_has ".skillmeat-workflow-overrides.toml:2:1: error: [override]"
+cp proj/.skillmeat-workflow-overrides.yaml proj3/
+run $sm workflow plan "$ex/sdlc-feature-ship.yaml" -p feature_name=x --overrides-dir proj3
+check "both forms in one place is refused" exit_is 1
+check "…naming both" err_has "both .skillmeat-workflow-overrides.yaml and .skillmeat-workflow-overrides.toml exist"
+
 run $sm workflow show "$ex/gated-deploy.yaml" --format json
 check "show json exits 0" exit_is 0
 check "show fills the gate defaults" json_eq 'j["stages"][1]["gate"]["on_timeout"] == "reject" and j["stages"][0]["error_policy"]["retry"]["max_attempts"] == 2'
