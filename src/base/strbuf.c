@@ -98,6 +98,19 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+void strbuf_add_shortest_double(struct strbuf *sb, double d)
+{
+	char buf[40];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	strbuf_addstr(sb, buf);
+	if (!strpbrk(buf, ".eEn"))
+		strbuf_addstr(sb, ".0");
+}
+
 /* Decode one UTF-8 sequence; returns its length or 0 when malformed. */
 static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {

@@ -29,6 +29,11 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) SM_PRINTF(2, 3);
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/*
+ * Append a finite double in the shortest form that reads back as the same
+ * value, with ".0" when it would look like an integer ("1.0", "0.1", "1e+100").
+ */
+void strbuf_add_shortest_double(struct strbuf *sb, double d);
 /* Append `s` as a JSON string literal (quotes included). */
 void strbuf_add_json_string(struct strbuf *sb, const char *s, size_t len, bool ascii_only);
 

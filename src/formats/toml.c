@@ -781,6 +781,23 @@ static int parse_array(struct tparser *t, struct tval **out, unsigned depth)
 	return SM_OK;
 }
 
+/* `key = value` into `tab` (dotted keys create tables on the way). */
+static int parse_keyval(struct tparser *t, struct tval *tab, unsigned depth)
+{
+	const char *at = t->p;
+	struct key_path kp;
+	if (parse_key(t, &kp))
+		return SM_ERR;
+	if (at_eof(t) || *t->p != '=')
+		return unexpected(t, "'=' after the key");
+	t->p++;
+	skip_ws(t);
+	struct tval *v;
+	if (parse_value(t, &v, depth) || put_value(t, tab, &kp, v, at, 0))
+		return SM_ERR;
+	return SM_OK;
+}
+
 static void seal_inline(struct tval *v)
 {
 	v->flags |= TF_INLINE;
@@ -798,16 +815,7 @@ static int parse_inline_table(struct tparser *t, struct tval **out, unsigned dep
 		goto done;
 	}
 	for (;;) {
-		struct key_path kp;
-		const char *at = t->p;
-		if (parse_key(t, &kp))
-			return SM_ERR;
-		if (at_eof(t) || *t->p != '=')
-			return unexpected(t, "'=' after the key");
-		t->p++;
-		skip_ws(t);
-		struct tval *v;
-		if (parse_value(t, &v, depth + 1) || put_value(t, tab, &kp, v, at, 0))
+		if (parse_keyval(t, tab, depth + 1))
 			return SM_ERR;
 		skip_ws(t);
 		if (!at_eof(t) && *t->p == ',') {
@@ -937,18 +945,7 @@ static int table_header(struct tparser *t, struct tval **current)
 
 static int key_value_line(struct tparser *t, struct tval *current)
 {
-	const char *at = t->p;
-	struct key_path kp;
-	if (parse_key(t, &kp))
-		return SM_ERR;
-	if (at_eof(t) || *t->p != '=')
-		return unexpected(t, "'=' after the key");
-	t->p++;
-	skip_ws(t);
-	struct tval *v;
-	if (parse_value(t, &v, 1) || put_value(t, current, &kp, v, at, 0))
-		return SM_ERR;
-	return end_of_line(t);
+	return parse_keyval(t, current, 1) ? SM_ERR : end_of_line(t);
 }
 
 static int parse_document(struct tparser *t)

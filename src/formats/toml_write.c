@@ -54,15 +54,7 @@ static void write_float(struct strbuf *out, double d)
 		strbuf_addstr(out, d < 0 ? "-inf" : "inf");
 		return;
 	}
-	char buf[40];
-	for (int prec = 1; prec <= 17; prec++) { /* shortest text that reads back */
-		snprintf(buf, sizeof(buf), "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	strbuf_addstr(out, buf);
-	if (!strpbrk(buf, ".eE"))
-		strbuf_addstr(out, ".0");
+	strbuf_add_shortest_double(out, d);
 }
 
 static void write_inline(struct strbuf *out, const struct node *n)

@@ -68,15 +68,7 @@ static void add_float(struct strbuf *out, double d)
 		strbuf_addstr(out, d < 0 ? "-Infinity" : "Infinity");
 		return;
 	}
-	char buf[40];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	strbuf_addstr(out, buf);
-	if (!strpbrk(buf, ".eEn"))
-		strbuf_addstr(out, ".0");
+	strbuf_add_shortest_double(out, d);
 }
 
 void expr_value_to_json(struct strbuf *out, const json_t *v)
