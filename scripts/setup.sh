@@ -3,7 +3,7 @@
 # need.  Safe to run again; does nothing when everything is present.
 set -eu
 pkgs="build-essential meson ninja-build pkg-config libfyaml-dev libjansson-dev
-libcmocka-dev libsodium-dev clang libclang-rt-14-dev llvm python3 python3-jsonschema
+libcmocka-dev libsodium-dev clang libclang-rt-14-dev llvm python3 python3-jsonschema python3-yaml
 hyperfine time"
 missing=""
 for p in $pkgs; do
