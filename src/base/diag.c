@@ -10,6 +10,7 @@ struct diag *diag_add(struct diag_list *dl, enum diag_severity sev,
 	struct diag *d = &dl->items[dl->nr++];
 	memset(d, 0, sizeof(*d));
 	d->severity = sev;
+	d->seq = dl->nr - 1;
 	if (loc) {
 		d->file = loc->file ? xstrdup(loc->file) : NULL;
 		d->line = loc->line;
@@ -50,26 +51,25 @@ static int cmp_str(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-/* Insertion sort keeps it stable; diagnostic lists are short. */
+static int cmp_diag(const void *a, const void *b)
+{
+	const struct diag *p = a, *q = b;
+	int c = cmp_str(p->file, q->file);
+	if (!c)
+		c = (p->line > q->line) - (p->line < q->line);
+	if (!c)
+		c = (p->col > q->col) - (p->col < q->col);
+	if (!c)
+		c = (p->seq > q->seq) - (p->seq < q->seq);
+	return c;
+}
+
+/* qsort with the insertion order as the last key: stable, and O(n log n)
+ * even for a huge file with an error on every line. */
 void diag_list_sort(struct diag_list *dl)
 {
-	for (size_t i = 1; i < dl->nr; i++) {
-		struct diag tmp = dl->items[i];
-		size_t j = i;
-		while (j > 0) {
-			struct diag *p = &dl->items[j - 1];
-			int c = cmp_str(p->file, tmp.file);
-			if (!c)
-				c = p->line - tmp.line;
-			if (!c)
-				c = p->col - tmp.col;
-			if (c <= 0)
-				break;
-			dl->items[j] = *p;
-			j--;
-		}
-		dl->items[j] = tmp;
-	}
+	if (dl->nr > 1)
+		qsort(dl->items, dl->nr, sizeof(*dl->items), cmp_diag);
 }
 
 const char *diag_severity_name(enum diag_severity s)

@@ -27,6 +27,7 @@ struct diag {
 	char *stage_id; /* NULL when not about one stage */
 	char *field;    /* dotted field path, NULL when not about one field */
 	char *message;
+	size_t seq;     /* insertion order, for a stable sort */
 };
 
 struct diag_list {

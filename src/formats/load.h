@@ -48,9 +48,6 @@ int doc_load_buffer(const char *name, const char *buf, size_t len, enum doc_form
 		    const struct load_limits *lim, struct doc **out, struct diag_list *dl);
 void doc_free(struct doc *d);
 
-/* Location helper: where a node starts. */
-static inline const struct loc *node_loc(const struct node *n) { return &n->loc; }
-
 /* Text checks shared by every loader: UTF-8 validity and no NUL bytes. */
 bool text_check_utf8(const char *buf, size_t len, size_t *bad_offset);
 /* 1-based line and column (in characters) of a byte offset. */

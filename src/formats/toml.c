@@ -705,12 +705,6 @@ static int table_put(struct tparser *t, struct tval *tab, struct node *key, stru
 	return SM_OK;
 }
 
-static const char *key_where(struct tparser *t, const struct node *key)
-{
-	UNUSED(t);
-	return key->text;
-}
-
 /* Walk the intermediate parts of a dotted key from `tab`, creating tables. */
 static int descend_dotted(struct tparser *t, struct tval **tab, struct key_path *kp,
 			  size_t upto, const char *at, unsigned new_flags)
@@ -724,13 +718,13 @@ static int descend_dotted(struct tparser *t, struct tval **tab, struct key_path 
 				return SM_ERR;
 		} else if (next->kind != TV_TABLE) {
 			return fail(t, at, "'%s' is already %s, not a table",
-				    key_where(t, kp->parts[i]), next->kind == TV_ARRAY ? "an array" : "a value");
+				    kp->parts[i]->text, next->kind == TV_ARRAY ? "an array" : "a value");
 		} else if (next->flags & TF_INLINE) {
 			return fail(t, at, "cannot add keys to the inline table '%s'",
-				    key_where(t, kp->parts[i]));
+				    kp->parts[i]->text);
 		} else if (next->flags & TF_EXPLICIT) {
 			return fail(t, at, "table '%s' was defined with a [header]; dotted keys "
-				    "cannot extend it", key_where(t, kp->parts[i]));
+				    "cannot extend it", kp->parts[i]->text);
 		}
 		*tab = next;
 	}

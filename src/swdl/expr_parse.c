@@ -8,6 +8,13 @@
 #include <math.h>
 
 #define EXPR_MAX_DEPTH 64
+/*
+ * Chains like a || b || c are parsed in a loop but make a tree as deep as
+ * the chain is long, and evaluation recurses over it: cap the operands so
+ * a hostile file cannot exhaust the stack.  Also cap the text itself.
+ */
+#define EXPR_MAX_OPERANDS 1000
+#define EXPR_MAX_LEN (64 * 1024)
 
 enum tok_kind {
 	T_EOF, T_STRING, T_NUMBER, T_IDENT, T_OP, T_LPAREN, T_RPAREN,
@@ -31,6 +38,7 @@ struct parser {
 	struct tok cur;
 	struct expr_error *err;
 	unsigned depth;
+	unsigned operands; /* in && / || chains, across the whole expression */
 	bool failed;
 };
 
@@ -376,6 +384,11 @@ static struct expr *parse_logic(struct parser *p, bool is_or)
 	struct expr *l = is_or ? parse_logic(p, false) : parse_equality(p);
 	while (!p->failed && tok_is(p, T_OP, is_or ? "||" : "&&")) {
 		size_t pos = p->cur.pos;
+		if (++p->operands > EXPR_MAX_OPERANDS) {
+			fail(p, pos, "expression too long (more than %d chained && and || operands)",
+			     EXPR_MAX_OPERANDS);
+			return NULL;
+		}
 		lex(p);
 		struct expr *r = is_or ? parse_logic(p, false) : parse_equality(p);
 		if (p->failed)
@@ -415,9 +428,13 @@ static struct expr *parse_expr(struct parser *p)
 
 struct expr *expr_parse(struct arena *a, const char *src, size_t len, struct expr_error *err)
 {
-	struct parser p = { a, src, len, 0, { T_EOF, 0, 0 }, err, 0, false };
+	struct parser p = { a, src, len, 0, { T_EOF, 0, 0 }, err, 0, 0, false };
 	err->pos = 0;
 	err->msg[0] = '\0';
+	if (len > EXPR_MAX_LEN) {
+		fail(&p, 0, "expression too long (%zu bytes, the limit is %d)", len, EXPR_MAX_LEN);
+		return NULL;
+	}
 	lex(&p);
 	if (p.failed)
 		return NULL;
