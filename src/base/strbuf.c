@@ -140,7 +140,20 @@ static void add_u16_escape(struct strbuf *sb, uint32_t u)
 void strbuf_add_json_string(struct strbuf *sb, const char *s, size_t len, bool ascii_only)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t safe = 0;
+	while (safe < len && p[safe] >= 0x20 && p[safe] != '"' && p[safe] != '\\' &&
+	       (p[safe] < 0x80 || !ascii_only))
+		safe++;
 	strbuf_grow(sb, len + 2);
+	if (safe == len) { /* the common case: nothing to escape */
+		char *d = sb->buf + sb->len;
+		d[0] = '"';
+		memcpy(d + 1, s, len);
+		d[len + 1] = '"';
+		sb->len += len + 2;
+		sb->buf[sb->len] = '\0';
+		return;
+	}
 	strbuf_addch(sb, '"');
 	for (size_t i = 0; i < len;) {
 		/* Copy the run of bytes that need no escaping in one go. */

@@ -31,19 +31,18 @@ static bool collect_edges(const struct swdl_workflow *wf, struct edge_builder *e
 		const struct swdl_stage *s = &wf->stages[i];
 		for (size_t k = 0; k < s->depends_on.nr; k++) {
 			const char *dep = s->depends_on.v[k];
-			char field[40];
-			snprintf(field, sizeof(field), "depends_on[%zu]", k);
-			struct loc loc = swdl_stage_loc(s, field);
 			long j = swdl_stage_find(wf, dep);
-			if (j < 0) {
-				diag_add(dl, DIAG_ERROR, &loc, "dag", s->id, field,
-					 "depends on unknown stage '%s'", dep);
-				ok = false;
-				continue;
-			}
-			if ((size_t)j == i) {
-				diag_add(dl, DIAG_ERROR, &loc, "dag", s->id, field,
-					 "stage depends on itself (cycle %s -> %s)", s->id, s->id);
+			if (j < 0 || (size_t)j == i) {
+				/* Locate only when reporting: this loop runs for every edge. */
+				char field[40];
+				snprintf(field, sizeof(field), "depends_on[%zu]", k);
+				struct loc loc = swdl_stage_loc(s, field);
+				if (j < 0)
+					diag_add(dl, DIAG_ERROR, &loc, "dag", s->id, field,
+						 "depends on unknown stage '%s'", dep);
+				else
+					diag_add(dl, DIAG_ERROR, &loc, "dag", s->id, field,
+						 "stage depends on itself (cycle %s -> %s)", s->id, s->id);
 				ok = false;
 				continue;
 			}

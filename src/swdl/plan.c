@@ -315,9 +315,13 @@ static void add_list(struct strbuf *out, const char *label, const struct str_lis
 {
 	if (!l->nr)
 		return;
-	strbuf_addf(out, "      %s: ", label);
+	strbuf_addstr(out, "      ");
+	strbuf_addstr(out, label);
+	strbuf_addstr(out, ": ");
 	for (size_t i = 0; i < l->nr; i++) {
-		strbuf_addf(out, "%s%s", i ? ", " : "", l->v[i]);
+		if (i)
+			strbuf_addstr(out, ", ");
+		strbuf_addstr(out, l->v[i]);
 		add_ref_mark(out, refs, l->v[i]);
 	}
 	strbuf_addch(out, '\n');
@@ -379,8 +383,12 @@ static void add_stage_overrides(struct strbuf *out, const struct plan_override *
 static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 		      const struct plan_override *po, const struct plan_refs *refs)
 {
-	strbuf_addf(out, "    [%s] %s%s\n", s->id, s->name,
-		    s->type == STAGE_GATE ? "  (gate)" : s->type == STAGE_FAN_OUT ? "  (fan_out)" : "");
+	strbuf_addstr(out, "    [");
+	strbuf_addstr(out, s->id);
+	strbuf_addstr(out, "] ");
+	strbuf_addstr(out, s->name);
+	strbuf_addstr(out, s->type == STAGE_GATE ? "  (gate)\n"
+		       : s->type == STAGE_FAN_OUT ? "  (fan_out)\n" : "\n");
 	if (s->type == STAGE_GATE && s->gate) {
 		strbuf_addf(out, "      Type: %s\n", s->gate->kind);
 		add_list(out, "Approvers", &s->gate->approvers, NULL);
@@ -390,23 +398,35 @@ static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 			strbuf_addf(out, "      Message: %s\n", s->gate->message);
 	}
 	if (s->artifact) {
-		strbuf_addf(out, "      Agent: %s%s%s%s", s->artifact, s->model ? " (" : "",
-			    s->model ? s->model : "", s->model ? ")" : "");
+		strbuf_addstr(out, "      Agent: ");
+		strbuf_addstr(out, s->artifact);
+		if (s->model) {
+			strbuf_addstr(out, " (");
+			strbuf_addstr(out, s->model);
+			strbuf_addch(out, ')');
+		}
 		add_ref_mark(out, refs, s->artifact);
 		strbuf_addch(out, '\n');
 	}
 	add_list(out, "Tools", &s->tools, refs);
 	if (s->nr_inputs) {
 		strbuf_addstr(out, "      Inputs: ");
-		for (size_t i = 0; i < s->nr_inputs; i++)
-			strbuf_addf(out, "%s%s <- %s", i ? ", " : "", s->inputs[i].name,
-				    s->inputs[i].source ? s->inputs[i].source : "(no source)");
+		for (size_t i = 0; i < s->nr_inputs; i++) {
+			if (i)
+				strbuf_addstr(out, ", ");
+			strbuf_addstr(out, s->inputs[i].name);
+			strbuf_addstr(out, " <- ");
+			strbuf_addstr(out, s->inputs[i].source ? s->inputs[i].source : "(no source)");
+		}
 		strbuf_addch(out, '\n');
 	}
 	if (s->nr_outputs) {
 		strbuf_addstr(out, "      Outputs: ");
-		for (size_t i = 0; i < s->nr_outputs; i++)
-			strbuf_addf(out, "%s%s", i ? ", " : "", s->outputs[i].name);
+		for (size_t i = 0; i < s->nr_outputs; i++) {
+			if (i)
+				strbuf_addstr(out, ", ");
+			strbuf_addstr(out, s->outputs[i].name);
+		}
 		strbuf_addch(out, '\n');
 	}
 	add_list(out, "Context", &s->modules, refs);

@@ -370,8 +370,6 @@ static bool id_is_referenceable(const char *id)
 static void check_type_name(struct vctx *v, const struct swdl_stage *s, const char *type,
 			    const char *field, const struct node *at, enum diag_severity sev)
 {
-	if (swdl_type_known(type))
-		return;
 	const char *near = swdl_type_suggest(type);
 	diag_add(v->dl, sev, at ? &at->loc : NULL, "schema", s ? s->id : NULL, field,
 		 "unknown type '%s'%s%s%s (types: string, integer, number, boolean, array, "
@@ -381,7 +379,9 @@ static void check_type_name(struct vctx *v, const struct swdl_stage *s, const ch
 
 static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
 {
-	struct loc loc = swdl_stage_loc(s, "id");
+	struct loc loc;
+	if (!*s->id || !id_is_referenceable(s->id))
+		loc = swdl_stage_loc(s, "id");
 	if (!*s->id)
 		diag_add(v->dl, DIAG_ERROR, &loc, "schema", NULL, "id", "stage id is empty");
 	else if (!id_is_referenceable(s->id))
@@ -406,12 +406,16 @@ static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
 			 "gate settings on a %s stage are ignored", stage_type_names[s->type]);
 	}
 	for (size_t i = 0; i < s->nr_inputs; i++) {
+		if (swdl_type_known(s->inputs[i].type))
+			continue;
 		char field[300];
 		snprintf(field, sizeof(field), "inputs.%s.type", s->inputs[i].name);
 		const struct node *at = node_path_nearest(s->node, field);
 		check_type_name(v, s, s->inputs[i].type, field, at, DIAG_WARNING);
 	}
 	for (size_t i = 0; i < s->nr_outputs; i++) {
+		if (swdl_type_known(s->outputs[i].type))
+			continue;
 		char field[300];
 		snprintf(field, sizeof(field), "outputs.%s.type", s->outputs[i].name);
 		const struct node *at = node_path_nearest(s->node, field);
@@ -443,7 +447,7 @@ static void check_params(struct vctx *v)
 		const struct node *pm = node_map_get(pn, p->name);
 		char field[300];
 		snprintf(field, sizeof(field), "config.parameters.%s.type", p->name);
-		if (*p->type)
+		if (*p->type && !swdl_type_known(p->type))
 			check_type_name(v, NULL, p->type, field, node_map_get(pm, "type"), DIAG_ERROR);
 		if (!p->default_value || p->default_value->kind == NODE_NULL ||
 		    !swdl_type_known(p->type))
