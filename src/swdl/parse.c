@@ -589,7 +589,7 @@ static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage 
 	s->id = "";
 	s->name = "";
 	get_str(p, m, "id", true, &s->id);
-	p->stage_id = s->id;
+	p->stage_id = *s->id ? s->id : NULL;
 	check_keys(p, m, stage_keys, "a stage");
 	get_str(p, m, "name", true, &s->name);
 	get_str(p, m, "description", false, &s->description);
