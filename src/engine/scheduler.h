@@ -1,0 +1,119 @@
+/*
+ * scheduler.h - the pure scheduler of a run (ninja's Plan idea).
+ *
+ * Given the workflow, its DAG and what has happened so far, it answers
+ * "what should happen now": start a stage (attempt N), skip one, hold a
+ * gate for approval, kill one that ran out of time, finish the run.  It
+ * reads no clock, runs no process and touches no disk: the host feeds it
+ * the time and the outcomes, makes each action durable, then carries it
+ * out.  That keeps every policy testable with a fake clock.
+ *
+ * Policies (docs/swdl.md, "Running"):
+ *  - a stage may start once every dependency is completed or skipped, up
+ *    to max_parallel running stages, in declaration order;
+ *  - its condition (a callback) is evaluated then: false skips it, an
+ *    evaluation error fails it (non-retryable: "condition_error");
+ *  - a failure is retried while attempts remain and the error class is
+ *    not in non_retryable_errors, after min(initial * mult^(n-1), max);
+ *  - a final failure applies on_failure: halt (start nothing new; running
+ *    stages finish), continue (dependents run), skip_dependents
+ *    (dependents are skipped, transitively);
+ *  - a gate waits for approval; rejection is a failure; gate.timeout
+ *    applies on_timeout (halt, auto_approve, reject);
+ *  - a stage that reaches its timeout is killed and fails ("timeout");
+ *    the workflow timeout halts the run and kills what is running;
+ *  - cancel kills what is running and starts nothing; pause starts
+ *    nothing new until resume.
+ */
+#ifndef SM_ENGINE_SCHEDULER_H
+#define SM_ENGINE_SCHEDULER_H
+
+#include "../swdl/dag.h"
+
+enum stage_state {
+	STAGE_PENDING,
+	STAGE_RETRY_WAIT,      /* failed, another attempt is due at ready_at */
+	STAGE_RUNNING,
+	STAGE_WAITING_APPROVAL,
+	STAGE_COMPLETED,
+	STAGE_FAILED,
+	STAGE_SKIPPED,
+	STAGE_CANCELLED,
+};
+
+enum run_state {
+	RUN_RUNNING,
+	RUN_PAUSED,
+	RUN_HALTING,     /* a failure with on_failure halt: running ones finish */
+	RUN_CANCELLING,  /* cancel or workflow timeout: running ones are killed */
+	RUN_COMPLETED,
+	RUN_FAILED,
+	RUN_CANCELLED,
+};
+
+enum sched_action_kind {
+	SA_NONE,
+	SA_START,          /* run stage (attempt) */
+	SA_SKIP,           /* stage skipped (reason) */
+	SA_FAIL,           /* stage failed without running (reason: condition_error) */
+	SA_AWAIT_APPROVAL, /* gate now waits */
+	SA_KILL,           /* stop a running stage (reason: timeout, cancelled) */
+	SA_GATE_DECIDED,   /* a gate timed out and on_timeout decided it */
+	SA_RUN_FINISHED,   /* the run reached a final state */
+};
+
+struct sched_action {
+	enum sched_action_kind kind;
+	size_t stage;
+	unsigned attempt;
+	const char *reason;
+};
+
+struct sched_stage {
+	enum stage_state state;
+	unsigned attempt;       /* attempts started so far */
+	int64_t ready_at;       /* STAGE_RETRY_WAIT: when the next attempt may start */
+	int64_t deadline;       /* RUNNING: timeout; WAITING_APPROVAL: gate timeout */
+	bool kill_sent;
+	const char *skip_reason; /* PENDING: to be reported as skipped */
+	const char *error_class; /* FAILED: why */
+};
+
+/* Evaluate a stage's condition: SM_OK with *result, or SM_ERR. */
+typedef int (*sched_condition_fn)(void *ctx, const struct swdl_stage *s, bool *result);
+
+struct sched {
+	const struct swdl_workflow *wf;
+	const struct swdl_dag *dag;
+	struct sched_stage *st;
+	size_t max_parallel, running;
+	enum run_state run;
+	int64_t started_at, workflow_deadline; /* seconds; 0 = no deadline */
+	const char *fail_reason;
+	sched_condition_fn condition;
+	void *ctx;
+};
+
+/* `dag` must be acyclic.  Times are seconds on the host's clock. */
+void sched_init(struct sched *s, const struct swdl_workflow *wf, const struct swdl_dag *dag,
+		size_t max_parallel, int64_t now, sched_condition_fn cond, void *ctx);
+void sched_release(struct sched *s);
+
+/* The next action due at `now` (SA_NONE when there is none). */
+struct sched_action sched_next(struct sched *s, int64_t now);
+/* The earliest time something becomes due without new input, or -1. */
+int64_t sched_next_wakeup(const struct sched *s);
+
+/* A started stage ended: ok, or failed with an error class ("timeout", "exit_1", …). */
+void sched_finished(struct sched *s, size_t stage, bool ok, const char *error_class,
+		    int64_t now);
+/* A human decided a waiting gate. */
+void sched_gate(struct sched *s, size_t stage, bool approved, int64_t now);
+void sched_cancel(struct sched *s);
+void sched_pause(struct sched *s);
+void sched_resume(struct sched *s);
+
+const char *stage_state_name(enum stage_state st);
+const char *run_state_name(enum run_state st);
+
+#endif

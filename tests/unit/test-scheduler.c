@@ -1,0 +1,366 @@
+/*
+ * Unit tests: the pure scheduler, driven with a fake clock and a fake
+ * executor (the test decides when and how each started stage ends).
+ */
+#include "base/compat.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "base/strbuf.h"
+#include "engine/scheduler.h"
+#include "swdl/validate.h"
+#include "formats/load.h"
+
+struct fx {
+	struct doc *doc;
+	struct arena arena;
+	struct swdl_workflow wf;
+	struct swdl_dag dag;
+	struct diag_list dl;
+	struct sched s;
+	const char *false_conditions; /* stage ids whose condition is false, ",a,b," */
+	const char *bad_conditions;   /* stage ids whose condition fails to evaluate */
+};
+
+static int fake_condition(void *ctx, const struct swdl_stage *st, bool *result)
+{
+	struct fx *f = ctx;
+	char key[64];
+	snprintf(key, sizeof(key), ",%s,", st->id);
+	if (f->bad_conditions && strstr(f->bad_conditions, key))
+		return SM_ERR;
+	*result = !(f->false_conditions && strstr(f->false_conditions, key));
+	return SM_OK;
+}
+
+static struct fx *setup_fx(const char *stages, size_t max_parallel)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+	char *yaml = xasprintf("workflow: {id: w, name: W}\n%s", stages);
+	assert_int_equal(doc_load_buffer("t.yaml", yaml, strlen(yaml), DOC_YAML, NULL, &f->doc,
+					 &f->dl), SM_OK);
+	free(yaml);
+	swdl_parse(f->doc->root, &f->arena, &f->wf, &f->dl);
+	swdl_apply_defaults(&f->wf);
+	swdl_validate(&f->wf, &f->dag, &f->dl);
+	for (size_t i = 0; i < f->dl.nr; i++)
+		if (f->dl.items[i].severity == DIAG_ERROR)
+			fail_msg("fixture invalid: %s", f->dl.items[i].message);
+	sched_init(&f->s, &f->wf, &f->dag, max_parallel, 0, fake_condition, f);
+	return f;
+}
+
+static void teardown_fx(struct fx *f)
+{
+	sched_release(&f->s);
+	swdl_dag_release(&f->dag);
+	swdl_workflow_release(&f->wf);
+	arena_free(&f->arena);
+	doc_free(f->doc);
+	diag_list_release(&f->dl);
+	free(f);
+}
+
+static size_t idx(struct fx *f, const char *id)
+{
+	long i = swdl_stage_find(&f->wf, id);
+	assert_true(i >= 0);
+	return (size_t)i;
+}
+
+/* Every action due at `now`, as "start:a#1 skip:b(condition_false) …". */
+static char *drain(struct fx *f, int64_t now)
+{
+	static const char *const kinds[] = { "none", "start", "skip", "fail", "await", "kill",
+		"gate", "finished" };
+	struct strbuf sb = STRBUF_INIT;
+	for (int guard = 0; guard < 1000; guard++) {
+		struct sched_action a = sched_next(&f->s, now);
+		if (a.kind == SA_NONE)
+			break;
+		if (sb.len)
+			strbuf_addch(&sb, ' ');
+		if (a.kind == SA_RUN_FINISHED) {
+			strbuf_addf(&sb, "finished(%s)", a.reason);
+			continue;
+		}
+		strbuf_addf(&sb, "%s:%s", kinds[a.kind], f->wf.stages[a.stage].id);
+		if (a.kind == SA_START)
+			strbuf_addf(&sb, "#%u", a.attempt);
+		if (a.reason)
+			strbuf_addf(&sb, "(%s)", a.reason);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+#define EXPECT(f, now, text)                                   \
+	do {                                                   \
+		char *got_ = drain((f), (now));                \
+		assert_string_equal(got_, (text));             \
+		free(got_);                                    \
+	} while (0)
+
+static void ok(struct fx *f, const char *id, int64_t now)
+{
+	sched_finished(&f->s, idx(f, id), true, NULL, now);
+}
+
+static void bad(struct fx *f, const char *id, const char *cls, int64_t now)
+{
+	sched_finished(&f->s, idx(f, id), false, cls, now);
+}
+
+#define A(id, extra) "  - {id: " id ", name: X, roles: {primary: {artifact: 'agent:x'}}" extra "}\n"
+
+static void test_dependencies_and_capacity(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", "") A("b", ", depends_on: [a]")
+				A("c", ", depends_on: [a]") A("d", ", depends_on: [b, c]"), 1);
+	EXPECT(f, 0, "start:a#1");
+	ok(f, "a", 5);
+	EXPECT(f, 5, "start:b#1"); /* capacity 1: c waits */
+	ok(f, "b", 6);
+	EXPECT(f, 6, "start:c#1");
+	ok(f, "c", 7);
+	EXPECT(f, 7, "start:d#1");
+	ok(f, "d", 8);
+	EXPECT(f, 8, "finished(completed)");
+	teardown_fx(f);
+}
+
+static void test_starts_as_soon_as_ready(void **state)
+{
+	(void)state;
+	/* no batch barrier: b starts when a is done, while slow c still runs */
+	struct fx *f = setup_fx("stages:\n" A("a", "") A("b", ", depends_on: [a]") A("c", ""), 4);
+	EXPECT(f, 0, "start:a#1 start:c#1");
+	ok(f, "a", 1);
+	EXPECT(f, 1, "start:b#1");
+	ok(f, "b", 2);
+	EXPECT(f, 2, "");
+	ok(f, "c", 3);
+	EXPECT(f, 3, "finished(completed)");
+	teardown_fx(f);
+}
+
+static void test_retry_backoff(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {retry: {max_attempts: 3, "
+				"initial_interval: 10s, backoff_multiplier: 2, max_interval: 15s}}"), 1);
+	EXPECT(f, 0, "start:a#1");
+	bad(f, "a", "exit_1", 0);
+	assert_int_equal(sched_next_wakeup(&f->s), 10);
+	EXPECT(f, 9, "");
+	EXPECT(f, 10, "start:a#2");
+	bad(f, "a", "exit_1", 10);
+	assert_int_equal(sched_next_wakeup(&f->s), 25); /* min(20, 15) */
+	EXPECT(f, 25, "start:a#3");
+	bad(f, "a", "exit_1", 25);
+	EXPECT(f, 25, "finished(failed)");
+	assert_int_equal(f->s.st[0].state, STAGE_FAILED);
+	teardown_fx(f);
+}
+
+static void test_non_retryable(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {retry: {max_attempts: 5, "
+				"non_retryable_errors: [auth_error]}}"), 1);
+	EXPECT(f, 0, "start:a#1");
+	bad(f, "a", "auth_error", 1);
+	EXPECT(f, 1, "finished(failed)");
+	teardown_fx(f);
+}
+
+static void test_skip_dependents_is_transitive(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n"
+		A("a", ", error_policy: {on_failure: skip_dependents, retry: {max_attempts: 1}}")
+		A("b", ", depends_on: [a]") A("c", ", depends_on: [b]") A("d", ""), 4);
+	EXPECT(f, 0, "start:a#1 start:d#1");
+	bad(f, "a", "exit_1", 1);
+	EXPECT(f, 1, "skip:b(dependency_failed) skip:c(dependency_failed)");
+	ok(f, "d", 2);
+	EXPECT(f, 2, "finished(failed)");
+	teardown_fx(f);
+}
+
+static void test_continue_lets_dependents_run(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n"
+		A("a", ", error_policy: {on_failure: continue, retry: {max_attempts: 1}}")
+		A("b", ", depends_on: [a]"), 4);
+	EXPECT(f, 0, "start:a#1");
+	bad(f, "a", "exit_1", 1);
+	EXPECT(f, 1, "start:b#1");
+	ok(f, "b", 2);
+	EXPECT(f, 2, "finished(completed)");
+	teardown_fx(f);
+}
+
+static void test_global_on_stage_failure(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("error_policy: {on_stage_failure: continue, default_retry: "
+				"{max_attempts: 1}}\nstages:\n" A("a", "") A("b", ", depends_on: [a]"), 4);
+	EXPECT(f, 0, "start:a#1");
+	bad(f, "a", "exit_1", 1);
+	EXPECT(f, 1, "start:b#1");
+	teardown_fx(f);
+}
+
+static void test_halt_lets_running_finish(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {retry: {max_attempts: 1}}")
+				A("b", "") A("c", ", depends_on: [b]"), 4);
+	EXPECT(f, 0, "start:a#1 start:b#1");
+	bad(f, "a", "exit_1", 1);
+	EXPECT(f, 1, ""); /* b keeps running, nothing new starts */
+	assert_int_equal(f->s.run, RUN_HALTING);
+	ok(f, "b", 2);
+	EXPECT(f, 2, "finished(failed)");
+	assert_int_equal(f->s.st[idx(f, "c")].state, STAGE_CANCELLED);
+	teardown_fx(f);
+}
+
+static void test_stage_timeout_kills(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {timeout: 1m, retry: "
+				"{max_attempts: 2, initial_interval: 5s}}"), 1);
+	EXPECT(f, 0, "start:a#1");
+	assert_int_equal(sched_next_wakeup(&f->s), 60);
+	EXPECT(f, 59, "");
+	EXPECT(f, 60, "kill:a(timeout)");
+	EXPECT(f, 61, ""); /* killed once only */
+	bad(f, "a", "timeout", 62);
+	EXPECT(f, 67, "start:a#2");
+	ok(f, "a", 70);
+	EXPECT(f, 70, "finished(completed)");
+	teardown_fx(f);
+}
+
+static void test_workflow_timeout(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("config: {timeout: 10m}\nstages:\n" A("a", "") A("b", ", depends_on: [a]"), 1);
+	EXPECT(f, 0, "start:a#1");
+	EXPECT(f, 600, "kill:a(cancelled)");
+	bad(f, "a", "killed", 601);
+	EXPECT(f, 601, "finished(failed)");
+	assert_string_equal(f->s.fail_reason, "workflow_timeout");
+	assert_int_equal(f->s.st[idx(f, "b")].state, STAGE_CANCELLED);
+	teardown_fx(f);
+}
+
+#define GATE(id, extra) "  - {id: " id ", name: G, type: gate" extra "}\n"
+
+static void test_gate_blocks_until_approved(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", "") GATE("g", ", depends_on: [a]")
+				A("b", ", depends_on: [g]"), 4);
+	EXPECT(f, 0, "start:a#1");
+	ok(f, "a", 1);
+	EXPECT(f, 1, "await:g");
+	EXPECT(f, 500, "");
+	sched_gate(&f->s, idx(f, "g"), true, 600);
+	EXPECT(f, 600, "start:b#1");
+	ok(f, "b", 601);
+	EXPECT(f, 601, "finished(completed)");
+	teardown_fx(f);
+}
+
+static void test_gate_reject_and_timeouts(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" GATE("g", "") A("b", ", depends_on: [g]"), 4);
+	EXPECT(f, 0, "await:g");
+	sched_gate(&f->s, idx(f, "g"), false, 1);
+	EXPECT(f, 1, "finished(failed)");
+	assert_string_equal(f->s.st[0].error_class, "gate_rejected");
+	teardown_fx(f);
+
+	f = setup_fx("stages:\n" GATE("g", ", gate: {timeout: 1h, on_timeout: auto_approve}")
+		     A("b", ", depends_on: [g]"), 4);
+	EXPECT(f, 0, "await:g");
+	assert_int_equal(sched_next_wakeup(&f->s), 3600);
+	EXPECT(f, 3600, "gate:g(auto_approved) start:b#1");
+	teardown_fx(f);
+
+	f = setup_fx("stages:\n" GATE("g", ", gate: {timeout: 1h, on_timeout: reject}, "
+		     "error_policy: {on_failure: skip_dependents}") A("b", ", depends_on: [g]")
+		     A("c", ""), 4);
+	EXPECT(f, 0, "await:g start:c#1");
+	ok(f, "c", 10); /* before its own 30m timeout */
+	EXPECT(f, 10, "");
+	EXPECT(f, 3600, "gate:g(rejected) skip:b(dependency_failed) finished(failed)");
+	teardown_fx(f);
+
+	f = setup_fx("stages:\n" GATE("g", ", gate: {timeout: 1h}") A("b", ", depends_on: [g]"), 4);
+	EXPECT(f, 0, "await:g");
+	EXPECT(f, 3600, "gate:g(halted) finished(failed)");
+	teardown_fx(f);
+}
+
+static void test_conditions(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", condition: 'false'")
+				A("b", ", depends_on: [a]") A("c", ", condition: 'true'"), 4);
+	f->false_conditions = ",a,";
+	f->bad_conditions = ",c,";
+	EXPECT(f, 0, "skip:a(condition_false) start:b#1 fail:c(condition_error)");
+	ok(f, "b", 1);
+	EXPECT(f, 1, "finished(failed)");
+	teardown_fx(f);
+}
+
+static void test_cancel_and_pause(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", "") A("b", "") A("c", ", depends_on: [a]"), 1);
+	EXPECT(f, 0, "start:a#1");
+	sched_pause(&f->s);
+	ok(f, "a", 1);
+	EXPECT(f, 1, ""); /* paused: nothing new */
+	sched_resume(&f->s);
+	EXPECT(f, 2, "start:b#1");
+	sched_cancel(&f->s);
+	EXPECT(f, 3, "kill:b(cancelled)");
+	bad(f, "b", "killed", 4);
+	EXPECT(f, 4, "finished(cancelled)");
+	assert_int_equal(f->s.st[idx(f, "b")].state, STAGE_CANCELLED);
+	assert_int_equal(f->s.st[idx(f, "c")].state, STAGE_CANCELLED);
+	EXPECT(f, 5, "");
+	teardown_fx(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dependencies_and_capacity),
+		cmocka_unit_test(test_starts_as_soon_as_ready),
+		cmocka_unit_test(test_retry_backoff),
+		cmocka_unit_test(test_non_retryable),
+		cmocka_unit_test(test_skip_dependents_is_transitive),
+		cmocka_unit_test(test_continue_lets_dependents_run),
+		cmocka_unit_test(test_global_on_stage_failure),
+		cmocka_unit_test(test_halt_lets_running_finish),
+		cmocka_unit_test(test_stage_timeout_kills),
+		cmocka_unit_test(test_workflow_timeout),
+		cmocka_unit_test(test_gate_blocks_until_approved),
+		cmocka_unit_test(test_gate_reject_and_timeouts),
+		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_cancel_and_pause),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
