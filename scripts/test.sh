@@ -20,6 +20,13 @@ run_suite() { # name builddir
 ninja -C build || exit 1
 run_suite normal build
 
+# 1b. The process code under valgrind: memory errors and leaked descriptors.
+meson test -C build --setup valgrind --suite process --print-errorlogs --num-processes 2 \
+	>build/test-output-valgrind.txt 2>&1 || status=1
+tail -n 8 build/test-output-valgrind.txt
+python3 scripts/count-results.py build/meson-logs/testlog-valgrind.json valgrind >>"$summary" ||
+	status=1
+
 # 2. ASan + UBSan, no recovery; libfyaml's own leak is suppressed (.ci/lsan.supp).
 if [ ! -d build-asan ]; then
 	CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
