@@ -14,7 +14,7 @@
 #include "../base/strmap.h"
 #include "../formats/node.h"
 
-enum stage_type { STAGE_AGENT, STAGE_GATE, STAGE_FAN_OUT, STAGE__COUNT };
+enum stage_type { STAGE_AGENT, STAGE_GATE, STAGE_FAN_OUT, STAGE_COMMAND, STAGE__COUNT };
 enum on_failure { ON_FAILURE_HALT, ON_FAILURE_CONTINUE, ON_FAILURE_SKIP_DEPENDENTS };
 enum on_stage_failure { ON_STAGE_FAILURE_HALT, ON_STAGE_FAILURE_CONTINUE, ON_STAGE_FAILURE_ROLLBACK };
 enum on_timeout { ON_TIMEOUT_HALT, ON_TIMEOUT_AUTO_APPROVE, ON_TIMEOUT_REJECT };
@@ -90,6 +90,13 @@ struct swdl_gate {
 	const char *message;
 };
 
+/* Spending caps (ours): 0 = no cap. */
+struct swdl_budget {
+	double max_usd;
+	int64_t max_tokens;
+	int64_t max_turns;   /* stage only: handed to runners that support it */
+};
+
 struct swdl_ui {
 	bool has_position;
 	int64_t x, y;
@@ -104,6 +111,7 @@ struct swdl_stage {
 	enum stage_type type;
 	bool has_roles;
 	const char *artifact, *model, *instructions;
+	const char *runner;        /* roles.primary.runner: which agent CLI (ours) */
 	struct str_list tools;
 	size_t nr_inputs, nr_outputs;
 	struct swdl_input *inputs;
@@ -115,6 +123,11 @@ struct swdl_stage {
 	struct swdl_handoff *handoff;
 	struct swdl_gate *gate;
 	struct swdl_ui *ui;
+	/* type: command (ours): a program run instead of an agent. */
+	const char *run, *shell, *working_directory;
+	size_t nr_env;
+	const char **env_keys, **env_values;
+	struct swdl_budget *budget;
 };
 
 struct swdl_workflow {
@@ -128,6 +141,7 @@ struct swdl_workflow {
 	struct swdl_duration timeout;
 	size_t nr_env;
 	const char **env_keys, **env_values;
+	struct swdl_budget *budget;   /* config.budget (ours) */
 	bool has_context;
 	struct str_list global_modules;
 	struct swdl_memory *memory;

@@ -38,6 +38,29 @@ static json_t *memory_json(const struct swdl_memory *m)
 		"max_tokens", (json_int_t)m->max_tokens);
 }
 
+static json_t *budget_json(const struct swdl_budget *b)
+{
+	json_t *j = json_object();
+	if (b->max_usd > 0)
+		json_object_set_new(j, "max_usd", json_real(b->max_usd));
+	if (b->max_tokens)
+		json_object_set_new(j, "max_tokens", json_integer(b->max_tokens));
+	if (b->max_turns)
+		json_object_set_new(j, "max_turns", json_integer(b->max_turns));
+	return j;
+}
+
+static void add_command_json(json_t *j, const struct swdl_stage *s)
+{
+	json_t *env = json_object();
+	for (size_t i = 0; i < s->nr_env; i++)
+		json_object_set_new(env, s->env_keys[i], json_string(s->env_values[i]));
+	json_object_set_new(j, "run", opt_str(s->run));
+	json_object_set_new(j, "shell", opt_str(s->shell));
+	json_object_set_new(j, "working_directory", opt_str(s->working_directory));
+	json_object_set_new(j, "env", env);
+}
+
 static json_t *stage_json(const struct swdl_stage *s)
 {
 	json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "id", s->id, "name", s->name,
@@ -47,6 +70,13 @@ static json_t *stage_json(const struct swdl_stage *s)
 		json_object_set_new(j, "roles", json_pack("{s:{s:o, s:o, s:o}, s:o}", "primary",
 			"artifact", opt_str(s->artifact), "model", opt_str(s->model),
 			"instructions", opt_str(s->instructions), "tools", strs(&s->tools)));
+	if (s->runner && s->has_roles)
+		json_object_set_new(json_object_get(json_object_get(j, "roles"), "primary"),
+				    "runner", json_string(s->runner));
+	if (s->type == STAGE_COMMAND)
+		add_command_json(j, s);
+	if (s->budget)
+		json_object_set_new(j, "budget", budget_json(s->budget));
 	json_t *inputs = json_object(), *outputs = json_object();
 	for (size_t i = 0; i < s->nr_inputs; i++) {
 		const struct swdl_input *in = &s->inputs[i];

@@ -17,7 +17,7 @@
 #include <math.h>
 #include <strings.h>
 
-const char *const stage_type_names[] = { "agent", "gate", "fan_out", NULL };
+const char *const stage_type_names[] = { "agent", "gate", "fan_out", "command", NULL };
 const char *const on_failure_names[] = { "halt", "continue", "skip_dependents", NULL };
 const char *const on_stage_failure_names[] = { "halt", "continue", "rollback", NULL };
 const char *const on_timeout_names[] = { "halt", "auto_approve", "reject", NULL };
@@ -465,7 +465,8 @@ static void parse_outputs(struct pctx *p, const struct node *m, struct swdl_stag
 static void parse_roles(struct pctx *p, const struct node *m, struct swdl_stage *s)
 {
 	static const char *const keys[] = { "primary", "tools", NULL };
-	static const char *const pkeys[] = { "artifact", "model", "instructions", NULL };
+	static const char *const pkeys[] = { "artifact", "model", "instructions", "runner",
+		NULL };
 	check_keys(p, m, keys, "roles");
 	s->has_roles = true;
 	const struct node *prim = field_node(p, m, "primary", true);
@@ -475,6 +476,7 @@ static void parse_roles(struct pctx *p, const struct node *m, struct swdl_stage 
 		get_str(p, prim, "artifact", true, &s->artifact);
 		get_str(p, prim, "model", false, &s->model);
 		get_str(p, prim, "instructions", false, &s->instructions);
+		get_str(p, prim, "runner", false, &s->runner);
 		pop(p, old);
 	}
 	get_str_list(p, m, "tools", &s->tools);
@@ -581,7 +583,48 @@ static void parse_ui(struct pctx *p, const struct node *m, struct swdl_ui **out,
 
 static const char *const stage_keys[] = { "id", "name", "description", "depends_on",
 	"condition", "type", "roles", "inputs", "outputs", "context", "error_policy",
-	"handoff", "gate", "ui", NULL };
+	"handoff", "gate", "ui", "run", "shell", "env", "working_directory", "budget", NULL };
+
+/* A map of strings into parallel key/value arrays (env blocks). */
+static void parse_string_map(struct pctx *p, const struct node *m, size_t *nr,
+			     const char ***keys, const char ***values)
+{
+	*keys = ARENA_ARRAY(p->a, const char *, m->nr);
+	*values = ARENA_ARRAY(p->a, const char *, m->nr);
+	for (size_t i = 0; i < m->nr; i++) {
+		const char *v;
+		if (!get_str(p, m, m->pairs[i].key->text, true, &v))
+			continue;
+		(*keys)[*nr] = m->pairs[i].key->text;
+		(*values)[(*nr)++] = v;
+	}
+}
+
+static void parse_stage_env(struct pctx *p, const struct node *m, struct swdl_stage *s)
+{
+	parse_string_map(p, m, &s->nr_env, &s->env_keys, &s->env_values);
+}
+
+static void parse_budget(struct pctx *p, const struct node *m, struct swdl_budget **out,
+			 bool stage)
+{
+	static const char *const keys[] = { "max_usd", "max_tokens", "max_turns", NULL };
+	static const char *const run_keys[] = { "max_usd", "max_tokens", NULL };
+	check_keys(p, m, stage ? keys : run_keys, "budget");
+	struct swdl_budget *b = ARENA_NEW(p->a, struct swdl_budget);
+	if (get_float(p, m, "max_usd", &b->max_usd) && b->max_usd <= 0)
+		report(p, DIAG_ERROR, node_map_get(m, "max_usd"), "max_usd",
+		       "max_usd must be greater than 0");
+	get_int(p, m, "max_tokens", 1, &b->max_tokens);
+	if (stage)
+		get_int(p, m, "max_turns", 1, &b->max_turns);
+	*out = b;
+}
+
+static void parse_stage_budget(struct pctx *p, const struct node *m, struct swdl_stage *s)
+{
+	parse_budget(p, m, &s->budget, true);
+}
 
 static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage *s)
 {
@@ -606,6 +649,11 @@ static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage 
 	WITH_MAP(p, m, "handoff", parse_handoff, s);
 	WITH_MAP(p, m, "gate", parse_gate, s);
 	WITH_MAP(p, m, "ui", parse_ui, &s->ui, true);
+	get_str(p, m, "run", false, &s->run);
+	get_str(p, m, "shell", false, &s->shell);
+	get_str(p, m, "working_directory", false, &s->working_directory);
+	WITH_MAP(p, m, "env", parse_stage_env, s);
+	WITH_MAP(p, m, "budget", parse_stage_budget, s);
 	p->stage_id = NULL;
 }
 
@@ -659,21 +707,19 @@ static void parse_metadata(struct pctx *p, const struct node *m, struct swdl_wor
 
 static void parse_env(struct pctx *p, const struct node *m, struct swdl_workflow *wf)
 {
-	wf->env_keys = ARENA_ARRAY(p->a, const char *, m->nr);
-	wf->env_values = ARENA_ARRAY(p->a, const char *, m->nr);
-	for (size_t i = 0; i < m->nr; i++) {
-		const char *v;
-		if (!get_str(p, m, m->pairs[i].key->text, true, &v))
-			continue;
-		wf->env_keys[wf->nr_env] = m->pairs[i].key->text;
-		wf->env_values[wf->nr_env++] = v;
-	}
+	parse_string_map(p, m, &wf->nr_env, &wf->env_keys, &wf->env_values);
+}
+
+static void parse_run_budget(struct pctx *p, const struct node *m, struct swdl_workflow *wf)
+{
+	parse_budget(p, m, &wf->budget, false);
 }
 
 static void parse_config(struct pctx *p, const struct node *m, struct swdl_workflow *wf)
 {
-	static const char *const keys[] = { "parameters", "timeout", "env", NULL };
+	static const char *const keys[] = { "parameters", "timeout", "env", "budget", NULL };
 	check_keys(p, m, keys, "config");
+	WITH_MAP(p, m, "budget", parse_run_budget, wf);
 	WITH_MAP(p, m, "parameters", parse_params, wf);
 	get_duration(p, m, "timeout", &wf->timeout);
 	WITH_MAP(p, m, "env", parse_env, wf);

@@ -388,7 +388,11 @@ static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 	strbuf_addstr(out, "] ");
 	strbuf_addstr(out, s->name);
 	strbuf_addstr(out, s->type == STAGE_GATE ? "  (gate)\n"
-		       : s->type == STAGE_FAN_OUT ? "  (fan_out)\n" : "\n");
+		       : s->type == STAGE_FAN_OUT ? "  (fan_out)\n"
+		       : s->type == STAGE_COMMAND ? "  (command)\n" : "\n");
+	if (s->type == STAGE_COMMAND && s->run)
+		strbuf_addf(out, "      Run: %.*s%s\n", (int)strcspn(s->run, "\n"), s->run,
+			    s->run[strcspn(s->run, "\n")] ? " ..." : "");
 	if (s->type == STAGE_GATE && s->gate) {
 		strbuf_addf(out, "      Type: %s\n", s->gate->kind);
 		add_list(out, "Approvers", &s->gate->approvers, NULL);

@@ -262,6 +262,12 @@ static void check_stage_expressions(struct vctx *v, const struct swdl_stage *s)
 		   false, NULL);
 	check_text(v, s, node_map_get(node_map_get(m, "handoff"), "summary_prompt"),
 		   "handoff.summary_prompt", false, NULL);
+	const struct node *env = node_map_get(m, "env");
+	for (size_t i = 0; env && env->kind == NODE_MAP && i < env->nr; i++) {
+		snprintf(field, sizeof(field), "env.%s", env->pairs[i].key->text);
+		check_text(v, s, env->pairs[i].value, field, false, NULL);
+	}
+	check_text(v, s, node_map_get(m, "working_directory"), "working_directory", false, NULL);
 	const struct node *nre = node_map_get(node_map_get(node_map_get(m, "error_policy"),
 							   "retry"), "non_retryable_errors");
 	for (size_t i = 0; nre && nre->kind == NODE_SEQ && i < nre->nr; i++) {
@@ -377,6 +383,43 @@ static void check_type_name(struct vctx *v, const struct swdl_stage *s, const ch
 		 near ? near : "", near ? "'?" : "");
 }
 
+/*
+ * Command stages: a script is required, and it is never interpolated:
+ * values reach it through env: and $SKILLMEAT_INPUTS, so no expression
+ * value can become shell text.
+ */
+static void check_command_stage(struct vctx *v, const struct swdl_stage *s)
+{
+	struct loc loc;
+	if (s->type != STAGE_COMMAND) {
+		static const char *const fields[] = { "run", "shell", "working_directory", "env" };
+		for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+			if (!node_map_get(s->node, fields[i]))
+				continue;
+			loc = swdl_stage_loc(s, fields[i]);
+			diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, fields[i],
+				 "'%s' only applies to command stages; it is ignored on a %s "
+				 "stage", fields[i], stage_type_names[s->type]);
+		}
+		return;
+	}
+	if (!s->run || !*s->run) {
+		loc = swdl_stage_loc(s, s->run ? "run" : "type");
+		diag_add(v->dl, DIAG_ERROR, &loc, "schema", s->id, "run",
+			 "command stage has no script: set run");
+	} else if (strstr(s->run, "${{")) {
+		loc = swdl_stage_loc(s, "run");
+		diag_add(v->dl, DIAG_ERROR, &loc, "expression", s->id, "run",
+			 "run is not interpolated (a value would become shell text); pass "
+			 "values through env: (\"X: ${{ ... }}\", then \"$X\") or inputs");
+	}
+	if (s->artifact) {
+		loc = swdl_stage_loc(s, "roles");
+		diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, "roles",
+			 "roles are ignored on a command stage");
+	}
+}
+
 static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
 {
 	struct loc loc;
@@ -388,7 +431,8 @@ static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
 		diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, "id",
 			 "stage id '%s' cannot be used in expressions; use letters, digits, "
 			 "'-' and '_', starting with a letter", s->id);
-	if (s->type != STAGE_GATE && !s->artifact) {
+	check_command_stage(v, s);
+	if (s->type != STAGE_GATE && s->type != STAGE_COMMAND && !s->artifact) {
 		loc = swdl_stage_loc(s, "roles");
 		diag_add(v->dl, DIAG_ERROR, &loc, "schema", s->id, "roles.primary.artifact",
 			 "%s stage has no agent: set roles.primary.artifact",
