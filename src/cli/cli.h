@@ -66,6 +66,14 @@ int cmd_workflow(int argc, char **argv);
 int cmd_workflow_create(int argc, char **argv);
 int cmd_workflow_list(int argc, char **argv);
 int cmd_workflow_delete(int argc, char **argv);
+int cmd_workflow_run(int argc, char **argv);
+int cmd_workflow_resume(int argc, char **argv);
+int cmd_workflow_runs(int argc, char **argv);
+int cmd_workflow_logs(int argc, char **argv);
+int cmd_workflow_approve(int argc, char **argv);
+int cmd_workflow_reject(int argc, char **argv);
+int cmd_workflow_cancel(int argc, char **argv);
+int cmd_workflow_pause(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 

@@ -325,6 +325,14 @@ int cmd_workflow(int argc, char **argv)
 		{ "create", cmd_workflow_create, "store a workflow in the active collection" },
 		{ "list", cmd_workflow_list, "list the workflows of the active collection" },
 		{ "delete", cmd_workflow_delete, "remove a stored workflow" },
+		{ "run", cmd_workflow_run, "run a workflow for real, durably" },
+		{ "runs", cmd_workflow_runs, "list runs, or show one run" },
+		{ "logs", cmd_workflow_logs, "show (or follow) a run's events and logs" },
+		{ "approve", cmd_workflow_approve, "approve a gate waiting for approval" },
+		{ "reject", cmd_workflow_reject, "reject a gate waiting for approval" },
+		{ "cancel", cmd_workflow_cancel, "cancel a run" },
+		{ "pause", cmd_workflow_pause, "pause a run (running stages finish)" },
+		{ "resume", cmd_workflow_resume, "resume a paused run, or take over a dead one" },
 		{ NULL, NULL, NULL },
 	};
 	return run_subcommand("workflow", workflow_usage, cmds, argc, argv);

@@ -1,18 +1,51 @@
 #include "../base/compat.h"
 #include "scheduler.h"
 
+
+static const char *const stage_names[] = { "pending", "retry_wait", "running",
+	"waiting_for_approval", "completed", "failed", "skipped", "cancelled" };
+static const char *const run_names[] = { "running", "paused", "halting", "cancelling",
+	"completed", "failed", "cancelled" };
+
+int stage_state_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stage_names); i++)
+		if (!strcmp(stage_names[i], name))
+			return (int)i;
+	return -1;
+}
+
+int run_state_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(run_names); i++)
+		if (!strcmp(run_names[i], name))
+			return (int)i;
+	return -1;
+}
+
+void sched_restore(struct sched *s, size_t i, enum stage_state state, unsigned attempt,
+		   int64_t ready_at, int64_t deadline, const char *error_class)
+{
+	struct sched_stage *st = &s->st[i];
+	if (st->state == STAGE_RUNNING)
+		s->running--;
+	st->state = state;
+	st->attempt = attempt;
+	st->ready_at = ready_at;
+	st->deadline = deadline;
+	st->error_class = error_class;
+	if (state == STAGE_RUNNING)
+		s->running++;
+}
+
 const char *stage_state_name(enum stage_state st)
 {
-	static const char *const names[] = { "pending", "retry_wait", "running",
-		"waiting_for_approval", "completed", "failed", "skipped", "cancelled" };
-	return names[st];
+	return stage_names[st];
 }
 
 const char *run_state_name(enum run_state st)
 {
-	static const char *const names[] = { "running", "paused", "halting", "cancelling",
-		"completed", "failed", "cancelled" };
-	return names[st];
+	return run_names[st];
 }
 
 void sched_init(struct sched *s, const struct swdl_workflow *wf, const struct swdl_dag *dag,
@@ -94,6 +127,12 @@ static bool retryable(const struct sched *s, size_t i, const char *error_class)
 	const struct swdl_retry *r = s->wf->stages[i].error_policy->retry;
 	if (!r || s->st[i].attempt >= r->max_attempts)
 		return false;
+	/* Retrying cannot help these: the same input meets the same limit. */
+	static const char *const never[] = { "budget_exceeded", "condition_error",
+		"input_missing", "input_invalid", "runner_missing" };
+	for (size_t k = 0; error_class && k < ARRAY_SIZE(never); k++)
+		if (!strcmp(never[k], error_class))
+			return false;
 	for (size_t k = 0; error_class && k < r->non_retryable_errors.nr; k++)
 		if (!strcmp(r->non_retryable_errors.v[k], error_class))
 			return false;

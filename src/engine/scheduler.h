@@ -113,7 +113,18 @@ void sched_cancel(struct sched *s);
 void sched_pause(struct sched *s);
 void sched_resume(struct sched *s);
 
+/*
+ * Restore a stage from the store when a host takes over a run: its state,
+ * attempts so far and timers.  A RUNNING stage counts against max_parallel
+ * until sched_finished is called for it.
+ */
+void sched_restore(struct sched *s, size_t stage, enum stage_state st, unsigned attempt,
+		   int64_t ready_at, int64_t deadline, const char *error_class);
+
 const char *stage_state_name(enum stage_state st);
+/* The state named `name` (as stage_state_name spells it), or -1. */
+int stage_state_from_name(const char *name);
+int run_state_from_name(const char *name);
 const char *run_state_name(enum run_state st);
 
 #endif

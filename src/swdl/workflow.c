@@ -28,20 +28,9 @@ static int apply_project_overrides(struct swdl_loaded *l, const struct swdl_load
 	return r;
 }
 
-int swdl_load_file(const char *path, const struct swdl_load_opts *opts,
-		   struct swdl_loaded **out, struct diag_list *dl)
+static int finish_load(struct swdl_loaded *l, const struct swdl_load_opts *opts,
+		       struct swdl_loaded **out, struct diag_list *dl, size_t errors)
 {
-	static const struct swdl_load_opts none = { false, NULL, NULL };
-	if (!opts)
-		opts = &none;
-	*out = NULL;
-	size_t errors = dl->errors;
-	struct swdl_loaded *l = xcalloc(1, sizeof(*l));
-	int r = doc_load_file(path, opts->limits, &l->doc, dl);
-	if (r) {
-		swdl_loaded_free(l);
-		return r;
-	}
 	const struct node *root = l->doc->root;
 	if (opts->overrides && root && apply_project_overrides(l, opts, &root, dl)) {
 		*out = l;
@@ -53,6 +42,39 @@ int swdl_load_file(const char *path, const struct swdl_load_opts *opts,
 		swdl_validate(&l->wf, &l->dag, dl);
 	*out = l;
 	return dl->errors > errors ? SM_ERR : SM_OK;
+}
+
+static const struct swdl_load_opts no_opts = { false, NULL, NULL };
+
+int swdl_load_file(const char *path, const struct swdl_load_opts *opts,
+		   struct swdl_loaded **out, struct diag_list *dl)
+{
+	opts = opts ? opts : &no_opts;
+	*out = NULL;
+	size_t errors = dl->errors;
+	struct swdl_loaded *l = xcalloc(1, sizeof(*l));
+	int r = doc_load_file(path, opts->limits, &l->doc, dl);
+	if (r) {
+		swdl_loaded_free(l);
+		return r;
+	}
+	return finish_load(l, opts, out, dl, errors);
+}
+
+int swdl_load_buffer(const char *name, const char *buf, size_t len, enum doc_format fmt,
+		     const struct swdl_load_opts *opts, struct swdl_loaded **out,
+		     struct diag_list *dl)
+{
+	opts = opts ? opts : &no_opts;
+	*out = NULL;
+	size_t errors = dl->errors;
+	struct swdl_loaded *l = xcalloc(1, sizeof(*l));
+	int r = doc_load_buffer(name, buf, len, fmt, opts->limits, &l->doc, dl);
+	if (r) {
+		swdl_loaded_free(l);
+		return r;
+	}
+	return finish_load(l, opts, out, dl, errors);
 }
 
 void swdl_loaded_free(struct swdl_loaded *l)

@@ -31,6 +31,10 @@ struct swdl_loaded {
  */
 int swdl_load_file(const char *path, const struct swdl_load_opts *opts,
 		   struct swdl_loaded **out, struct diag_list *dl);
+/* The same from memory (a run's snapshot); `name` is used in diagnostics. */
+int swdl_load_buffer(const char *name, const char *buf, size_t len, enum doc_format fmt,
+		     const struct swdl_load_opts *opts, struct swdl_loaded **out,
+		     struct diag_list *dl);
 void swdl_loaded_free(struct swdl_loaded *l);
 
 #endif

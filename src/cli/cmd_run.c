@@ -1,0 +1,392 @@
+/*
+ * cmd_run.c - `skillmeat workflow run` and `workflow resume`: start or take
+ * over a run and host it, in the foreground with a live view, or detached.
+ */
+#include "cli.h"
+#include "run_view.h"
+#include "base/fsutil.h"
+#include "collection/collection.h"
+#include "collection/refs.h"
+#include "engine/host.h"
+#include "swdl/plan.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#define MAX_PARAMS 256
+
+static const char run_usage[] =
+	"usage: skillmeat workflow run WORKFLOW [options]\n"
+	"\n"
+	"Run a workflow for real: agent stages go to an agent CLI (claude, codex,\n"
+	"gemini or a runner from config.toml), command stages run their script.\n"
+	"Every state change is recorded in $SKILLMEAT_HOME/workflow-runs.db first,\n"
+	"so a run whose host died can be finished with `workflow resume RUN`.\n"
+	"\n"
+	"  -p, --param KEY=VALUE    set a parameter (coerced to its declared type)\n"
+	"  -j, --max-parallel N     stages running at once (default 4)\n"
+	"      --runner NAME        runner for agent stages that name none (default claude)\n"
+	"      --workdir DIR        where command stages run (default: here)\n"
+	"      --dry-run            check and plan, show the runners, run nothing\n"
+	"      --detach             host the run in the background; print its id\n"
+	"      --no-overrides       ignore .skillmeat-workflow-overrides.*\n"
+	"      --overrides-dir DIR  look for the overrides file from DIR up\n"
+	"      --allow-extra-params accept parameters the workflow does not declare\n"
+	"      --allow-missing      run even if artifacts are missing from the collection\n"
+	"      --format FORMAT      text (default) or json (a summary at the end)\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"On a terminal a live table shows each stage; otherwise one timestamped line\n"
+	"an event.  Ctrl-C cancels the run cleanly (running stages are stopped).\n"
+	"Exit status: 0 completed, 1 failed or could not start, 2 usage, 3 cancelled.\n";
+
+static const char resume_usage[] =
+	"usage: skillmeat workflow resume RUN [--detach] [--format FORMAT]\n"
+	"\n"
+	"Continue a run.  A paused run whose host is alive is told to go on; a run\n"
+	"whose host died (killed, crashed, power loss) is taken over and finished\n"
+	"here: completed stages are never run again, and a stage that was running\n"
+	"is retried according to its retry policy.  RUN may be a unique prefix of a\n"
+	"run id, or `last`.\n";
+
+struct run_opts {
+	struct plan_param params[MAX_PARAMS];
+	size_t nr_params;
+	long max_parallel;
+	const char *runner, *workdir, *overrides_dir, *path;
+	bool dry_run, detach, no_overrides, allow_extra, allow_missing;
+	enum output_format format;
+};
+
+enum { OPT_RUNNER = 256, OPT_WORKDIR, OPT_DRY_RUN, OPT_DETACH, OPT_NO_OVERRIDES,
+       OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA, OPT_ALLOW_MISSING, OPT_FORMAT };
+
+static void add_param(struct run_opts *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq)
+		die_usage("workflow run", "invalid --param '%s': expected KEY=VALUE", arg);
+	*eq = '\0';
+	if (!*arg)
+		die_usage("workflow run", "invalid --param: the key is empty");
+	if (o->nr_params == MAX_PARAMS)
+		die_usage("workflow run", "too many --param options (limit %d)", MAX_PARAMS);
+	o->params[o->nr_params++] = (struct plan_param){ arg, eq + 1 };
+}
+
+static void parse_run_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "param", required_argument, NULL, 'p' },
+		{ "max-parallel", required_argument, NULL, 'j' },
+		{ "runner", required_argument, NULL, OPT_RUNNER },
+		{ "workdir", required_argument, NULL, OPT_WORKDIR },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "detach", no_argument, NULL, OPT_DETACH },
+		{ "no-overrides", no_argument, NULL, OPT_NO_OVERRIDES },
+		{ "overrides-dir", required_argument, NULL, OPT_OVERRIDES_DIR },
+		{ "allow-extra-params", no_argument, NULL, OPT_ALLOW_EXTRA },
+		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	char *end;
+	o->max_parallel = 4;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hp:j:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(run_usage, stdout);
+			exit(EXIT_OK);
+		case 'p':
+			add_param(o, optarg);
+			break;
+		case 'j':
+			o->max_parallel = strtol(optarg, &end, 10);
+			if (*end || o->max_parallel < 1 || o->max_parallel > 256)
+				die_usage("workflow run", "--max-parallel must be 1 to 256, got '%s'",
+					  optarg);
+			break;
+		case OPT_RUNNER: o->runner = optarg; break;
+		case OPT_WORKDIR: o->workdir = optarg; break;
+		case OPT_DRY_RUN: o->dry_run = true; break;
+		case OPT_DETACH: o->detach = true; break;
+		case OPT_NO_OVERRIDES: o->no_overrides = true; break;
+		case OPT_OVERRIDES_DIR: o->overrides_dir = optarg; break;
+		case OPT_ALLOW_EXTRA: o->allow_extra = true; break;
+		case OPT_ALLOW_MISSING: o->allow_missing = true; break;
+		case OPT_FORMAT: o->format = parse_format("workflow run", optarg); break;
+		default:
+			die_usage("workflow run", "unknown or misplaced option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		die_usage("workflow run", optind == argc ? "missing WORKFLOW"
+			  : "unexpected argument '%s'", argv[optind + (optind < argc)]);
+	o->path = argv[optind];
+}
+
+/* ---- hosting, shared by run and resume ---------------------------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	UNUSED(sig);
+	interrupted = 1;
+}
+
+static int exit_for(const char *status)
+{
+	return !strcmp(status, "completed") ? EXIT_OK : !strcmp(status, "cancelled") ? 3
+									       : EXIT_FAIL;
+}
+
+/* Detach: the host continues in a new session, its output in host.log. */
+static int detach_host(const char *home, const char *run_id)
+{
+	char *dir = xasprintf("%s/runs/%s", home, run_id);
+	fs_mkdirs(dir);
+	char *log = path_join(dir, "host.log");
+	pid_t pid = fork();
+	if (pid < 0) {
+		error_msg("cannot detach: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		free(dir);
+		free(log);
+		return 1;
+	}
+	setsid();
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && nul >= 0) {
+		dup2(nul, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	free(dir);
+	free(log);
+	return 0;
+}
+
+int host_in_cli(struct store *st, const char *home, const char *run_id, bool detach,
+		enum output_format format)
+{
+	struct runner_set rs;
+	char *err = NULL, status[16];
+	char *config = path_join(home, "config.toml");
+	int rc = EXIT_FAIL;
+	if (runner_set_load(&rs, config, &err)) {
+		error_msg("%s", err);
+		goto out;
+	}
+	if (detach) {
+		int d = detach_host(home, run_id);
+		if (d) {
+			if (d > 0)
+				printf("%s\n", run_id);
+			rc = d > 0 ? EXIT_OK : EXIT_FAIL;
+			goto out;
+		}
+	}
+	struct run_view *view = run_view_new(st, run_id, detach ? stdout : stderr,
+					     format == FORMAT_JSON);
+	struct host_opts ho = { home, &rs, getenv("SKILLMEAT_NOTIFY"), run_view_event, view,
+		&interrupted, 0, 0 };
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	int r = host_run(st, run_id, &ho, status, &err);
+	run_view_finish(view, r ? NULL : status);
+	if (r)
+		error_msg("%s", err);
+	else if (format == FORMAT_JSON)
+		run_view_print_json(st, run_id);
+	rc = r ? EXIT_FAIL : exit_for(status);
+	run_view_free(view);
+out:
+	runner_set_release(&rs);
+	free(config);
+	free(err);
+	return rc;
+}
+
+/* Open the runs database of the SkillMeat home (printing why not). */
+struct store *open_run_store(char **home_out)
+{
+	char *home = skillmeat_home(), *path = NULL, *err = NULL;
+	struct store *st = NULL;
+	if (!home) {
+		error_msg("cannot find the SkillMeat home (set SKILLMEAT_HOME or HOME)");
+		return NULL;
+	}
+	if (fs_mkdirs(home)) {
+		error_msg("cannot create %s: %s", home, strerror(errno));
+		goto out;
+	}
+	path = store_default_path(home);
+	if (store_open(path, &st, &err))
+		error_msg("%s", err);
+out:
+	free(path);
+	free(err);
+	if (st && home_out)
+		*home_out = home;
+	else
+		free(home);
+	return st;
+}
+
+static void show_dry_run(const struct swdl_loaded *l, json_t *params,
+			 const struct run_opts *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+	swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po, NULL);
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
+	printf("\nRunners:\n");
+	for (size_t i = 0; i < l->wf.nr_stages; i++) {
+		const struct swdl_stage *s = &l->wf.stages[i];
+		printf("  %-24s %s\n", s->id, s->type == STAGE_GATE ? "(gate: waits for approval)"
+		       : s->type == STAGE_COMMAND ? "command"
+		       : s->runner ? s->runner : o->runner ? o->runner : "claude");
+	}
+	printf("\nDry run: nothing was started.\n");
+}
+
+/* Load, check and snapshot; then host the new run. */
+static int start_run(const struct run_opts *o, const char *path)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct swdl_loaded *l = NULL;
+	struct collection *c = NULL;
+	struct ref_table refs = { 0 };
+	struct artifact_text *arts = NULL;
+	struct store *st = NULL;
+	json_t *params = NULL;
+	char *home = NULL, *cwd = NULL, *err = NULL, run_id[24];
+	int rc = EXIT_FAIL;
+	struct swdl_load_opts lo = { !o->no_overrides, o->overrides_dir, NULL };
+	swdl_load_file(path, &lo, &l, &dl);
+	if (!dl.errors)
+		params = swdl_plan_parameters(&l->wf, o->params, o->nr_params, o->allow_extra, &dl);
+	if (!dl.errors && !open_collection_optional(&c, &dl) && c)
+		collection_check_workflow(c, &l->wf, o->allow_missing, &refs, &dl);
+	diag_list_sort(&dl);
+	const struct doc *docs[2] = { l ? l->doc : NULL, l ? l->overrides_doc : NULL };
+	print_diags(&dl, docs, 2);
+	if (dl.errors) {
+		fprintf(stderr, "%s: cannot run: %zu error%s\n", path, dl.errors,
+			dl.errors == 1 ? "" : "s");
+		goto out;
+	}
+	if (o->dry_run) {
+		show_dry_run(l, params, o);
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (!(st = open_run_store(&home)))
+		goto out;
+	arts = xcalloc(refs.nr + 1, sizeof(*arts));
+	size_t nr_arts = 0;
+	for (size_t i = 0; i < refs.nr; i++)
+		if (refs.paths[i])
+			arts[nr_arts++] = (struct artifact_text){ refs.refs[i], refs.paths[i] };
+	cwd = o->workdir ? realpath(o->workdir, NULL) : getcwd(NULL, 0);
+	if (!cwd) {
+		error_msg("--workdir %s: %s", o->workdir ? o->workdir : ".", strerror(errno));
+		goto out;
+	}
+	struct run_create cr = { l, params, path, cwd, o->runner, o->max_parallel, arts, nr_arts };
+	if (host_create_run(st, &cr, run_id, &err)) {
+		error_msg("%s", err);
+		goto out;
+	}
+	if (!o->detach && o->format != FORMAT_JSON)
+		fprintf(stderr, "Run %s of %s (%zu stages, up to %ld at once)\n", run_id,
+			l->wf.name, l->wf.nr_stages, o->max_parallel);
+	rc = host_in_cli(st, home, run_id, o->detach, o->format);
+out:
+	store_close(st);
+	free(arts);
+	free(home);
+	free(cwd);
+	free(err);
+	json_decref(params);
+	ref_table_release(&refs);
+	collection_free(c);
+	swdl_loaded_free(l);
+	diag_list_release(&dl);
+	return rc;
+}
+
+int cmd_workflow_run(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	parse_run_opts(argc, argv, &o);
+	char *path = resolve_workflow_arg("workflow run", o.path);
+	if (!path)
+		return EXIT_FAIL;
+	int rc = start_run(&o, path);
+	free(path);
+	return rc;
+}
+
+int cmd_workflow_resume(int argc, char **argv)
+{
+	bool detach = false;
+	enum output_format format = FORMAT_TEXT;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "detach", no_argument, NULL, OPT_DETACH },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(resume_usage, stdout);
+			return EXIT_OK;
+		} else if (c == OPT_DETACH) {
+			detach = true;
+		} else if (c == OPT_FORMAT) {
+			format = parse_format("workflow resume", optarg);
+		} else {
+			die_usage("workflow resume", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		die_usage("workflow resume", optind == argc ? "missing RUN" : "unexpected argument");
+	char *home = NULL, *id = NULL;
+	struct store *st = open_run_store(&home);
+	int rc = EXIT_FAIL;
+	if (!st || !(id = resolve_run_id(st, argv[optind])))
+		goto out;
+	int alive = run_host_alive(st, id);
+	if (alive > 0) {
+		/* A live host: resume means "unpause". */
+		if (store_command_add(st, id, "resume", NULL, NULL))
+			error_msg("cannot post the command: %s", store_error(st));
+		else
+			printf("Run %s: asked its host (pid %d) to resume\n", id, alive), rc = EXIT_OK;
+		goto out;
+	}
+	if (store_command_add(st, id, "resume", NULL, NULL) == SM_OK)
+		rc = host_in_cli(st, home, id, detach, format);
+out:
+	store_close(st);
+	free(home);
+	free(id);
+	return rc;
+}

@@ -1,0 +1,418 @@
+/*
+ * cmd_runs.c - looking at runs and steering them from any process:
+ * `workflow runs`, `logs`, `approve`, `reject`, `cancel`, `pause`.
+ * Steering posts a command row; the run's host applies it.
+ */
+#include "cli.h"
+#include "run_view.h"
+
+#include <getopt.h>
+#include <time.h>
+#include <signal.h>
+#include <unistd.h>
+
+static const char runs_usage[] =
+	"usage: skillmeat workflow runs [RUN] [--workflow ID] [--status S] [--limit N]\n"
+	"                               [--format FORMAT]\n"
+	"\n"
+	"Without RUN: the latest runs (newest first).  With RUN (an id, a unique\n"
+	"prefix or `last`): its stages, attempts, durations, outputs, errors, cost\n"
+	"and tokens.  Exit status 1 when RUN failed, was cancelled or is unknown.\n";
+
+static const char logs_usage[] =
+	"usage: skillmeat workflow logs RUN [STAGE] [--follow] [--raw] [--format FORMAT]\n"
+	"\n"
+	"The run's events and log lines, oldest first.  --follow keeps printing\n"
+	"until the run ends; --raw adds the raw protocol lines of agent runners.\n";
+
+static const char control_usage[] =
+	"usage: skillmeat workflow approve RUN [STAGE] [--yes]\n"
+	"       skillmeat workflow reject RUN [STAGE] [--reason TEXT] [--yes]\n"
+	"       skillmeat workflow cancel RUN [--yes]\n"
+	"       skillmeat workflow pause RUN\n"
+	"\n"
+	"approve/reject decide a gate waiting for approval (STAGE: the first waiting\n"
+	"one when omitted); a rejected gate fails and its on_failure applies.\n"
+	"cancel stops running stages and starts nothing new; pause lets running\n"
+	"stages finish and starts nothing new until `workflow resume RUN`.\n"
+	"On a terminal, approve, reject and cancel ask first unless --yes.\n";
+
+enum { OPT_FORMAT = 256, OPT_WORKFLOW, OPT_STATUS, OPT_LIMIT, OPT_FOLLOW, OPT_RAW, OPT_REASON,
+       OPT_YES };
+
+struct ropts {
+	enum output_format format;
+	const char *workflow, *status, *reason;
+	long limit;
+	bool follow, raw, yes;
+	const char *args[2];
+	size_t nr_args;
+};
+
+static void parse(const char *cmd, const char *usage, int argc, char **argv, struct ropts *o,
+		  size_t max_args)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "workflow", required_argument, NULL, OPT_WORKFLOW },
+		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "follow", no_argument, NULL, OPT_FOLLOW },
+		{ "raw", no_argument, NULL, OPT_RAW },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "yes", no_argument, NULL, OPT_YES },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	char *end;
+	o->limit = 20;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hfy", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': fputs(usage, stdout); exit(EXIT_OK);
+		case OPT_FORMAT: o->format = parse_format(cmd, optarg); break;
+		case OPT_WORKFLOW: o->workflow = optarg; break;
+		case OPT_STATUS: o->status = optarg; break;
+		case OPT_LIMIT:
+			o->limit = strtol(optarg, &end, 10);
+			if (*end || o->limit < 1)
+				die_usage(cmd, "--limit must be a positive number, got '%s'", optarg);
+			break;
+		case 'f': case OPT_FOLLOW: o->follow = true; break;
+		case OPT_RAW: o->raw = true; break;
+		case OPT_REASON: o->reason = optarg; break;
+		case 'y': case OPT_YES: o->yes = true; break;
+		default: die_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	while (optind < argc) {
+		if (o->nr_args == max_args)
+			die_usage(cmd, "unexpected argument '%s'", argv[optind]);
+		o->args[o->nr_args++] = argv[optind++];
+	}
+}
+
+/* ---- runs ---------------------------------------------------------------------------- */
+
+static void fmt_time(double t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int list_runs(struct store *st, const struct ropts *o)
+{
+	sqlite3_stmt *s;
+	const char *sql = "SELECT r.id, r.workflow_id, r.status, r.created_at, r.started_at,"
+		" r.finished_at, r.usd, r.tokens,"
+		" (SELECT count(*) FROM stages WHERE run_id = r.id AND status IN"
+		"  ('completed','skipped')), (SELECT count(*) FROM stages WHERE run_id = r.id)"
+		" FROM runs r WHERE (?1 IS NULL OR r.workflow_id = ?1 OR r.workflow_name = ?1)"
+		" AND (?2 IS NULL OR r.status = ?2) ORDER BY r.created_at DESC LIMIT ?3";
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+		error_msg("%s", store_error(st));
+		return EXIT_FAIL;
+	}
+	if (o->workflow)
+		sqlite3_bind_text(s, 1, o->workflow, -1, SQLITE_STATIC);
+	if (o->status)
+		sqlite3_bind_text(s, 2, o->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, o->limit);
+	json_t *all = json_array();
+	if (o->format == FORMAT_TEXT)
+		printf("%-23s %-24s %-11s %-19s %8s %7s %9s\n", "RUN", "WORKFLOW", "STATUS",
+		       "CREATED", "DURATION", "STAGES", "COST");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		const char *wf = (const char *)sqlite3_column_text(s, 1);
+		const char *status = (const char *)sqlite3_column_text(s, 2);
+		double created = sqlite3_column_double(s, 3), started = sqlite3_column_double(s, 4);
+		double finished = sqlite3_column_double(s, 5);
+		double dur = started > 0 ? (finished > 0 ? finished : store_now()) - started : 0;
+		int done = sqlite3_column_int(s, 8), total = sqlite3_column_int(s, 9);
+		if (o->format == FORMAT_JSON) {
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:f, s:f, s:i, s:i, "
+				"s:f, s:I}", "id", id, "workflow_id", wf, "status", status,
+				"created_at", created, "duration_seconds", dur, "stages_done", done,
+				"stages", total, "usd", sqlite3_column_double(s, 6), "tokens",
+				(json_int_t)sqlite3_column_int64(s, 7)));
+			continue;
+		}
+		char when[32], stages[16];
+		fmt_time(created, when, sizeof(when));
+		snprintf(stages, sizeof(stages), "%d/%d", done, total);
+		printf("%-23s %-24.24s %-11s %-19s %7.1fs %7s %9.4f\n", id, wf, status, when, dur,
+		       stages, sqlite3_column_double(s, 6));
+	}
+	sqlite3_finalize(s);
+	if (o->format == FORMAT_JSON)
+		print_json(all);
+	json_decref(all);
+	return EXIT_OK;
+}
+
+static double num(const json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void show_run_text(const json_t *run)
+{
+	char when[32];
+	fmt_time(num(run, "created_at"), when, sizeof(when));
+	printf("Run %s: %s (%s)\n", str(run, "id"), str(run, "workflow_name"), str(run, "status"));
+	printf("  created %s  workdir %s\n", when, str(run, "workdir"));
+	if (*str(run, "error"))
+		printf("  error: %s\n", str(run, "error"));
+	printf("  cost $%.4f, %lld tokens\n\nStages:\n", num(run, "usd"),
+	       (long long)json_integer_value(json_object_get(run, "tokens")));
+	size_t i;
+	const json_t *s;
+	json_array_foreach(json_object_get(run, "stages"), i, s) {
+		double st = num(s, "started_at"), fin = num(s, "finished_at");
+		printf("  %-24s %-21s attempt %lld", str(s, "stage_id"), str(s, "status"),
+		       (long long)json_integer_value(json_object_get(s, "attempt")));
+		if (st > 0 && fin > 0)
+			printf("  %.1fs", fin - st);
+		printf("\n");
+		if (*str(s, "error"))
+			printf("      error (%s): %s\n", str(s, "error_class"), str(s, "error"));
+		const json_t *outs = json_object_get(s, "outputs");
+		if (json_object_size(outs)) {
+			char *t = json_dumps(outs, JSON_COMPACT | JSON_SORT_KEYS);
+			printf("      outputs: %.200s%s\n", t, strlen(t) > 200 ? "..." : "");
+			free(t);
+		}
+	}
+	printf("\nAttempts:\n");
+	json_array_foreach(json_object_get(run, "attempts"), i, s) {
+		const json_t *code = json_object_get(s, "exit_code");
+		char exit_text[16] = "-";
+		if (json_is_integer(code))
+			snprintf(exit_text, sizeof(exit_text), "%lld",
+				 (long long)json_integer_value(code));
+		printf("  %-24s #%lld %-9s %-8s exit %-4s $%.4f %lld+%lld tokens%s%s\n",
+		       str(s, "stage_id"), (long long)json_integer_value(json_object_get(s, "attempt")),
+		       str(s, "status"), str(s, "runner"), exit_text, num(s, "usd"),
+		       (long long)json_integer_value(json_object_get(s, "input_tokens")),
+		       (long long)json_integer_value(json_object_get(s, "output_tokens")),
+		       *str(s, "error_class") ? "  " : "", str(s, "error_class"));
+	}
+}
+
+int cmd_workflow_runs(int argc, char **argv)
+{
+	struct ropts o = { 0 };
+	parse("workflow runs", runs_usage, argc, argv, &o, 1);
+	struct store *st = open_run_store(NULL);
+	if (!st)
+		return EXIT_FAIL;
+	int rc = EXIT_FAIL;
+	if (!o.nr_args) {
+		rc = list_runs(st, &o);
+	} else {
+		char *id = resolve_run_id(st, o.args[0]);
+		json_t *run = id ? run_details_json(st, id) : NULL;
+		if (run) {
+			if (o.format == FORMAT_JSON)
+				print_json(run);
+			else
+				show_run_text(run);
+			const char *status = str(run, "status");
+			rc = strcmp(status, "failed") && strcmp(status, "cancelled") ? EXIT_OK
+										  : EXIT_FAIL;
+		}
+		json_decref(run);
+		free(id);
+	}
+	store_close(st);
+	return rc;
+}
+
+/* ---- logs ------------------------------------------------------------------------------ */
+
+static const char SQL_EVENTS[] =
+	"SELECT seq, ts, type, stage_id, attempt, data FROM events WHERE run_id = ?1"
+	" AND seq >= ?2 AND (?3 IS NULL OR stage_id = ?3) ORDER BY seq";
+
+/* Print events from *next on; returns SM_OK, updating *next. */
+static int print_events(struct store *st, const char *id, const struct ropts *o, int64_t *next)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(store_db(st), SQL_EVENTS, -1, &s, NULL) != SQLITE_OK)
+		return SM_EIO;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, *next);
+	if (o->nr_args > 1)
+		sqlite3_bind_text(s, 3, o->args[1], -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		*next = sqlite3_column_int64(s, 0) + 1;
+		const char *type = (const char *)sqlite3_column_text(s, 2);
+		if (!strcmp(type, "output") && !o->raw)
+			continue;
+		if (o->format == FORMAT_JSON) {
+			json_t *e = json_pack("{s:I, s:f, s:s, s:s?, s:o}", "seq",
+				(json_int_t)sqlite3_column_int64(s, 0), "ts", sqlite3_column_double(s, 1),
+				"type", type, "stage_id", (const char *)sqlite3_column_text(s, 3), "data",
+				json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL));
+			char *line = json_dumps(e, JSON_COMPACT);
+			printf("%s\n", line);
+			free(line);
+			json_decref(e);
+			continue;
+		}
+		char when[32];
+		fmt_time(sqlite3_column_double(s, 1), when, sizeof(when));
+		const char *stage = (const char *)sqlite3_column_text(s, 3);
+		json_t *data = json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL);
+		if (!strcmp(type, "log") || !strcmp(type, "output")) {
+			printf("%s %s#%d %s| %s\n", when, stage, sqlite3_column_int(s, 4),
+			       !strcmp(type, "output") ? "raw " : "", str(data, "text"));
+		} else {
+			char *d = json_object_size(data) ? json_dumps(data, JSON_COMPACT) : NULL;
+			printf("%s %s%s%s%s%s\n", when, type, stage ? " " : "", stage ? stage : "",
+			       d ? " " : "", d ? d : "");
+			free(d);
+		}
+		json_decref(data);
+	}
+	sqlite3_finalize(s);
+	fflush(stdout);
+	return SM_OK;
+}
+
+static bool run_final(struct store *st, const char *id)
+{
+	json_t *r = run_details_json(st, id);
+	const char *s = str(r, "status");
+	bool f = !strcmp(s, "completed") || !strcmp(s, "failed") || !strcmp(s, "cancelled");
+	json_decref(r);
+	return f;
+}
+
+int cmd_workflow_logs(int argc, char **argv)
+{
+	struct ropts o = { 0 };
+	parse("workflow logs", logs_usage, argc, argv, &o, 2);
+	if (!o.nr_args)
+		die_usage("workflow logs", "missing RUN");
+	struct store *st = open_run_store(NULL);
+	char *id = st ? resolve_run_id(st, o.args[0]) : NULL;
+	int64_t next = 0;
+	int rc = id ? EXIT_OK : EXIT_FAIL;
+	while (id) {
+		bool final = run_final(st, id); /* before reading: no event is missed */
+		if (print_events(st, id, &o, &next)) {
+			rc = EXIT_FAIL;
+			break;
+		}
+		if (!o.follow || final)
+			break;
+		usleep(200 * 1000);
+	}
+	free(id);
+	store_close(st);
+	return rc;
+}
+
+/* ---- steering ----------------------------------------------------------------------------- */
+
+static bool confirm(const char *question, bool yes)
+{
+	if (yes || !isatty(0))
+		return true;
+	fprintf(stderr, "%s [y/N] ", question);
+	char line[16];
+	return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
+}
+
+/* The first stage waiting for approval (or check that `want` is waiting). */
+static char *waiting_gate(struct store *st, const char *id, const char *want)
+{
+	sqlite3_stmt *s;
+	char *found = NULL;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT stage_id FROM stages WHERE run_id = ?1 AND"
+			       " status = 'waiting_for_approval' AND (?2 IS NULL OR stage_id = ?2)"
+			       " ORDER BY idx LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (want)
+		sqlite3_bind_text(s, 2, want, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		found = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return found;
+}
+
+static int post(struct store *st, const char *id, const char *kind, const char *stage,
+		const char *reason)
+{
+	if (store_command_add(st, id, kind, stage, reason)) {
+		error_msg("cannot post the command: %s", store_error(st));
+		return EXIT_FAIL;
+	}
+	int host = run_host_alive(st, id);
+	if (host)
+		printf("Run %s: %s%s%s sent to its host (pid %d)\n", id, kind, stage ? " " : "",
+		       stage ? stage : "", host);
+	else
+		printf("Run %s: %s%s%s recorded; the run has no live host, so it applies when "
+		       "you run `skillmeat workflow resume %s`\n", id, kind, stage ? " " : "",
+		       stage ? stage : "", id);
+	return EXIT_OK;
+}
+
+static int control(const char *cmd, int argc, char **argv)
+{
+	struct ropts o = { 0 };
+	bool gate = !strcmp(cmd, "approve") || !strcmp(cmd, "reject");
+	char name[32];
+	snprintf(name, sizeof(name), "workflow %s", cmd);
+	parse(name, control_usage, argc, argv, &o, gate ? 2 : 1);
+	if (!o.nr_args)
+		die_usage(name, "missing RUN");
+	struct store *st = open_run_store(NULL);
+	char *id = st ? resolve_run_id(st, o.args[0]) : NULL, *stage = NULL;
+	int rc = EXIT_FAIL;
+	if (!id)
+		goto out;
+	if (run_final(st, id)) {
+		error_msg("run %s has already ended", id);
+		goto out;
+	}
+	if (gate && !(stage = waiting_gate(st, id, o.nr_args > 1 ? o.args[1] : NULL))) {
+		error_msg(o.nr_args > 1 ? "stage '%s' of run %s is not waiting for approval"
+				       : "no gate of run %s is waiting for approval",
+			  o.nr_args > 1 ? o.args[1] : id, id);
+		goto out;
+	}
+	char q[256];
+	snprintf(q, sizeof(q), "%s %s%s of run %s?", cmd, stage ? "gate " : "", stage ? stage : "",
+		 id);
+	if (strcmp(cmd, "pause") && !confirm(q, o.yes)) {
+		printf("Nothing done.\n");
+		rc = EXIT_OK;
+		goto out;
+	}
+	rc = post(st, id, cmd, stage, o.reason);
+out:
+	free(stage);
+	free(id);
+	store_close(st);
+	return rc;
+}
+
+int cmd_workflow_approve(int argc, char **argv) { return control("approve", argc, argv); }
+int cmd_workflow_reject(int argc, char **argv) { return control("reject", argc, argv); }
+int cmd_workflow_cancel(int argc, char **argv) { return control("cancel", argc, argv); }
+int cmd_workflow_pause(int argc, char **argv) { return control("pause", argc, argv); }

@@ -1,0 +1,65 @@
+/*
+ * host.h - hosting a run: the loop that joins the scheduler, the store,
+ * the runners and the child processes.
+ *
+ * Each turn of the loop: take posted commands, ask the scheduler what is
+ * due, write all of it to the store in one transaction, then act (spawn,
+ * signal); wait on the children (poll) until output, an exit or the next
+ * timer; write what ended, then feed it back to the scheduler.  A state
+ * change is therefore always durable before anything acts on it, and a
+ * host killed at any point leaves a run that `resume` can finish.
+ */
+#ifndef SM_ENGINE_HOST_H
+#define SM_ENGINE_HOST_H
+
+#include "runner.h"
+#include "store.h"
+#include "../swdl/workflow.h"
+
+#include <signal.h>
+
+/* Artifacts the run's agents and context modules need, copied into the snapshot. */
+struct artifact_text {
+	const char *ref, *path;
+};
+
+struct run_create {
+	const struct swdl_loaded *loaded;
+	const json_t *params;           /* coerced parameters */
+	const char *source;             /* the workflow file */
+	const char *workdir;            /* where command stages run (default cwd) */
+	const char *runner;             /* default agent runner (NULL: claude) */
+	long max_parallel;
+	const struct artifact_text *artifacts;
+	size_t nr_artifacts;
+};
+
+/* Snapshot the workflow and create the run (status pending).  out gets its id. */
+int host_create_run(struct store *st, const struct run_create *rc, char out[24], char **err);
+
+/* Called for every event the host writes (for a live view). */
+typedef void (*host_event_fn)(void *ctx, const char *type, const char *stage_id, int attempt,
+			      const json_t *data);
+
+struct host_opts {
+	const char *home;                /* attempt files go to <home>/runs/<run>/ */
+	const struct runner_set *runners;
+	const char *notify_command;      /* hooks' notify: argv[0], message appended */
+	host_event_fn on_event;
+	void *ctx;
+	volatile sig_atomic_t *interrupted; /* set by a signal handler: cancel the run */
+	double lease_stale_after;        /* seconds; 0: 15 */
+	int kill_grace_ms;               /* SIGTERM to SIGKILL; 0: 5000 */
+};
+
+/*
+ * Host run `run_id` until it reaches a final state.  Takes the lease
+ * (SM_ERR "held by pid N" when a live host has it), restores the state
+ * from the store (a stage that was running when its host died is failed
+ * with class "host_lost", and retried by its policy).  *status gets the
+ * final run status ("completed", "failed", "cancelled").
+ */
+int host_run(struct store *st, const char *run_id, const struct host_opts *o,
+	     char status[16], char **err);
+
+#endif

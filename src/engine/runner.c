@@ -1,0 +1,498 @@
+#include "../base/compat.h"
+#include "runner_proto.h"
+#include "../base/fsutil.h"
+#include "../formats/load.h"
+
+#include <stdarg.h>
+
+extern char **environ;
+
+/* A protocol line longer than this is cut (the rest is counted, not kept). */
+#define MAX_LINE (1u << 20)
+/* gemini and text runners: how much of stdout is kept for the final parse. */
+#define MAX_WHOLE (16u << 20)
+
+/* ---- string vectors ------------------------------------------------------ */
+
+void strv_push(struct strv *sv, const char *s)
+{
+	ALLOC_GROW(sv->v, sv->nr + 2, sv->alloc);
+	sv->v[sv->nr++] = xstrdup(s);
+	sv->v[sv->nr] = NULL;
+}
+
+void strv_pushf(struct strv *sv, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strv_push(sv, sb.buf);
+	strbuf_release(&sb);
+}
+
+char **strv_detach(struct strv *sv)
+{
+	if (!sv->v)
+		sv->v = xcalloc(1, sizeof(char *));
+	char **v = sv->v;
+	memset(sv, 0, sizeof(*sv));
+	return v;
+}
+
+void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- the runner set ------------------------------------------------------- */
+
+static const struct proto_ops *const protos[] = {
+	[PROTO_COMMAND] = &proto_command, [PROTO_CLAUDE] = &proto_claude,
+	[PROTO_CODEX] = &proto_codex, [PROTO_GEMINI] = &proto_gemini, [PROTO_TEXT] = &proto_text,
+};
+
+const char *runner_protocol_name(enum runner_protocol p)
+{
+	return protos[p]->name;
+}
+
+static void add_def(struct runner_set *rs, const char *name, enum runner_protocol p)
+{
+	rs->defs = xrealloc(rs->defs, (rs->nr + 1) * sizeof(*rs->defs));
+	rs->defs[rs->nr++] = (struct runner_def){ xstrdup(name), p, NULL, NULL };
+}
+
+static char **string_list(const struct node *n, const char *what, char **err)
+{
+	struct strv sv = { 0 };
+	if (!n || n->kind != NODE_SEQ) {
+		*err = xasprintf("%s: expected a list of strings", what);
+		return NULL;
+	}
+	for (size_t i = 0; i < n->nr; i++) {
+		if (n->items[i]->kind != NODE_STRING) {
+			*err = xasprintf("%s:%d:%d: expected a string", what, n->items[i]->loc.line,
+					 n->items[i]->loc.col);
+			strv_free(strv_detach(&sv));
+			return NULL;
+		}
+		strv_push(&sv, n->items[i]->text);
+	}
+	return strv_detach(&sv);
+}
+
+static int parse_protocol(const struct node *n, const char *file, enum runner_protocol *p,
+			  char **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(protos); i++) {
+		if (n && n->kind == NODE_STRING && !strcmp(n->text, protos[i]->name)) {
+			*p = (enum runner_protocol)i;
+			return SM_OK;
+		}
+	}
+	*err = xasprintf("%s:%d:%d: protocol must be one of claude, codex, gemini, text, "
+			 "command", file, n ? n->loc.line : 0, n ? n->loc.col : 0);
+	return SM_ERR;
+}
+
+/* One [runners.NAME] table: a new runner, or settings for a built-in one. */
+static int load_runner(struct runner_set *rs, const char *file, const char *name,
+		       const struct node *t, char **err)
+{
+	struct runner_def *d = (struct runner_def *)runner_set_find(rs, name);
+	if (!d) {
+		add_def(rs, name, PROTO_TEXT);
+		d = &rs->defs[rs->nr - 1];
+		if (!node_map_get(t, "command")) {
+			*err = xasprintf("%s: runner '%s' needs a command", file, name);
+			return SM_ERR;
+		}
+	}
+	const struct node *n;
+	if ((n = node_map_get(t, "protocol")) && parse_protocol(n, file, &d->proto, err))
+		return SM_ERR;
+	if ((n = node_map_get(t, "command"))) {
+		strv_free(d->argv);
+		if (!(d->argv = string_list(n, file, err)) || !d->argv[0])
+			return *err ? SM_ERR : (*err = xasprintf("%s: runner '%s': empty command",
+								 file, name), SM_ERR);
+	}
+	if ((n = node_map_get(t, "args"))) {
+		strv_free(d->extra);
+		if (!(d->extra = string_list(n, file, err)))
+			return SM_ERR;
+	}
+	return SM_OK;
+}
+
+int runner_set_load(struct runner_set *rs, const char *config_path, char **err)
+{
+	memset(rs, 0, sizeof(*rs));
+	*err = NULL;
+	add_def(rs, "command", PROTO_COMMAND);
+	add_def(rs, "claude", PROTO_CLAUDE);
+	add_def(rs, "codex", PROTO_CODEX);
+	add_def(rs, "gemini", PROTO_GEMINI);
+	if (!config_path || !fs_is_file(config_path))
+		return SM_OK;
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct doc *doc = NULL;
+	int r = doc_load_file_as(config_path, DOC_TOML, NULL, &doc, &dl);
+	if (r) {
+		struct strbuf sb = STRBUF_INIT;
+		if (dl.nr)
+			diag_format(&sb, &dl.items[0]);
+		else
+			strbuf_addf(&sb, "%s: cannot read", config_path);
+		*err = strbuf_detach(&sb, NULL);
+	}
+	const struct node *runners = r ? NULL : node_map_get(doc->root, "runners");
+	for (size_t i = 0; runners && runners->kind == NODE_MAP && i < runners->nr && !r; i++) {
+		const struct node *t = runners->pairs[i].value;
+		if (t->kind != NODE_MAP) {
+			*err = xasprintf("%s:%d:%d: runners.%s must be a table", config_path,
+					 t->loc.line, t->loc.col, runners->pairs[i].key->text);
+			r = SM_ERR;
+			break;
+		}
+		r = load_runner(rs, config_path, runners->pairs[i].key->text, t, err);
+	}
+	doc_free(doc);
+	diag_list_release(&dl);
+	return r ? SM_ERR : SM_OK;
+}
+
+const struct runner_def *runner_set_find(const struct runner_set *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		if (!strcmp(rs->defs[i].name, name))
+			return &rs->defs[i];
+	return NULL;
+}
+
+void runner_set_release(struct runner_set *rs)
+{
+	for (size_t i = 0; i < rs->nr; i++) {
+		free(rs->defs[i].name);
+		strv_free(rs->defs[i].argv);
+		strv_free(rs->defs[i].extra);
+	}
+	free(rs->defs);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* ---- preparing an attempt -------------------------------------------------- */
+
+static int write_file(const char *dir, const char *name, const char *text, char **path,
+		      char **err)
+{
+	*path = path_join(dir, name);
+	if (fs_write_atomic(*path, text ? text : "", text ? strlen(text) : 0)) {
+		*err = xasprintf("cannot write %s: %s", *path, strerror(errno));
+		return SM_ERR;
+	}
+	return SM_OK;
+}
+
+struct files {
+	char *system_prompt, *prompt, *inputs;
+};
+
+/* Expand {placeholders} of one argv template word. */
+static char *expand(const char *word, const struct stage_request *rq, const struct files *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char num[64];
+	while (*word) {
+		const char *open = strchr(word, '{'), *close = open ? strchr(open, '}') : NULL;
+		if (!close) {
+			strbuf_addstr(&sb, word);
+			break;
+		}
+		strbuf_add(&sb, word, (size_t)(open - word));
+		size_t n = (size_t)(close - open - 1);
+		const char *v = NULL;
+#define IS(name) (n == strlen(name) && !strncmp(open + 1, name, n))
+		if (IS("system_prompt_file"))
+			v = f->system_prompt;
+		else if (IS("prompt_file"))
+			v = f->prompt;
+		else if (IS("inputs_file"))
+			v = f->inputs;
+		else if (IS("model"))
+			v = rq->model ? rq->model : "";
+		else if (IS("session_id"))
+			v = rq->session_id;
+		else if (IS("workdir"))
+			v = rq->workdir;
+		else if (IS("max_turns") && rq->budget && rq->budget->max_turns)
+			snprintf(num, sizeof(num), "%lld", (long long)rq->budget->max_turns), v = num;
+		else if (IS("max_budget_usd") && rq->budget && rq->budget->max_usd > 0)
+			snprintf(num, sizeof(num), "%.4f", rq->budget->max_usd), v = num;
+		else if (IS("max_turns") || IS("max_budget_usd"))
+			v = "";
+#undef IS
+		if (v)
+			strbuf_addstr(&sb, v);
+		else
+			strbuf_add(&sb, open, n + 2); /* unknown: kept as written */
+		word = close + 1;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+static char **build_argv(const struct runner_def *def, const struct proto_ops *ops,
+			 const struct stage_request *rq, const struct files *f)
+{
+	struct strv sv = { 0 };
+	if (def->argv) {
+		for (size_t i = 0; def->argv[i]; i++) {
+			char *w = expand(def->argv[i], rq, f);
+			strv_push(&sv, w);
+			free(w);
+		}
+		return strv_detach(&sv);
+	}
+	if (ops->program)
+		strv_push(&sv, ops->program);
+	ops->args(&sv, rq);
+	for (size_t i = 0; def->extra && def->extra[i]; i++)
+		strv_push(&sv, def->extra[i]);
+	return strv_detach(&sv);
+}
+
+/* The environment: ours, the stage's, and the attempt's identity. */
+static char **build_env(const struct stage_request *rq, const char *output_file,
+			const char *inputs_file)
+{
+	struct strv sv = { 0 };
+	for (char **e = environ; *e; e++) {
+		if (!strncmp(*e, "SKILLMEAT_OUTPUT=", 17) || !strncmp(*e, "SKILLMEAT_INPUTS=", 17))
+			continue;
+		strv_push(&sv, *e);
+	}
+	for (size_t i = 0; i < rq->nr_env; i++)
+		strv_push(&sv, rq->env[i]);
+	strv_pushf(&sv, "SKILLMEAT_RUN_ID=%s", rq->run_id);
+	strv_pushf(&sv, "SKILLMEAT_STAGE_ID=%s", rq->stage->id);
+	strv_pushf(&sv, "SKILLMEAT_ATTEMPT=%d", rq->attempt);
+	strv_pushf(&sv, "SKILLMEAT_OUTPUT=%s", output_file);
+	strv_pushf(&sv, "SKILLMEAT_INPUTS=%s", inputs_file);
+	return strv_detach(&sv);
+}
+
+int runner_prepare(const struct runner_def *def, const struct stage_request *rq,
+		   struct runner_job *job, char **err)
+{
+	const struct proto_ops *ops = protos[def->proto];
+	struct files f = { 0 };
+	char *inputs_text = json_dumps(rq->inputs ? rq->inputs : json_object(), JSON_INDENT(2));
+	memset(job, 0, sizeof(*job));
+	job->proto = def->proto;
+	*err = NULL;
+	int r = SM_ERR;
+	if (fs_mkdirs(rq->attempt_dir)) {
+		*err = xasprintf("cannot create %s: %s", rq->attempt_dir, strerror(errno));
+		goto out;
+	}
+	if (write_file(rq->attempt_dir, "inputs.json", inputs_text, &f.inputs, err) ||
+	    write_file(rq->attempt_dir, "outputs", "", &job->output_file, err) ||
+	    write_file(rq->attempt_dir, "prompt.md", rq->prompt, &f.prompt, err) ||
+	    write_file(rq->attempt_dir, "system-prompt.md", rq->system_prompt,
+		       &f.system_prompt, err))
+		goto out;
+	job->argv = build_argv(def, ops, rq, &f);
+	job->env = build_env(rq, job->output_file, f.inputs);
+	job->cwd = xstrdup(rq->cwd ? rq->cwd : rq->workdir);
+	if (def->proto != PROTO_COMMAND && rq->prompt) {
+		job->input = xstrdup(rq->prompt);
+		job->input_len = strlen(rq->prompt);
+	}
+	r = SM_OK;
+out:
+	free(inputs_text);
+	free(f.system_prompt);
+	free(f.prompt);
+	free(f.inputs);
+	return r;
+}
+
+/* ---- reading the child ------------------------------------------------------ */
+
+static void one_line(struct runner_job *job, int stream, const char *line, size_t len,
+		     runner_emit_fn emit, void *ctx)
+{
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (stream == 2 || job->proto == PROTO_COMMAND) {
+		emit(ctx, "log", stream, line, len);
+		return;
+	}
+	emit(ctx, "output", stream, line, len);
+	protos[job->proto]->line(job, line, len, emit, ctx);
+}
+
+void runner_feed(struct runner_job *job, int stream, const char *data, size_t len,
+		 runner_emit_fn emit, void *ctx)
+{
+	struct strbuf *part = &job->partial[stream == 2];
+	if (stream == 1 && (job->proto == PROTO_GEMINI || job->proto == PROTO_TEXT)) {
+		size_t room = MAX_WHOLE > job->whole.len ? MAX_WHOLE - job->whole.len : 0;
+		strbuf_add(&job->whole, data, len < room ? len : room);
+	}
+	while (len) {
+		const char *nl = memchr(data, '\n', len);
+		size_t n = nl ? (size_t)(nl - data) : len;
+		size_t room = MAX_LINE > part->len ? MAX_LINE - part->len : 0;
+		strbuf_add(part, data, n < room ? n : room);
+		if (!nl)
+			break;
+		one_line(job, stream, part->buf, part->len, emit, ctx);
+		strbuf_reset(part);
+		data += n + 1;
+		len -= n + 1;
+	}
+}
+
+const char *runner_exit_class(int code)
+{
+	static const char *const classes[] = { "exit_0", "exit_1", "exit_2", "exit_3",
+		"exit_4", "exit_5", "exit_6", "exit_7", "exit_8", "exit_9", "exit_10" };
+	if (code >= 0 && code < (int)ARRAY_SIZE(classes))
+		return classes[code];
+	if (code == 126)
+		return "exit_126";
+	if (code == 127)
+		return "exit_127";
+	if (code == 130)
+		return "exit_130";
+	if (code == 137)
+		return "exit_137";
+	if (code == 143)
+		return "exit_143";
+	return "exit_other";
+}
+
+void runner_finish(struct runner_job *job, int exit_code, runner_emit_fn emit, void *ctx,
+		   struct runner_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	for (int s = 0; s < 2; s++) {
+		if (job->partial[s].len) /* a last line without a newline */
+			one_line(job, s + 1, job->partial[s].buf, job->partial[s].len, emit, ctx);
+		strbuf_reset(&job->partial[s]);
+	}
+	protos[job->proto]->finish(job, exit_code, res);
+	if (!res->outputs)
+		res->outputs = json_object();
+}
+
+void runner_job_release(struct runner_job *job)
+{
+	strv_free(job->argv);
+	strv_free(job->env);
+	free(job->cwd);
+	free(job->input);
+	free(job->output_file);
+	for (int s = 0; s < 2; s++)
+		strbuf_release(&job->partial[s]);
+	strbuf_release(&job->whole);
+	free(job->result_text);
+	free(job->error);
+	free(job->session_id);
+	free(job->model);
+	json_decref(job->structured);
+	memset(job, 0, sizeof(*job));
+}
+
+void runner_result_release(struct runner_result *res)
+{
+	free(res->error);
+	json_decref(res->outputs);
+	memset(res, 0, sizeof(*res));
+}
+
+/* ---- helpers for the protocols ---------------------------------------------- */
+
+void emit_log(runner_emit_fn emit, void *ctx, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	emit(ctx, "log", 1, sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+void job_set_error(struct runner_job *job, const char *error_class, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	free(job->error);
+	job->error = strbuf_detach(&sb, NULL);
+	job->error_class = error_class;
+}
+
+char *json_str_dup(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Try to parse text[start..end] as a JSON object. */
+static json_t *object_at(const char *start, size_t len)
+{
+	json_t *j = json_loadb(start, len, JSON_REJECT_DUPLICATES, NULL);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+json_t *runner_extract_json(const char *text)
+{
+	if (!text)
+		return NULL;
+	/* The last ```json fenced block. */
+	const char *fence = NULL;
+	for (const char *p = strstr(text, "```json"); p; p = strstr(p + 1, "```json"))
+		fence = p;
+	if (fence) {
+		const char *body = strchr(fence, '\n');
+		const char *end = body ? strstr(body, "```") : NULL;
+		json_t *j = end ? object_at(body, (size_t)(end - body)) : NULL;
+		if (j)
+			return j;
+	}
+	/* Else the last '{' from which an object parses to the last '}'. */
+	const char *close = strrchr(text, '}');
+	if (!close)
+		return NULL;
+	unsigned tries = 0;
+	for (const char *p = close; p >= text && tries < 4096; p--) {
+		if (*p != '{')
+			continue;
+		tries++;
+		json_t *j = object_at(p, (size_t)(close - p + 1));
+		if (j)
+			return j;
+	}
+	return NULL;
+}
+
+void result_outputs(struct runner_job *job, struct runner_result *res)
+{
+	if (json_is_object(job->structured))
+		res->outputs = json_incref(job->structured);
+	else
+		res->outputs = runner_extract_json(job->result_text);
+}

@@ -1,0 +1,47 @@
+/*
+ * runner_proto.h - what each runner protocol implements (private to the
+ * runner files).
+ */
+#ifndef SM_ENGINE_RUNNER_PROTO_H
+#define SM_ENGINE_RUNNER_PROTO_H
+
+#include "runner.h"
+
+/* A growing NULL-terminated vector of owned strings. */
+struct strv {
+	char **v;
+	size_t nr, alloc;
+};
+void strv_push(struct strv *sv, const char *s);
+void strv_pushf(struct strv *sv, const char *fmt, ...) SM_PRINTF(2, 3);
+char **strv_detach(struct strv *sv);
+void strv_free(char **v);
+
+struct proto_ops {
+	const char *name;
+	const char *program;   /* argv[0] of the built-in runner */
+	/* Arguments after the program, for the built-in argv. */
+	void (*args)(struct strv *argv, const struct stage_request *rq);
+	/* One complete line of stdout. */
+	void (*line)(struct runner_job *job, const char *line, size_t len, runner_emit_fn emit,
+		     void *ctx);
+	void (*finish)(struct runner_job *job, int exit_code, struct runner_result *res);
+};
+
+extern const struct proto_ops proto_command, proto_claude, proto_codex, proto_gemini,
+	proto_text;
+
+/* Helpers shared by the protocols. */
+void emit_log(runner_emit_fn emit, void *ctx, const char *fmt, ...) SM_PRINTF(3, 4);
+void job_set_error(struct runner_job *job, const char *error_class, const char *fmt, ...)
+	SM_PRINTF(3, 4);
+/* Outputs from the agent's final text or structured object. */
+void result_outputs(struct runner_job *job, struct runner_result *res);
+static inline const char *or_str(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
+}
+/* Copy a JSON string member (NULL if absent). */
+char *json_str_dup(const json_t *obj, const char *key);
+
+#endif

@@ -1,0 +1,606 @@
+#include "../base/compat.h"
+#include "store.h"
+#include "../base/fsutil.h"
+
+#include <signal.h>
+#include <sodium.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STMT_CACHE 48
+
+struct store {
+	sqlite3 *db;
+	/* Prepared statements, keyed by the address of their SQL text. */
+	const char *sql[STMT_CACHE];
+	sqlite3_stmt *stmt[STMT_CACHE];
+	size_t nr_stmt;
+};
+
+/* Each migration brings the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE runs ("
+	"  id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_name TEXT NOT NULL,"
+	"  workflow_version TEXT, workflow_hash TEXT NOT NULL, source TEXT,"
+	"  snapshot TEXT NOT NULL, parameters TEXT NOT NULL, manifest TEXT NOT NULL,"
+	"  workdir TEXT NOT NULL, runner TEXT, max_parallel INTEGER NOT NULL,"
+	"  status TEXT NOT NULL, error TEXT,"
+	"  created_at REAL NOT NULL, started_at REAL, finished_at REAL,"
+	"  host_pid INTEGER, host_token TEXT, heartbeat_at REAL,"
+	"  next_seq INTEGER NOT NULL DEFAULT 0,"
+	"  usd REAL NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX runs_by_created ON runs(created_at);"
+	"CREATE TABLE stages ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  stage_id TEXT NOT NULL, idx INTEGER NOT NULL, status TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL DEFAULT 0, started_at REAL, finished_at REAL,"
+	"  ready_at REAL, deadline REAL, error_class TEXT, error TEXT, outputs TEXT,"
+	"  PRIMARY KEY (run_id, stage_id)) WITHOUT ROWID;"
+	"CREATE TABLE attempts ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  stage_id TEXT NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL,"
+	"  runner TEXT, dir TEXT, pid INTEGER, started_at REAL NOT NULL, finished_at REAL,"
+	"  exit_code INTEGER, error_class TEXT, error TEXT, session_id TEXT, model TEXT,"
+	"  usd REAL NOT NULL DEFAULT 0, input_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  output_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (run_id, stage_id, attempt)) WITHOUT ROWID;"
+	"CREATE TABLE events ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL, ts REAL NOT NULL, type TEXT NOT NULL,"
+	"  stage_id TEXT, attempt INTEGER, data TEXT NOT NULL,"
+	"  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE commands ("
+	"  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL, stage_id TEXT, reason TEXT, created_at REAL NOT NULL,"
+	"  taken_at REAL);"
+	"CREATE INDEX commands_open ON commands(run_id, taken_at);",
+};
+
+char *store_default_path(const char *home)
+{
+	return path_join(home, "workflow-runs.db");
+}
+
+double store_now(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *store_error(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+/* A cached prepared statement, reset and ready to bind. */
+static sqlite3_stmt *stmt(struct store *st, const char *sql)
+{
+	for (size_t i = 0; i < st->nr_stmt; i++) {
+		if (st->sql[i] == sql) {
+			sqlite3_reset(st->stmt[i]);
+			sqlite3_clear_bindings(st->stmt[i]);
+			return st->stmt[i];
+		}
+	}
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	if (st->nr_stmt < STMT_CACHE) {
+		st->sql[st->nr_stmt] = sql;
+		st->stmt[st->nr_stmt++] = s;
+	}
+	return s;
+}
+
+/* Step a write statement to completion. */
+static int done(sqlite3_stmt *s)
+{
+	if (!s)
+		return SM_EIO;
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SM_OK : SM_EIO;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, double t)
+{
+	if (t > 0)
+		sqlite3_bind_double(s, i, t);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int exec(struct store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? SM_OK : SM_EIO;
+}
+
+static int migrate(struct store *st, char **err)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			version = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (version > (int)ARRAY_SIZE(migrations)) {
+		*err = xasprintf("the database schema (version %d) is newer than this "
+				 "skillmeat understands (%zu)", version, ARRAY_SIZE(migrations));
+		return SM_ERR;
+	}
+	for (size_t v = (size_t)version; v < ARRAY_SIZE(migrations); v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", v + 1);
+		if (store_begin(st) || exec(st, migrations[v]) || exec(st, pragma) ||
+		    store_commit(st)) {
+			*err = xasprintf("migration to schema %zu failed: %s", v + 1,
+					 sqlite3_errmsg(st->db));
+			store_rollback(st);
+			return SM_ERR;
+		}
+	}
+	return SM_OK;
+}
+
+/*
+ * synchronous=FULL: in WAL mode every commit is fsynced, so a state change
+ * survives power loss, not only a crash of the host.  SKILLMEAT_DB_SYNC=normal
+ * trades that for speed (a crash still loses nothing).
+ */
+static const char *sync_pragma(void)
+{
+	const char *v = getenv("SKILLMEAT_DB_SYNC");
+	return v && !strcmp(v, "normal") ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL";
+}
+
+int store_open(const char *path, struct store **out, char **err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	*out = NULL;
+	*err = NULL;
+	int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				 SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, st->db ? sqlite3_errmsg(st->db)
+						       : sqlite3_errstr(rc));
+		store_close(st);
+		return SM_ERR;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	if (exec(st, "PRAGMA journal_mode=WAL") || exec(st, sync_pragma()) ||
+	    exec(st, "PRAGMA foreign_keys=ON")) {
+		*err = xasprintf("%s: %s", path, sqlite3_errmsg(st->db));
+		store_close(st);
+		return SM_ERR;
+	}
+	if (migrate(st, err)) {
+		char *e = xasprintf("%s: %s", path, *err);
+		free(*err);
+		*err = e;
+		store_close(st);
+		return SM_ERR;
+	}
+	*out = st;
+	return SM_OK;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->nr_stmt; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+	return exec(st, "COMMIT");
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		exec(st, "ROLLBACK");
+}
+
+static const char SQL_RUN_INSERT[] =
+	"INSERT INTO runs (id, workflow_id, workflow_name, workflow_version, workflow_hash,"
+	" source, snapshot, parameters, manifest, workdir, runner, max_parallel, status,"
+	" created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,'pending',?13)";
+static const char SQL_STAGE_INSERT[] =
+	"INSERT INTO stages (run_id, stage_id, idx, status) VALUES (?1, ?2, ?3, 'pending')";
+
+int store_create_run(struct store *st, const struct run_new *r, const char *const *stage_ids,
+		     size_t nr_stages)
+{
+	if (store_begin(st))
+		return SM_EIO;
+	sqlite3_stmt *s = stmt(st, SQL_RUN_INSERT);
+	if (s) {
+		const char *v[] = { r->id, r->workflow_id, r->workflow_name, r->workflow_version,
+			r->workflow_hash, r->source, r->snapshot, r->parameters, r->manifest,
+			r->workdir, r->runner };
+		for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+			bind_text(s, (int)i + 1, v[i]);
+		sqlite3_bind_int64(s, 12, r->max_parallel);
+		sqlite3_bind_double(s, 13, store_now());
+	}
+	int ret = done(s);
+	for (size_t i = 0; !ret && i < nr_stages; i++) {
+		s = stmt(st, SQL_STAGE_INSERT);
+		if (s) {
+			bind_text(s, 1, r->id);
+			bind_text(s, 2, stage_ids[i]);
+			sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
+		}
+		ret = done(s);
+	}
+	if (!ret)
+		ret = store_commit(st);
+	if (ret)
+		store_rollback(st);
+	return ret;
+}
+
+static const char SQL_NEXT_SEQ[] =
+	"UPDATE runs SET next_seq = next_seq + 1 WHERE id = ?1 RETURNING next_seq - 1";
+static const char SQL_EVENT_INSERT[] =
+	"INSERT INTO events (run_id, seq, ts, type, stage_id, attempt, data)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+int store_event(struct store *st, const char *run_id, const char *type, const char *stage_id,
+		int attempt, const json_t *data, int64_t *seq_out)
+{
+	sqlite3_stmt *s = stmt(st, SQL_NEXT_SEQ);
+	if (!s)
+		return SM_EIO;
+	bind_text(s, 1, run_id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return SM_EIO;
+	}
+	int64_t seq = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	s = stmt(st, SQL_EVENT_INSERT);
+	if (s) {
+		bind_text(s, 1, run_id);
+		sqlite3_bind_int64(s, 2, seq);
+		sqlite3_bind_double(s, 3, store_now());
+		bind_text(s, 4, type);
+		bind_text(s, 5, stage_id);
+		if (attempt > 0)
+			sqlite3_bind_int(s, 6, attempt);
+		bind_text(s, 7, text ? text : "{}");
+	}
+	free(text);
+	if (seq_out)
+		*seq_out = seq;
+	return done(s);
+}
+
+static const char SQL_RUN_STATUS[] =
+	"UPDATE runs SET status = ?2, error = coalesce(?3, error),"
+	" finished_at = CASE WHEN ?2 IN ('completed','failed','cancelled') THEN ?4"
+	" ELSE finished_at END WHERE id = ?1";
+
+int store_run_status(struct store *st, const char *run_id, const char *status,
+		     const char *error)
+{
+	sqlite3_stmt *s = stmt(st, SQL_RUN_STATUS);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, status);
+		bind_text(s, 3, error);
+		sqlite3_bind_double(s, 4, store_now());
+	}
+	return done(s);
+}
+
+static const char SQL_RUN_STARTED[] =
+	"UPDATE runs SET started_at = coalesce(started_at, ?2), manifest = coalesce(?3, manifest)"
+	" WHERE id = ?1";
+
+int store_run_started(struct store *st, const char *run_id, const char *manifest)
+{
+	sqlite3_stmt *s = stmt(st, SQL_RUN_STARTED);
+	if (s) {
+		bind_text(s, 1, run_id);
+		sqlite3_bind_double(s, 2, store_now());
+		bind_text(s, 3, manifest);
+	}
+	return done(s);
+}
+
+static const char SQL_RUN_SPEND[] =
+	"UPDATE runs SET usd = usd + ?2, tokens = tokens + ?3 WHERE id = ?1";
+
+int store_run_add_spend(struct store *st, const char *run_id, double usd, int64_t tokens)
+{
+	sqlite3_stmt *s = stmt(st, SQL_RUN_SPEND);
+	if (s) {
+		bind_text(s, 1, run_id);
+		sqlite3_bind_double(s, 2, usd);
+		sqlite3_bind_int64(s, 3, tokens);
+	}
+	return done(s);
+}
+
+static const char SQL_STAGE_UPDATE[] =
+	"UPDATE stages SET status = ?3, attempt = ?4,"
+	" started_at = coalesce(?5, started_at), finished_at = ?6, ready_at = ?7,"
+	" deadline = ?8, error_class = ?9, error = ?10, outputs = coalesce(?11, outputs)"
+	" WHERE run_id = ?1 AND stage_id = ?2";
+
+int store_stage_update(struct store *st, const char *run_id, const char *stage_id,
+		       const struct stage_row *row)
+{
+	sqlite3_stmt *s = stmt(st, SQL_STAGE_UPDATE);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		bind_text(s, 3, row->status);
+		sqlite3_bind_int(s, 4, row->attempt);
+		bind_time(s, 5, row->started_at);
+		bind_time(s, 6, row->finished_at);
+		bind_time(s, 7, row->ready_at);
+		bind_time(s, 8, row->deadline);
+		bind_text(s, 9, row->error_class);
+		bind_text(s, 10, row->error);
+		bind_text(s, 11, row->outputs);
+	}
+	return done(s);
+}
+
+static const char SQL_ATTEMPT_START[] =
+	"INSERT OR REPLACE INTO attempts (run_id, stage_id, attempt, status, runner, dir,"
+	" started_at) VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)";
+
+int store_attempt_start(struct store *st, const char *run_id, const char *stage_id,
+			int attempt, const char *runner, const char *dir)
+{
+	sqlite3_stmt *s = stmt(st, SQL_ATTEMPT_START);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		sqlite3_bind_int(s, 3, attempt);
+		bind_text(s, 4, runner);
+		bind_text(s, 5, dir);
+		sqlite3_bind_double(s, 6, store_now());
+	}
+	return done(s);
+}
+
+static const char SQL_ATTEMPT_PID[] =
+	"UPDATE attempts SET pid = ?4 WHERE run_id = ?1 AND stage_id = ?2 AND attempt = ?3";
+
+int store_attempt_pid(struct store *st, const char *run_id, const char *stage_id,
+		      int attempt, int pid)
+{
+	sqlite3_stmt *s = stmt(st, SQL_ATTEMPT_PID);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		sqlite3_bind_int(s, 3, attempt);
+		sqlite3_bind_int(s, 4, pid);
+	}
+	return done(s);
+}
+
+static const char SQL_ATTEMPT_FINISH[] =
+	"UPDATE attempts SET status = ?4, finished_at = ?5, exit_code = ?6, error_class = ?7,"
+	" error = ?8, session_id = ?9, model = ?10, usd = ?11, input_tokens = ?12,"
+	" output_tokens = ?13 WHERE run_id = ?1 AND stage_id = ?2 AND attempt = ?3";
+
+int store_attempt_finish(struct store *st, const char *run_id, const char *stage_id,
+			 int attempt, const struct attempt_row *a)
+{
+	sqlite3_stmt *s = stmt(st, SQL_ATTEMPT_FINISH);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		sqlite3_bind_int(s, 3, attempt);
+		bind_text(s, 4, a->status);
+		sqlite3_bind_double(s, 5, store_now());
+		if (a->exit_code >= 0)
+			sqlite3_bind_int(s, 6, a->exit_code);
+		bind_text(s, 7, a->error_class);
+		bind_text(s, 8, a->error);
+		bind_text(s, 9, a->session_id);
+		bind_text(s, 10, a->model);
+		sqlite3_bind_double(s, 11, a->usd);
+		sqlite3_bind_int64(s, 12, a->input_tokens);
+		sqlite3_bind_int64(s, 13, a->output_tokens);
+	}
+	return done(s);
+}
+
+static const char SQL_LEASE_GET[] =
+	"SELECT host_pid, host_token, heartbeat_at FROM runs WHERE id = ?1";
+static const char SQL_LEASE_SET[] =
+	"UPDATE runs SET host_pid = ?2, host_token = ?3, heartbeat_at = ?4 WHERE id = ?1";
+
+/* Is a holder still there?  A pid gone from this machine is not. */
+static bool holder_alive(int pid, double heartbeat, double stale_after)
+{
+	if (store_now() - heartbeat > stale_after)
+		return false;
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int store_lease_acquire(struct store *st, const char *run_id, const char *token,
+			double stale_after, int *holder)
+{
+	*holder = 0;
+	if (store_begin(st))
+		return SM_EIO;
+	sqlite3_stmt *s = stmt(st, SQL_LEASE_GET);
+	int ret = SM_EIO;
+	if (s) {
+		bind_text(s, 1, run_id);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			int pid = sqlite3_column_int(s, 0);
+			bool held = sqlite3_column_type(s, 1) != SQLITE_NULL &&
+				holder_alive(pid, sqlite3_column_double(s, 2), stale_after);
+			ret = held ? SM_ERR : SM_OK;
+			if (held)
+				*holder = pid;
+		} else if (rc == SQLITE_DONE) {
+			ret = SM_ENOENT;
+		}
+		sqlite3_reset(s);
+	}
+	if (!ret) {
+		s = stmt(st, SQL_LEASE_SET);
+		if (s) {
+			bind_text(s, 1, run_id);
+			sqlite3_bind_int(s, 2, (int)getpid());
+			bind_text(s, 3, token);
+			sqlite3_bind_double(s, 4, store_now());
+		}
+		ret = done(s);
+	}
+	if (!ret)
+		ret = store_commit(st);
+	if (ret)
+		store_rollback(st);
+	return ret;
+}
+
+static const char SQL_HEARTBEAT[] =
+	"UPDATE runs SET heartbeat_at = ?3 WHERE id = ?1 AND host_token = ?2";
+
+int store_lease_heartbeat(struct store *st, const char *run_id, const char *token)
+{
+	sqlite3_stmt *s = stmt(st, SQL_HEARTBEAT);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, token);
+		sqlite3_bind_double(s, 3, store_now());
+	}
+	if (done(s))
+		return SM_EIO;
+	return sqlite3_changes(st->db) == 1 ? SM_OK : SM_ERR;
+}
+
+static const char SQL_LEASE_RELEASE[] =
+	"UPDATE runs SET host_pid = NULL, host_token = NULL, heartbeat_at = NULL"
+	" WHERE id = ?1 AND host_token = ?2";
+
+int store_lease_release(struct store *st, const char *run_id, const char *token)
+{
+	sqlite3_stmt *s = stmt(st, SQL_LEASE_RELEASE);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, token);
+	}
+	return done(s);
+}
+
+static const char SQL_COMMAND_ADD[] =
+	"INSERT INTO commands (run_id, kind, stage_id, reason, created_at)"
+	" VALUES (?1, ?2, ?3, ?4, ?5)";
+
+int store_command_add(struct store *st, const char *run_id, const char *kind,
+		      const char *stage_id, const char *reason)
+{
+	sqlite3_stmt *s = stmt(st, SQL_COMMAND_ADD);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, kind);
+		bind_text(s, 3, stage_id);
+		bind_text(s, 4, reason);
+		sqlite3_bind_double(s, 5, store_now());
+	}
+	return done(s);
+}
+
+static const char SQL_COMMANDS_OPEN[] =
+	"SELECT id, kind, stage_id, reason FROM commands"
+	" WHERE run_id = ?1 AND taken_at IS NULL ORDER BY id";
+static const char SQL_COMMAND_TAKEN[] =
+	"UPDATE commands SET taken_at = ?2 WHERE id = ?1";
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+int store_commands_take(struct store *st, const char *run_id, struct command **out,
+			size_t *nr)
+{
+	size_t alloc = 0;
+	*out = NULL;
+	*nr = 0;
+	sqlite3_stmt *s = stmt(st, SQL_COMMANDS_OPEN);
+	if (!s)
+		return SM_EIO;
+	bind_text(s, 1, run_id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		ALLOC_GROW(*out, *nr + 1, alloc);
+		struct command *c = &(*out)[(*nr)++];
+		c->id = sqlite3_column_int64(s, 0);
+		c->kind = col_dup(s, 1);
+		c->stage_id = col_dup(s, 2);
+		c->reason = col_dup(s, 3);
+	}
+	sqlite3_reset(s);
+	for (size_t i = 0; i < *nr; i++) {
+		s = stmt(st, SQL_COMMAND_TAKEN);
+		if (s) {
+			sqlite3_bind_int64(s, 1, (*out)[i].id);
+			sqlite3_bind_double(s, 2, store_now());
+		}
+		if (done(s))
+			return SM_EIO;
+	}
+	return SM_OK;
+}
+
+void command_list_free(struct command *c, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(c[i].kind);
+		free(c[i].stage_id);
+		free(c[i].reason);
+	}
+	free(c);
+}
+
+void store_new_run_id(char out[24])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	if (sodium_init() < 0)
+		abort();
+	uint32_t r = randombytes_random();
+	char date[16];
+	strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
+	snprintf(out, 24, "%.15s-%06x", date, (unsigned)(r & 0xffffff));
+}

@@ -1,0 +1,114 @@
+/*
+ * store.h - the durable state of runs: one SQLite database (WAL).
+ *
+ * SQLite is the source of truth and the bus between processes: the host
+ * of a run writes every state change here, in a transaction, before it
+ * acts on it; other processes read runs and events and post commands
+ * (approve, reject, cancel, pause, resume) that the host picks up.
+ *
+ * Tables (schema version in PRAGMA user_version, migrations in store.c):
+ *   runs      one row a run: snapshot, parameters, manifest, status,
+ *             lease (host pid, token, heartbeat), next event seq, spend
+ *   stages    one row a stage of a run: status, attempt, timers, outputs
+ *   attempts  one row an attempt: runner, pid, exit, error class, usage
+ *   events    append-only, (run_id, seq) with seq monotonic per run
+ *   commands  control requests from any process, taken once by the host
+ */
+#ifndef SM_ENGINE_STORE_H
+#define SM_ENGINE_STORE_H
+
+#include "../base/compat.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+struct store;
+
+/* The database of a SkillMeat home: <home>/workflow-runs.db (malloc'd). */
+char *store_default_path(const char *home);
+
+/* Open (creating and migrating as needed).  SM_ERR with *err (caller frees). */
+int store_open(const char *path, struct store **out, char **err);
+void store_close(struct store *st);
+sqlite3 *store_db(struct store *st);
+/* The last SQLite error message, for reports. */
+const char *store_error(struct store *st);
+
+/* Wall clock in seconds (with fractions), as stored. */
+double store_now(void);
+
+int store_begin(struct store *st);   /* BEGIN IMMEDIATE: the write lock now */
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+struct run_new {
+	const char *id, *workflow_id, *workflow_name, *workflow_version, *workflow_hash;
+	const char *source, *snapshot, *parameters, *manifest, *workdir, *runner;
+	long max_parallel;
+};
+/* Insert a run (status "pending") and its stages (status "pending"). */
+int store_create_run(struct store *st, const struct run_new *r, const char *const *stage_ids,
+		     size_t nr_stages);
+
+/* Append an event; `data` is borrowed (NULL: {}).  *seq (may be NULL) gets its seq. */
+int store_event(struct store *st, const char *run_id, const char *type, const char *stage_id,
+		int attempt, const json_t *data, int64_t *seq);
+
+int store_run_status(struct store *st, const char *run_id, const char *status,
+		     const char *error);
+/* Mark the run started (first host) and record its manifest. */
+int store_run_started(struct store *st, const char *run_id, const char *manifest);
+int store_run_add_spend(struct store *st, const char *run_id, double usd, int64_t tokens);
+
+struct stage_row {
+	const char *status;
+	int attempt;
+	double started_at, finished_at, ready_at, deadline; /* 0 = unset */
+	const char *error_class, *error, *outputs;          /* NULL = unchanged/none */
+};
+int store_stage_update(struct store *st, const char *run_id, const char *stage_id,
+		       const struct stage_row *row);
+
+struct attempt_row {
+	const char *status, *runner, *dir;
+	int pid, exit_code;
+	const char *error_class, *error, *session_id, *model;
+	double usd;
+	int64_t input_tokens, output_tokens;
+};
+int store_attempt_start(struct store *st, const char *run_id, const char *stage_id,
+			int attempt, const char *runner, const char *dir);
+int store_attempt_pid(struct store *st, const char *run_id, const char *stage_id,
+		      int attempt, int pid);
+int store_attempt_finish(struct store *st, const char *run_id, const char *stage_id,
+			 int attempt, const struct attempt_row *a);
+
+/*
+ * The lease: a run has at most one host.  Acquire succeeds when no host
+ * holds it, when the holder's heartbeat is older than `stale_after`
+ * seconds, or when the holder's pid is gone from this machine.  Otherwise
+ * SM_ERR with *holder set to its pid.
+ */
+int store_lease_acquire(struct store *st, const char *run_id, const char *token,
+			double stale_after, int *holder);
+/* Refresh; SM_ERR when the lease is no longer ours. */
+int store_lease_heartbeat(struct store *st, const char *run_id, const char *token);
+int store_lease_release(struct store *st, const char *run_id, const char *token);
+
+/* Post a control command for a run's host (kind: approve, reject, cancel, pause, resume). */
+int store_command_add(struct store *st, const char *run_id, const char *kind,
+		      const char *stage_id, const char *reason);
+
+struct command {
+	int64_t id;
+	char *kind, *stage_id, *reason;
+};
+/* Take the commands not yet taken, oldest first (caller frees with command_list_free). */
+int store_commands_take(struct store *st, const char *run_id, struct command **out,
+			size_t *nr);
+void command_list_free(struct command *c, size_t nr);
+
+/* A fresh run id: 12 hex digits of time + 8 random ones. */
+void store_new_run_id(char out[24]);
+
+#endif
