@@ -1,8 +1,11 @@
 #!/bin/sh
 # The demo: build skillmeat, create a throw-away SkillMeat home with the
 # demo collection (examples/collection: agents, a skill, a context module),
-# store the demo workflow in it, list it, and plan it by name.  Nothing
-# outside build/ is touched.
+# store the demo workflows in it, plan one, then RUN examples/demo-ship.yaml
+# for real: command stages run real programs, agent stages go to the demo
+# agent (examples/runners/demo-agent, clearly a demo: it calls no model),
+# a gate auto-approves after 2s, and every state change lands in SQLite.
+# Nothing outside build/ is touched.
 set -eu
 cd "$(dirname "$0")/.."
 [ -d build ] || meson setup build >/dev/null
@@ -12,7 +15,18 @@ export SKILLMEAT_HOME="$PWD/build/demo-home"
 rm -rf "$SKILLMEAT_HOME"
 $sm init
 cp -R examples/collection/. "$SKILLMEAT_HOME/collections/default/"
+cat >>"$SKILLMEAT_HOME/config.toml" <<T
+
+[runners.demo]
+command = ["$PWD/examples/runners/demo-agent"]
+protocol = "claude"
+T
 $sm workflow create examples/sdlc-feature-ship.yaml
+$sm workflow create examples/demo-ship.yaml
 $sm workflow list
 echo
-exec $sm workflow plan sdlc-feature-ship --param feature_name=demo-feature "$@"
+$sm workflow plan sdlc-feature-ship --param feature_name=demo-feature
+echo
+$sm workflow run demo-ship --runner demo "$@"
+echo
+exec $sm workflow runs last

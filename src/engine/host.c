@@ -603,7 +603,8 @@ static struct slot *slot_for(struct host *h, size_t stage, int attempt)
 		if (!h->slots[i].used) {
 			struct slot *sl = &h->slots[i];
 			memset(sl, 0, sizeof(*sl));
-			*sl = (struct slot){ .h = h, .used = true, .stage = stage, .attempt = attempt };
+			*sl = (struct slot){ .h = h, .used = true, .stage = stage, .attempt = attempt,
+					     .started = store_now() };
 			return sl;
 		}
 	}
