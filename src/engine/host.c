@@ -136,9 +136,11 @@ struct host {
 static void event(struct host *h, const char *type, const char *stage_id, int attempt,
 		  json_t *data)
 {
+	if (!data)
+		data = json_object();
 	store_event(h->st, h->run_id, type, stage_id, attempt, data, NULL);
 	if (h->o->on_event)
-		h->o->on_event(h->o->ctx, type, stage_id, attempt, data ? data : json_object());
+		h->o->on_event(h->o->ctx, type, stage_id, attempt, data);
 	json_decref(data);
 }
 

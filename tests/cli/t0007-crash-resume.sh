@@ -28,12 +28,18 @@ export LEDGER=$TMP/ledger
 
 for delay in 0.02 0.05 0.1 0.15 0.2 0.3 0.35 0.45 0.5 0.6 0.7 0.8; do
 	: >"$LEDGER"
+	python3 -c 'import time; print(time.time())' >stamp
 	$sm workflow run crash.yaml >/dev/null 2>&1 &
 	host=$!
 	sleep $delay
 	kill -9 $host
 	wait $host 2>/dev/null
-	run_id=$(q "SELECT id FROM runs ORDER BY created_at DESC LIMIT 1")
+	run_id=$(q "SELECT id FROM runs ORDER BY created_at DESC LIMIT 1" 2>/dev/null)
+	if [ -z "$run_id" ] || [ "$(q "SELECT count(*) FROM runs WHERE id='$run_id' AND created_at > $(cat stamp 2>/dev/null || echo 0)")" = 0 ]; then
+		# Killed before the run was recorded: nothing to resume, nothing ran.
+		check "kill at ${delay}s, before the run existed: no stage ran" test ! -s "$LEDGER"
+		continue
+	fi
 	done_before=$(q "SELECT group_concat(stage_id, ' ') FROM stages WHERE run_id='$run_id' AND status='completed'")
 	starts_before=$(cat "$LEDGER")
 	run $sm workflow resume "$run_id"
