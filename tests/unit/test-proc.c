@@ -21,19 +21,24 @@ static int64_t now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Conditions to poll for. */
+static bool is_done(struct proc *p) { return proc_done(p); }
+static bool is_ready(struct proc *p) { return p->out.buf && strstr(p->out.buf, "ready"); }
+static bool group_gone(struct proc *p) { return !proc_group_alive(p); }
+
 /* Poll until `cond` holds or `limit_ms` passes; returns whether it held. */
-#define POLL_UNTIL(p, cond, limit_ms)                                        \
-	({                                                                   \
-		struct proc *one_[1] = { (p) };                              \
-		int64_t end_ = now_ms() + (limit_ms);                        \
-		while (!(cond) && now_ms() < end_)                           \
-			proc_poll(one_, 1, 50);                              \
-		(cond);                                                      \
-	})
+static bool poll_until(struct proc *p, bool (*cond)(struct proc *), int64_t limit_ms)
+{
+	struct proc *one[1] = { p };
+	int64_t end = now_ms() + limit_ms;
+	while (!cond(p) && now_ms() < end)
+		proc_poll(one, 1, 50);
+	return cond(p);
+}
 
 static void run_to_end(struct proc *p)
 {
-	assert_true(POLL_UNTIL(p, proc_done(p), 10000));
+	assert_true(poll_until(p, is_done, 10000));
 }
 
 static void spawn(struct proc *p, const char *const *argv, const char *input)
@@ -126,11 +131,11 @@ static void test_group_kill_reaches_grandchildren(void **state)
 		"sleep 300 & sleep 300 & echo ready; wait", NULL };
 	struct proc p;
 	spawn(&p, argv, NULL);
-	assert_true(POLL_UNTIL(&p, strstr(p.out.buf, "ready") != NULL, 10000));
+	assert_true(poll_until(&p, is_ready, 10000));
 	assert_true(proc_group_alive(&p));
 	assert_int_equal(proc_signal_group(&p, SIGTERM), SM_OK);
 	run_to_end(&p); /* the pipes close only when the sleeps are gone too */
-	assert_true(POLL_UNTIL(&p, !proc_group_alive(&p), 10000));
+	assert_true(poll_until(&p, group_gone, 10000));
 	proc_release(&p);
 }
 
@@ -142,14 +147,14 @@ static void test_term_ignored_then_kill(void **state)
 		"trap '' TERM; sleep 300 & echo ready; wait", NULL };
 	struct proc p;
 	spawn(&p, argv, NULL);
-	assert_true(POLL_UNTIL(&p, strstr(p.out.buf, "ready") != NULL, 10000));
+	assert_true(poll_until(&p, is_ready, 10000));
 	proc_signal_group(&p, SIGTERM);
-	assert_false(POLL_UNTIL(&p, proc_done(&p), 300));
+	assert_false(poll_until(&p, is_done, 300));
 	proc_signal_group(&p, SIGKILL);
 	run_to_end(&p);
 	assert_int_equal(p.term_signal, SIGKILL);
 	/* orphaned members may linger as zombies until init reaps them */
-	assert_true(POLL_UNTIL(&p, !proc_group_alive(&p), 10000));
+	assert_true(poll_until(&p, group_gone, 10000));
 	proc_release(&p);
 }
 
