@@ -46,6 +46,10 @@ void print_diags(const struct diag_list *dl, const struct doc *const *docs, size
 void print_json(json_t *j);
 /* Print what a JSON writer wrote (and release it and its buffer). */
 void print_jw(struct jsonw *w);
+/* --param KEY=VALUE (at most MAX_PARAMS): appended to params; dies on a bad one. */
+#define MAX_PARAMS 256
+struct plan_param;
+void add_param_arg(const char *cmd, struct plan_param *params, size_t *nr, char *arg);
 /* Parse --format; dies on a bad value. */
 enum output_format parse_format(const char *cmd, const char *arg);
 

@@ -15,8 +15,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#define MAX_PARAMS 256
-
 static const char run_usage[] =
 	"usage: skillmeat workflow run WORKFLOW [options]\n"
 	"\n"
@@ -63,19 +61,6 @@ struct run_opts {
 enum { OPT_RUNNER = 256, OPT_WORKDIR, OPT_DRY_RUN, OPT_DETACH, OPT_NO_OVERRIDES,
        OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA, OPT_ALLOW_MISSING, OPT_FORMAT };
 
-static void add_param(struct run_opts *o, char *arg)
-{
-	char *eq = strchr(arg, '=');
-	if (!eq)
-		die_usage("workflow run", "invalid --param '%s': expected KEY=VALUE", arg);
-	*eq = '\0';
-	if (!*arg)
-		die_usage("workflow run", "invalid --param: the key is empty");
-	if (o->nr_params == MAX_PARAMS)
-		die_usage("workflow run", "too many --param options (limit %d)", MAX_PARAMS);
-	o->params[o->nr_params++] = (struct plan_param){ arg, eq + 1 };
-}
-
 static void parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -104,7 +89,7 @@ static void parse_run_opts(int argc, char **argv, struct run_opts *o)
 			fputs(run_usage, stdout);
 			exit(EXIT_OK);
 		case 'p':
-			add_param(o, optarg);
+			add_param_arg("workflow run", o->params, &o->nr_params, optarg);
 			break;
 		case 'j':
 			o->max_parallel = strtol(optarg, &end, 10);

@@ -9,7 +9,6 @@
 
 #include <getopt.h>
 
-#define MAX_PARAMS 256
 
 static const char validate_usage[] =
 "usage: skillmeat workflow validate WORKFLOW [--strict] [--format text|json]\n"
@@ -85,21 +84,6 @@ struct common_opts {
 enum { OPT_STRICT = 256, OPT_FORMAT, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA,
        OPT_ALLOW_MISSING };
 
-static void add_param(const char *cmd, struct common_opts *o, char *arg)
-{
-	char *eq = strchr(arg, '=');
-	if (!eq)
-		die_usage(cmd, "invalid --param '%s': expected KEY=VALUE", arg);
-	*eq = '\0';
-	while (*arg == ' ')
-		arg++;
-	if (!*arg)
-		die_usage(cmd, "invalid --param: the key is empty");
-	if (o->nr_params == MAX_PARAMS)
-		die_usage(cmd, "too many --param options (limit %d)", MAX_PARAMS);
-	o->params[o->nr_params++] = (struct plan_param){ arg, eq + 1 };
-}
-
 static void parse_opts(const char *cmd, const char *usage, int argc, char **argv,
 		       struct common_opts *o)
 {
@@ -134,7 +118,7 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 		case 'p':
 			if (!is_plan)
 				goto bad;
-			add_param(cmd, o, optarg);
+			add_param_arg(cmd, o->params, &o->nr_params, optarg);
 			break;
 		case OPT_NO_OVERRIDES:
 		case OPT_OVERRIDES_DIR:

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "swdl/plan.h"
 
 #include <unistd.h>
 
@@ -158,4 +159,19 @@ int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
 		if (!strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);
 	die_usage(group ? group : "", "unknown command '%s'", argv[1]);
+}
+
+void add_param_arg(const char *cmd, struct plan_param *params, size_t *nr, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq)
+		die_usage(cmd, "invalid --param '%s': expected KEY=VALUE", arg);
+	*eq = '\0';
+	while (*arg == ' ')
+		arg++;
+	if (!*arg)
+		die_usage(cmd, "invalid --param: the key is empty");
+	if (*nr == MAX_PARAMS)
+		die_usage(cmd, "too many --param options (limit %d)", MAX_PARAMS);
+	params[(*nr)++] = (struct plan_param){ arg, eq + 1 };
 }

@@ -126,10 +126,12 @@ struct host {
 	struct sched sched;
 	struct slot *slots;
 	size_t nr_slots;
+	size_t *starts;            /* one loop turn's stages to start */
 	double usd;
 	int64_t tokens;
 	double last_heartbeat;
 	struct arena scratch;
+	bool fresh;                /* first hosting: run_started, on_start hook */
 	bool lost_lease;
 };
 
@@ -150,6 +152,8 @@ static const char *stage_id(const struct host *h, size_t i)
 }
 
 /* stages.<id> = {status, outputs} in the expression context. */
+static char *render_text(struct host *h, const char *text, char **err);
+
 static void ctx_stage(struct host *h, size_t i, const char *status, json_t *outputs)
 {
 	json_t *e = json_object_get(h->stage_ctx, stage_id(h, i));
@@ -229,15 +233,11 @@ static void build_ctx(struct host *h, double started_at)
 	/* config.env: values may use parameters (and run, workflow). */
 	json_t *env = json_object_get(h->ctx, "env");
 	for (size_t i = 0; i < wf->nr_env; i++) {
-		struct tmpl t;
-		struct expr_error e;
-		struct strbuf sb = STRBUF_INIT;
-		char *err = NULL;
-		if (!tmpl_parse(&h->scratch, wf->env_values[i], &t, &e) &&
-		    !tmpl_render(&t, h->ctx, &sb, &err))
-			json_object_set_new(env, wf->env_keys[i], json_string(sb.buf));
+		char *err = NULL, *text = render_text(h, wf->env_values[i], &err);
+		if (text)
+			json_object_set_new(env, wf->env_keys[i], json_string(text));
+		free(text);
 		free(err);
-		strbuf_release(&sb);
 	}
 }
 
@@ -313,8 +313,8 @@ static int restore(struct host *h, char **err)
 	}
 	if (load_run_row(h, s, err))
 		goto out;
-	double started = sqlite3_column_type(s, 6) == SQLITE_NULL ? store_now()
-								  : sqlite3_column_double(s, 6);
+	h->fresh = sqlite3_column_type(s, 6) == SQLITE_NULL; /* no host has started it */
+	double started = h->fresh ? store_now() : sqlite3_column_double(s, 6);
 	h->usd = sqlite3_column_double(s, 8);
 	h->tokens = sqlite3_column_int64(s, 9);
 	build_ctx(h, started);
@@ -950,12 +950,10 @@ static bool is_final_run(enum run_state r)
 /* Ask the scheduler for everything due; write it; then start what it said. */
 static int schedule(struct host *h)
 {
-	size_t *starts = xcalloc(h->wf->nr_stages + 1, sizeof(*starts)), nr = 0;
+	size_t *starts = h->starts, nr = 0;
 	int64_t now = (int64_t)time(NULL);
-	if (store_begin(h->st)) {
-		free(starts);
+	if (store_begin(h->st))
 		return SM_EIO;
-	}
 	take_commands(h);
 	if (h->o->interrupted && *h->o->interrupted && !is_final_run(h->sched.run) &&
 	    h->sched.run != RUN_CANCELLING) {
@@ -982,7 +980,6 @@ static int schedule(struct host *h)
 			spawn(h, sl);
 		}
 	}
-	free(starts);
 	return r ? SM_EIO : SM_OK;
 }
 
@@ -1130,6 +1127,7 @@ static void host_release(struct host *h)
 		free(sl->spawn_error);
 	}
 	free(h->slots);
+	free(h->starts);
 	if (h->sched.st)
 		sched_release(&h->sched);
 	json_decref(h->ctx);
@@ -1179,28 +1177,22 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	h.run_dir = xasprintf("%s/runs/%s", o->home, run_id);
 	h.nr_slots = h.sched.max_parallel + 1;
 	h.slots = xcalloc(h.nr_slots, sizeof(*h.slots));
-	bool had_running = false, fresh = false, was_final = is_final_run(h.sched.run);
+	h.starts = xcalloc(h.wf->nr_stages + 1, sizeof(*h.starts));
+	bool had_running = false, was_final = is_final_run(h.sched.run);
 	if (!was_final) {
-		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(store_db(st), "SELECT started_at IS NULL FROM runs WHERE id=?1",
-				       -1, &s, NULL) == SQLITE_OK) {
-			sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
-			fresh = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
-			sqlite3_finalize(s);
-		}
 		store_begin(st);
 		restore_stages(&h, &had_running);
-		if (fresh) {
+		if (h.fresh) {
 			store_run_status(st, run_id, "running", NULL);
-			store_run_started(st, run_id, NULL);
+			store_run_started(st, run_id);
 		}
-		event(&h, fresh ? "run_started" : "run_resumed", NULL, 0, json_pack("{s:i, s:I}",
+		event(&h, h.fresh ? "run_started" : "run_resumed", NULL, 0, json_pack("{s:i, s:I}",
 		      "host_pid", (int)getpid(), "max_parallel", (json_int_t)h.sched.max_parallel));
 		if (had_running)
 			fail_lost_attempts(&h);
 		if (store_commit(st))
 			r = SM_EIO;
-		if (fresh)
+		if (h.fresh)
 			run_hook(&h, "on_start");
 	}
 	if (!r)

@@ -321,16 +321,14 @@ int store_run_status(struct store *st, const char *run_id, const char *status,
 }
 
 static const char SQL_RUN_STARTED[] =
-	"UPDATE runs SET started_at = coalesce(started_at, ?2), manifest = coalesce(?3, manifest)"
-	" WHERE id = ?1";
+	"UPDATE runs SET started_at = coalesce(started_at, ?2) WHERE id = ?1";
 
-int store_run_started(struct store *st, const char *run_id, const char *manifest)
+int store_run_started(struct store *st, const char *run_id)
 {
 	sqlite3_stmt *s = stmt(st, SQL_RUN_STARTED);
 	if (s) {
 		bind_text(s, 1, run_id);
 		sqlite3_bind_double(s, 2, store_now());
-		bind_text(s, 3, manifest);
 	}
 	return done(s);
 }

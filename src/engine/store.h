@@ -56,8 +56,8 @@ int store_event(struct store *st, const char *run_id, const char *type, const ch
 
 int store_run_status(struct store *st, const char *run_id, const char *status,
 		     const char *error);
-/* Mark the run started (first host) and record its manifest. */
-int store_run_started(struct store *st, const char *run_id, const char *manifest);
+/* Mark the run started (its first host). */
+int store_run_started(struct store *st, const char *run_id);
 int store_run_add_spend(struct store *st, const char *run_id, double usd, int64_t tokens);
 
 struct stage_row {

@@ -40,6 +40,15 @@ json_eq() { # python expression over `j` (the parsed stdout) must be true
 		"$TMP/out" "$1"
 }
 
+# wait_for SQL: up to 5 s until the runs database answers 1 to SQL.
+wait_for() {
+	for _ in $(seq 50); do
+		[ "$(sqlite3 "$SKILLMEAT_HOME/workflow-runs.db" "$1" 2>/dev/null)" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 done_testing() {
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]

@@ -149,10 +149,7 @@ stages:
 Y
 $sm workflow run gate.yaml >gate.out 2>&1 &
 host=$!
-for i in $(seq 50); do
-	[ "$(q "SELECT count(*) FROM stages WHERE status='waiting_for_approval'")" = 1 ] && break
-	sleep 0.1
-done
+wait_for "SELECT count(*) FROM stages WHERE status='waiting_for_approval'"
 check "waiting gate's message is interpolated" sh -c "grep -q 'Ship Gate?' gate.out"
 run $sm workflow approve last --yes
 check "approve posts to the live host" out_has "sent to its host"
@@ -161,10 +158,7 @@ check "approved run completes" test $? -eq 0 -a -e shipped
 rm -f shipped
 $sm workflow run gate.yaml >gate.out 2>&1 &
 host=$!
-for i in $(seq 50); do
-	[ "$(q "SELECT count(*) FROM stages WHERE status='waiting_for_approval'")" = 1 ] && break
-	sleep 0.1
-done
+wait_for "SELECT count(*) FROM stages WHERE status='waiting_for_approval'"
 run $sm workflow reject last ask --reason "not today" --yes
 wait $host
 check "rejected run fails" test $? -eq 1 -a ! -e shipped
@@ -183,10 +177,7 @@ stages:
 Y
 $sm workflow run long.yaml >long.out 2>&1 &
 host=$!
-for i in $(seq 50); do
-	[ "$(q "SELECT count(*) FROM stages WHERE run_id=(SELECT id FROM runs ORDER BY created_at DESC LIMIT 1) AND status='running'")" = 1 ] && break
-	sleep 0.1
-done
+wait_for "SELECT count(*) FROM stages WHERE run_id=(SELECT id FROM runs ORDER BY created_at DESC LIMIT 1) AND status='running'"
 run $sm workflow cancel last --yes
 wait $host
 check "cancelled run exits 3" test $? -eq 3

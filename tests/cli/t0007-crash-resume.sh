@@ -65,10 +65,7 @@ stages:
 Y
 $sm workflow run hold.yaml >/dev/null 2>&1 &
 host=$!
-for i in $(seq 50); do
-	[ "$(q "SELECT count(*) FROM stages WHERE stage_id='g' AND status='waiting_for_approval'")" = 1 ] && break
-	sleep 0.1
-done
+wait_for "SELECT count(*) FROM stages WHERE stage_id='g' AND status='waiting_for_approval'"
 rid=$(q "SELECT id FROM runs WHERE workflow_id='hold'")
 run $sm workflow resume "$rid"
 check "resume of a live paused-less run just asks the host" out_has "asked its host"
