@@ -161,17 +161,23 @@ static int detach_host(const char *home, const char *run_id)
 	return 0;
 }
 
-int host_in_cli(struct store *st, const char *home, const char *run_id, bool detach,
-		enum output_format format)
+/* $SKILLMEAT_HOME/config.toml: runners, prices, notifier (printing why not). */
+int load_engine_config(const char *home, struct engine_config *cfg)
 {
-	struct runner_set rs;
-	char *err = NULL, status[16];
-	char *config = path_join(home, "config.toml");
-	int rc = EXIT_FAIL;
-	if (runner_set_load(&rs, config, &err)) {
+	char *err = NULL, *path = path_join(home, "config.toml");
+	int r = engine_config_load(cfg, path, &err);
+	if (r)
 		error_msg("%s", err);
-		goto out;
-	}
+	free(err);
+	free(path);
+	return r;
+}
+
+int host_in_cli(struct store *st, const char *home, const struct engine_config *cfg,
+		const char *run_id, bool detach, enum output_format format)
+{
+	char *err = NULL, status[16];
+	int rc = EXIT_FAIL;
 	if (detach) {
 		int d = detach_host(home, run_id);
 		if (d) {
@@ -183,8 +189,7 @@ int host_in_cli(struct store *st, const char *home, const char *run_id, bool det
 	}
 	struct run_view *view = run_view_new(st, run_id, detach ? stdout : stderr,
 					     format == FORMAT_JSON);
-	struct host_opts ho = { home, &rs, getenv("SKILLMEAT_NOTIFY"), run_view_event, view,
-		&interrupted, 0, 0 };
+	struct host_opts ho = { home, cfg, run_view_event, view, &interrupted, 0, 0 };
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_interrupt;
 	sigaction(SIGINT, &sa, NULL);
@@ -199,8 +204,6 @@ int host_in_cli(struct store *st, const char *home, const char *run_id, bool det
 	rc = r ? EXIT_FAIL : exit_for(status);
 	run_view_free(view);
 out:
-	runner_set_release(&rs);
-	free(config);
 	free(err);
 	return rc;
 }
@@ -257,6 +260,7 @@ static int start_run(const struct run_opts *o, const char *path)
 	struct ref_table refs = { 0 };
 	struct artifact_text *arts = NULL;
 	struct store *st = NULL;
+	struct engine_config cfg = { 0 };
 	json_t *params = NULL;
 	char *home = NULL, *cwd = NULL, *err = NULL, run_id[24];
 	int rc = EXIT_FAIL;
@@ -279,7 +283,7 @@ static int start_run(const struct run_opts *o, const char *path)
 		rc = EXIT_OK;
 		goto out;
 	}
-	if (!(st = open_run_store(&home)))
+	if (!(st = open_run_store(&home)) || load_engine_config(home, &cfg))
 		goto out;
 	arts = xcalloc(refs.nr + 1, sizeof(*arts));
 	size_t nr_arts = 0;
@@ -291,7 +295,8 @@ static int start_run(const struct run_opts *o, const char *path)
 		error_msg("--workdir %s: %s", o->workdir ? o->workdir : ".", strerror(errno));
 		goto out;
 	}
-	struct run_create cr = { l, params, path, cwd, o->runner, o->max_parallel, arts, nr_arts };
+	struct run_create cr = { l, params, path, cwd, o->runner, o->max_parallel, arts, nr_arts,
+		&cfg };
 	if (host_create_run(st, &cr, run_id, &err)) {
 		error_msg("%s", err);
 		goto out;
@@ -299,8 +304,9 @@ static int start_run(const struct run_opts *o, const char *path)
 	if (!o->detach && o->format != FORMAT_JSON)
 		fprintf(stderr, "Run %s of %s (%zu stages, up to %ld at once)\n", run_id,
 			l->wf.name, l->wf.nr_stages, o->max_parallel);
-	rc = host_in_cli(st, home, run_id, o->detach, o->format);
+	rc = host_in_cli(st, home, &cfg, run_id, o->detach, o->format);
 out:
+	engine_config_release(&cfg);
 	store_close(st);
 	free(arts);
 	free(home);
@@ -354,6 +360,7 @@ int cmd_workflow_resume(int argc, char **argv)
 	if (optind + 1 != argc)
 		die_usage("workflow resume", optind == argc ? "missing RUN" : "unexpected argument");
 	char *home = NULL, *id = NULL;
+	struct engine_config cfg = { 0 };
 	struct store *st = open_run_store(&home);
 	int rc = EXIT_FAIL;
 	if (!st || !(id = resolve_run_id(st, argv[optind])))
@@ -367,9 +374,12 @@ int cmd_workflow_resume(int argc, char **argv)
 			printf("Run %s: asked its host (pid %d) to resume\n", id, alive), rc = EXIT_OK;
 		goto out;
 	}
+	if (load_engine_config(home, &cfg))
+		goto out;
 	if (store_command_add(st, id, "resume", NULL, NULL) == SM_OK)
-		rc = host_in_cli(st, home, id, detach, format);
+		rc = host_in_cli(st, home, &cfg, id, detach, format);
 out:
+	engine_config_release(&cfg);
 	store_close(st);
 	free(home);
 	free(id);

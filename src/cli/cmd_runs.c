@@ -166,6 +166,21 @@ static const char *str(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* "runners: claude 2.1.3 (Claude Code), command /bin/sh" from the manifest. */
+static void show_runners(const json_t *runners)
+{
+	const char *name;
+	const json_t *r;
+	const char *sep = "  runners: ";
+	json_object_foreach((json_t *)runners, name, r) {
+		const char *v = str(r, "version");
+		printf("%s%s %s", sep, name, *v ? v : str(r, "program"));
+		sep = ", ";
+	}
+	if (json_object_size(runners))
+		printf("\n");
+}
+
 static void show_run_text(const json_t *run)
 {
 	char when[32];
@@ -174,8 +189,10 @@ static void show_run_text(const json_t *run)
 	printf("  created %s  workdir %s\n", when, str(run, "workdir"));
 	if (*str(run, "error"))
 		printf("  error: %s\n", str(run, "error"));
-	printf("  cost $%.4f, %lld tokens\n\nStages:\n", num(run, "usd"),
+	printf("  cost $%.4f, %lld tokens\n", num(run, "usd"),
 	       (long long)json_integer_value(json_object_get(run, "tokens")));
+	show_runners(json_object_get(json_object_get(run, "manifest"), "runners"));
+	printf("\nStages:\n");
 	size_t i;
 	const json_t *s;
 	json_array_foreach(json_object_get(run, "stages"), i, s) {

@@ -6,6 +6,7 @@
 #define SM_CLI_RUN_VIEW_H
 
 #include "cli.h"
+#include "engine/config.h"
 #include "engine/store.h"
 
 struct run_view;
@@ -28,7 +29,8 @@ char *resolve_run_id(struct store *st, const char *arg);
 int run_host_alive(struct store *st, const char *run_id);
 
 struct store *open_run_store(char **home_out);
-int host_in_cli(struct store *st, const char *home, const char *run_id, bool detach,
-		enum output_format format);
+int load_engine_config(const char *home, struct engine_config *cfg);
+int host_in_cli(struct store *st, const char *home, const struct engine_config *cfg,
+		const char *run_id, bool detach, enum output_format format);
 
 #endif

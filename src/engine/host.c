@@ -1,139 +1,24 @@
+/*
+ * host.c - the loop that hosts a run (see host.h): restoring its state,
+ * applying the scheduler's actions, starting and finishing attempts,
+ * commands from other processes, hooks, the lease.
+ */
 #include "../base/compat.h"
-#include "host.h"
+#include "host_int.h"
 #include "outputs.h"
-#include "proc.h"
-#include "scheduler.h"
 #include "../base/fsutil.h"
-#include "../collection/hash.h"
 #include "../swdl/expr.h"
-#include "../swdl/types.h"
 
 #include <signal.h>
 #include <sodium.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Bytes of an artifact (agent body, context module) copied into a snapshot. */
-#define MAX_ARTIFACT (1u << 20)
 /* Longest wait of one loop turn: commands are picked up at least this often. */
 #define POLL_MS 200
 #define HEARTBEAT_S 2.0
 
-/* ---- creating a run ---------------------------------------------------------- */
-
-static json_t *artifacts_json(const struct run_create *rc, char **err)
-{
-	json_t *a = json_object();
-	for (size_t i = 0; i < rc->nr_artifacts; i++) {
-		const struct artifact_text *t = &rc->artifacts[i];
-		char *file = fs_is_dir(t->path) ? path_join(t->path, "SKILL.md") : xstrdup(t->path);
-		struct strbuf sb = STRBUF_INIT;
-		int r = strbuf_read_file(&sb, file, MAX_ARTIFACT);
-		if (r) {
-			*err = xasprintf("%s (%s): %s", t->ref, file, r == SM_ELIMIT
-					 ? "larger than 1 MiB" : strerror(errno));
-			free(file);
-			strbuf_release(&sb);
-			json_decref(a);
-			return NULL;
-		}
-		json_t *text = json_stringn(sb.buf, sb.len);
-		if (!text) {
-			*err = xasprintf("%s (%s): not UTF-8 text", t->ref, file);
-			free(file);
-			strbuf_release(&sb);
-			json_decref(a);
-			return NULL;
-		}
-		json_object_set_new(a, t->ref, json_pack("{s:s, s:o}", "path", file, "text", text));
-		free(file);
-		strbuf_release(&sb);
-	}
-	return a;
-}
-
-static char *manifest_json(const struct run_create *rc, const char *hash)
-{
-	json_t *m = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:s?, s:I}", "engine", "skillmeat",
-			      "engine_version", SM_VERSION, "workflow_hash", hash,
-			      "workflow_source", rc->source, "parameters", rc->params,
-			      "runner", rc->runner, "max_parallel", (json_int_t)rc->max_parallel);
-	char *s = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(m);
-	return s;
-}
-
-int host_create_run(struct store *st, const struct run_create *rc, char out[24], char **err)
-{
-	const struct swdl_workflow *wf = &rc->loaded->wf;
-	*err = NULL;
-	json_t *arts = artifacts_json(rc, err);
-	if (!arts)
-		return SM_ERR;
-	json_t *snap = json_pack("{s:o, s:o}", "workflow", node_to_json(wf->root), "artifacts",
-				 arts);
-	char *snapshot = json_dumps(snap, JSON_COMPACT);
-	char *params = json_dumps(rc->params, JSON_COMPACT);
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char hash[2 * crypto_hash_sha256_BYTES + 1];
-	crypto_hash_sha256(digest, (const unsigned char *)snapshot, strlen(snapshot));
-	sodium_bin2hex(hash, sizeof(hash), digest, sizeof(digest));
-	char *manifest = manifest_json(rc, hash);
-	const char **ids = xcalloc(wf->nr_stages + 1, sizeof(*ids));
-	for (size_t i = 0; i < wf->nr_stages; i++)
-		ids[i] = wf->stages[i].id;
-	store_new_run_id(out);
-	struct run_new rn = { out, wf->id, wf->name, wf->version, hash, rc->source, snapshot,
-		params, manifest, rc->workdir, rc->runner, rc->max_parallel };
-	int r = store_create_run(st, &rn, ids, wf->nr_stages);
-	if (r)
-		*err = xasprintf("cannot record the run: %s", store_error(st));
-	free(ids);
-	free(manifest);
-	free(params);
-	free(snapshot);
-	json_decref(snap);
-	return r ? SM_ERR : SM_OK;
-}
-
 /* ---- the host ------------------------------------------------------------------ */
-
-struct host;
-
-struct slot {
-	struct host *h;
-	bool used, spawned;
-	size_t stage;
-	int attempt;
-	double started;
-	struct proc proc;
-	struct runner_job job;
-	const char *kill_reason;   /* set once we decided to stop it */
-	double hard_kill_at;       /* SIGKILL due (0: none) */
-	char *spawn_error;         /* could not start: the attempt fails with it */
-	const char *spawn_class;
-};
-
-struct host {
-	struct store *st;
-	const char *run_id;
-	const struct host_opts *o;
-	char token[33];
-	struct swdl_loaded *l;
-	const struct swdl_workflow *wf;
-	json_t *artifacts, *params, *ctx, *stage_ctx;
-	char *workdir, *runner, *run_dir;
-	struct sched sched;
-	struct slot *slots;
-	size_t nr_slots;
-	size_t *starts;            /* one loop turn's stages to start */
-	double usd;
-	int64_t tokens;
-	double last_heartbeat;
-	struct arena scratch;
-	bool fresh;                /* first hosting: run_started, on_start hook */
-	bool lost_lease;
-};
 
 static void event(struct host *h, const char *type, const char *stage_id, int attempt,
 		  json_t *data)
@@ -152,8 +37,6 @@ static const char *stage_id(const struct host *h, size_t i)
 }
 
 /* stages.<id> = {status, outputs} in the expression context. */
-static char *render_text(struct host *h, const char *text, char **err);
-
 static void ctx_stage(struct host *h, size_t i, const char *status, json_t *outputs)
 {
 	json_t *e = json_object_get(h->stage_ctx, stage_id(h, i));
@@ -233,7 +116,7 @@ static void build_ctx(struct host *h, double started_at)
 	/* config.env: values may use parameters (and run, workflow). */
 	json_t *env = json_object_get(h->ctx, "env");
 	for (size_t i = 0; i < wf->nr_env; i++) {
-		char *err = NULL, *text = render_text(h, wf->env_values[i], &err);
+		char *err = NULL, *text = host_render_text(h, wf->env_values[i], &err);
 		if (text)
 			json_object_set_new(env, wf->env_keys[i], json_string(text));
 		free(text);
@@ -353,142 +236,6 @@ static int eval_condition(void *ctx, const struct swdl_stage *s, bool *result)
 	return SM_OK;
 }
 
-/* A template's value: one placeholder keeps its JSON value, else the text. */
-static json_t *render_value(struct host *h, const char *text, char **err)
-{
-	struct tmpl t;
-	struct expr_error pe;
-	if (tmpl_parse(&h->scratch, text, &t, &pe)) {
-		*err = xasprintf("expression parse error: %s", pe.msg);
-		return NULL;
-	}
-	if (t.nr == 1 && t.parts[0].is_expr)
-		return expr_eval(t.parts[0].expr, h->ctx, err);
-	struct strbuf sb = STRBUF_INIT;
-	json_t *v = tmpl_render(&t, h->ctx, &sb, err) ? NULL : json_string(sb.buf);
-	strbuf_release(&sb);
-	return v;
-}
-
-static char *render_text(struct host *h, const char *text, char **err)
-{
-	json_t *v = render_value(h, text, err);
-	if (!v)
-		return NULL;
-	struct strbuf sb = STRBUF_INIT;
-	expr_value_to_text(&sb, v);
-	json_decref(v);
-	return strbuf_detach(&sb, NULL);
-}
-
-/* Resolve inputs from their sources; a failure names the input. */
-static json_t *resolve_inputs(struct host *h, const struct swdl_stage *s, const char **cls,
-			      char **err)
-{
-	json_t *in = json_object();
-	for (size_t i = 0; i < s->nr_inputs; i++) {
-		const struct swdl_input *d = &s->inputs[i];
-		char *e = NULL;
-		json_t *v = d->source ? render_value(h, d->source, &e) : json_null();
-		if (!v) {
-			*cls = "input_invalid";
-			*err = xasprintf("input '%s': %s", d->name, e);
-		} else if (json_is_null(v) && d->required) {
-			*cls = "input_missing";
-			*err = xasprintf("required input '%s' is null (source: %s)", d->name,
-					 d->source ? d->source : "none");
-		} else if (!json_is_null(v) && !swdl_type_accepts(d->type, v)) {
-			*cls = "input_invalid";
-			*err = xasprintf("input '%s' must be %s, got %s", d->name, d->type,
-					 expr_type_name(v));
-		}
-		free(e);
-		if (*err) {
-			json_decref(v);
-			json_decref(in);
-			return NULL;
-		}
-		json_object_set_new(in, d->name, v);
-	}
-	return in;
-}
-
-static const char *artifact_text(const struct host *h, const char *ref)
-{
-	return json_string_value(json_object_get(json_object_get(h->artifacts, ref), "text"));
-}
-
-static void add_contract(struct strbuf *sb, const struct swdl_stage *s)
-{
-	strbuf_addstr(sb, "\n## Output contract\n\nDo the work, then end your reply with one "
-		      "JSON object in a ```json fenced block");
-	if (!s->nr_outputs) {
-		strbuf_addstr(sb, " (use {} when there is nothing to report).\n");
-		return;
-	}
-	strbuf_addstr(sb, " with these keys:\n\n");
-	for (size_t i = 0; i < s->nr_outputs; i++)
-		strbuf_addf(sb, "- `%s` (%s%s)%s%s\n", s->outputs[i].name, s->outputs[i].type,
-			    s->outputs[i].required ? ", required" : ", optional",
-			    s->outputs[i].description ? ": " : "",
-			    s->outputs[i].description ? s->outputs[i].description : "");
-}
-
-/* The prompt of an agent stage: instructions, context modules, inputs, contract. */
-static char *build_prompt(struct host *h, const struct swdl_stage *s, const json_t *inputs,
-			  char **err)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "# Stage: %s (%s) of workflow %s\n", s->name, s->id, h->wf->name);
-	if (s->description)
-		strbuf_addf(&sb, "\n%s\n", s->description);
-	if (s->instructions) {
-		char *text = render_text(h, s->instructions, err);
-		if (!text) {
-			strbuf_release(&sb);
-			return NULL;
-		}
-		strbuf_addf(&sb, "\n## Instructions\n\n%s\n", text);
-		free(text);
-	}
-	const struct str_list *lists[] = { &h->wf->global_modules, &s->modules };
-	for (size_t l = 0; l < 2; l++) {
-		for (size_t i = 0; i < lists[l]->nr; i++) {
-			const char *t = artifact_text(h, lists[l]->v[i]);
-			if (t)
-				strbuf_addf(&sb, "\n## Context: %s\n\n%s\n", lists[l]->v[i], t);
-		}
-	}
-	char *in = json_dumps(inputs, JSON_INDENT(2) | JSON_SORT_KEYS);
-	strbuf_addf(&sb, "\n## Inputs\n\n```json\n%s\n```\n", in);
-	free(in);
-	add_contract(&sb, s);
-	return strbuf_detach(&sb, NULL);
-}
-
-/* Stage env: "KEY=value" strings, values interpolated. */
-static char **stage_env(struct host *h, const struct swdl_stage *s, size_t *nr, char **err)
-{
-	char **v = xcalloc(s->nr_env + h->wf->nr_env + 1, sizeof(*v));
-	const char *key;
-	json_t *val;
-	*nr = 0;
-	json_object_foreach(json_object_get(h->ctx, "env"), key, val)
-		v[(*nr)++] = xasprintf("%s=%s", key, json_string_value(val));
-	for (size_t i = 0; i < s->nr_env; i++) {
-		char *text = render_text(h, s->env_values[i], err);
-		if (!text) {
-			char *e = xasprintf("env %s: %s", s->env_keys[i], *err);
-			free(*err);
-			*err = e;
-			return v;
-		}
-		v[(*nr)++] = xasprintf("%s=%s", s->env_keys[i], text);
-		free(text);
-	}
-	return v;
-}
-
 /* ---- starting an attempt ------------------------------------------------------------ */
 
 static void emit_line(void *ctx, const char *kind, int stream, const char *text, size_t len)
@@ -533,29 +280,29 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	const char *cls = NULL;
 	size_t nr_env = 0;
 	char **env = NULL, *prompt = NULL, *cwd = NULL, session[37];
-	json_t *inputs = resolve_inputs(h, s, &cls, err);
+	json_t *inputs = host_resolve_inputs(h, s, &cls, err);
 	int r = SM_ERR;
 	if (!inputs) {
 		sl->spawn_class = cls;
 		return SM_ERR;
 	}
 	sl->spawn_class = "input_invalid";
-	env = stage_env(h, s, &nr_env, err);
+	env = host_stage_env(h, s, &nr_env, err);
 	if (*err)
 		goto out;
 	if (s->type == STAGE_COMMAND && s->working_directory) {
-		char *wd = render_text(h, s->working_directory, err);
+		char *wd = host_render_text(h, s->working_directory, err);
 		if (!wd)
 			goto out;
 		cwd = wd[0] == '/' ? wd : path_join(h->workdir, wd);
 		if (cwd != wd)
 			free(wd);
 	}
-	if (s->type != STAGE_COMMAND && !(prompt = build_prompt(h, s, inputs, err)))
+	if (s->type != STAGE_COMMAND && !(prompt = host_build_prompt(h, s, inputs, err)))
 		goto out;
 	new_uuid(session);
 	struct stage_request rq = { s, h->run_id, dir, h->workdir, sl->attempt,
-		s->artifact ? artifact_text(h, s->artifact) : NULL, prompt, inputs, s->model,
+		s->artifact ? host_artifact_text(h, s->artifact) : NULL, prompt, inputs, s->model,
 		def->proto == PROTO_CLAUDE ? session : NULL, s->budget,
 		(const char *const *)env, nr_env, cwd };
 	sl->spawn_class = "runner_missing";
@@ -574,7 +321,7 @@ static void spawn(struct host *h, struct slot *sl)
 {
 	const struct swdl_stage *s = &h->wf->stages[sl->stage];
 	const char *name = runner_of(h, s);
-	const struct runner_def *def = runner_set_find(h->o->runners, name);
+	const struct runner_def *def = runner_set_find(&h->o->config->runners, name);
 	char *dir = xasprintf("%s/%s/%d", h->run_dir, s->id, sl->attempt);
 	char *err = NULL;
 	sl->started = store_now();
@@ -623,7 +370,7 @@ static json_t *gate_event(struct host *h, const struct swdl_stage *s)
 	char *msg = NULL, *err = NULL;
 	for (size_t i = 0; s->gate && i < s->gate->approvers.nr; i++)
 		json_array_append_new(approvers, json_string(s->gate->approvers.v[i]));
-	if (s->gate && s->gate->message && !(msg = render_text(h, s->gate->message, &err))) {
+	if (s->gate && s->gate->message && !(msg = host_render_text(h, s->gate->message, &err))) {
 		msg = xasprintf("%s (could not interpolate: %s)", s->gate->message, err);
 		free(err);
 	}
@@ -713,10 +460,32 @@ static const char *budget_refusal(struct host *h, size_t stage, char **why)
 
 /* ---- finishing an attempt ------------------------------------------------------------ */
 
+/* A runner that reports tokens but no cost (codex, gemini): price them ourselves. */
+static void price_tokens(struct host *h, struct slot *sl)
+{
+	const char *model = sl->job.model ? sl->job.model : h->wf->stages[sl->stage].model;
+	const struct price *p = price_lookup(&h->o->config->prices, model);
+	char line[256];
+	if (!p) {
+		snprintf(line, sizeof(line), "no price for model '%s': add [prices.\"%s\"] to "
+			 "config.toml to count its cost", model ? model : "(default)",
+			 model ? model : "MODEL");
+	} else {
+		sl->job.usd = price_cost(p, sl->job.input_tokens, sl->job.output_tokens);
+		snprintf(line, sizeof(line), "cost estimated from tokens: %lld in, %lld out at "
+			 "$%.2f/$%.2f per Mtok (%s): $%.4f", (long long)sl->job.input_tokens,
+			 (long long)sl->job.output_tokens, p->input_per_mtok, p->output_per_mtok,
+			 p->model, sl->job.usd);
+	}
+	emit_line(sl, "log", 0, line, strlen(line));
+}
+
 static void spend(struct host *h, struct slot *sl, struct runner_result *res)
 {
 	const struct swdl_budget *sb = h->wf->stages[sl->stage].budget, *rb = h->wf->budget;
 	int64_t tok = sl->job.input_tokens + sl->job.output_tokens;
+	if (sl->job.usd <= 0 && tok)
+		price_tokens(h, sl);
 	double usd = sl->job.usd;
 	if (usd <= 0 && !tok)
 		return;
@@ -858,57 +627,18 @@ static int take_commands(struct host *h)
 
 /* ---- hooks ---------------------------------------------------------------------------- */
 
-/* Interpolate a hook command, each value single-quoted for the shell. */
-static char *hook_command(struct host *h, const char *text, char **err)
-{
-	struct tmpl t;
-	struct expr_error pe;
-	if (tmpl_parse(&h->scratch, text, &t, &pe)) {
-		*err = xasprintf("expression parse error: %s", pe.msg);
-		return NULL;
-	}
-	struct strbuf sb = STRBUF_INIT, val = STRBUF_INIT;
-	for (size_t i = 0; i < t.nr; i++) {
-		if (!t.parts[i].is_expr) {
-			strbuf_add(&sb, t.parts[i].text, t.parts[i].len);
-			continue;
-		}
-		json_t *v = expr_eval(t.parts[i].expr, h->ctx, err);
-		if (!v) {
-			strbuf_release(&sb);
-			strbuf_release(&val);
-			return NULL;
-		}
-		strbuf_reset(&val);
-		expr_value_to_text(&val, v);
-		json_decref(v);
-		strbuf_addch(&sb, '\'');
-		for (size_t k = 0; k < val.len; k++)
-			strbuf_addstr(&sb, val.buf[k] == '\'' ? "'\\''" : (char[]){ val.buf[k], 0 });
-		strbuf_addch(&sb, '\'');
-	}
-	strbuf_release(&val);
-	return strbuf_detach(&sb, NULL);
-}
-
-/* Run a child to its end, at most `secs`; returns its exit code (or -1). */
+/* Run a hook's child to its end, at most `secs`; its exit code, or -1. */
 static int run_child(const char *const *argv, const char *cwd, int secs, char **err)
 {
 	struct proc p;
 	struct proc_spec ps = { argv, NULL, cwd, NULL, 0, 64 * 1024, NULL, NULL };
-	if (proc_spawn(&p, &ps, err))
+	int r = proc_run(&ps, secs, &p, err);
+	if (r == SM_ERR)
 		return -1;
-	struct proc *list[1] = { &p };
-	double end = store_now() + secs;
-	while (!proc_done(&p)) {
-		if (store_now() > end && !p.exited) {
-			proc_signal_group(&p, SIGKILL);
-			end = store_now() + 5;
-		}
-		proc_poll(list, 1, 100);
-	}
-	int code = p.exit_code;
-	if (code && p.err.len)
+	int code = r == SM_ELIMIT ? -1 : p.exit_code;
+	if (r == SM_ELIMIT)
+		*err = xasprintf("killed after %d s", secs);
+	else if (code && p.err.len)
 		*err = xasprintf("%.*s", (int)(p.err.len > 300 ? 300 : p.err.len), p.err.buf);
 	proc_release(&p);
 	return code;
@@ -920,7 +650,7 @@ static void run_hook(struct host *h, const char *name)
 	const struct node *run = node_map_get(hook, "run"), *notify = node_map_get(hook, "notify");
 	char *err = NULL;
 	if (run && run->kind == NODE_STRING) {
-		char *cmd = hook_command(h, run->text, &err);
+		char *cmd = host_hook_command(h, run->text, &err);
 		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 		int code = cmd ? run_child(argv, h->workdir, 300, &err) : -1;
 		event(h, code ? "hook_failed" : "hook_ran", NULL, 0, json_pack("{s:s, s:s, s:i, s:s?}",
@@ -929,10 +659,11 @@ static void run_hook(struct host *h, const char *name)
 		free(err);
 		err = NULL;
 	}
-	if (notify && notify->kind == NODE_STRING && h->o->notify_command) {
-		char *msg = render_text(h, notify->text, &err);
-		const char *argv[] = { h->o->notify_command, msg ? msg : notify->text, NULL };
+	if (notify && notify->kind == NODE_STRING && h->o->config->notify) {
+		char *msg = host_render_text(h, notify->text, &err);
+		const char **argv = engine_notify_argv(h->o->config, msg ? msg : notify->text);
 		int code = run_child(argv, h->workdir, 60, &err);
+		free(argv);
 		event(h, code ? "hook_failed" : "hook_ran", NULL, 0, json_pack("{s:s, s:s, s:i, s:s?}",
 		      "hook", name, "kind", "notify", "exit_code", code, "error", err));
 		free(msg);

@@ -12,7 +12,7 @@
 #ifndef SM_ENGINE_HOST_H
 #define SM_ENGINE_HOST_H
 
-#include "runner.h"
+#include "config.h"
 #include "store.h"
 #include "../swdl/workflow.h"
 
@@ -32,6 +32,7 @@ struct run_create {
 	long max_parallel;
 	const struct artifact_text *artifacts;
 	size_t nr_artifacts;
+	const struct engine_config *config; /* runners, for versions in the manifest */
 };
 
 /* Snapshot the workflow and create the run (status pending).  out gets its id. */
@@ -43,8 +44,7 @@ typedef void (*host_event_fn)(void *ctx, const char *type, const char *stage_id,
 
 struct host_opts {
 	const char *home;                /* attempt files go to <home>/runs/<run>/ */
-	const struct runner_set *runners;
-	const char *notify_command;      /* hooks' notify: argv[0], message appended */
+	const struct engine_config *config; /* runners, prices, notifier */
 	host_event_fn on_event;
 	void *ctx;
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: cancel the run */

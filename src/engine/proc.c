@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -300,4 +301,36 @@ void proc_release(struct proc *p)
 	close_fd(&p->err_fd);
 	strbuf_release(&p->out);
 	strbuf_release(&p->err);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int proc_run(const struct proc_spec *spec, int timeout_s, struct proc *out, char **err)
+{
+	if (proc_spawn(out, spec, err))
+		return SM_ERR;
+	struct proc *list[1] = { out };
+	double end = now_s() + timeout_s;
+	bool killed = false;
+	while (!proc_done(out)) {
+		/* Past the limit (or exited, leaving a grandchild on the pipes): stop the group. */
+		if (!killed && now_s() > end) {
+			proc_signal_group(out, SIGKILL);
+			killed = true;
+			end = now_s() + 5;
+		} else if (killed && now_s() > end) {
+			break; /* a grandchild escaped the group and holds a pipe */
+		}
+		proc_poll(list, 1, 100);
+	}
+	while (!out->exited) {
+		proc_signal_group(out, SIGKILL);
+		proc_poll(list, 1, 100);
+	}
+	return killed ? SM_ELIMIT : SM_OK;
 }

@@ -66,6 +66,14 @@ int proc_signal_group(const struct proc *p, int sig);
 /* Is any process of the child's group still there (zombies count until reaped)? */
 bool proc_group_alive(const struct proc *p);
 
+/*
+ * Run a child to its end, waiting at most timeout_s seconds (then its group
+ * is killed and SM_ELIMIT returned).  Output is in out->out / out->err and
+ * the status in out->exit_code; the caller proc_release()s `out` unless
+ * SM_ERR (could not start, *err set).
+ */
+int proc_run(const struct proc_spec *spec, int timeout_s, struct proc *out, char **err);
+
 /* Close descriptors and free buffers (the child must have been reaped). */
 void proc_release(struct proc *p);
 

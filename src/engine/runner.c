@@ -129,41 +129,43 @@ static int load_runner(struct runner_set *rs, const char *file, const char *name
 	return SM_OK;
 }
 
-int runner_set_load(struct runner_set *rs, const char *config_path, char **err)
+void runner_set_init(struct runner_set *rs)
 {
 	memset(rs, 0, sizeof(*rs));
-	*err = NULL;
 	add_def(rs, "command", PROTO_COMMAND);
 	add_def(rs, "claude", PROTO_CLAUDE);
 	add_def(rs, "codex", PROTO_CODEX);
 	add_def(rs, "gemini", PROTO_GEMINI);
-	if (!config_path || !fs_is_file(config_path))
+}
+
+int runner_set_load(struct runner_set *rs, const struct node *runners, const char *file,
+		    char **err)
+{
+	if (!runners)
 		return SM_OK;
-	struct diag_list dl = DIAG_LIST_INIT;
-	struct doc *doc = NULL;
-	int r = doc_load_file_as(config_path, DOC_TOML, NULL, &doc, &dl);
-	if (r) {
-		struct strbuf sb = STRBUF_INIT;
-		if (dl.nr)
-			diag_format(&sb, &dl.items[0]);
-		else
-			strbuf_addf(&sb, "%s: cannot read", config_path);
-		*err = strbuf_detach(&sb, NULL);
+	if (runners->kind != NODE_MAP) {
+		*err = xasprintf("%s:%d:%d: runners must be a table", file, runners->loc.line,
+				 runners->loc.col);
+		return SM_ERR;
 	}
-	const struct node *runners = r ? NULL : node_map_get(doc->root, "runners");
-	for (size_t i = 0; runners && runners->kind == NODE_MAP && i < runners->nr && !r; i++) {
+	for (size_t i = 0; i < runners->nr; i++) {
 		const struct node *t = runners->pairs[i].value;
 		if (t->kind != NODE_MAP) {
-			*err = xasprintf("%s:%d:%d: runners.%s must be a table", config_path,
-					 t->loc.line, t->loc.col, runners->pairs[i].key->text);
-			r = SM_ERR;
-			break;
+			*err = xasprintf("%s:%d:%d: runners.%s must be a table", file, t->loc.line,
+					 t->loc.col, runners->pairs[i].key->text);
+			return SM_ERR;
 		}
-		r = load_runner(rs, config_path, runners->pairs[i].key->text, t, err);
+		if (load_runner(rs, file, runners->pairs[i].key->text, t, err))
+			return SM_ERR;
 	}
-	doc_free(doc);
-	diag_list_release(&dl);
-	return r ? SM_ERR : SM_OK;
+	return SM_OK;
+}
+
+const char *runner_program(const struct runner_def *def)
+{
+	if (def->argv)
+		return def->argv[0];
+	return def->proto == PROTO_COMMAND ? "/bin/sh" : protos[def->proto]->program;
 }
 
 const struct runner_def *runner_set_find(const struct runner_set *rs, const char *name)

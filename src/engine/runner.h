@@ -34,12 +34,16 @@ struct runner_def {
 	char **extra;     /* extra arguments appended to a built-in argv */
 };
 
-/* Built-in runners, then [runners.*] of `config_path` (may be missing). */
+/* The built-in runners, then those of config.toml's [runners] table. */
 struct runner_set {
 	size_t nr;
 	struct runner_def *defs;
 };
-int runner_set_load(struct runner_set *rs, const char *config_path, char **err);
+void runner_set_init(struct runner_set *rs);
+int runner_set_load(struct runner_set *rs, const struct node *runners, const char *file,
+		    char **err);
+/* The program a runner starts (argv[0] of its command, or the protocol's). */
+const char *runner_program(const struct runner_def *def);
 const struct runner_def *runner_set_find(const struct runner_set *rs, const char *name);
 void runner_set_release(struct runner_set *rs);
 const char *runner_protocol_name(enum runner_protocol p);

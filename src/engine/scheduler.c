@@ -23,6 +23,8 @@ int run_state_from_name(const char *name)
 	return -1;
 }
 
+static void fail_stage(struct sched *s, size_t i, const char *error_class);
+
 void sched_restore(struct sched *s, size_t i, enum stage_state state, unsigned attempt,
 		   int64_t ready_at, int64_t deadline, const char *error_class)
 {
@@ -36,6 +38,9 @@ void sched_restore(struct sched *s, size_t i, enum stage_state state, unsigned a
 	st->error_class = error_class;
 	if (state == STAGE_RUNNING)
 		s->running++;
+	/* Its on_failure again (idempotent): the run halts, dependents are skipped. */
+	if (state == STAGE_FAILED)
+		fail_stage(s, i, error_class);
 }
 
 const char *stage_state_name(enum stage_state st)

@@ -100,6 +100,27 @@ FAKE_CODEX_OUTPUTS='{"summary": "from codex"}' run $sm workflow run codex.yaml -
 check "codex run completes" exit_is 0
 check "codex outputs" test "$(last_stage outputs use)" = '{"summary":"from codex"}'
 check "codex command logged" err_has 'research | $ ls'
+lastrun() { q "SELECT $1 FROM runs ORDER BY created_at DESC LIMIT 1"; }
+lastattempt() { q "SELECT $1 FROM attempts WHERE stage_id='research' ORDER BY started_at DESC LIMIT 1"; }
+check "manifest: runner version" test "$(lastrun "json_extract(manifest, '$.runners.codex.version')")" = "codex-cli 0.60.0"
+check "manifest: runner protocol" test "$(lastrun "json_extract(manifest, '$.runners.codex.protocol')")" = codex
+check "manifest: models" test "$(lastrun "json_extract(manifest, '$.models.research')")" = gpt-5
+# codex reports no cost: 300 in + 40 out tokens of gpt-5 at the built-in $1.25/$10 per Mtok.
+check "codex cost priced" test "$(lastattempt usd)" = 0.000775
+check "pricing logged" err_has 'cost estimated from tokens: 300 in, 40 out'
+mkdir -p "$SKILLMEAT_HOME"
+printf '[prices."gpt-5"]\ninput_per_mtok = 2\noutput_per_mtok = 5.0\n' >"$SKILLMEAT_HOME/config.toml"
+FAKE_CODEX_OUTPUTS='{"summary": "from codex"}' run $sm workflow run codex.yaml --allow-missing
+check "config price wins" test "$(lastattempt usd)" = 0.0008
+check "run spend adds up" test "$(lastrun usd)" = 0.0008
+printf '[prices."gpt-5"]\ninput_per_mtok = -1\noutput_per_mtok = 5.0\n' >"$SKILLMEAT_HOME/config.toml"
+run $sm workflow run codex.yaml --allow-missing
+check "negative price refused" exit_is 1
+check "negative price located" err_has 'config.toml:2:18: prices."gpt-5".input_per_mtok must be between 0 and 1000000'
+printf '[prices."gpt-4o"]\ninput_per_mtok = 1\n' >"$SKILLMEAT_HOME/config.toml"
+run $sm workflow run codex.yaml --allow-missing
+check "missing price field named" err_has 'prices."gpt-4o".output_per_mtok must be a number'
+rm "$SKILLMEAT_HOME/config.toml"
 FAKE_CODEX_MODE=fail run $sm workflow run codex.yaml --allow-missing
 check "codex turn.failed" test "$(last_stage error research)" = "codex: model refused"
 FAKE_CODEX_MODE=truncated run $sm workflow run codex.yaml --allow-missing
@@ -122,6 +143,7 @@ T
 FAKE_CLAUDE_OUTPUTS='{"summary": "mine"}' run $sm workflow run agent.yaml --allow-missing --runner mine
 check "user runner completes" exit_is 0
 check "user runner outputs" test "$(last_stage outputs use)" = '{"summary":"mine"}'
+check "manifest: user runner version" test "$(lastrun "json_extract(manifest, '$.runners.mine.version')")" = "2.1.300 (Claude Code)"
 run $sm workflow run agent.yaml --allow-missing --runner nope
 check "unknown runner fails" test "$(last_stage error_class research)" = runner_missing
 printf '[runners.bad]\nprotocol = 3\n' >"$SKILLMEAT_HOME/config.toml"

@@ -344,6 +344,93 @@ static void test_cancel_and_pause(void **state)
 	teardown_fx(f);
 }
 
+/* Classes that no retry can fix are final whatever the policy says. */
+static void test_never_retried_classes(void **state)
+{
+	(void)state;
+	static const char *const never[] = { "budget_exceeded", "condition_error",
+		"input_missing", "input_invalid", "runner_missing" };
+	for (size_t k = 0; k < ARRAY_SIZE(never); k++) {
+		struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {retry: "
+					"{max_attempts: 5, initial_interval: 1s}}"), 1);
+		EXPECT(f, 0, "start:a#1");
+		bad(f, "a", never[k], 1);
+		EXPECT(f, 1, "finished(failed)");
+		assert_string_equal(f->s.st[0].error_class, never[k]);
+		teardown_fx(f);
+	}
+	/* …while an ordinary class with the same policy is retried. */
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {retry: "
+				"{max_attempts: 5, initial_interval: 1s}}"), 1);
+	EXPECT(f, 0, "start:a#1");
+	bad(f, "a", "host_lost", 1);
+	EXPECT(f, 2, "start:a#2");
+	teardown_fx(f);
+}
+
+/* A host taking over: completed stages stay done, a lost attempt is retried. */
+static void test_restore_after_crash(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", "") A("b", ", depends_on: [a], error_policy: "
+				"{retry: {max_attempts: 2, initial_interval: 5s}}")
+				A("c", ", depends_on: [a]") A("d", ", depends_on: [b, c]"), 2);
+	sched_restore(&f->s, idx(f, "a"), STAGE_COMPLETED, 1, 0, 0, NULL);
+	sched_restore(&f->s, idx(f, "b"), STAGE_RUNNING, 1, 0, 1000, NULL);
+	sched_restore(&f->s, idx(f, "c"), STAGE_RUNNING, 1, 0, 1000, NULL);
+	assert_int_equal(f->s.running, 2);
+	EXPECT(f, 100, ""); /* both slots held by the restored attempts */
+	bad(f, "b", "host_lost", 100);
+	ok(f, "c", 100);
+	assert_int_equal(f->s.running, 0);
+	EXPECT(f, 104, "");
+	EXPECT(f, 105, "start:b#2"); /* attempt 2: the lost one counted */
+	ok(f, "b", 106);
+	EXPECT(f, 106, "start:d#1");
+	ok(f, "d", 107);
+	EXPECT(f, 107, "finished(completed)");
+	teardown_fx(f);
+}
+
+/* Restored timers: a retry due in the past starts now, a deadline still holds. */
+static void test_restore_timers(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {timeout: 60s, retry: "
+				"{max_attempts: 3}}") A("b", ", error_policy: {retry: {max_attempts: 1}, "
+				"on_failure: continue}"), 2);
+	sched_restore(&f->s, idx(f, "a"), STAGE_RETRY_WAIT, 1, 50, 0, "exit_1");
+	sched_restore(&f->s, idx(f, "b"), STAGE_RUNNING, 1, 0, 90, NULL);
+	assert_int_equal(sched_next_wakeup(&f->s), 50);
+	EXPECT(f, 80, "start:a#2");
+	EXPECT(f, 90, "kill:b(timeout)");
+	bad(f, "b", "timeout", 91);
+	assert_int_equal(f->s.st[idx(f, "b")].state, STAGE_FAILED); /* one attempt only */
+	ok(f, "a", 92);
+	EXPECT(f, 92, "finished(completed)"); /* b's on_failure is continue */
+	teardown_fx(f);
+}
+
+/* A restored failure with halt leaves the run failed without starting more. */
+static void test_restore_final_failure(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", "") A("b", ", depends_on: [a]"), 2);
+	sched_restore(&f->s, idx(f, "a"), STAGE_FAILED, 2, 0, 0, "exit_2");
+	assert_int_equal(f->s.run, RUN_HALTING);
+	EXPECT(f, 0, "finished(failed)");
+	assert_int_equal(f->s.st[idx(f, "b")].state, STAGE_CANCELLED);
+	teardown_fx(f);
+	/* skip_dependents: the dependents a crash left pending are skipped, transitively. */
+	f = setup_fx("stages:\n" A("a", ", error_policy: {on_failure: skip_dependents}")
+		     A("b", ", depends_on: [a]") A("c", ", depends_on: [b]") A("d", ""), 2);
+	sched_restore(&f->s, idx(f, "a"), STAGE_FAILED, 2, 0, 0, "exit_2");
+	EXPECT(f, 0, "skip:b(dependency_failed) skip:c(dependency_failed) start:d#1");
+	ok(f, "d", 1);
+	EXPECT(f, 1, "finished(failed)");
+	teardown_fx(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +448,10 @@ int main(void)
 		cmocka_unit_test(test_gate_reject_and_timeouts),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_cancel_and_pause),
+		cmocka_unit_test(test_never_retried_classes),
+		cmocka_unit_test(test_restore_after_crash),
+		cmocka_unit_test(test_restore_timers),
+		cmocka_unit_test(test_restore_final_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

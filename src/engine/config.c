@@ -1,0 +1,89 @@
+#include "../base/compat.h"
+#include "config.h"
+#include "runner_proto.h"
+#include "../base/fsutil.h"
+#include "../formats/load.h"
+
+static char *first_diag(const struct diag_list *dl, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (dl->nr)
+		diag_format(&sb, &dl->items[0]);
+	else
+		strbuf_addf(&sb, "%s: cannot read", path);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* notify = "shell command" (message in $1) or ["program", "arg", …]. */
+static int load_notify(struct engine_config *c, const struct node *n, const char *path,
+		       char **err)
+{
+	struct strv sv = { 0 };
+	if (n->kind == NODE_STRING && n->len) {
+		strv_push(&sv, "/bin/sh");
+		strv_push(&sv, "-c");
+		strv_push(&sv, n->text);
+		strv_push(&sv, "skillmeat-notify");
+		c->notify = strv_detach(&sv);
+		return SM_OK;
+	}
+	for (size_t i = 0; n->kind == NODE_SEQ && i < n->nr; i++) {
+		if (n->items[i]->kind != NODE_STRING)
+			break;
+		strv_push(&sv, n->items[i]->text);
+	}
+	if (n->kind != NODE_SEQ || !sv.nr || sv.nr != n->nr) {
+		strv_free(strv_detach(&sv));
+		*err = xasprintf("%s:%d:%d: notify must be a command string or a non-empty list "
+				 "of strings", path, n->loc.line, n->loc.col);
+		return SM_ERR;
+	}
+	c->notify = strv_detach(&sv);
+	return SM_OK;
+}
+
+int engine_config_load(struct engine_config *c, const char *path, char **err)
+{
+	memset(c, 0, sizeof(*c));
+	*err = NULL;
+	runner_set_init(&c->runners);
+	price_table_init(&c->prices);
+	if (!path || !fs_is_file(path))
+		return SM_OK;
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct doc *doc = NULL;
+	int r = doc_load_file_as(path, DOC_TOML, NULL, &doc, &dl);
+	if (r) {
+		*err = first_diag(&dl, path);
+	} else {
+		const struct node *n = node_map_get(doc->root, "notify");
+		r = runner_set_load(&c->runners, node_map_get(doc->root, "runners"), path, err) ||
+		    price_table_load(&c->prices, node_map_get(doc->root, "prices"), path, err) ||
+		    (n && load_notify(c, n, path, err));
+	}
+	doc_free(doc);
+	diag_list_release(&dl);
+	return r ? SM_ERR : SM_OK;
+}
+
+void engine_config_release(struct engine_config *c)
+{
+	runner_set_release(&c->runners);
+	price_table_release(&c->prices);
+	strv_free(c->notify);
+	memset(c, 0, sizeof(*c));
+}
+
+const char **engine_notify_argv(const struct engine_config *c, const char *message)
+{
+	size_t n = 0;
+	if (!c->notify)
+		return NULL;
+	while (c->notify[n])
+		n++;
+	const char **argv = xcalloc(n + 2, sizeof(*argv));
+	for (size_t i = 0; i < n; i++)
+		argv[i] = c->notify[i];
+	argv[n] = message;
+	return argv;
+}

@@ -1,0 +1,31 @@
+/*
+ * config.h - the engine's part of $SKILLMEAT_HOME/config.toml:
+ *
+ *   notify = ["notify-send", "SkillMeat"]   # hooks' notify: message appended
+ *   # or a shell command, the message in $1:  notify = "mail -s \"$1\" me"
+ *
+ *   [runners.NAME]      command, protocol, args     (see runner.h)
+ *   [prices."MODEL"]    input_per_mtok, output_per_mtok (see context/prices.h)
+ *
+ * A missing file is an empty config.  Other keys belong to other parts
+ * of SkillMeat and are left alone.
+ */
+#ifndef SM_ENGINE_CONFIG_H
+#define SM_ENGINE_CONFIG_H
+
+#include "runner.h"
+#include "../context/prices.h"
+
+struct engine_config {
+	struct runner_set runners;
+	struct price_table prices;
+	char **notify;              /* argv (NULL-terminated), the message appended; or NULL */
+};
+
+int engine_config_load(struct engine_config *c, const char *path, char **err);
+void engine_config_release(struct engine_config *c);
+
+/* argv for notifying `message` (free the array, not the strings), or NULL. */
+const char **engine_notify_argv(const struct engine_config *c, const char *message);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * host_create.c - creating a run: the snapshot (merged workflow and the
+ * artifacts its agents and context modules need) and the manifest
+ * (hashes, engine and runner versions, models, parameters).
+ */
+#include "../base/compat.h"
+#include "host.h"
+#include "proc.h"
+#include "../base/fsutil.h"
+
+#include <sodium.h>
+
+/* Bytes of an artifact (agent body, context module) copied into a snapshot. */
+#define MAX_ARTIFACT (1u << 20)
+/* `program --version` for the manifest must answer within this. */
+#define VERSION_PROBE_S 5
+
+static json_t *artifacts_json(const struct run_create *rc, char **err)
+{
+	json_t *a = json_object();
+	for (size_t i = 0; i < rc->nr_artifacts; i++) {
+		const struct artifact_text *t = &rc->artifacts[i];
+		char *file = fs_is_dir(t->path) ? path_join(t->path, "SKILL.md") : xstrdup(t->path);
+		struct strbuf sb = STRBUF_INIT;
+		int r = strbuf_read_file(&sb, file, MAX_ARTIFACT);
+		if (r) {
+			*err = xasprintf("%s (%s): %s", t->ref, file, r == SM_ELIMIT
+					 ? "larger than 1 MiB" : strerror(errno));
+			free(file);
+			strbuf_release(&sb);
+			json_decref(a);
+			return NULL;
+		}
+		json_t *text = json_stringn(sb.buf, sb.len);
+		if (!text) {
+			*err = xasprintf("%s (%s): not UTF-8 text", t->ref, file);
+			free(file);
+			strbuf_release(&sb);
+			json_decref(a);
+			return NULL;
+		}
+		json_object_set_new(a, t->ref, json_pack("{s:s, s:o}", "path", file, "text", text));
+		free(file);
+		strbuf_release(&sb);
+	}
+	return a;
+}
+
+/* First line of `program --version` (stdout, else stderr), or NULL. */
+static json_t *program_version(const char *program)
+{
+	const char *argv[] = { program, "--version", NULL };
+	struct proc_spec ps = { argv, NULL, NULL, NULL, 0, 4096, NULL, NULL };
+	struct proc p;
+	char *err = NULL;
+	int r = proc_run(&ps, VERSION_PROBE_S, &p, &err);
+	if (r == SM_ERR) {
+		json_t *e = json_pack("{s:s}", "error", err);
+		free(err);
+		return e;
+	}
+	const struct strbuf *text = p.out.len ? &p.out : &p.err;
+	size_t n = strcspn(text->buf, "\r\n");
+	json_t *v = r == SM_OK && !p.exit_code && n
+		? json_pack("{s:s%}", "version", text->buf, n > 200 ? (size_t)200 : n)
+		: json_pack("{s:s}", "error", r ? "--version did not finish" : "--version failed");
+	if (!v) /* not UTF-8 */
+		v = json_pack("{s:s}", "error", "--version printed something that is not text");
+	proc_release(&p);
+	return v;
+}
+
+/* The runners the stages use: name -> protocol, program and version. */
+static json_t *runners_json(const struct run_create *rc)
+{
+	json_t *out = json_object();
+	const struct swdl_workflow *wf = &rc->loaded->wf;
+	for (size_t i = 0; i < wf->nr_stages; i++) {
+		const struct swdl_stage *s = &wf->stages[i];
+		if (s->type == STAGE_GATE)
+			continue;
+		const char *name = s->type == STAGE_COMMAND ? "command"
+				   : s->runner ? s->runner : rc->runner ? rc->runner : "claude";
+		if (json_object_get(out, name))
+			continue;
+		const struct runner_def *d = rc->config
+			? runner_set_find(&rc->config->runners, name) : NULL;
+		if (!d) {
+			json_object_set_new(out, name, json_pack("{s:s}", "error", "not configured"));
+			continue;
+		}
+		const char *prog = runner_program(d);
+		json_t *r = json_pack("{s:s, s:s?}", "protocol", runner_protocol_name(d->proto),
+				      "program", prog);
+		if (prog && d->proto != PROTO_COMMAND)
+			json_object_update_new(r, program_version(prog));
+		json_object_set_new(out, name, r);
+	}
+	return out;
+}
+
+static json_t *models_json(const struct swdl_workflow *wf)
+{
+	json_t *m = json_object();
+	for (size_t i = 0; i < wf->nr_stages; i++)
+		if (wf->stages[i].model)
+			json_object_set_new(m, wf->stages[i].id, json_string(wf->stages[i].model));
+	return m;
+}
+
+static char *manifest_json(const struct run_create *rc, const char *hash)
+{
+	json_t *m = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:s?, s:I, s:o, s:o}", "engine",
+			      "skillmeat", "engine_version", SM_VERSION, "workflow_hash", hash,
+			      "workflow_source", rc->source, "parameters", rc->params,
+			      "runner", rc->runner, "max_parallel", (json_int_t)rc->max_parallel,
+			      "runners", runners_json(rc), "models", models_json(&rc->loaded->wf));
+	char *s = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(m);
+	return s;
+}
+
+int host_create_run(struct store *st, const struct run_create *rc, char out[24], char **err)
+{
+	const struct swdl_workflow *wf = &rc->loaded->wf;
+	*err = NULL;
+	json_t *arts = artifacts_json(rc, err);
+	if (!arts)
+		return SM_ERR;
+	json_t *snap = json_pack("{s:o, s:o}", "workflow", node_to_json(wf->root), "artifacts",
+				 arts);
+	char *snapshot = json_dumps(snap, JSON_COMPACT);
+	char *params = json_dumps(rc->params, JSON_COMPACT);
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hash[2 * crypto_hash_sha256_BYTES + 1];
+	crypto_hash_sha256(digest, (const unsigned char *)snapshot, strlen(snapshot));
+	sodium_bin2hex(hash, sizeof(hash), digest, sizeof(digest));
+	char *manifest = manifest_json(rc, hash);
+	const char **ids = xcalloc(wf->nr_stages + 1, sizeof(*ids));
+	for (size_t i = 0; i < wf->nr_stages; i++)
+		ids[i] = wf->stages[i].id;
+	store_new_run_id(out);
+	struct run_new rn = { out, wf->id, wf->name, wf->version, hash, rc->source, snapshot,
+		params, manifest, rc->workdir, rc->runner, rc->max_parallel };
+	int r = store_create_run(st, &rn, ids, wf->nr_stages);
+	if (r)
+		*err = xasprintf("cannot record the run: %s", store_error(st));
+	free(ids);
+	free(manifest);
+	free(params);
+	free(snapshot);
+	json_decref(snap);
+	return r ? SM_ERR : SM_OK;
+}
