@@ -26,7 +26,7 @@ static int plan_once(const char *path)
 		struct strbuf sb = STRBUF_INIT;
 		struct jsonw w;
 		jw_init(&w, &sb, true);
-		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, NULL, &dl);
+		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, NULL, NULL, &dl);
 		jw_release(&w);
 		strbuf_release(&sb);
 	}

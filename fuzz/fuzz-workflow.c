@@ -31,9 +31,9 @@ static void one(const uint8_t *data, size_t size, enum doc_format fmt)
 				struct strbuf sb = STRBUF_INIT;
 				struct jsonw w;
 				jw_init(&w, &sb, true);
-				swdl_plan_write_json(&w, &wf, &dag, p, NULL, NULL, &dl);
+				swdl_plan_write_json(&w, &wf, &dag, p, NULL, NULL, NULL, &dl);
 				jw_release(&w);
-				swdl_plan_to_text(&sb, &wf, &dag, p, NULL, NULL);
+				swdl_plan_to_text(&sb, &wf, &dag, p, NULL, NULL, NULL);
 				strbuf_release(&sb);
 				json_decref(p);
 			}

@@ -79,6 +79,8 @@ int cmd_workflow_reject(int argc, char **argv);
 int cmd_workflow_cancel(int argc, char **argv);
 int cmd_workflow_pause(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_memory(int argc, char **argv);
+int cmd_context(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 
 #endif

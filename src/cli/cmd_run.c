@@ -9,6 +9,7 @@
 #include "collection/refs.h"
 #include "engine/host.h"
 #include "swdl/plan.h"
+#include "plan_context.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -238,7 +239,7 @@ static void show_dry_run(const struct swdl_loaded *l, json_t *params,
 			 const struct run_opts *o)
 {
 	struct strbuf sb = STRBUF_INIT;
-	swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po, NULL);
+	swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po, NULL, NULL);
 	fputs(sb.buf, stdout);
 	strbuf_release(&sb);
 	printf("\nRunners:\n");
@@ -261,6 +262,7 @@ static int start_run(const struct run_opts *o, const char *path)
 	struct artifact_text *arts = NULL;
 	struct store *st = NULL;
 	struct engine_config cfg = { 0 };
+	struct plan_context pc = { 0 };
 	json_t *params = NULL;
 	char *home = NULL, *cwd = NULL, *err = NULL, run_id[24];
 	int rc = EXIT_FAIL;
@@ -270,6 +272,10 @@ static int start_run(const struct run_opts *o, const char *path)
 		params = swdl_plan_parameters(&l->wf, o->params, o->nr_params, o->allow_extra, &dl);
 	if (!dl.errors && !open_collection_optional(&c, &dl) && c)
 		collection_check_workflow(c, &l->wf, o->allow_missing, &refs, &dl);
+	/* The packs are made now, from the memory of the project the run works in. */
+	if (!dl.errors && plan_context_init(&pc, l, c, c ? &refs : NULL,
+					    o->workdir ? o->workdir : ".", &dl))
+		goto out;
 	diag_list_sort(&dl);
 	const struct doc *docs[2] = { l ? l->doc : NULL, l ? l->overrides_doc : NULL };
 	print_diags(&dl, docs, 2);
@@ -295,9 +301,12 @@ static int start_run(const struct run_opts *o, const char *path)
 		error_msg("--workdir %s: %s", o->workdir ? o->workdir : ".", strerror(errno));
 		goto out;
 	}
+	json_t *packs = plan_context_packs(&pc);
 	struct run_create cr = { l, params, path, cwd, o->runner, o->max_parallel, arts, nr_arts,
-		&cfg };
-	if (host_create_run(st, &cr, run_id, &err)) {
+		&cfg, packs };
+	int created = host_create_run(st, &cr, run_id, &err);
+	json_decref(packs);
+	if (created) {
 		error_msg("%s", err);
 		goto out;
 	}
@@ -306,6 +315,7 @@ static int start_run(const struct run_opts *o, const char *path)
 			l->wf.name, l->wf.nr_stages, o->max_parallel);
 	rc = host_in_cli(st, home, &cfg, run_id, o->detach, o->format);
 out:
+	plan_context_release(&pc);
 	engine_config_release(&cfg);
 	store_close(st);
 	free(arts);

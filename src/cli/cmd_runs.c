@@ -166,6 +166,23 @@ static const char *str(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* "context: ctx:rules, 3 memory items, 712 of 2000 tokens" */
+static void show_context(const json_t *m)
+{
+	size_t i, n = 0;
+	const json_t *v;
+	if (!json_is_object(m))
+		return;
+	printf("      context: ");
+	json_array_foreach(json_object_get(m, "modules"), i, v)
+		if (json_is_true(json_object_get(v, "included")))
+			printf("%s%s", n++ ? ", " : "", str(v, "ref"));
+	size_t items = json_array_size(json_object_get(m, "items"));
+	printf("%s%zu memory item%s, %lld of %lld tokens\n", n ? "; " : "", items,
+	       items == 1 ? "" : "s", (long long)json_integer_value(json_object_get(m, "tokens")),
+	       (long long)json_integer_value(json_object_get(m, "budget")));
+}
+
 /* "runners: claude 2.1.3 (Claude Code), command /bin/sh" from the manifest. */
 static void show_runners(const json_t *runners)
 {
@@ -204,6 +221,7 @@ static void show_run_text(const json_t *run)
 		printf("\n");
 		if (*str(s, "error"))
 			printf("      error (%s): %s\n", str(s, "error_class"), str(s, "error"));
+		show_context(json_object_get(s, "context"));
 		const json_t *outs = json_object_get(s, "outputs");
 		if (json_object_size(outs)) {
 			char *t = json_dumps(outs, JSON_COMPACT | JSON_SORT_KEYS);

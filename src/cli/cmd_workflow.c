@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "swdl/workflow.h"
 #include "swdl/plan.h"
+#include "plan_context.h"
 #include "swdl/model_json.h"
 #include "collection/refs.h"
 
@@ -34,7 +35,7 @@ static const char plan_usage[] =
 "Show what a run would do: the batches of stages (stages in one batch may\n"
 "run in parallel), each stage's agent, model, tools, inputs and their\n"
 "sources, outputs, context modules, condition, timeout, retry policy and\n"
-"gate settings, and an estimate of the total time.  Project overrides from\n"
+"gate settings, and estimates of the total time and cost.  Project overrides from\n"
 ".skillmeat-workflow-overrides.yaml (searched from the current directory\n"
 "upward) are applied and shown.  When there is an active collection, every\n"
 "agent, skill, tool and context module the workflow names must be in it.\n"
@@ -46,8 +47,15 @@ static const char plan_usage[] =
 "  --allow-missing           plan even when artifacts are not in the collection\n"
 "  --no-overrides            ignore project override files\n"
 "  --overrides-dir DIR       search for the overrides file from DIR\n"
+"  --project DIR             the project whose memory feeds the context\n"
+"                            packs (default: the current directory)\n"
 "  --format FORMAT           text (default) or json\n"
 "  -h, --help                show this help\n"
+"\n"
+"Each stage that has context modules or a memory query shows its context\n"
+"pack (modules, memory items, tokens used of its budget); each agent stage\n"
+"an estimate of its tokens and cost (prices: docs/running.md), with totals\n"
+"per batch and for the run.  `skillmeat context preview` prints the text.\n"
 "\n"
 "Exit status: 0 planned, 1 invalid workflow or parameters, 2 usage error.\n";
 
@@ -75,14 +83,14 @@ static void show_diags(const struct diag_list *dl, const struct swdl_loaded *l)
 struct common_opts {
 	enum output_format format;
 	bool strict, no_overrides, allow_extra, allow_missing;
-	const char *overrides_dir;
+	const char *overrides_dir, *project;
 	struct plan_param params[MAX_PARAMS];
 	size_t nr_params;
 	const char *path;
 };
 
 enum { OPT_STRICT = 256, OPT_FORMAT, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA,
-       OPT_ALLOW_MISSING };
+       OPT_ALLOW_MISSING, OPT_PROJECT };
 
 static void parse_opts(const char *cmd, const char *usage, int argc, char **argv,
 		       struct common_opts *o)
@@ -96,6 +104,7 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 		{ "overrides-dir", required_argument, NULL, OPT_OVERRIDES_DIR },
 		{ "allow-extra-params", no_argument, NULL, OPT_ALLOW_EXTRA },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+		{ "project", required_argument, NULL, OPT_PROJECT },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool is_plan = !strcmp(cmd, "workflow plan"), is_validate = !strcmp(cmd, "workflow validate");
@@ -119,6 +128,11 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 			if (!is_plan)
 				goto bad;
 			add_param_arg(cmd, o->params, &o->nr_params, optarg);
+			break;
+		case OPT_PROJECT:
+			if (!is_plan)
+				goto bad;
+			o->project = optarg;
 			break;
 		case OPT_NO_OVERRIDES:
 		case OPT_OVERRIDES_DIR:
@@ -218,6 +232,7 @@ static int cmd_plan(int argc, char **argv)
 	struct collection *c = NULL;
 	struct ref_table refs_table = { 0 };
 	struct plan_refs refs = { 0 };
+	struct plan_context pc = { 0 };
 	json_t *params = NULL;
 	int rc = EXIT_FAIL;
 	parse_opts("workflow plan", plan_usage, argc, argv, &o);
@@ -233,28 +248,32 @@ static int cmd_plan(int argc, char **argv)
 		refs = (struct plan_refs){ c->name, c->root, refs_table.nr - refs.missing,
 					   refs.missing, ref_table_lookup, &refs_table };
 	}
+	if (!dl.errors && plan_context_init(&pc, l, c, c ? &refs_table : NULL, o.project, &dl))
+		goto out;
 	diag_list_sort(&dl);
 	if (dl.errors) {
 		print_plan_errors(&o, path, &dl, l);
 		goto out;
 	}
 	const struct plan_refs *rp = c ? &refs : NULL;
+	struct plan_extra extra = plan_context_extra(&pc);
 	if (o.format == FORMAT_JSON) {
 		struct strbuf sb = STRBUF_INIT;
 		struct jsonw w;
 		jw_init(&w, &sb, true);
 		jw_set_sink(&w, stdout);
-		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, rp, &dl);
+		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, rp, &extra, &dl);
 		print_jw(&w);
 	} else {
 		struct strbuf sb = STRBUF_INIT;
 		show_diags(&dl, l);
-		swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po, rp);
+		swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po, rp, &extra);
 		fputs(sb.buf, stdout);
 		strbuf_release(&sb);
 	}
 	rc = EXIT_OK;
 out:
+	plan_context_release(&pc);
 	json_decref(params);
 	ref_table_release(&refs_table);
 	collection_free(c);

@@ -13,7 +13,9 @@ int main(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
 		{ "init", cmd_init, "create a collection" },
-		{ "workflow", cmd_workflow, "validate, plan, store and show workflows" },
+		{ "workflow", cmd_workflow, "validate, plan, run and store workflows" },
+		{ "memory", cmd_memory, "project memory that context packs draw from" },
+		{ "context", cmd_context, "preview the context a stage would receive" },
 		{ "debug", cmd_debug, "low-level entry points for tests and tools" },
 		{ NULL, NULL, NULL },
 	};

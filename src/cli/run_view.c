@@ -207,6 +207,28 @@ static json_t *rows_json(struct store *st, const char *sql, const char *run_id)
 	return a;
 }
 
+/* Each stage's "context": the manifest of the pack it received (from the snapshot). */
+static void attach_packs(struct store *st, const char *run_id, json_t *stages)
+{
+	sqlite3_stmt *s;
+	json_t *snap = NULL, *v;
+	size_t i;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT snapshot FROM runs WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snap = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+	sqlite3_finalize(s);
+	json_t *packs = json_object_get(snap, "packs");
+	json_array_foreach(stages, i, v) {
+		const char *id = json_string_value(json_object_get(v, "stage_id"));
+		json_t *m = json_object_get(json_object_get(packs, id), "manifest");
+		json_object_set(v, "context", m ? m : json_null());
+	}
+	json_decref(snap);
+}
+
 json_t *run_details_json(struct store *st, const char *run_id)
 {
 	json_t *runs = rows_json(st, "SELECT id, workflow_id, workflow_name, workflow_version,"
@@ -220,6 +242,7 @@ json_t *run_details_json(struct store *st, const char *run_id)
 	json_object_set_new(run, "stages", rows_json(st, "SELECT stage_id, status, attempt,"
 		" started_at, finished_at, error_class, error, outputs FROM stages"
 		" WHERE run_id = ?1 ORDER BY idx", run_id));
+	attach_packs(st, run_id, json_object_get(run, "stages"));
 	json_object_set_new(run, "attempts", rows_json(st, "SELECT stage_id, attempt, status,"
 		" runner, pid, started_at, finished_at, exit_code, error_class, error, session_id,"
 		" model, usd, input_tokens, output_tokens FROM attempts WHERE run_id = ?1"

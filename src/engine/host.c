@@ -88,6 +88,7 @@ static int load_run_row(struct host *h, sqlite3_stmt *s, char **err)
 	}
 	h->wf = &h->l->wf;
 	h->artifacts = json_incref(json_object_get(j, "artifacts"));
+	h->packs = json_incref(json_object_get(j, "packs"));
 	h->params = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
 	h->workdir = xstrdup((const char *)sqlite3_column_text(s, 2));
 	const unsigned char *runner = sqlite3_column_text(s, 3);
@@ -304,7 +305,7 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	struct stage_request rq = { s, h->run_id, dir, h->workdir, sl->attempt,
 		s->artifact ? host_artifact_text(h, s->artifact) : NULL, prompt, inputs, s->model,
 		def->proto == PROTO_CLAUDE ? session : NULL, s->budget,
-		(const char *const *)env, nr_env, cwd };
+		(const char *const *)env, nr_env, cwd, host_pack_text(h, s) };
 	sl->spawn_class = "runner_missing";
 	r = runner_prepare(def, &rq, &sl->job, err);
 out:
@@ -315,6 +316,25 @@ out:
 	free(cwd);
 	json_decref(inputs);
 	return r;
+}
+
+/* What context the attempt receives: the modules and memory items of its pack. */
+static void consumed(struct host *h, struct slot *sl)
+{
+	const struct swdl_stage *s = &h->wf->stages[sl->stage];
+	json_t *m = json_object_get(json_object_get(h->packs, s->id), "manifest"), *v;
+	if (!m)
+		return;
+	json_t *mods = json_array(), *items = json_array();
+	size_t i;
+	json_array_foreach(json_object_get(m, "modules"), i, v)
+		if (json_is_true(json_object_get(v, "included")))
+			json_array_append(mods, json_object_get(v, "ref"));
+	json_array_foreach(json_object_get(m, "items"), i, v)
+		json_array_append(items, json_object_get(v, "id"));
+	event(h, "context_consumed", s->id, sl->attempt, json_pack("{s:o, s:o, s:O, s:O}",
+	      "modules", mods, "items", items, "tokens", json_object_get(m, "tokens"),
+	      "budget", json_object_get(m, "budget")));
 }
 
 static void spawn(struct host *h, struct slot *sl)
@@ -332,6 +352,7 @@ static void spawn(struct host *h, struct slot *sl)
 	} else if (prepare(h, sl, def, dir, &err)) {
 		sl->spawn_error = err;
 	} else {
+		consumed(h, sl);
 		struct proc_spec ps = { (const char *const *)sl->job.argv,
 			(const char *const *)sl->job.env, sl->job.cwd, sl->job.input,
 			sl->job.input_len, 0, on_data, sl };
@@ -864,6 +885,7 @@ static void host_release(struct host *h)
 	json_decref(h->ctx);
 	json_decref(h->params);
 	json_decref(h->artifacts);
+	json_decref(h->packs);
 	swdl_loaded_free(h->l);
 	free(h->workdir);
 	free(h->runner);

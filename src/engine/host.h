@@ -33,6 +33,7 @@ struct run_create {
 	const struct artifact_text *artifacts;
 	size_t nr_artifacts;
 	const struct engine_config *config; /* runners, for versions in the manifest */
+	const json_t *packs;            /* {stage: {text, manifest}} (context packs) or NULL */
 };
 
 /* Snapshot the workflow and create the run (status pending).  out gets its id. */

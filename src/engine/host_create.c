@@ -127,8 +127,8 @@ int host_create_run(struct store *st, const struct run_create *rc, char out[24],
 	json_t *arts = artifacts_json(rc, err);
 	if (!arts)
 		return SM_ERR;
-	json_t *snap = json_pack("{s:o, s:o}", "workflow", node_to_json(wf->root), "artifacts",
-				 arts);
+	json_t *snap = json_pack("{s:o, s:o, s:O*}", "workflow", node_to_json(wf->root),
+				 "artifacts", arts, "packs", rc->packs);
 	char *snapshot = json_dumps(snap, JSON_COMPACT);
 	char *params = json_dumps(rc->params, JSON_COMPACT);
 	unsigned char digest[crypto_hash_sha256_BYTES];

@@ -34,6 +34,7 @@ struct host {
 	struct swdl_loaded *l;
 	const struct swdl_workflow *wf;
 	json_t *artifacts, *params, *ctx, *stage_ctx;
+	json_t *packs;             /* {stage: {text, manifest}}; NULL in runs made before packs */
 	char *workdir, *runner, *run_dir;
 	struct sched sched;
 	struct slot *slots;
@@ -57,6 +58,8 @@ json_t *host_resolve_inputs(struct host *h, const struct swdl_stage *s, const ch
 			    char **err);
 /* The text of an artifact in the run's snapshot, or NULL. */
 const char *host_artifact_text(const struct host *h, const char *ref);
+/* The stage's context pack from the snapshot, or NULL. */
+const char *host_pack_text(const struct host *h, const struct swdl_stage *s);
 /* An agent stage's prompt: instructions, context, inputs, output contract. */
 char *host_build_prompt(struct host *h, const struct swdl_stage *s, const json_t *inputs,
 			char **err);

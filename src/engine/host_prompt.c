@@ -93,6 +93,9 @@ char *host_build_prompt(struct host *h, const struct swdl_stage *s, const json_t
 			  char **err)
 {
 	struct strbuf sb = STRBUF_INIT;
+	const char *pack = host_pack_text(h, s);
+	if (pack && *pack)
+		strbuf_addf(&sb, "%s\n", pack);
 	strbuf_addf(&sb, "# Stage: %s (%s) of workflow %s\n", s->name, s->id, h->wf->name);
 	if (s->description)
 		strbuf_addf(&sb, "\n%s\n", s->description);
@@ -105,8 +108,9 @@ char *host_build_prompt(struct host *h, const struct swdl_stage *s, const json_t
 		strbuf_addf(&sb, "\n## Instructions\n\n%s\n", text);
 		free(text);
 	}
+	/* Runs made before context packs carried the module texts as they were. */
 	const struct str_list *lists[] = { &h->wf->global_modules, &s->modules };
-	for (size_t l = 0; l < 2; l++) {
+	for (size_t l = 0; !h->packs && l < 2; l++) {
 		for (size_t i = 0; i < lists[l]->nr; i++) {
 			const char *t = host_artifact_text(h, lists[l]->v[i]);
 			if (t)
@@ -174,4 +178,9 @@ char *host_hook_command(struct host *h, const char *text, char **err)
 	}
 	strbuf_release(&val);
 	return strbuf_detach(&sb, NULL);
+}
+
+const char *host_pack_text(const struct host *h, const struct swdl_stage *s)
+{
+	return json_string_value(json_object_get(json_object_get(h->packs, s->id), "text"));
 }

@@ -201,7 +201,7 @@ static int write_file(const char *dir, const char *name, const char *text, char 
 }
 
 struct files {
-	char *system_prompt, *prompt, *inputs;
+	char *system_prompt, *prompt, *inputs, *context;
 };
 
 /* Expand {placeholders} of one argv template word. */
@@ -225,6 +225,8 @@ static char *expand(const char *word, const struct stage_request *rq, const stru
 			v = f->prompt;
 		else if (IS("inputs_file"))
 			v = f->inputs;
+		else if (IS("context_file"))
+			v = f->context ? f->context : "";
 		else if (IS("model"))
 			v = rq->model ? rq->model : "";
 		else if (IS("session_id"))
@@ -269,11 +271,12 @@ static char **build_argv(const struct runner_def *def, const struct proto_ops *o
 
 /* The environment: ours, the stage's, and the attempt's identity. */
 static char **build_env(const struct stage_request *rq, const char *output_file,
-			const char *inputs_file)
+			const struct files *f)
 {
 	struct strv sv = { 0 };
 	for (char **e = environ; *e; e++) {
-		if (!strncmp(*e, "SKILLMEAT_OUTPUT=", 17) || !strncmp(*e, "SKILLMEAT_INPUTS=", 17))
+		if (!strncmp(*e, "SKILLMEAT_OUTPUT=", 17) || !strncmp(*e, "SKILLMEAT_INPUTS=", 17) ||
+		    !strncmp(*e, "SKILLMEAT_CONTEXT=", 18))
 			continue;
 		strv_push(&sv, *e);
 	}
@@ -283,7 +286,9 @@ static char **build_env(const struct stage_request *rq, const char *output_file,
 	strv_pushf(&sv, "SKILLMEAT_STAGE_ID=%s", rq->stage->id);
 	strv_pushf(&sv, "SKILLMEAT_ATTEMPT=%d", rq->attempt);
 	strv_pushf(&sv, "SKILLMEAT_OUTPUT=%s", output_file);
-	strv_pushf(&sv, "SKILLMEAT_INPUTS=%s", inputs_file);
+	strv_pushf(&sv, "SKILLMEAT_INPUTS=%s", f->inputs);
+	if (f->context)
+		strv_pushf(&sv, "SKILLMEAT_CONTEXT=%s", f->context);
 	return strv_detach(&sv);
 }
 
@@ -305,10 +310,12 @@ int runner_prepare(const struct runner_def *def, const struct stage_request *rq,
 	    write_file(rq->attempt_dir, "outputs", "", &job->output_file, err) ||
 	    write_file(rq->attempt_dir, "prompt.md", rq->prompt, &f.prompt, err) ||
 	    write_file(rq->attempt_dir, "system-prompt.md", rq->system_prompt,
-		       &f.system_prompt, err))
+		       &f.system_prompt, err) ||
+	    (rq->context && write_file(rq->attempt_dir, "context.md", rq->context, &f.context,
+				       err)))
 		goto out;
 	job->argv = build_argv(def, ops, rq, &f);
-	job->env = build_env(rq, job->output_file, f.inputs);
+	job->env = build_env(rq, job->output_file, &f);
 	job->cwd = xstrdup(rq->cwd ? rq->cwd : rq->workdir);
 	if (def->proto != PROTO_COMMAND && rq->prompt) {
 		job->input = xstrdup(rq->prompt);
@@ -320,6 +327,7 @@ out:
 	free(f.system_prompt);
 	free(f.prompt);
 	free(f.inputs);
+	free(f.context);
 	return r;
 }
 

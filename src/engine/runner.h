@@ -14,8 +14,10 @@
  * The prompt always goes to the child's stdin (no ARG_MAX, no quoting);
  * the system prompt, prompt and inputs are also written to the attempt's
  * directory, whose files the argv may name: {system_prompt_file},
- * {prompt_file}, {inputs_file}, {model}, {session_id}, {max_turns},
- * {max_budget_usd}, {workdir}.
+ * {prompt_file}, {inputs_file}, {context_file}, {model}, {session_id},
+ * {max_turns}, {max_budget_usd}, {workdir}.  A stage's context pack is
+ * also in the file named by $SKILLMEAT_CONTEXT (command stages read it
+ * there; agents get it in their prompt).
  */
 #ifndef SM_ENGINE_RUNNER_H
 #define SM_ENGINE_RUNNER_H
@@ -61,6 +63,7 @@ struct stage_request {
 	const char *const *env;      /* extra KEY=VALUE (stage env, interpolated) */
 	size_t nr_env;
 	const char *cwd;             /* command stages: resolved working directory */
+	const char *context;         /* the stage's context pack, or NULL */
 };
 
 struct runner_job {

@@ -44,6 +44,10 @@ struct swdl_retry {
 	struct str_list non_retryable_errors;
 };
 
+/* Memory item types, the values of memory.categories (context/memory.h's order). */
+#define SWDL_NR_MEMORY_TYPES 7
+extern const char *const swdl_memory_types[SWDL_NR_MEMORY_TYPES + 1];
+
 struct swdl_memory {
 	const char *project_scope;
 	double min_confidence;

@@ -347,6 +347,29 @@ static struct swdl_retry *parse_retry(struct pctx *p, const struct node *m)
 	return r;
 }
 
+const char *const swdl_memory_types[SWDL_NR_MEMORY_TYPES + 1] = {
+	"constraint", "decision", "fix", "pattern", "gotcha", "style_rule", "learning", NULL,
+};
+
+/* A category that is no memory type would silently match nothing. */
+static void check_categories(struct pctx *p, const struct node *n, const struct str_list *l)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		size_t k = 0;
+		while (swdl_memory_types[k] && strcmp(swdl_memory_types[k], l->v[i]))
+			k++;
+		if (swdl_memory_types[k])
+			continue;
+		const char *near = suggest_nearest(l->v[i], swdl_memory_types,
+						   SWDL_NR_MEMORY_TYPES);
+		char idx[48];
+		snprintf(idx, sizeof(idx), "categories[%zu]", i);
+		report(p, DIAG_ERROR, i < n->nr ? n->items[i] : n, idx, "unknown memory category "
+		       "'%s' (constraint, decision, fix, pattern, gotcha, style_rule, learning)%s%s%s",
+		       l->v[i], near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	}
+}
+
 static struct swdl_memory *parse_memory(struct pctx *p, const struct node *m)
 {
 	static const char *const keys[] = { "project_scope", "min_confidence",
@@ -361,7 +384,8 @@ static struct swdl_memory *parse_memory(struct pctx *p, const struct node *m)
 	    (mem->min_confidence < 0 || mem->min_confidence > 1))
 		report(p, DIAG_ERROR, node_map_get(m, "min_confidence"), "min_confidence",
 		       "must be between 0.0 and 1.0, got %g", mem->min_confidence);
-	get_str_list(p, m, "categories", &mem->categories);
+	if (get_str_list(p, m, "categories", &mem->categories))
+		check_categories(p, node_map_get(m, "categories"), &mem->categories);
 	get_int(p, m, "max_tokens", 1, &mem->max_tokens);
 	return mem;
 }

@@ -201,7 +201,8 @@ static void write_stage_refs(struct jsonw *w, const struct swdl_stage *s,
 
 /* Upstream's ExecutionPlanStage fields first, then ours. */
 static void write_stage(struct jsonw *w, const struct swdl_stage *s, size_t batch,
-			const struct plan_override *po, const struct plan_refs *refs)
+			const struct plan_override *po, const struct plan_refs *refs,
+			const struct plan_extra *extra)
 {
 	static const struct str_list none = { 0, NULL };
 	const struct swdl_error_policy *ep = s->error_policy;
@@ -245,13 +246,17 @@ static void write_stage(struct jsonw *w, const struct swdl_stage *s, size_t batc
 	}
 	write_stage_overrides(w, po, s->id);
 	write_stage_refs(w, s, refs);
+	if (extra && extra->stage_json) {
+		jw_key(w, "context");
+		extra->stage_json(extra->data, w, s);
+	}
 	jw_end(w);
 }
 
 void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 			  const struct swdl_dag *dag, json_t *params,
 			  const struct plan_override *po, const struct plan_refs *refs,
-			  const struct diag_list *dl)
+			  const struct plan_extra *extra, const struct diag_list *dl)
 {
 	int64_t est = swdl_plan_estimate(wf, dag);
 	char est_text[64];
@@ -270,7 +275,7 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 		jw_key(w, "stages");
 		jw_array(w);
 		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++)
-			write_stage(w, &wf->stages[dag->batch_items[k]], b, po, refs);
+			write_stage(w, &wf->stages[dag->batch_items[k]], b, po, refs, extra);
 		jw_end(w);
 		jw_end(w);
 	}
@@ -297,6 +302,10 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 		jw_end(w);
 	} else {
 		jw_null(w);
+	}
+	if (extra && extra->tail_json) {
+		jw_key(w, "estimate");
+		extra->tail_json(extra->data, w);
 	}
 	jw_end(w);
 }
@@ -381,7 +390,8 @@ static void add_stage_overrides(struct strbuf *out, const struct plan_override *
 }
 
 static void add_stage(struct strbuf *out, const struct swdl_stage *s,
-		      const struct plan_override *po, const struct plan_refs *refs)
+		      const struct plan_override *po, const struct plan_refs *refs,
+		      const struct plan_extra *extra)
 {
 	strbuf_addstr(out, "    [");
 	strbuf_addstr(out, s->id);
@@ -439,11 +449,14 @@ static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 	if (s->error_policy)
 		add_retry_line(out, s->error_policy);
 	add_stage_overrides(out, po, s->id);
+	if (extra && extra->stage_text)
+		extra->stage_text(extra->data, out, s);
 }
 
 void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 		       const struct swdl_dag *dag, json_t *params,
-		       const struct plan_override *po, const struct plan_refs *refs)
+		       const struct plan_override *po, const struct plan_refs *refs,
+		       const struct plan_extra *extra)
 {
 	strbuf_addf(out, "Workflow: %s v%s (id: %s)\n", wf->name, wf->version, wf->id);
 	add_params_line(out, params);
@@ -480,10 +493,12 @@ void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 			strbuf_addf(out, " after Batch %zu", b);
 		strbuf_addstr(out, "):\n");
 		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++)
-			add_stage(out, &wf->stages[dag->batch_items[k]], po, refs);
+			add_stage(out, &wf->stages[dag->batch_items[k]], po, refs, extra);
 	}
 	char est[64];
 	duration_format(swdl_plan_estimate(wf, dag), est, sizeof(est));
 	strbuf_addf(out, "\nEstimated total time: %s (upper bound: the longest stage timeout "
 		    "of each batch, summed)\n", est);
+	if (extra && extra->tail_text)
+		extra->tail_text(extra->data, out);
 }

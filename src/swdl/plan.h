@@ -51,14 +51,28 @@ struct plan_refs {
 	void *data;
 };
 
+/*
+ * What layers above add to a plan (context packs, cost estimates): a
+ * "context" object in each stage, an "estimate" object at the end, and
+ * the same as text.  Any callback may be NULL.
+ */
+struct plan_extra {
+	void (*stage_json)(void *data, struct jsonw *w, const struct swdl_stage *s);
+	void (*stage_text)(void *data, struct strbuf *out, const struct swdl_stage *s);
+	void (*tail_json)(void *data, struct jsonw *w);
+	void (*tail_text)(void *data, struct strbuf *out);
+	void *data;
+};
+
 /* The plan as JSON: upstream's plan structure plus our fields. */
 void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 			  const struct swdl_dag *dag, json_t *params,
 			  const struct plan_override *po, const struct plan_refs *refs,
-			  const struct diag_list *dl);
+			  const struct plan_extra *extra, const struct diag_list *dl);
 void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 		       const struct swdl_dag *dag, json_t *params,
-		       const struct plan_override *po, const struct plan_refs *refs);
+		       const struct plan_override *po, const struct plan_refs *refs,
+		       const struct plan_extra *extra);
 /* A JSON array of diagnostics: {severity, file, line, column, category, stage_id, field, message}. */
 void diag_list_write_json(struct jsonw *w, const struct diag_list *dl,
 			  enum diag_severity only, bool filter);
