@@ -62,6 +62,7 @@ static const char SCHEMA[] =
 	"  status TEXT NOT NULL CHECK (status IN ('candidate','active','stable','deprecated')),"
 	"  content_hash TEXT NOT NULL, provenance TEXT NOT NULL DEFAULT '{}',"
 	"  anchors TEXT NOT NULL DEFAULT '[]',"
+	"  stage TEXT, anchor_paths TEXT,"  /* from provenance and anchors, for selectors */
 	"  created_at REAL NOT NULL, updated_at REAL NOT NULL, deprecated_at REAL,"
 	"  UNIQUE (project, content_hash));"
 	"CREATE INDEX IF NOT EXISTS memory_by_project ON memory_items(project, status);";
@@ -86,7 +87,9 @@ int memory_open(const char *path, struct memory_db **out, char **err)
 				 SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(m->db, 10000);
-		rc = sqlite3_exec(m->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		/* Packing reads all of a project's items: bigger pages, fewer reads (new files). */
+		rc = sqlite3_exec(m->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", NULL,
+				  NULL, NULL);
 	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(m->db, SCHEMA, NULL, NULL, NULL);
@@ -160,7 +163,10 @@ int memory_add(struct memory_db *m, const struct memory_new *n, char id[33], boo
 	int r = SM_OK;
 	if (sqlite3_prepare_v2(m->db, "INSERT INTO memory_items (id, project, type, content,"
 			       " confidence, status, content_hash, provenance, anchors, created_at,"
-			       " updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10)", -1, &s,
+			       " updated_at, stage, anchor_paths) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+			       "?10,?10, coalesce(json_extract(?8, '$.stage'), json_extract(?8,"
+			       " '$.workflow_stage')), (SELECT group_concat(json_extract(value,"
+			       " '$.path'), char(10)) FROM json_each(?9)))", -1, &s,
 			       NULL) != SQLITE_OK) {
 		r = fail(m, err, "memory");
 		goto out;
@@ -185,22 +191,29 @@ out:
 }
 
 #define ITEM_COLS "id, project, type, content, confidence, status, provenance, anchors," \
-		  " created_at, updated_at"
+		  " created_at, updated_at, stage, anchor_paths"
+/* The same places, without what packing does not read. */
+#define PACK_COLS "id, NULL, type, content, confidence, status, NULL, NULL," \
+		  " created_at, updated_at, stage, anchor_paths"
 
-static void read_item(sqlite3_stmt *s, struct arena *a, struct memory_item *it)
+static void read_item(sqlite3_stmt *s, struct arena *a, struct memory_item *it, bool lean)
 {
 	snprintf(it->id, sizeof(it->id), "%s", (const char *)sqlite3_column_text(s, 0));
-	it->project = arena_strdup(a, (const char *)sqlite3_column_text(s, 1));
+	it->project = lean ? "" : arena_strdup(a, (const char *)sqlite3_column_text(s, 1));
 	int t = memory_type_from_name((const char *)sqlite3_column_text(s, 2));
 	it->type = t < 0 ? MEM_LEARNING : (enum memory_type)t;
 	it->content = arena_strdup(a, (const char *)sqlite3_column_text(s, 3));
 	it->confidence = sqlite3_column_double(s, 4);
 	int st = memory_status_from_name((const char *)sqlite3_column_text(s, 5));
 	it->status = st < 0 ? MEM_CANDIDATE : (enum memory_status)st;
-	it->provenance = arena_strdup(a, (const char *)sqlite3_column_text(s, 6));
-	it->anchors = arena_strdup(a, (const char *)sqlite3_column_text(s, 7));
+	it->provenance = lean ? "{}" : arena_strdup(a, (const char *)sqlite3_column_text(s, 6));
+	it->anchors = lean ? "[]" : arena_strdup(a, (const char *)sqlite3_column_text(s, 7));
 	it->created_at = sqlite3_column_double(s, 8);
 	it->updated_at = sqlite3_column_double(s, 9);
+	const char *stage = (const char *)sqlite3_column_text(s, 10);
+	const char *paths = (const char *)sqlite3_column_text(s, 11);
+	it->stage = stage ? arena_strdup(a, stage) : NULL;
+	it->paths = paths ? arena_strdup(a, paths) : NULL;
 }
 
 /* "type IN (…)" from a bit set: names are ours, so no quoting problem. */
@@ -223,11 +236,12 @@ int memory_list(struct memory_db *m, const struct memory_query *q, struct arena 
 		struct memory_item **items, size_t *nr, char **err)
 {
 	struct strbuf sql = STRBUF_INIT;
-	strbuf_addstr(&sql, "SELECT " ITEM_COLS " FROM memory_items WHERE confidence >= ?1"
-		      " AND (?2 IS NULL OR project = ?2)");
+	strbuf_addf(&sql, "SELECT %s FROM memory_items WHERE confidence >= ?1"
+		    " AND (?2 IS NULL OR project = ?2)", q->for_packing ? PACK_COLS : ITEM_COLS);
 	add_in(&sql, "type", q->types, type_names, MEM_NR_TYPES);
 	add_in(&sql, "status", q->statuses, status_names, MEM_NR_STATUS);
-	strbuf_addstr(&sql, " ORDER BY created_at DESC, id");
+	if (!q->for_packing)
+		strbuf_addstr(&sql, " ORDER BY created_at DESC, id");
 	if (q->limit)
 		strbuf_addf(&sql, " LIMIT %zu", q->limit);
 	sqlite3_stmt *s;
@@ -245,7 +259,7 @@ int memory_list(struct memory_db *m, const struct memory_query *q, struct arena 
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		ALLOC_GROW(*items, *nr + 1, alloc);
-		read_item(s, a, &(*items)[(*nr)++]);
+		read_item(s, a, &(*items)[(*nr)++], q->for_packing);
 	}
 	if (rc != SQLITE_DONE)
 		r = fail(m, err, "memory");
@@ -270,7 +284,7 @@ int memory_get(struct memory_db *m, const char *id, struct arena *a, struct memo
 	int r = SM_ENOENT, n = 0;
 	while (sqlite3_step(s) == SQLITE_ROW && n < 2) {
 		if (n++ == 0)
-			read_item(s, a, out);
+			read_item(s, a, out, false);
 	}
 	sqlite3_finalize(s);
 	if (n == 1)

@@ -45,6 +45,8 @@ struct memory_item {
 	const char *provenance;     /* JSON object text */
 	const char *anchors;        /* JSON array text: [{path, type, …}] */
 	double created_at, updated_at;
+	const char *stage;          /* provenance.stage (or .workflow_stage), or NULL */
+	const char *paths;          /* anchors[].path, one a line, or NULL */
 };
 
 struct memory_db;
@@ -76,6 +78,7 @@ struct memory_query {
 	unsigned statuses;          /* bit (1 << status); 0: all */
 	double min_confidence;
 	size_t limit;               /* 0: no limit */
+	bool for_packing;           /* any order, provenance and anchors left out (faster) */
 };
 
 /* Items matching q, newest first; strings live in `a`. */

@@ -88,24 +88,22 @@ static const struct ctx_module *module_for(struct context_env *env, const char *
 	return m;
 }
 
-/* anchors[].path and provenance.stage, read once per item. */
+/* anchors[].path (one a line) split once per item. */
 static void read_facts(struct arena *a, const struct memory_item *it, struct item_facts *f)
 {
+	size_t n = 0;
 	f->it = it;
-	json_t *an = json_loads(it->anchors, 0, NULL), *pr = json_loads(it->provenance, 0, NULL);
-	size_t n = json_array_size(an);
-	f->paths = n ? arena_alloc(a, n * sizeof(*f->paths)) : NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *p = json_string_value(json_object_get(json_array_get(an, i), "path"));
-		if (p)
-			f->paths[f->nr_paths++] = arena_strdup(a, p);
+	f->stage = it->stage;
+	for (const char *p = it->paths; p && *p; p++)
+		n += *p == '\n';
+	if (!it->paths)
+		return;
+	f->paths = arena_alloc(a, (n + 1) * sizeof(*f->paths));
+	for (const char *p = it->paths; *p;) {
+		size_t len = strcspn(p, "\n");
+		f->paths[f->nr_paths++] = arena_strndup(a, p, len);
+		p += len + (p[len] == '\n');
 	}
-	const char *st = json_string_value(json_object_get(pr, "stage"));
-	if (!st)
-		st = json_string_value(json_object_get(pr, "workflow_stage"));
-	f->stage = st ? arena_strdup(a, st) : NULL;
-	json_decref(an);
-	json_decref(pr);
 }
 
 static struct scope_items *items_for(struct context_env *env, const char *scope, char **err)
@@ -117,7 +115,7 @@ static struct scope_items *items_for(struct context_env *env, const char *scope,
 			return &env->scopes[i];
 	struct scope_items si = { xstrdup(project), NULL, NULL, 0 };
 	struct memory_query q = { *project ? project : NULL, 0,
-		(1u << MEM_ACTIVE) | (1u << MEM_STABLE), 0, 0 };
+		(1u << MEM_ACTIVE) | (1u << MEM_STABLE), 0, 0, true };
 	if (env->mem && memory_list(env->mem, &q, &env->arena, &si.items, &si.nr, err)) {
 		free(si.scope);
 		return NULL;

@@ -4,7 +4,11 @@
 
 for c in "" "init" "workflow" "workflow validate" "workflow plan" "workflow show" \
 	"workflow create" "workflow list" "workflow delete" "debug" "debug load" "debug eval" \
-	"debug toml-decode" "debug toml-encode"; do
+	"debug toml-decode" "debug toml-encode" "workflow run" "workflow resume" "workflow runs" \
+	"workflow logs" "workflow approve" "workflow reject" "workflow cancel" "workflow pause" \
+	"memory" "memory add" "memory list" "memory show" "memory promote" "memory deprecate" \
+	"memory delete" "memory export" "memory import" "memory capture" "context" \
+	"context preview"; do
 	# shellcheck disable=SC2086
 	run $sm $c --help
 	check "'$c --help' exits 0" exit_is 0

@@ -146,6 +146,19 @@ cd "$TMP" || exit 1
 run $sm workflow plan wf.yaml --project proj --format json
 check "plan --project" json_eq 'len(j["batches"][0]["stages"][0]["context"]["pack"]["items"]) == 3'
 
+# selectors on anchor paths and on the stage an item came from
+printf -- '---\nselectors: {file_patterns: ["src/*.c"]}\n---\nC files.\n' >"$C/context/cfiles.md"
+sed 's/global_modules: \["ctx:rules"\]/global_modules: ["ctx:cfiles"]/' wf.yaml >wf-c.yaml
+run $sm memory add "Plan stages stay small" -t pattern -c 0.9 -s active -p proj --format json
+printf '{"format": "skillmeat-memory/1", "items": [{"content": "From the code stage", "type": "fix", "status": "active", "confidence": 0.9, "provenance": {"stage": "research"}}]}' >stage.json
+run $sm memory import stage.json --project proj
+printf -- '---\nselectors: {workflow_stages: [research]}\n---\nStage memory.\n' >"$C/context/stagemem.md"
+sed 's/global_modules: \["ctx:rules"\]/global_modules: ["ctx:stagemem"]/' wf.yaml >wf-s.yaml
+run $sm context preview wf-c.yaml research --project proj --format json
+check "file pattern selects by anchor" json_eq '[i["via"] for i in j["research"]["manifest"]["items"] if i["type"] == "style_rule"] == ["ctx:cfiles"]'
+run $sm context preview wf-s.yaml research --project proj --format json
+check "workflow_stages selects by provenance" json_eq '[i["type"] for i in j["research"]["manifest"]["items"] if i["via"] == "ctx:stagemem"] == ["fix"]'
+
 # bad module files are located errors
 printf -- '---\nmax_tokens: -5\n---\nx\n' >"$C/context/rules.md"
 run $sm workflow plan wf.yaml
