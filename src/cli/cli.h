@@ -44,6 +44,8 @@ void error_msg(const char *fmt, ...) SM_PRINTF(1, 2);
 void print_diags(const struct diag_list *dl, const struct doc *const *docs, size_t nr_docs);
 /* Print a JSON value to stdout, indented, with a final newline. */
 void print_json(json_t *j);
+/* The same, taking the reference (for values made just to be printed). */
+void print_json_new(json_t *j);
 /* Print what a JSON writer wrote (and release it and its buffer). */
 void print_jw(struct jsonw *w);
 /* --param KEY=VALUE (at most MAX_PARAMS): appended to params; dies on a bad one. */

@@ -102,7 +102,7 @@ static void print_preview(const struct plan_context *pc, const struct preview_op
 			fputs(sc->pack.text, stdout);
 	}
 	if (o->format == FORMAT_JSON)
-		print_json(out);
+		print_json_new(out);
 	else
 		json_decref(out);
 }

@@ -239,7 +239,7 @@ static int memory_add_cmd(int argc, char **argv)
 		error_msg("memory add: %s", err);
 	} else {
 		if (o.format == FORMAT_JSON)
-			print_json(json_pack("{s:s, s:b}", "id", id, "duplicate", dup));
+			print_json_new(json_pack("{s:s, s:b}", "id", id, "duplicate", dup));
 		else
 			printf(dup ? "Already known as %s\n" : "Added %s (%s)\n", id,
 			       memory_status_name(status));
@@ -296,7 +296,7 @@ static int memory_list_cmd(int argc, char **argv)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < nr; i++)
 			json_array_append_new(arr, memory_item_json(&items[i]));
-		print_json(arr);
+		print_json_new(arr);
 	} else if (!nr) {
 		printf("No memory items%s%s.\n", project ? " for " : "", project ? project : "");
 	} else {
@@ -331,7 +331,7 @@ static int memory_show_cmd(int argc, char **argv)
 	}
 	json_t *j = memory_item_json(&it);
 	if (o.format == FORMAT_JSON) {
-		print_json(j);
+		print_json_new(j);
 	} else {
 		printf("%s  %s  %s  confidence %.2f\n  project %s\n\n%s\n", it.id,
 		       memory_type_name(it.type), memory_status_name(it.status), it.confidence,

@@ -71,7 +71,7 @@ int memory_export_cmd(int argc, char **argv)
 		free(text);
 		json_decref(doc);
 	} else {
-		print_json(doc);
+		print_json_new(doc);
 		rc = EXIT_OK;
 	}
 out:
@@ -184,7 +184,7 @@ int memory_import_cmd(int argc, char **argv)
 		goto out;
 	}
 	if (o.format == FORMAT_JSON)
-		print_json(json_pack("{s:I, s:I}", "added", (json_int_t)added, "duplicates",
+		print_json_new(json_pack("{s:I, s:I}", "added", (json_int_t)added, "duplicates",
 				     (json_int_t)dups));
 	else
 		printf("Imported %zu item%s (%zu already known)\n", added, added == 1 ? "" : "s",
@@ -296,7 +296,7 @@ int memory_capture_cmd(int argc, char **argv)
 		goto out;
 	}
 	if (o.format == FORMAT_JSON) {
-		print_json(json_pack("{s:s, s:s, s:O, s:O, s:O}", "run_id", id, "project", project,
+		print_json_new(json_pack("{s:s, s:s, s:O, s:O, s:O}", "run_id", id, "project", project,
 				     "added", c.added, "duplicates", c.duplicates, "skipped",
 				     c.skipped));
 	} else {

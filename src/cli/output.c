@@ -124,6 +124,12 @@ void print_json(json_t *j)
 	}
 }
 
+void print_json_new(json_t *j)
+{
+	print_json(j);
+	json_decref(j);
+}
+
 void print_jw(struct jsonw *w)
 {
 	strbuf_addch(w->out, '\n');

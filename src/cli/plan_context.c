@@ -158,6 +158,22 @@ static void pack_text(struct strbuf *out, const struct pack_result *p)
 	strbuf_addf(out, "%s%zu memory item%s; %lld of %lld tokens\n", *sep ? "; " : "",
 		    p->nr_items, p->nr_items == 1 ? "" : "s", (long long)p->tokens,
 		    (long long)p->budget);
+	/* An item that can never fit is worth a word: shorten it or raise the budget. */
+	json_int_t big = json_integer_value(json_object_get(json_object_get(p->manifest,
+								"counts"), "larger_than_budget"));
+	if (!big)
+		return;
+	strbuf_addf(out, "      Warning: %lld memory item%s larger than the whole budget (",
+		    (long long)big, big == 1 ? " is" : "s are");
+	sep = "";
+	json_array_foreach(json_object_get(p->manifest, "excluded"), i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "reason")), "larger_than_budget")) {
+			strbuf_addf(out, "%s%.12s, %lld tokens", sep,
+				    json_string_value(json_object_get(m, "id")),
+				    (long long)json_integer_value(json_object_get(m, "tokens")));
+			sep = "; ";
+		}
+	strbuf_addstr(out, "): raise memory.max_tokens or shorten them\n");
 }
 
 static void stage_text(void *data, struct strbuf *out, const struct swdl_stage *s)

@@ -143,8 +143,13 @@ run $sm workflow plan ../wf.yaml --format json
 check "plan json: pack and estimate" json_eq 'j["batches"][0]["stages"][0]["context"]["pack"]["budget"] == 500 and j["estimate"]["total"]["usd"] > 0'
 check "plan json: per batch totals" json_eq 'len(j["estimate"]["batches"]) == 2'
 cd "$TMP" || exit 1
+long=$(python3 -c 'print("word " * 200)')
+run $sm memory add "$long" -t decision -c 0.99 -s active -p proj
+run $sm workflow plan wf.yaml --project proj
+check "plan warns of an item larger than the budget" out_has "Warning: 1 memory item is larger than the whole budget ("
 run $sm workflow plan wf.yaml --project proj --format json
-check "plan --project" json_eq 'len(j["batches"][0]["stages"][0]["context"]["pack"]["items"]) == 3'
+check "plan --project" json_eq 'len(j["batches"][0]["stages"][0]["context"]["pack"]["items"]) == 4'
+run $sm memory delete "$(mq "SELECT id FROM memory_items WHERE content LIKE 'word word%'")" --yes
 
 # selectors on anchor paths and on the stage an item came from
 printf -- '---\nselectors: {file_patterns: ["src/*.c"]}\n---\nC files.\n' >"$C/context/cfiles.md"
