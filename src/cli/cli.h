@@ -68,6 +68,14 @@ struct collection;
 /* Open the active collection if there is one (*c stays NULL if not). */
 int open_collection_optional(struct collection **c, struct diag_list *dl);
 
+/* Packs and estimates of a workflow's stages (see engine/plan_context.h), printing why not. */
+struct plan_context;
+struct swdl_loaded;
+struct ref_table;
+int cli_plan_context(struct plan_context *pc, const struct swdl_loaded *l,
+		     const struct collection *c, const struct ref_table *refs,
+		     const char *project_dir, struct diag_list *dl);
+
 int cmd_workflow(int argc, char **argv);
 int cmd_workflow_create(int argc, char **argv);
 int cmd_workflow_list(int argc, char **argv);

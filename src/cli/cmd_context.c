@@ -3,7 +3,7 @@
  * workflow's stages would receive, and why each item is in or out.
  */
 #include "cli.h"
-#include "plan_context.h"
+#include "engine/plan_context.h"
 #include "collection/collection.h"
 
 #include <getopt.h>
@@ -131,7 +131,7 @@ static int context_preview(int argc, char **argv)
 		error_msg("context preview: %s has no stage '%s'", path, o.stage);
 		goto out;
 	}
-	if (!dl.errors && plan_context_init(&pc, l, c, c ? &refs : NULL, o.project, &dl))
+	if (!dl.errors && cli_plan_context(&pc, l, c, c ? &refs : NULL, o.project, &dl))
 		goto out;
 	diag_list_sort(&dl);
 	const struct doc *docs[2] = { l ? l->doc : NULL, l ? l->overrides_doc : NULL };

@@ -9,7 +9,7 @@
 #include "collection/refs.h"
 #include "engine/host.h"
 #include "swdl/plan.h"
-#include "plan_context.h"
+#include "engine/plan_context.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -273,7 +273,7 @@ static int start_run(const struct run_opts *o, const char *path)
 	if (!dl.errors && !open_collection_optional(&c, &dl) && c)
 		collection_check_workflow(c, &l->wf, o->allow_missing, &refs, &dl);
 	/* The packs are made now, from the memory of the project the run works in. */
-	if (!dl.errors && plan_context_init(&pc, l, c, c ? &refs : NULL,
+	if (!dl.errors && cli_plan_context(&pc, l, c, c ? &refs : NULL,
 					    o->workdir ? o->workdir : ".", &dl))
 		goto out;
 	diag_list_sort(&dl);

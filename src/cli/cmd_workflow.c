@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "swdl/workflow.h"
 #include "swdl/plan.h"
-#include "plan_context.h"
+#include "engine/plan_context.h"
 #include "swdl/model_json.h"
 #include "collection/refs.h"
 
@@ -248,7 +248,7 @@ static int cmd_plan(int argc, char **argv)
 		refs = (struct plan_refs){ c->name, c->root, refs_table.nr - refs.missing,
 					   refs.missing, ref_table_lookup, &refs_table };
 	}
-	if (!dl.errors && plan_context_init(&pc, l, c, c ? &refs_table : NULL, o.project, &dl))
+	if (!dl.errors && cli_plan_context(&pc, l, c, c ? &refs_table : NULL, o.project, &dl))
 		goto out;
 	diag_list_sort(&dl);
 	if (dl.errors) {

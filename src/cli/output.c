@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "engine/plan_context.h"
 #include "swdl/plan.h"
 
 #include <unistd.h>
@@ -180,4 +181,19 @@ void add_param_arg(const char *cmd, struct plan_param *params, size_t *nr, char 
 	if (*nr == MAX_PARAMS)
 		die_usage(cmd, "too many --param options (limit %d)", MAX_PARAMS);
 	params[(*nr)++] = (struct plan_param){ arg, eq + 1 };
+}
+
+int cli_plan_context(struct plan_context *pc, const struct swdl_loaded *l,
+		     const struct collection *c, const struct ref_table *refs,
+		     const char *project_dir, struct diag_list *dl)
+{
+	char *home = skillmeat_home(), *err = NULL;
+	int r = SM_ERR;
+	if (!home)
+		error_msg("cannot find the SkillMeat home (set SKILLMEAT_HOME or HOME)");
+	else if ((r = plan_context_init(pc, home, l, c, refs, project_dir, dl, &err)))
+		error_msg("%s", err);
+	free(err);
+	free(home);
+	return r;
 }

@@ -3,15 +3,14 @@
  * stages, computed once for `workflow plan`, `context preview` and
  * `workflow run` (which stores the packs in the run's snapshot).
  */
-#ifndef SM_CLI_PLAN_CONTEXT_H
-#define SM_CLI_PLAN_CONTEXT_H
+#ifndef SM_ENGINE_PLAN_CONTEXT_H
+#define SM_ENGINE_PLAN_CONTEXT_H
 
-#include "cli.h"
-#include "collection/refs.h"
-#include "context/estimate.h"
-#include "context/stage.h"
-#include "swdl/plan.h"
-#include "swdl/workflow.h"
+#include "../collection/refs.h"
+#include "../context/estimate.h"
+#include "../context/stage.h"
+#include "../swdl/plan.h"
+#include "../swdl/workflow.h"
 
 struct stage_context {
 	bool has_pack;
@@ -30,12 +29,13 @@ struct plan_context {
 
 /*
  * Pack every stage: modules from `c` (may be NULL), memory of `project_dir`
- * (NULL: the current directory) from $SKILLMEAT_HOME/memory.db, prices from
- * config.toml.  Problems with module files go to dl.  SM_OK or SM_ERR (printed).
+ * (NULL: the current directory) from home/memory.db, prices from
+ * home/config.toml.  Problems with module files go to dl; other failures
+ * return SM_ERR with *err.  Release even after a failure.
  */
-int plan_context_init(struct plan_context *pc, const struct swdl_loaded *l,
+int plan_context_init(struct plan_context *pc, const char *home, const struct swdl_loaded *l,
 		      const struct collection *c, const struct ref_table *refs,
-		      const char *project_dir, struct diag_list *dl);
+		      const char *project_dir, struct diag_list *dl, char **err);
 void plan_context_release(struct plan_context *pc);
 
 /* Callbacks that add the packs and estimates to a plan. */

@@ -2,10 +2,11 @@
  * plan_context.c - packs and estimates of a workflow's stages (see
  * plan_context.h), and how plans show them.
  */
+#include "../base/compat.h"
 #include "plan_context.h"
-#include "base/fsutil.h"
-#include "context/tokens.h"
-#include "engine/config.h"
+#include "config.h"
+#include "../base/fsutil.h"
+#include "../context/tokens.h"
 
 /* Tokens of the agent's text (its file, or SKILL.md of a skill folder). */
 static int64_t agent_tokens(const struct ref_table *refs, const char *ref)
@@ -22,58 +23,51 @@ static int64_t agent_tokens(const struct ref_table *refs, const char *ref)
 	return t;
 }
 
-static int load_prices(struct price_table *t)
+static int load_prices(const char *home, struct price_table *t, char **err)
 {
-	char *home = skillmeat_home(), *path = home ? path_join(home, "config.toml") : NULL;
-	char *err = NULL;
+	char *path = path_join(home, "config.toml");
 	struct engine_config cfg;
-	int r = engine_config_load(&cfg, path, &err);
-	if (r)
-		error_msg("%s", err);
+	int r = engine_config_load(&cfg, path, err);
 	*t = cfg.prices;
 	memset(&cfg.prices, 0, sizeof(cfg.prices));
 	engine_config_release(&cfg);
-	free(err);
 	free(path);
-	free(home);
 	return r;
 }
 
-static struct memory_db *open_memory_if_any(void)
+/* memory.db when there is one (plans and previews never create it). */
+static int open_memory_if_any(const char *home, struct memory_db **m, char **err)
 {
-	char *home = skillmeat_home(), *path = home ? memory_default_path(home) : NULL;
-	char *err = NULL;
-	struct memory_db *m = NULL;
-	if (path && fs_is_file(path) && memory_open(path, &m, &err))
-		error_msg("%s", err);
-	free(err);
+	char *path = memory_default_path(home);
+	int r = fs_is_file(path) ? memory_open(path, m, err) : SM_OK;
 	free(path);
-	free(home);
-	return m;
+	return r;
 }
 
-int plan_context_init(struct plan_context *pc, const struct swdl_loaded *l,
+int plan_context_init(struct plan_context *pc, const char *home, const struct swdl_loaded *l,
 		      const struct collection *c, const struct ref_table *refs,
-		      const char *project_dir, struct diag_list *dl)
+		      const char *project_dir, struct diag_list *dl, char **err)
 {
 	const struct swdl_workflow *wf = &l->wf;
 	memset(pc, 0, sizeof(*pc));
 	pc->l = l;
+	*err = NULL;
 	if (!(pc->project = realpath(project_dir ? project_dir : ".", NULL))) {
-		error_msg("project %s: %s", project_dir ? project_dir : ".", strerror(errno));
+		*err = xasprintf("project %s: %s", project_dir ? project_dir : ".", strerror(errno));
 		return SM_ERR;
 	}
-	if (load_prices(&pc->prices))
+	if (load_prices(home, &pc->prices, err) || open_memory_if_any(home, &pc->mem, err))
 		return SM_ERR;
-	pc->mem = open_memory_if_any();
 	context_env_init(&pc->env, c, pc->mem, pc->project, dl);
 	pc->st = xcalloc(wf->nr_stages + 1, sizeof(*pc->st));
 	for (size_t i = 0; i < wf->nr_stages; i++) {
 		const struct swdl_stage *s = &wf->stages[i];
 		struct stage_context *sc = &pc->st[i];
 		sc->has_pack = context_stage_has_pack(wf, s);
-		if (sc->has_pack && context_stage_pack(&pc->env, wf, s, &sc->pack))
+		if (sc->has_pack && context_stage_pack(&pc->env, wf, s, &sc->pack)) {
+			*err = xasprintf("cannot read the memory of %s", pc->project);
 			return SM_ERR;
+		}
 		estimate_stage(s, agent_tokens(refs, s->artifact), sc->pack.tokens, &pc->prices,
 			       &sc->est);
 	}
