@@ -3,6 +3,7 @@
  * curious users (the jq --run-tests / git test-tool idea).
  */
 #include "cli.h"
+#include "server/server.h"
 #include "swdl/expr.h"
 #include "formats/toml_write.h"
 
@@ -224,6 +225,23 @@ static int cmd_toml_encode(int argc, char **argv)
 	return r ? EXIT_FAIL : EXIT_OK;
 }
 
+static void print_route(void *ctx, const char *method, const char *path)
+{
+	UNUSED(ctx);
+	printf("%s %s\n", method, path);
+}
+
+static int cmd_routes(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--help")) {
+		puts("usage: skillmeat debug routes\n\nPrint the HTTP API's routes (for the "
+		     "OpenAPI check).");
+		return EXIT_OK;
+	}
+	server_list_routes(print_route, NULL);
+	return EXIT_OK;
+}
+
 int cmd_debug(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
@@ -231,6 +249,7 @@ int cmd_debug(int argc, char **argv)
 		{ "eval", cmd_eval, "evaluate an expression or template" },
 		{ "toml-decode", cmd_toml_decode, "decode TOML to toml-test's tagged JSON" },
 		{ "toml-encode", cmd_toml_encode, "decode TOML and write it back with our encoder" },
+		{ "routes", cmd_routes, "the HTTP API's routes, one \"METHOD PATH\" a line" },
 		{ NULL, NULL, NULL },
 	};
 	return run_subcommand("debug", debug_usage, cmds, argc, argv);

@@ -9,7 +9,7 @@
 #include "collection/refs.h"
 #include "engine/host.h"
 #include "swdl/plan.h"
-#include "engine/plan_context.h"
+#include "engine/run_start.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -256,76 +256,52 @@ static void show_dry_run(const struct swdl_loaded *l, json_t *params,
 static int start_run(const struct run_opts *o, const char *path)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
-	struct swdl_loaded *l = NULL;
-	struct collection *c = NULL;
-	struct ref_table refs = { 0 };
-	struct artifact_text *arts = NULL;
+	struct run_prepared p;
 	struct store *st = NULL;
 	struct engine_config cfg = { 0 };
-	struct plan_context pc = { 0 };
-	json_t *params = NULL;
-	char *home = NULL, *cwd = NULL, *err = NULL, run_id[24];
+	char *home = skillmeat_home(), *err = NULL, run_id[24];
 	int rc = EXIT_FAIL;
-	struct swdl_load_opts lo = { !o->no_overrides, o->overrides_dir, NULL };
-	swdl_load_file(path, &lo, &l, &dl);
-	if (!dl.errors)
-		params = swdl_plan_parameters(&l->wf, o->params, o->nr_params, o->allow_extra, &dl);
-	if (!dl.errors && !open_collection_optional(&c, &dl) && c)
-		collection_check_workflow(c, &l->wf, o->allow_missing, &refs, &dl);
-	/* The packs are made now, from the memory of the project the run works in. */
-	if (!dl.errors && cli_plan_context(&pc, l, c, c ? &refs : NULL,
-					    o->workdir ? o->workdir : ".", &dl))
-		goto out;
+	struct run_request rq = { home, path, o->params, o->nr_params, o->allow_extra,
+		o->allow_missing, o->no_overrides, o->overrides_dir, o->workdir, o->runner,
+		o->max_parallel };
+	if (!home) {
+		error_msg("cannot find the SkillMeat home (set SKILLMEAT_HOME or HOME)");
+		return EXIT_FAIL;
+	}
+	int r = run_prepare(&rq, &p, &dl, &err);
 	diag_list_sort(&dl);
-	const struct doc *docs[2] = { l ? l->doc : NULL, l ? l->overrides_doc : NULL };
+	const struct doc *docs[2] = { p.l ? p.l->doc : NULL, p.l ? p.l->overrides_doc : NULL };
 	print_diags(&dl, docs, 2);
+	if (r) {
+		error_msg("%s", err);
+		goto out;
+	}
 	if (dl.errors) {
 		fprintf(stderr, "%s: cannot run: %zu error%s\n", path, dl.errors,
 			dl.errors == 1 ? "" : "s");
 		goto out;
 	}
 	if (o->dry_run) {
-		show_dry_run(l, params, o);
+		show_dry_run(p.l, p.params, o);
 		rc = EXIT_OK;
 		goto out;
 	}
-	if (!(st = open_run_store(&home)) || load_engine_config(home, &cfg))
+	if (!(st = open_run_store(NULL)) || load_engine_config(home, &cfg))
 		goto out;
-	arts = xcalloc(refs.nr + 1, sizeof(*arts));
-	size_t nr_arts = 0;
-	for (size_t i = 0; i < refs.nr; i++)
-		if (refs.paths[i])
-			arts[nr_arts++] = (struct artifact_text){ refs.refs[i], refs.paths[i] };
-	cwd = o->workdir ? realpath(o->workdir, NULL) : getcwd(NULL, 0);
-	if (!cwd) {
-		error_msg("--workdir %s: %s", o->workdir ? o->workdir : ".", strerror(errno));
-		goto out;
-	}
-	json_t *packs = plan_context_packs(&pc);
-	struct run_create cr = { l, params, path, cwd, o->runner, o->max_parallel, arts, nr_arts,
-		&cfg, packs };
-	int created = host_create_run(st, &cr, run_id, &err);
-	json_decref(packs);
-	if (created) {
+	if (run_prepared_create(&rq, &p, st, &cfg, run_id, &err)) {
 		error_msg("%s", err);
 		goto out;
 	}
 	if (!o->detach && o->format != FORMAT_JSON)
 		fprintf(stderr, "Run %s of %s (%zu stages, up to %ld at once)\n", run_id,
-			l->wf.name, l->wf.nr_stages, o->max_parallel);
+			p.l->wf.name, p.l->wf.nr_stages, o->max_parallel);
 	rc = host_in_cli(st, home, &cfg, run_id, o->detach, o->format);
 out:
-	plan_context_release(&pc);
+	run_prepared_release(&p);
 	engine_config_release(&cfg);
 	store_close(st);
-	free(arts);
 	free(home);
-	free(cwd);
 	free(err);
-	json_decref(params);
-	ref_table_release(&refs);
-	collection_free(c);
-	swdl_loaded_free(l);
 	diag_list_release(&dl);
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "engine/config.h"
+#include "engine/run_json.h"
 #include "engine/store.h"
 
 struct run_view;
@@ -19,8 +20,6 @@ void run_view_event(void *ctx, const char *type, const char *stage_id, int attem
 void run_view_finish(struct run_view *v, const char *status);
 void run_view_free(struct run_view *v);
 
-/* A run's details: the run row, its stages and attempts (NULL if unknown). */
-json_t *run_details_json(struct store *st, const char *run_id);
 void run_view_print_json(struct store *st, const char *run_id);
 
 /* A run id from an exact id, a unique prefix or `last` (prints why not). */

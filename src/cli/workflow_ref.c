@@ -96,16 +96,5 @@ out:
 
 int open_collection_optional(struct collection **c, struct diag_list *dl)
 {
-	struct diag_list tmp = DIAG_LIST_INIT;
-	int r = collection_open(NULL, c, &tmp);
-	if (r && r != SM_ENOENT) {
-		for (size_t i = 0; i < tmp.nr; i++) {
-			const struct diag *d = &tmp.items[i];
-			struct loc loc = { d->file, d->line, d->col };
-			diag_add(dl, d->severity, &loc, d->category, d->stage_id, d->field, "%s",
-				 d->message);
-		}
-	}
-	diag_list_release(&tmp);
-	return r == SM_ENOENT ? SM_OK : r;
+	return collection_open_optional(c, dl);
 }

@@ -42,6 +42,8 @@ int collection_active_name(const char *home, char **name, struct diag_list *dl);
  */
 int collection_open(const char *name, struct collection **out, struct diag_list *dl);
 void collection_free(struct collection *c);
+/* The active collection if there is one (*c stays NULL if not; other problems to dl). */
+int collection_open_optional(struct collection **c, struct diag_list *dl);
 
 /* Create collection `name` (dirs, empty manifest and lock); make it the
  * default when there is no config yet.  SM_OK if it already exists. */

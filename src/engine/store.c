@@ -602,3 +602,21 @@ void store_new_run_id(char out[24])
 	strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
 	snprintf(out, 24, "%.15s-%06x", date, (unsigned)(r & 0xffffff));
 }
+
+int store_host_alive(struct store *st, const char *run_id)
+{
+	sqlite3_stmt *s;
+	int pid = 0;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT host_pid, heartbeat_at FROM runs "
+			       "WHERE id = ?1 AND host_token IS NOT NULL", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int p = sqlite3_column_int(s, 0);
+		bool fresh = store_now() - sqlite3_column_double(s, 1) < 15;
+		if (fresh && p > 0 && (kill(p, 0) == 0 || errno == EPERM))
+			pid = p;
+	}
+	sqlite3_finalize(s);
+	return pid;
+}

@@ -108,6 +108,9 @@ int store_commands_take(struct store *st, const char *run_id, struct command **o
 			size_t *nr);
 void command_list_free(struct command *c, size_t nr);
 
+/* The pid of a live host of the run (fresh heartbeat, process there), or 0. */
+int store_host_alive(struct store *st, const char *run_id);
+
 /* A fresh run id: 12 hex digits of time + 8 random ones. */
 void store_new_run_id(char out[24]);
 

@@ -1,0 +1,83 @@
+#include "../base/compat.h"
+#include "run_json.h"
+
+/* One row as an object: column names to values (JSON text columns parsed). */
+static json_t *row_json(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+	for (int i = 0; i < sqlite3_column_count(s); i++) {
+		const char *name = sqlite3_column_name(s, i);
+		json_t *v;
+		switch (sqlite3_column_type(s, i)) {
+		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(s, i)); break;
+		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(s, i)); break;
+		case SQLITE_NULL: v = json_null(); break;
+		default: {
+			const char *t = (const char *)sqlite3_column_text(s, i);
+			bool is_json = !strcmp(name, "outputs") || !strcmp(name, "parameters") ||
+				       !strcmp(name, "manifest") || !strcmp(name, "data");
+			v = is_json ? json_loads(t, 0, NULL) : json_string(t);
+			if (!v)
+				v = json_string(t);
+		}
+		}
+		json_object_set_new(o, name, v);
+	}
+	return o;
+}
+
+json_t *store_rows_json(struct store *st, const char *sql, const char *run_id)
+{
+	sqlite3_stmt *s;
+	json_t *a = json_array();
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return a;
+	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(a, row_json(s));
+	sqlite3_finalize(s);
+	return a;
+}
+
+/* Each stage's "context": the manifest of the pack it received (from the snapshot). */
+static void attach_packs(struct store *st, const char *run_id, json_t *stages)
+{
+	sqlite3_stmt *s;
+	json_t *snap = NULL, *v;
+	size_t i;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT snapshot FROM runs WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snap = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+	sqlite3_finalize(s);
+	json_t *packs = json_object_get(snap, "packs");
+	json_array_foreach(stages, i, v) {
+		const char *id = json_string_value(json_object_get(v, "stage_id"));
+		json_t *m = json_object_get(json_object_get(packs, id), "manifest");
+		json_object_set(v, "context", m ? m : json_null());
+	}
+	json_decref(snap);
+}
+
+json_t *run_details_json(struct store *st, const char *run_id)
+{
+	json_t *runs = store_rows_json(st, "SELECT id, workflow_id, workflow_name, workflow_version,"
+		" workflow_hash, source, status, error, workdir, runner, max_parallel, created_at,"
+		" started_at, finished_at, usd, tokens, host_pid, parameters, manifest"
+		" FROM runs WHERE id = ?1", run_id);
+	json_t *run = json_incref(json_array_get(runs, 0));
+	json_decref(runs);
+	if (!run)
+		return NULL;
+	json_object_set_new(run, "stages", store_rows_json(st, "SELECT stage_id, status, attempt,"
+		" started_at, finished_at, error_class, error, outputs FROM stages"
+		" WHERE run_id = ?1 ORDER BY idx", run_id));
+	attach_packs(st, run_id, json_object_get(run, "stages"));
+	json_object_set_new(run, "attempts", store_rows_json(st, "SELECT stage_id, attempt, status,"
+		" runner, pid, started_at, finished_at, exit_code, error_class, error, session_id,"
+		" model, usd, input_tokens, output_tokens FROM attempts WHERE run_id = ?1"
+		" ORDER BY started_at", run_id));
+	return run;
+}

@@ -1,0 +1,371 @@
+/*
+ * api_runs.c - /api/v1/workflow-executions: list, detail, start (hosted
+ * by this process, one thread a run), control commands, gate decisions
+ * and the event stream.  Control goes through the commands table, so a
+ * run hosted by a CLI elsewhere is steered the same way.
+ */
+#include "server_int.h"
+#include "../base/fsutil.h"
+#include "../collection/collection.h"
+#include "../engine/config.h"
+#include "../engine/run_json.h"
+#include "../engine/run_start.h"
+
+#include <microhttpd.h>
+
+struct hosted_run {
+	pthread_t thread;
+	struct server *srv;
+	char run_id[24];
+	volatile sig_atomic_t interrupted; /* never set: a server stop leaves runs to resume */
+	struct hosted_run *next;
+};
+
+static void *host_thread(void *arg)
+{
+	struct hosted_run *h = arg;
+	struct engine_config cfg;
+	struct store *st = NULL;
+	char *err = NULL, *path = store_default_path(h->srv->home), status[16];
+	char *config = path_join(h->srv->home, "config.toml");
+	if (!engine_config_load(&cfg, config, &err) && !store_open(path, &st, &err)) {
+		struct host_opts ho = { h->srv->home, &cfg, NULL, NULL, &h->interrupted, 0, 0 };
+		host_run(st, h->run_id, &ho, status, &err);
+	}
+	/* Whatever happened is in the run's events; a failed start leaves it resumable. */
+	engine_config_release(&cfg);
+	store_close(st);
+	free(config);
+	free(path);
+	free(err);
+	return NULL;
+}
+
+int server_host_run(struct server *s, const char *run_id, char **err)
+{
+	struct hosted_run *h = xcalloc(1, sizeof(*h));
+	h->srv = s;
+	snprintf(h->run_id, sizeof(h->run_id), "%s", run_id);
+	int e = pthread_create(&h->thread, NULL, host_thread, h);
+	if (e) {
+		*err = xasprintf("cannot start a host thread: %s", strerror(e));
+		free(h);
+		return SM_ERR;
+	}
+	pthread_mutex_lock(&s->lock);
+	h->next = s->runs;
+	s->runs = h;
+	pthread_mutex_unlock(&s->lock);
+	return SM_OK;
+}
+
+void server_stop(struct server *s)
+{
+	if (!s)
+		return;
+	s->stopping = 1;
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	/* Hosts finish their runs (a run never hangs: timeouts bound every stage). */
+	for (struct hosted_run *h = s->runs, *next; h; h = next) {
+		next = h->next;
+		pthread_join(h->thread, NULL);
+		free(h);
+	}
+	if (s->info_path)
+		unlink(s->info_path);
+	pthread_mutex_destroy(&s->lock);
+	free(s->info_path);
+	free(s->url);
+	free(s->home);
+	free(s);
+}
+
+/* ---- reading runs ----------------------------------------------------------------------- */
+
+static bool known_status(const char *s)
+{
+	static const char *const st[] = { "pending", "running", "paused", "halting", "cancelling",
+		"completed", "failed", "cancelled", NULL };
+	for (size_t i = 0; st[i]; i++)
+		if (!strcmp(s, st[i]))
+			return true;
+	return false;
+}
+
+void api_runs_list(struct request *rq, struct reply *out)
+{
+	const char *wf = request_arg(rq, "workflow"), *status = request_arg(rq, "status");
+	const char *lim = request_arg(rq, "limit");
+	long limit = lim ? strtol(lim, NULL, 10) : 50;
+	if (status && !known_status(status)) {
+		reply_error(out, 400, "bad_request", "unknown status '%s'", status);
+		return;
+	}
+	if (limit < 1 || limit > 1000) {
+		reply_error(out, 400, "bad_request", "limit must be 1 to 1000");
+		return;
+	}
+	struct store *st = request_store(rq, out);
+	sqlite3_stmt *s;
+	if (!st)
+		return;
+	json_t *a = json_array();
+	if (sqlite3_prepare_v2(store_db(st), "SELECT id, workflow_id, workflow_name, status, error,"
+			       " created_at, started_at, finished_at, usd, tokens FROM runs"
+			       " WHERE (?1 IS NULL OR workflow_id = ?1) AND (?2 IS NULL OR status = ?2)"
+			       " ORDER BY created_at DESC LIMIT ?3", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, wf, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, limit);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			json_t *r = json_object();
+			for (int i = 0; i < sqlite3_column_count(s); i++) {
+				const char *name = sqlite3_column_name(s, i);
+				int t = sqlite3_column_type(s, i);
+				json_object_set_new(r, name, t == SQLITE_NULL ? json_null()
+						    : t == SQLITE_TEXT ? json_string((const char *)
+						      sqlite3_column_text(s, i))
+						    : t == SQLITE_INTEGER ? json_integer(sqlite3_column_int64(s, i))
+						    : json_real(sqlite3_column_double(s, i)));
+			}
+			json_array_append_new(a, r);
+		}
+		sqlite3_finalize(s);
+	}
+	store_close(st);
+	reply_json(out, 200, json_pack("{s:o}", "items", a));
+}
+
+void api_run_get(struct request *rq, struct reply *out)
+{
+	struct store *st = request_store(rq, out);
+	if (!st)
+		return;
+	json_t *run = run_details_json(st, rq->params[0]);
+	store_close(st);
+	if (!run) {
+		reply_error(out, 404, "not_found", "no run '%s'", rq->params[0]);
+		return;
+	}
+	reply_json(out, 200, run);
+}
+
+/* ---- starting a run ---------------------------------------------------------------------- */
+
+/* The stored workflow's file, by stored name or workflow id. */
+static char *stored_path(const char *name, char **err)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct collection *c = NULL;
+	char *path = NULL;
+	if (collection_open_optional(&c, &dl) || !c)
+		*err = xstrdup("there is no active collection");
+	else if (!(path = collection_workflow_file(c, name)))
+		*err = xasprintf("no stored workflow '%s'", name);
+	collection_free(c);
+	diag_list_release(&dl);
+	return path;
+}
+
+/* "parameters": {k: v} as KEY=VALUE text for the same coercion as the CLI. */
+static int params_of(json_t *body, struct plan_param *pp, size_t *nr, char ***owned)
+{
+	json_t *ps = json_object_get(body, "parameters"), *v;
+	const char *k;
+	size_t n = 0;
+	if (ps && !json_is_object(ps))
+		return SM_ERR;
+	*owned = xcalloc(2 * json_object_size(ps) + 1, sizeof(char *));
+	json_object_foreach(ps, k, v) {
+		if (n == 64)
+			return SM_ERR;
+		char *val = json_is_string(v) ? xstrdup(json_string_value(v))
+					      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		(*owned)[2 * n] = xstrdup(k);
+		(*owned)[2 * n + 1] = val;
+		pp[n] = (struct plan_param){ (*owned)[2 * n], val };
+		n++;
+	}
+	*nr = n;
+	return SM_OK;
+}
+
+static void free_owned(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void api_run_start(struct request *rq, struct reply *out)
+{
+	json_t *body = request_json(rq, out);
+	struct plan_param pp[64];
+	size_t nr = 0;
+	char **owned = NULL, *err = NULL, *path = NULL, id[24];
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct run_prepared p;
+	struct store *st = NULL;
+	struct engine_config cfg = { 0 };
+	memset(&p, 0, sizeof(p));
+	if (!body)
+		return;
+	const char *wf = json_string_value(json_object_get(body, "workflow_id"));
+	if (!wf) {
+		reply_error(out, 400, "bad_request", "workflow_id (a stored workflow) is required");
+		goto out;
+	}
+	if (params_of(body, pp, &nr, &owned)) {
+		reply_error(out, 400, "bad_request", "parameters must be an object of at most 64");
+		goto out;
+	}
+	if (!(path = stored_path(wf, &err))) {
+		reply_error(out, 404, "not_found", "%s", err);
+		goto out;
+	}
+	struct run_request r = { rq->srv->home, path, pp, nr, false, false, false, NULL,
+		json_string_value(json_object_get(body, "workdir")), NULL, 4 };
+	if (run_prepare(&r, &p, &dl, &err)) {
+		reply_error(out, 400, "cannot_start", "%s", err);
+		goto out;
+	}
+	if (dl.errors) {
+		struct strbuf sb = STRBUF_INIT;
+		diag_format(&sb, &dl.items[0]);
+		reply_error(out, 400, "invalid", "%s", sb.buf);
+		strbuf_release(&sb);
+		goto out;
+	}
+	char *config = path_join(rq->srv->home, "config.toml");
+	int bad = engine_config_load(&cfg, config, &err);
+	free(config);
+	if (bad || !(st = request_store(rq, out)))
+		goto out_err;
+	if (run_prepared_create(&r, &p, st, &cfg, id, &err) || server_host_run(rq->srv, id, &err))
+		goto out_err;
+	char loc[96];
+	snprintf(loc, sizeof(loc), "/api/v1/workflow-executions/%s", id);
+	reply_json(out, 202, json_pack("{s:s, s:s, s:s}", "id", id, "status", "pending", "url",
+				       loc));
+	goto out;
+out_err:
+	if (err)
+		reply_error(out, 500, "cannot_start", "%s", err);
+out:
+	store_close(st);
+	engine_config_release(&cfg);
+	run_prepared_release(&p);
+	diag_list_release(&dl);
+	free_owned(owned);
+	free(path);
+	free(err);
+	json_decref(body);
+}
+
+/* ---- control ------------------------------------------------------------------------------ */
+
+static const char *run_status(struct store *st, const char *id)
+{
+	static const char *const names[] = { "pending", "running", "paused", "halting",
+		"cancelling", "completed", "failed", "cancelled" };
+	sqlite3_stmt *s;
+	const char *found = NULL;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT status FROM runs WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+			if (!strcmp(names[i], (const char *)sqlite3_column_text(s, 0)))
+				found = names[i];
+	sqlite3_finalize(s);
+	return found;
+}
+
+static bool is_final(const char *status)
+{
+	return !strcmp(status, "completed") || !strcmp(status, "failed") ||
+	       !strcmp(status, "cancelled");
+}
+
+/* Post a command; a resume of a run whose host is gone is hosted here. */
+static void post(struct request *rq, struct reply *out, const char *kind, const char *stage,
+		 const char *reason)
+{
+	struct store *st = request_store(rq, out);
+	const char *id = rq->params[0];
+	char *err = NULL;
+	if (!st)
+		return;
+	const char *status = run_status(st, id);
+	if (!status)
+		reply_error(out, 404, "not_found", "no run '%s'", id);
+	else if (is_final(status))
+		reply_error(out, 409, "ended", "run %s has already ended (%s)", id, status);
+	else if (store_command_add(st, id, kind, stage, reason))
+		reply_error(out, 500, "store", "%s", store_error(st));
+	else if (!strcmp(kind, "resume") && !store_host_alive(st, id) &&
+		 server_host_run(rq->srv, id, &err))
+		reply_error(out, 500, "cannot_resume", "%s", err);
+	else
+		reply_json(out, 202, json_pack("{s:s, s:s, s:s?}", "id", id, "command", kind,
+					       "stage_id", stage));
+	free(err);
+	store_close(st);
+}
+
+void api_run_control(struct request *rq, struct reply *out)
+{
+	const char *action = strrchr(rq->url, '/') + 1;
+	post(rq, out, action, NULL, NULL);
+}
+
+/* Is the gate waiting?  The host ignores a decision for a stage that is not. */
+static bool gate_waiting(struct store *st, const char *id, const char *stage)
+{
+	sqlite3_stmt *s;
+	bool yes = false;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT 1 FROM stages WHERE run_id = ?1 AND"
+			       " stage_id = ?2 AND status = 'waiting_for_approval'", -1, &s,
+			       NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, stage, -1, SQLITE_STATIC);
+	yes = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return yes;
+}
+
+void api_run_gate(struct request *rq, struct reply *out)
+{
+	const char *action = strrchr(rq->url, '/') + 1;
+	json_t *body = request_json(rq, out);
+	struct store *st = body ? request_store(rq, out) : NULL;
+	if (st && !gate_waiting(st, rq->params[0], rq->params[1]))
+		reply_error(out, 409, "not_waiting", "stage '%s' of run %s is not waiting for "
+			    "approval", rq->params[1], rq->params[0]);
+	else if (st)
+		post(rq, out, action, rq->params[1],
+		     json_string_value(json_object_get(body, "reason")));
+	store_close(st);
+	json_decref(body);
+}
+
+void api_run_stream(struct request *rq, struct reply *out)
+{
+	const char *last = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *after = last ? last : request_arg(rq, "after");
+	struct store *st = request_store(rq, out);
+	if (!st)
+		return;
+	if (!run_status(st, rq->params[0])) {
+		store_close(st);
+		{
+			reply_error(out, 404, "not_found", "no run '%s'", rq->params[0]);
+			return;
+		}
+	}
+	out->status = 200;
+	out->sse = sse_new(rq->srv, st, rq->params[0], after ? strtoll(after, NULL, 10) : -1);
+}

@@ -1,0 +1,320 @@
+/*
+ * http.c - the server's HTTP side on libmicrohttpd: one thread a
+ * connection, checks (Host, Origin, token, body size) before any route,
+ * the route table, JSON replies.
+ */
+#include "server_int.h"
+#include "../base/fsutil.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#define DEFAULT_MAX_BODY (1u << 20)
+#define MAX_CONNECTIONS 1024
+
+/* ---- replies ------------------------------------------------------------------- */
+
+void reply_json(struct reply *out, int status, json_t *body)
+{
+	json_decref(out->json);
+	out->status = status;
+	out->json = body;
+}
+
+void reply_error(struct reply *out, int status, const char *code, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	reply_json(out, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
+					  sb.buf));
+	strbuf_release(&sb);
+}
+
+const char *request_arg(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+json_t *request_json(struct request *rq, struct reply *out)
+{
+	json_error_t je;
+	if (!rq->body.len)
+		return json_object();
+	json_t *j = json_loadb(rq->body.buf, rq->body.len, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		reply_error(out, 400, "bad_json", "request body, line %d column %d: %s", je.line,
+			    je.column, je.text);
+	else if (!json_is_object(j))
+		reply_error(out, 400, "bad_json", "the request body must be a JSON object"),
+			json_decref(j), j = NULL;
+	return j;
+}
+
+struct store *request_store(struct request *rq, struct reply *out)
+{
+	char *path = store_default_path(rq->srv->home), *err = NULL;
+	struct store *st = NULL;
+	if (store_open(path, &st, &err))
+		reply_error(out, 500, "store", "%s", err);
+	free(path);
+	free(err);
+	return st;
+}
+
+/* ---- routing ---------------------------------------------------------------------- */
+
+/* "/a/{x}/b" against "/a/42/b": captures go to rq->params. */
+static bool match(const char *pattern, const char *url, struct request *rq)
+{
+	rq->nr_params = 0;
+	while (*pattern && *url) {
+		if (*pattern == '{') {
+			const char *close = strchr(pattern, '}');
+			size_t n = strcspn(url, "/");
+			if (!close || !n || rq->nr_params == MAX_PATH_PARAMS)
+				return false;
+			rq->params[rq->nr_params++] = xstrndup(url, n);
+			pattern = close + 1;
+			url += n;
+		} else if (*pattern++ != *url++) {
+			return false;
+		}
+	}
+	return !*pattern && !*url;
+}
+
+static void free_params(struct request *rq)
+{
+	for (size_t i = 0; i < rq->nr_params; i++)
+		free(rq->params[i]);
+	rq->nr_params = 0;
+}
+
+static void dispatch(struct request *rq, struct reply *out)
+{
+	bool path_known = false;
+	for (const struct route *r = server_routes; r->method; r++) {
+		bool m = match(r->path, rq->url, rq);
+		if (m && !strcmp(r->method, rq->method)) {
+			r->fn(rq, out);
+			return;
+		}
+		path_known |= m;
+		free_params(rq);
+	}
+	if (path_known)
+		reply_error(out, 405, "method_not_allowed", "%s is not allowed on %s", rq->method,
+			    rq->url);
+	else
+		reply_error(out, 404, "not_found", "no such endpoint: %s", rq->url);
+}
+
+/* ---- checks before any route ------------------------------------------------------- */
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static bool token_ok(struct server *s, struct MHD_Connection *c)
+{
+	const char *auth = header(c, "Authorization");
+	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "skillmeat_token");
+	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+	const char *given = auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : cookie ? cookie : arg;
+	size_t n = strlen(s->token);
+	return given && strlen(given) == n && !sodium_memcmp(given, s->token, n);
+}
+
+/* Host must name this server; an Origin, when there is one, must be this server. */
+static const char *refusal(struct server *s, struct MHD_Connection *c, int *status)
+{
+	const char *host = header(c, "Host"), *origin = header(c, "Origin");
+	*status = 403;
+	if (!host || (strcmp(host, s->host_ok[0]) && strcmp(host, s->host_ok[1])))
+		return "the Host header does not name this server";
+	if (origin && strcmp(origin, s->origin_ok[0]) && strcmp(origin, s->origin_ok[1]))
+		return "requests from other origins are refused";
+	*status = 401;
+	if (!token_ok(s, c))
+		return "a valid token is required (Authorization: Bearer TOKEN)";
+	return NULL;
+}
+
+/* ---- the MHD callbacks ---------------------------------------------------------------- */
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *out)
+{
+	struct MHD_Response *resp;
+	if (out->sse) {
+		resp = sse_response(out->sse);
+	} else {
+		char *text = out->json ? json_dumps(out->json, JSON_INDENT(2) | JSON_SORT_KEYS |
+						   JSON_REAL_PRECISION(15)) : xstrdup("");
+		size_t len = strlen(text);
+		if (out->json)
+			text[len] = '\n', text = xrealloc(text, len + 2), text[++len] = 0;
+		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		if (out->json)
+			MHD_add_response_header(resp, "Content-Type", "application/json");
+	}
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (out->location)
+		MHD_add_response_header(resp, "Location", out->location);
+	enum MHD_Result r = MHD_queue_response(c, (unsigned)out->status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **state)
+{
+	UNUSED(version);
+	struct server *s = cls;
+	struct request *rq = *state;
+	if (!rq) {
+		rq = xcalloc(1, sizeof(*rq));
+		rq->srv = s;
+		strbuf_init(&rq->body, 0);
+		*state = rq;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rq->body.len + *upload_size > s->max_body)
+			rq->too_big = true;
+		else
+			strbuf_add(&rq->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct reply out = { 200, NULL, NULL, NULL };
+	int status;
+	const char *why = refusal(s, c, &status);
+	rq->c = c;
+	rq->method = method;
+	rq->url = url;
+	if (why)
+		reply_error(&out, status, status == 401 ? "unauthorized" : "forbidden", "%s", why);
+	else if (rq->too_big)
+		reply_error(&out, 413, "too_large", "the request body is over %zu bytes",
+			    s->max_body);
+	else
+		dispatch(rq, &out);
+	enum MHD_Result r = send_reply(c, &out);
+	json_decref(out.json);
+	return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+			 enum MHD_RequestTerminationCode code)
+{
+	UNUSED(cls);
+	UNUSED(c);
+	UNUSED(code);
+	struct request *rq = *state;
+	if (!rq)
+		return;
+	free_params(rq);
+	strbuf_release(&rq->body);
+	free(rq);
+	*state = NULL;
+}
+
+/* ---- start and stop ------------------------------------------------------------------- */
+
+/* web.json: where the server is and its token, for the CLI and tests (0600). */
+static int write_info(struct server *s, char **err)
+{
+	json_t *j = json_pack("{s:s, s:i, s:s, s:I}", "url", s->url, "port", s->port, "token",
+			      s->token, "pid", (json_int_t)getpid());
+	char *text = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	s->info_path = path_join(s->home, "web.json");
+	mode_t old = umask(077);
+	int r = fs_write_atomic(s->info_path, text, strlen(text));
+	umask(old);
+	if (r)
+		*err = xasprintf("cannot write %s: %s", s->info_path, strerror(errno));
+	free(text);
+	return r ? SM_ERR : SM_OK;
+}
+
+static void new_token(char out[65])
+{
+	unsigned char raw[24];
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, 65, raw, sizeof(raw));
+}
+
+int server_start(const struct server_opts *o, struct server **out, char **err)
+{
+	struct server *s = xcalloc(1, sizeof(*s));
+	struct sockaddr_in addr = { 0 };
+	const char *host = o->host ? o->host : "127.0.0.1";
+	*out = NULL;
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)o->port);
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+		*err = xasprintf("--host %s: not an IPv4 address", host);
+		free(s);
+		return SM_ERR;
+	}
+	if (sodium_init() < 0) {
+		*err = xstrdup("cannot initialise libsodium");
+		free(s);
+		return SM_ERR;
+	}
+	s->home = xstrdup(o->home);
+	s->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
+	pthread_mutex_init(&s->lock, NULL);
+	if (o->token)
+		snprintf(s->token, sizeof(s->token), "%s", o->token);
+	else
+		new_token(s->token);
+	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+				0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+	if (!s->d) {
+		*err = xasprintf("cannot listen on %s:%d: %s", host, o->port, strerror(errno));
+		server_stop(s);
+		return SM_ERR;
+	}
+	s->port = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT)->port;
+	snprintf(s->host_ok[0], sizeof(s->host_ok[0]), "%s:%d", host, s->port);
+	snprintf(s->host_ok[1], sizeof(s->host_ok[1]), "localhost:%d", s->port);
+	snprintf(s->origin_ok[0], sizeof(s->origin_ok[0]), "http://%s", s->host_ok[0]);
+	snprintf(s->origin_ok[1], sizeof(s->origin_ok[1]), "http://%s", s->host_ok[1]);
+	s->url = xasprintf("http://%s/?token=%s", s->host_ok[0], s->token);
+	if (write_info(s, err)) {
+		server_stop(s);
+		return SM_ERR;
+	}
+	*out = s;
+	return SM_OK;
+}
+
+const char *server_url(const struct server *s)
+{
+	return s->url;
+}
+
+int server_port(const struct server *s)
+{
+	return s->port;
+}
+
+void server_list_routes(void (*fn)(void *ctx, const char *method, const char *path), void *ctx)
+{
+	for (const struct route *r = server_routes; r->method; r++)
+		fn(ctx, r->method, r->path);
+}

@@ -1,0 +1,99 @@
+/*
+ * server_int.h - what the server's files share: a request, a reply, the
+ * route table.  Private to src/server/.
+ */
+#ifndef SM_SERVER_INT_H
+#define SM_SERVER_INT_H
+
+#include "server.h"
+#include "../base/strbuf.h"
+#include "../engine/store.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+
+#define MAX_PATH_PARAMS 4
+
+struct hosted_run;
+
+struct server {
+	struct MHD_Daemon *d;
+	char *home, *url, *info_path;
+	char token[65];
+	int port;
+	char host_ok[2][80];       /* accepted Host headers */
+	char origin_ok[2][96];     /* accepted Origin headers */
+	size_t max_body;
+	pthread_mutex_t lock;      /* guards runs */
+	struct hosted_run *runs;
+	volatile sig_atomic_t stopping;
+};
+
+struct request {
+	struct server *srv;
+	struct MHD_Connection *c;
+	const char *method, *url;
+	struct strbuf body;
+	bool too_big;
+	char *params[MAX_PATH_PARAMS];
+	size_t nr_params;
+};
+
+struct sse;
+
+struct reply {
+	int status;
+	json_t *json;              /* the body (taken), or NULL */
+	struct sse *sse;           /* an event stream instead */
+	const char *location;
+};
+
+typedef void (*route_fn)(struct request *rq, struct reply *out);
+
+struct route {
+	const char *method, *path;
+	route_fn fn;
+};
+
+extern const struct route server_routes[];
+
+/* Replies. */
+void reply_json(struct reply *out, int status, json_t *body);
+void reply_error(struct reply *out, int status, const char *code, const char *fmt, ...)
+	SM_PRINTF(4, 5);
+/* A query argument, or NULL. */
+const char *request_arg(struct request *rq, const char *name);
+/* The body as a JSON object (an empty body is {}); NULL after an error reply. */
+json_t *request_json(struct request *rq, struct reply *out);
+/* A store connection for this request (or an error reply). */
+struct store *request_store(struct request *rq, struct reply *out);
+
+/* Route handlers, by file. */
+void api_workflows_list(struct request *rq, struct reply *out);
+void api_workflow_get(struct request *rq, struct reply *out);
+void api_workflow_create(struct request *rq, struct reply *out);
+void api_workflow_update(struct request *rq, struct reply *out);
+void api_workflow_delete(struct request *rq, struct reply *out);
+void api_workflow_validate(struct request *rq, struct reply *out);
+void api_definition_validate(struct request *rq, struct reply *out);
+void api_workflow_plan(struct request *rq, struct reply *out);
+void api_artifacts(struct request *rq, struct reply *out);
+void api_context_modules(struct request *rq, struct reply *out);
+void api_memory_items(struct request *rq, struct reply *out);
+void api_runs_list(struct request *rq, struct reply *out);
+void api_run_get(struct request *rq, struct reply *out);
+void api_run_start(struct request *rq, struct reply *out);
+void api_run_control(struct request *rq, struct reply *out);
+void api_run_gate(struct request *rq, struct reply *out);
+void api_run_stream(struct request *rq, struct reply *out);
+void api_openapi(struct request *rq, struct reply *out);
+
+/* Host run_id in a thread of this process (started from the API). */
+int server_host_run(struct server *s, const char *run_id, char **err);
+
+/* SSE (sse.c): the response for out->sse, freed by MHD. */
+struct MHD_Response *sse_response(struct sse *e);
+struct sse *sse_new(struct server *s, struct store *st, const char *run_id, int64_t after);
+
+#endif

@@ -1,0 +1,167 @@
+#!/bin/sh
+# `skillmeat web` over a real socket (curl): the token, Host and Origin
+# checks, body limits, the OpenAPI document against the route table,
+# workflows (create, list, get byte for byte, validate, update, plan,
+# delete), a run started through the API and hosted by the server, its
+# event stream (ids = seq, resumable with Last-Event-ID, log lines, the
+# closing status), gate approval and control errors.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 1
+export NO_COLOR=1
+run $sm init
+$sm web --port 0 >web.out 2>web.err &
+web=$!
+for _ in $(seq 50); do [ -s "$SKILLMEAT_HOME/web.json" ] && break; sleep 0.1; done
+T=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$SKILLMEAT_HOME/web.json")
+P=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$SKILLMEAT_HOME/web.json")
+B="http://127.0.0.1:$P/api/v1"
+# api METHOD PATH [BODY]: status in $code, body in $TMP/out
+api() {
+	if [ $# -ge 3 ]; then
+		code=$(curl -s -o "$TMP/out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $T" \
+			-H 'Content-Type: application/json' --data-binary "$3" "$B$2")
+	else
+		code=$(curl -s -o "$TMP/out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $T" "$B$2")
+	fi
+	rc=0
+}
+code_is() { [ "$code" = "$1" ]; }
+check "web.json is private" test "$(stat -c %a "$SKILLMEAT_HOME/web.json")" = 600
+check "the URL is printed" grep -q "http://127.0.0.1:$P/?token=$T" web.out
+
+# ---- safety -------------------------------------------------------------------------
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' "$B/workflows")
+check "no token: 401" code_is 401
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -H "Authorization: Bearer x$T" "$B/workflows")
+check "wrong token: 401" code_is 401
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' "$B/workflows?token=$T")
+check "token in the query" code_is 200
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -b "skillmeat_token=$T" "$B/workflows")
+check "token in a cookie" code_is 200
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -H "Authorization: Bearer $T" -H 'Host: evil.example:80' "$B/workflows")
+check "DNS rebinding (foreign Host): 403" code_is 403
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -H "Authorization: Bearer $T" -H 'Origin: http://evil.example' "$B/workflows")
+check "foreign Origin: 403" code_is 403
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -H "Authorization: Bearer $T" -H "Origin: http://localhost:$P" "$B/workflows")
+check "own Origin: 200" code_is 200
+head -c 1100000 /dev/zero | tr '\0' 'x' >big.txt
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -H "Authorization: Bearer $T" --data-binary @big.txt "$B/workflows/validate")
+check "body over 1 MiB: 413" code_is 413
+api GET /nope
+check "unknown endpoint: 404" code_is 404
+api DELETE /workflow-executions
+check "wrong method: 405" code_is 405
+api POST /workflows/validate '{"definition": 3'
+check "malformed JSON: 400" code_is 400
+check "malformed JSON is located" out_has "line 1"
+
+# ---- OpenAPI ---------------------------------------------------------------------------
+api GET /openapi.json
+check "openapi: 200" code_is 200
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("\n".join(sorted("%s %s" % (m.upper(), p) for p, ops in d["paths"].items() for m in ops)))' "$TMP/out" >doc-routes
+$sm debug routes | sort >server-routes
+check "openapi names exactly the server's routes" cmp -s doc-routes server-routes
+
+# ---- workflows -------------------------------------------------------------------------
+cat >flow.yaml <<'Y'
+# A hand-written comment that must survive.
+workflow: {id: flow, name: Flow, tags: [demo]}
+config:
+  parameters:
+    n: {type: integer, default: 2}
+stages:
+  - id: count
+    name: Count
+    type: command
+    run: |
+      echo "counting to $N"
+      echo "total=$(( N * 10 ))" >> "$SKILLMEAT_OUTPUT"
+    env: {N: "${{ parameters.n }}"}
+    outputs: {total: {type: string}}
+  - id: gate
+    name: Approve
+    type: gate
+    depends_on: [count]
+    gate: {kind: manual_approval, timeout: 1h}
+  - id: after
+    name: After
+    type: command
+    depends_on: [gate]
+    run: echo "after the gate"
+Y
+body=$(python3 -c 'import json,sys; print(json.dumps({"definition": open(sys.argv[1]).read()}))' flow.yaml)
+api POST /workflows "$body"
+check "create: 201" code_is 201
+api POST /workflows "$body"
+check "create twice: 409" code_is 409
+api GET /workflows
+check "list" json_eq 'j["items"][0]["id"] == "flow" and j["items"][0]["stages"] == 3 and j["items"][0]["tags"] == ["demo"]'
+api GET '/workflows?search=nothing'
+check "list: search" json_eq 'j["items"] == []'
+api GET /workflows/flow
+check "get: the text byte for byte" python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["definition"] == open("flow.yaml").read() else 1)' "$TMP/out"
+check "get: model and validation" json_eq 'j["workflow"]["stages"][0]["id"] == "count" and j["validation"]["valid"]'
+api POST /workflows/flow/validate
+check "validate stored" json_eq 'j["valid"] is True'
+bad=$(python3 -c 'import json; print(json.dumps({"definition": "workflow: {id: x, name: X}\nstages:\n  - id: a\n    name: A\n    type: command\n    run: \"true\"\n    depends_on: [zz]\n"}))')
+api POST /workflows/validate "$bad"
+check "validate text: located error" json_eq 'not j["valid"] and j["errors"][0]["line"] == 7 and "zz" in j["errors"][0]["message"]'
+api PUT /workflows/flow "$bad"
+check "update with an invalid text: 422" code_is 422
+api PUT /workflows/nosuch "$body"
+check "update unknown: 404" code_is 404
+api POST /workflows/flow/plan '{"parameters": {"n": "5"}}'
+check "plan with parameters" json_eq 'j["parameters"]["n"] == 5 and len(j["batches"]) == 3'
+api POST /workflows/flow/plan '{"parameters": {"n": "five"}}'
+check "plan: a bad parameter is 422" code_is 422
+
+# ---- a run hosted by the server ---------------------------------------------------------
+api POST /workflow-executions '{"workflow_id": "flow", "parameters": {"n": 4}}'
+check "start: 202" code_is 202
+R=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+wait_for "SELECT status = 'waiting_for_approval' FROM stages WHERE run_id = '$R' AND stage_id = 'gate'"
+check "the gate waits" test $? -eq 0
+api POST "/workflow-executions/$R/gates/count/approve" '{}'
+check "approving a stage that does not wait: 409" code_is 409
+api POST "/workflow-executions/$R/gates/gate/approve" '{}'
+check "approve: 202" code_is 202
+curl -s -N --max-time 20 -H "Authorization: Bearer $T" "$B/workflow-executions/$R/stream" >stream.txt
+check "stream ends with the final status" grep -q '^data: {"status": "completed"}' stream.txt
+check "stream has log lines" grep -q '"message":"counting to 4"' stream.txt
+check "stream ids are the seqs, in order" python3 -c '
+import sys
+ids=[int(l[4:]) for l in open("stream.txt") if l.startswith("id: ")]
+sys.exit(0 if ids and ids == list(range(ids[0], ids[0] + len(ids))) and ids[0] == 0 else 1)'
+curl -s -N --max-time 20 -H "Authorization: Bearer $T" -H "Last-Event-ID: 5" "$B/workflow-executions/$R/stream" >stream2.txt
+check "Last-Event-ID resumes after it" test "$(grep -m1 '^id: ' stream2.txt)" = "id: 6"
+api GET "/workflow-executions/$R"
+check "run detail" json_eq 'j["status"] == "completed" and [s["status"] for s in j["stages"]] == ["completed", "completed", "completed"]'
+check "outputs handed on" json_eq 'j["stages"][0]["outputs"] == {"total": "40"}'
+api GET "/workflow-executions?workflow=flow&status=completed"
+check "runs list filtered" json_eq 'len(j["items"]) == 1 and j["items"][0]["id"] == "'"$R"'"'
+api GET "/workflow-executions?status=bogus"
+check "runs list: bad status 400" code_is 400
+api POST "/workflow-executions/$R/cancel"
+check "cancel an ended run: 409" code_is 409
+api GET /workflow-executions/nosuch
+check "unknown run: 404" code_is 404
+api POST /workflow-executions '{"workflow_id": "nosuch"}'
+check "start unknown workflow: 404" code_is 404
+
+# ---- pickers and delete ------------------------------------------------------------------
+api GET /artifacts
+check "artifacts list" json_eq 'any(i["ref"] == "workflow:flow" for i in j["items"])'
+api GET /context-modules
+check "context modules list" code_is 200
+api GET /memory-items
+check "memory items list" code_is 200
+api DELETE /workflows/flow
+check "delete" json_eq 'j["deleted"] is True'
+api GET /workflows/flow
+check "deleted: 404" code_is 404
+
+kill -TERM "$web"
+wait "$web"
+check "SIGTERM stops it cleanly" test $? -eq 0
+check "web.json is removed" test ! -e "$SKILLMEAT_HOME/web.json"
+done_testing
