@@ -166,8 +166,6 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *out)
 	}
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (out->location)
-		MHD_add_response_header(resp, "Location", out->location);
 	enum MHD_Result r = MHD_queue_response(c, (unsigned)out->status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -195,7 +193,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	struct reply out = { 200, NULL, NULL, NULL };
+	struct reply out = { 200, NULL, NULL };
 	int status;
 	const char *why = refusal(s, c, &status);
 	rq->c = c;

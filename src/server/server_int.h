@@ -46,7 +46,6 @@ struct reply {
 	int status;
 	json_t *json;              /* the body (taken), or NULL */
 	struct sse *sse;           /* an event stream instead */
-	const char *location;
 };
 
 typedef void (*route_fn)(struct request *rq, struct reply *out);

@@ -81,11 +81,40 @@ static void add_event(struct sse *e, sqlite3_stmt *s)
 	e->after = seq;
 }
 
-/* New events into pending; at the end of a finished run, the closing event. */
+/* The run's final status once its host has written its last event, else NULL. */
+static const char *ended_status(struct sse *e)
+{
+	static const char *const finals[] = { "completed", "failed", "cancelled" };
+	sqlite3_stmt *s;
+	const char *found = NULL;
+	if (sqlite3_prepare_v2(store_db(e->st), "SELECT status FROM runs WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(s, 1, e->run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		found = "unknown";
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(finals); i++)
+			if (!strcmp(finals[i], (const char *)sqlite3_column_text(s, 0)))
+				found = finals[i];
+	}
+	sqlite3_finalize(s);
+	/* Hooks write events after the final status: wait for the host to let go. */
+	if (found && strcmp(found, "unknown") && store_host_alive(e->st, e->run_id))
+		found = NULL;
+	return found;
+}
+
+/*
+ * New events into pending; at the end of a finished run, the closing
+ * event.  The end is read before the events, so an event committed before
+ * the run was seen ended is always sent first.
+ */
 static void fill(struct sse *e)
 {
 	sqlite3_stmt *s;
 	int n = 0;
+	const char *final = ended_status(e);
 	if (sqlite3_prepare_v2(store_db(e->st), "SELECT seq, type, stage_id, attempt, data, ts"
 			       " FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
 			       -1, &s, NULL) != SQLITE_OK)
@@ -96,27 +125,11 @@ static void fill(struct sse *e)
 	while (sqlite3_step(s) == SQLITE_ROW)
 		add_event(e, s), n++;
 	sqlite3_finalize(s);
-	if (n)
-		return;
-	/* Nothing new: has the run ended?  (Its final event is written first.) */
-	const char *final = NULL;
-	if (sqlite3_prepare_v2(store_db(e->st), "SELECT status FROM runs WHERE id = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(s, 1, e->run_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		const char *st = (const char *)sqlite3_column_text(s, 0);
-		if (!strcmp(st, "completed") || !strcmp(st, "failed") || !strcmp(st, "cancelled"))
-			final = st;
-	} else {
-		final = "unknown";
-	}
-	if (final) {
+	if (!n && final) {
 		strbuf_addf(&e->pending, "event: execution_completed\ndata: {\"status\": \"%s\"}\n\n",
 			    final);
 		e->ended = true;
 	}
-	sqlite3_finalize(s);
 }
 
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -162,5 +175,7 @@ struct MHD_Response *sse_response(struct sse *e)
 								   reader, e, free_sse);
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	/* A stream ends with its run: the connection goes with it. */
+	MHD_add_response_header(r, "Connection", "close");
 	return r;
 }

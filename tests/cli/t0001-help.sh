@@ -8,7 +8,7 @@ for c in "" "init" "workflow" "workflow validate" "workflow plan" "workflow show
 	"workflow logs" "workflow approve" "workflow reject" "workflow cancel" "workflow pause" \
 	"memory" "memory add" "memory list" "memory show" "memory promote" "memory deprecate" \
 	"memory delete" "memory export" "memory import" "memory capture" "context" \
-	"context preview"; do
+	"context preview" "web" "debug routes"; do
 	# shellcheck disable=SC2086
 	run $sm $c --help
 	check "'$c --help' exits 0" exit_is 0

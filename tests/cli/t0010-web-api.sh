@@ -6,6 +6,7 @@
 # event stream (ids = seq, resumable with Last-Event-ID, log lines, the
 # closing status), gate approval and control errors.
 . "$(dirname "$0")/lib.sh"
+bench=$(cd "$(dirname "$0")/../../bench" && pwd)
 cd "$TMP" || exit 1
 export NO_COLOR=1
 run $sm init
@@ -147,6 +148,28 @@ api GET /workflow-executions/nosuch
 check "unknown run: 404" code_is 404
 api POST /workflow-executions '{"workflow_id": "nosuch"}'
 check "start unknown workflow: 404" code_is 404
+
+# ---- many clients on one stream: nothing lost, nothing out of order ----------------------
+cat >talk.yaml <<'Y'
+workflow: {id: talk, name: Talk}
+stages:
+  - id: talk
+    name: Talk
+    type: command
+    run: |
+      i=0
+      while [ $i -lt 40 ]; do echo "line $i"; i=$((i + 1)); sleep 0.02; done
+Y
+body=$(python3 -c 'import json,sys; print(json.dumps({"definition": open(sys.argv[1]).read()}))' talk.yaml)
+api POST /workflows "$body"
+api POST /workflow-executions '{"workflow_id": "talk"}'
+R2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+python3 "$bench/sse-clients.py" "$B/workflow-executions/$R2/stream" "$T" 25 sse.json >/dev/null
+check "25 concurrent streams: every event, in order" python3 -c 'import json,sys; j=json.load(open("sse.json")); sys.exit(0 if j["all_complete_and_in_order"] and j["events_each"] > 40 else 1)'
+fds=$(ls /proc/$web/fd | wc -l)
+python3 "$bench/sse-clients.py" "$B/workflow-executions/$R2/stream" "$T" 25 sse2.json >/dev/null
+check "replaying an ended run's stream to 25 clients" python3 -c 'import json,sys; j=json.load(open("sse2.json")); sys.exit(0 if j["all_complete_and_in_order"] else 1)'
+check "no descriptor leaked by 50 streams" test "$(ls /proc/$web/fd | wc -l)" -le "$fds"
 
 # ---- pickers and delete ------------------------------------------------------------------
 api GET /artifacts
