@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build and run the whole test suite twice: a normal (-O2) build and an
-# ASan+UBSan build (clang, no recovery), then the fuzz targets on their
+# ASan+UBSan build (clang, no recovery); the process tests under valgrind,
+# the server test under ThreadSanitizer, then the fuzz targets on their
 # corpora.  Ends with one line "N passed, N failed" over every case run.
 set -u
 cd "$(dirname "$0")/.."
@@ -37,6 +38,18 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp:print_suppressions=0" \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_suite asan build-asan
+
+# 2b. The server (threads) under ThreadSanitizer: a race makes the server exit non-zero,
+# which the web test checks.
+if [ ! -d build-tsan ]; then
+	CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null || exit 1
+fi
+ninja -C build-tsan src/cli/skillmeat || exit 1
+TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --suite server --print-errorlogs \
+	>build-tsan/test-output.txt 2>&1 || status=1
+tail -n 8 build-tsan/test-output.txt
+python3 scripts/count-results.py build-tsan/meson-logs/testlog.json tsan >>"$summary" ||
+	status=1
 
 # 3. Fuzz targets, smoke-run on their corpora (libFuzzer, ASan+UBSan).
 if [ ! -d build-fuzz ]; then

@@ -194,13 +194,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	struct reply out = { 200, NULL, NULL };
-	int status;
-	const char *why = refusal(s, c, &status);
+	int status = 503;
+	const char *why = s->ready ? refusal(s, c, &status) : "starting up";
 	rq->c = c;
 	rq->method = method;
 	rq->url = url;
 	if (why)
-		reply_error(&out, status, status == 401 ? "unauthorized" : "forbidden", "%s", why);
+		reply_error(&out, status, status == 401 ? "unauthorized" : status == 403 ? "forbidden"
+			    : "unavailable", "%s", why);
 	else if (rq->too_big)
 		reply_error(&out, 413, "too_large", "the request body is over %zu bytes",
 			    s->max_body);
@@ -293,6 +294,7 @@ int server_start(const struct server_opts *o, struct server **out, char **err)
 	snprintf(s->origin_ok[0], sizeof(s->origin_ok[0]), "http://%s", s->host_ok[0]);
 	snprintf(s->origin_ok[1], sizeof(s->origin_ok[1]), "http://%s", s->host_ok[1]);
 	s->url = xasprintf("http://%s/?token=%s", s->host_ok[0], s->token);
+	s->ready = 1; /* an atomic store: the strings above are visible to request threads */
 	if (write_info(s, err)) {
 		server_stop(s);
 		return SM_ERR;

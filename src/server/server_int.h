@@ -27,7 +27,8 @@ struct server {
 	size_t max_body;
 	pthread_mutex_t lock;      /* guards runs */
 	struct hosted_run *runs;
-	volatile sig_atomic_t stopping;
+	_Atomic int stopping;      /* read by every stream's thread */
+	_Atomic int ready;         /* host_ok and the rest are set (the port is known late) */
 };
 
 struct request {
