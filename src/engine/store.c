@@ -55,6 +55,11 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL, stage_id TEXT, reason TEXT, created_at REAL NOT NULL,"
 	"  taken_at REAL);"
 	"CREATE INDEX commands_open ON commands(run_id, taken_at);",
+	/* 2: one feed of every run's events, in commit order (writers are serialised). */
+	"CREATE TABLE feed (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, seq INTEGER NOT NULL);"
+	"INSERT INTO feed (run_id, seq) SELECT run_id, seq FROM events ORDER BY ts, run_id, seq;"
+	"CREATE TRIGGER events_feed AFTER INSERT ON events BEGIN"
+	"  INSERT INTO feed (run_id, seq) VALUES (NEW.run_id, NEW.seq); END;",
 };
 
 char *store_default_path(const char *home)

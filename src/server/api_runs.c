@@ -367,5 +367,20 @@ void api_run_stream(struct request *rq, struct reply *out)
 		}
 	}
 	out->status = 200;
-	out->sse = sse_new(rq->srv, st, rq->params[0], after ? strtoll(after, NULL, 10) : -1);
+	out->sse = sse_new(rq->srv, st, rq->params[0], after ? strtoll(after, NULL, 10) : -1,
+			   false);
+}
+
+/* Every run's events; ?runs_only=1 keeps run-level ones (for lists and dashboards). */
+void api_runs_stream(struct request *rq, struct reply *out)
+{
+	const char *last = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *after = last ? last : request_arg(rq, "after");
+	const char *only = request_arg(rq, "runs_only");
+	struct store *st = request_store(rq, out);
+	if (!st)
+		return;
+	out->status = 200;
+	out->sse = sse_new(rq->srv, st, NULL, after ? strtoll(after, NULL, 10) : 0,
+			   only && strcmp(only, "0"));
 }

@@ -28,6 +28,8 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/memory-items", api_memory_items },
 	{ "GET", "/api/v1/workflow-executions", api_runs_list },
 	{ "POST", "/api/v1/workflow-executions", api_run_start },
+	/* before {id}, which would match "stream" too */
+	{ "GET", "/api/v1/workflow-executions/stream", api_runs_stream },
 	{ "GET", "/api/v1/workflow-executions/{id}", api_run_get },
 	{ "GET", "/api/v1/workflow-executions/{id}/stream", api_run_stream },
 	{ "POST", "/api/v1/workflow-executions/{id}/pause", api_run_control },

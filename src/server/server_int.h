@@ -87,6 +87,7 @@ void api_run_start(struct request *rq, struct reply *out);
 void api_run_control(struct request *rq, struct reply *out);
 void api_run_gate(struct request *rq, struct reply *out);
 void api_run_stream(struct request *rq, struct reply *out);
+void api_runs_stream(struct request *rq, struct reply *out);
 void api_openapi(struct request *rq, struct reply *out);
 
 /* Host run_id in a thread of this process (started from the API). */
@@ -94,6 +95,8 @@ int server_host_run(struct server *s, const char *run_id, char **err);
 
 /* SSE (sse.c): the response for out->sse, freed by MHD. */
 struct MHD_Response *sse_response(struct sse *e);
-struct sse *sse_new(struct server *s, struct store *st, const char *run_id, int64_t after);
+/* run_id NULL: the feed of every run (runs_only: only run-level events). */
+struct sse *sse_new(struct server *s, struct store *st, const char *run_id, int64_t after,
+		    bool runs_only);
 
 #endif

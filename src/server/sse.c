@@ -5,6 +5,10 @@
  * lines are `log_line` events, a comment line every 15 s keeps proxies and
  * clients awake, and when the run has ended (and every event was sent) a
  * final `execution_completed` {status} closes the stream, as upstream's.
+ *
+ * The stream of all runs (run_id NULL) reads the feed table instead: `id:`
+ * is the feed's id (commit order across runs), each event names its run,
+ * and it lasts until the client or the server goes away.
  */
 #include "server_int.h"
 
@@ -19,8 +23,9 @@
 struct sse {
 	struct server *srv;
 	struct store *st;
-	char *run_id;
-	int64_t after;             /* last seq sent */
+	char *run_id;              /* NULL: every run (the feed) */
+	bool runs_only;            /* feed: only run-level events (no stage) */
+	int64_t after;             /* last seq (feed: feed id) sent */
 	struct strbuf pending;     /* formatted, not yet handed to MHD */
 	size_t off;
 	double last_write;
@@ -34,12 +39,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-struct sse *sse_new(struct server *s, struct store *st, const char *run_id, int64_t after)
+struct sse *sse_new(struct server *s, struct store *st, const char *run_id, int64_t after,
+		    bool runs_only)
 {
 	struct sse *e = xcalloc(1, sizeof(*e));
 	e->srv = s;
 	e->st = st;
-	e->run_id = xstrdup(run_id);
+	e->run_id = run_id ? xstrdup(run_id) : NULL;
+	e->runs_only = runs_only;
 	e->after = after;
 	strbuf_init(&e->pending, 0);
 	strbuf_addstr(&e->pending, "retry: 2000\n\n");
@@ -56,7 +63,7 @@ static const char *sse_name(const char *type)
 
 static void add_event(struct sse *e, sqlite3_stmt *s)
 {
-	int64_t seq = sqlite3_column_int64(s, 0);
+	int64_t id = sqlite3_column_int64(s, 0), seq = sqlite3_column_int64(s, 6);
 	const char *type = (const char *)sqlite3_column_text(s, 1);
 	json_t *data = json_loads((const char *)sqlite3_column_text(s, 4), 0, NULL);
 	if (!json_is_object(data)) {
@@ -66,6 +73,7 @@ static void add_event(struct sse *e, sqlite3_stmt *s)
 	json_object_set_new(data, "seq", json_integer(seq));
 	json_object_set_new(data, "type", json_string(type));
 	json_object_set_new(data, "ts", json_real(sqlite3_column_double(s, 5)));
+	json_object_set_new(data, "run_id", json_string((const char *)sqlite3_column_text(s, 7)));
 	if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
 		json_object_set_new(data, "stage_id",
 				    json_string((const char *)sqlite3_column_text(s, 2)));
@@ -74,11 +82,11 @@ static void add_event(struct sse *e, sqlite3_stmt *s)
 	if (!strcmp(sse_name(type), "log_line"))
 		json_object_set(data, "message", json_object_get(data, "text"));
 	char *text = json_dumps(data, JSON_COMPACT);
-	strbuf_addf(&e->pending, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq,
+	strbuf_addf(&e->pending, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)id,
 		    sse_name(type), text);
 	free(text);
 	json_decref(data);
-	e->after = seq;
+	e->after = id;
 }
 
 /* The run's final status once its host has written its last event, else NULL. */
@@ -110,16 +118,26 @@ static const char *ended_status(struct sse *e)
  * event.  The end is read before the events, so an event committed before
  * the run was seen ended is always sent first.
  */
+static const char SQL_RUN_EVENTS[] =
+	"SELECT seq, type, stage_id, attempt, data, ts, seq, run_id FROM events"
+	" WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+static const char SQL_FEED[] =
+	"SELECT f.id, e.type, e.stage_id, e.attempt, e.data, e.ts, e.seq, e.run_id"
+	" FROM feed f JOIN events e ON e.run_id = f.run_id AND e.seq = f.seq"
+	" WHERE f.id > ?2 AND (?1 = 0 OR e.stage_id IS NULL) ORDER BY f.id LIMIT ?3";
+
 static void fill(struct sse *e)
 {
 	sqlite3_stmt *s;
 	int n = 0;
-	const char *final = ended_status(e);
-	if (sqlite3_prepare_v2(store_db(e->st), "SELECT seq, type, stage_id, attempt, data, ts"
-			       " FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-			       -1, &s, NULL) != SQLITE_OK)
+	const char *final = e->run_id ? ended_status(e) : NULL;
+	if (sqlite3_prepare_v2(store_db(e->st), e->run_id ? SQL_RUN_EVENTS : SQL_FEED, -1, &s,
+			       NULL) != SQLITE_OK)
 		return;
-	sqlite3_bind_text(s, 1, e->run_id, -1, SQLITE_STATIC);
+	if (e->run_id)
+		sqlite3_bind_text(s, 1, e->run_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int(s, 1, e->runs_only);
 	sqlite3_bind_int64(s, 2, e->after);
 	sqlite3_bind_int(s, 3, BATCH);
 	while (sqlite3_step(s) == SQLITE_ROW)

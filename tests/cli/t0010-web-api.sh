@@ -171,6 +171,20 @@ python3 "$bench/sse-clients.py" "$B/workflow-executions/$R2/stream" "$T" 25 sse2
 check "replaying an ended run's stream to 25 clients" python3 -c 'import json,sys; j=json.load(open("sse2.json")); sys.exit(0 if j["all_complete_and_in_order"] else 1)'
 check "no descriptor leaked by 50 streams" test "$(ls /proc/$web/fd | wc -l)" -le "$fds"
 
+# ---- the feed of every run ----------------------------------------------------------------
+curl -s -N --max-time 2 -H "Authorization: Bearer $T" "$B/workflow-executions/stream?runs_only=1" >feed.txt
+check "feed: run-level events of both runs" python3 -c '
+import json, sys
+ev = [json.loads(l[6:]) for l in open("feed.txt") if l.startswith("data: ")]
+ids = [int(l[4:]) for l in open("feed.txt") if l.startswith("id: ")]
+runs = {e["run_id"] for e in ev}
+ok = ids == sorted(ids) and len(set(ids)) == len(ids) and all("stage_id" not in e for e in ev)
+ok = ok and runs == {sys.argv[1], sys.argv[2]} and sum(e["type"] == "run_completed" for e in ev) == 2
+sys.exit(0 if ok else 1)' "$R" "$R2"
+last=$(grep '^id: ' feed.txt | tail -2 | head -1 | cut -c5-)
+curl -s -N --max-time 2 -H "Authorization: Bearer $T" -H "Last-Event-ID: $last" "$B/workflow-executions/stream?runs_only=1" >feed2.txt
+check "feed: Last-Event-ID resumes after it" test "$(grep -c '^id: ' feed2.txt)" = 1
+
 # ---- pickers and delete ------------------------------------------------------------------
 api GET /artifacts
 check "artifacts list" json_eq 'any(i["ref"] == "workflow:flow" for i in j["items"])'
