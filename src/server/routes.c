@@ -5,6 +5,7 @@
  * it and this table name the same operations).
  */
 #include "server_int.h"
+#include "../base/fsutil.h"
 #include "../base/jsonw.h"
 #include "../collection/refs.h"
 #include "../context/memory.h"
@@ -127,6 +128,50 @@ out:
 
 /* ---- the pickers ------------------------------------------------------------------- */
 
+static void add_item(json_t *items, const char *type, const char *name, const char *path)
+{
+	char *ref = xasprintf("%s:%s", !strcmp(type, "context") ? "ctx" : type, name);
+	size_t i;
+	json_t *v;
+	json_array_foreach(items, i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "ref")), ref)) {
+			free(ref);
+			return; /* the manifest entry came first and wins */
+		}
+	json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s?}", "ref", ref, "name", name,
+					       "type", type, "path", path));
+	free(ref);
+}
+
+/* Artifacts in their conventional places, with or without a manifest entry. */
+static void add_conventional(json_t *items, const struct collection *c, const char *type)
+{
+	static const struct { const char *type, *dir, *suffix; } places[] = {
+		{ "agent", "agents", ".md" }, { "command", "commands", ".md" },
+		{ "context", "context", ".md" }, { "skill", "skills", "/SKILL.md" },
+	};
+	for (size_t p = 0; p < ARRAY_SIZE(places); p++) {
+		if (type && strcmp(type, places[p].type))
+			continue;
+		char *dir = path_join(c->root, places[p].dir), **names = NULL;
+		size_t nr = 0, sl = strlen(places[p].suffix);
+		fs_list_files(dir, &names, &nr);
+		for (size_t i = 0; i < nr; i++) {
+			size_t n = strlen(names[i]);
+			if (n > sl && !strcmp(names[i] + n - sl, places[p].suffix) &&
+			    !memchr(names[i], '/', n - sl)) {
+				char *name = xstrndup(names[i], n - sl), *path = path_join(dir, names[i]);
+				add_item(items, places[p].type, name, path);
+				free(name);
+				free(path);
+			}
+			free(names[i]);
+		}
+		free(names);
+		free(dir);
+	}
+}
+
 static void entries(struct reply *out, const char *type)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
@@ -135,13 +180,9 @@ static void entries(struct reply *out, const char *type)
 	json_t *items = json_array();
 	if (!collection_open_optional(&c, &dl) && c) {
 		size_t nr = collection_entries(c, type, &e);
-		for (size_t i = 0; i < nr; i++) {
-			char *ref = xasprintf("%s:%s", !strcmp(e[i].type, "context") ? "ctx"
-					      : e[i].type, e[i].name);
-			json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s?}", "ref", ref,
-					      "name", e[i].name, "type", e[i].type, "path", e[i].path));
-			free(ref);
-		}
+		for (size_t i = 0; i < nr; i++)
+			add_item(items, e[i].type, e[i].name, e[i].path);
+		add_conventional(items, c, type);
 	}
 	free(e);
 	collection_free(c);

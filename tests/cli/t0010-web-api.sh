@@ -188,8 +188,15 @@ check "feed: Last-Event-ID resumes after it" test "$(grep -c '^id: ' feed2.txt)"
 # ---- pickers and delete ------------------------------------------------------------------
 api GET /artifacts
 check "artifacts list" json_eq 'any(i["ref"] == "workflow:flow" for i in j["items"])'
+C=$SKILLMEAT_HOME/collections/default
+mkdir -p "$C/agents" "$C/context" "$C/skills/git-ops"
+printf -- '---\nname: researcher\n---\nx\n' >"$C/agents/researcher.md"
+printf 'rules\n' >"$C/context/rules.md"
+printf -- '---\nname: git-ops\n---\n' >"$C/skills/git-ops/SKILL.md"
+api GET /artifacts
+check "artifacts in their conventional places" json_eq '{"agent:researcher", "ctx:rules", "skill:git-ops"} <= {i["ref"] for i in j["items"]}'
 api GET /context-modules
-check "context modules list" code_is 200
+check "context modules list" json_eq '[i["ref"] for i in j["items"]] == ["ctx:rules"]'
 api GET /memory-items
 check "memory items list" code_is 200
 api DELETE /workflows/flow
