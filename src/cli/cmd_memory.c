@@ -314,21 +314,30 @@ out:
 	return rc;
 }
 
+/* memory.db and the item `id` (a prefix will do) in it; NULL after saying why not. */
+static struct memory_db *open_item(const char *id, struct arena *a, struct memory_item *it)
+{
+	struct memory_db *m = open_memory();
+	char *err = NULL;
+	if (m && memory_get(m, id, a, it, &err)) {
+		error_msg("%s", err);
+		memory_close(m);
+		m = NULL;
+	}
+	free(err);
+	return m;
+}
+
 static int memory_show_cmd(int argc, char **argv)
 {
 	struct mem_opts o = { 0 };
 	parse_mem_opts("memory show", show_usage, "E", 1, argc, argv, &o);
-	struct memory_db *m = open_memory();
 	struct arena a = { 0 };
 	struct memory_item it;
-	char *err = NULL;
+	struct memory_db *m = open_item(o.args[0], &a, &it);
 	int rc = EXIT_FAIL;
 	if (!m)
 		goto out;
-	if (memory_get(m, o.args[0], &a, &it, &err)) {
-		error_msg("%s", err);
-		goto out;
-	}
 	json_t *j = memory_item_json(&it);
 	if (o.format == FORMAT_JSON) {
 		print_json_new(j);
@@ -345,7 +354,6 @@ static int memory_show_cmd(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
-	free(err);
 	arena_free(&a);
 	memory_close(m);
 	return rc;
@@ -356,17 +364,13 @@ static int transition(const char *cmd, const char *usage, bool promote, int argc
 {
 	struct mem_opts o = { 0 };
 	parse_mem_opts(cmd, usage, "D", 1, argc, argv, &o);
-	struct memory_db *m = open_memory();
 	struct arena a = { 0 };
 	struct memory_item it;
+	struct memory_db *m = open_item(o.args[0], &a, &it);
 	char *err = NULL;
 	int rc = EXIT_FAIL;
 	if (!m)
 		goto out;
-	if (memory_get(m, o.args[0], &a, &it, &err)) {
-		error_msg("%s", err);
-		goto out;
-	}
 	enum memory_status to = promote ? (it.status == MEM_CANDIDATE ? MEM_ACTIVE : MEM_STABLE)
 				: MEM_DEPRECATED;
 	if (it.status == MEM_DEPRECATED || (promote && it.status == MEM_STABLE)) {
