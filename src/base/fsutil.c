@@ -193,7 +193,7 @@ int fs_list_files(const char *dir, char ***names, size_t *nr)
 	*names = NULL;
 	*nr = 0;
 	int r = walk(dir, "", names, nr, &alloc, 0);
-	if (!r)
+	if (!r && *nr > 1) /* qsort must not see the NULL of an empty list */
 		qsort(*names, *nr, sizeof(**names), cmp_components);
 	return r;
 }
