@@ -22,8 +22,10 @@ static const char export_usage[] =
 static const char import_usage[] =
 "usage: skillmeat memory import FILE [--project DIR] [--format FORMAT]\n"
 "\n"
-"Add the items of FILE, an export of `memory export`.  Items keep their\n"
-"type, content, confidence, status, provenance, anchors and creation time;\n"
+"Add the items of FILE, an export of `memory export`, or upstream\n"
+"SkillMeat's cache.db (read only; its memory_items and their projects).\n"
+"Items keep their type, content, confidence, status, provenance, anchors\n"
+"and creation time;\n"
 "--project puts them all in DIR (default: each item's own project).\n"
 "Content already in the project is skipped.  Every item is checked first:\n"
 "nothing is added when one has an error.\n";
@@ -149,12 +151,83 @@ static json_t *load_export(const char *file)
 	return doc;
 }
 
+/* Does the file start like an SQLite database? */
+static bool is_sqlite(const char *file)
+{
+	char head[16] = { 0 };
+	FILE *f = fopen(file, "rb");
+	size_t n = f ? fread(head, 1, sizeof(head), f) : 0;
+	if (f)
+		fclose(f);
+	return n == sizeof(head) && !memcmp(head, "SQLite format 3", 16);
+}
+
+/* Upstream's anchors: objects, or "path:type[:start-end]" strings. */
+static json_t *upstream_anchors(const char *text)
+{
+	json_t *a = text ? json_loads(text, 0, NULL) : NULL, *out = json_array(), *v;
+	size_t i;
+	json_array_foreach(a, i, v) {
+		if (json_is_object(v) && json_is_string(json_object_get(v, "path"))) {
+			json_array_append(out, v);
+		} else if (json_is_string(v)) {
+			const char *s = json_string_value(v), *colon = strchr(s, ':');
+			size_t n = colon ? (size_t)(colon - s) : strlen(s);
+			size_t k = colon ? strcspn(colon + 1, ":") : 0;
+			json_array_append_new(out, json_pack("{s:s%, s:s%}", "path", s, n, "type",
+							     colon ? colon + 1 : "code", colon ? k : 4));
+		}
+	}
+	json_decref(a);
+	return out;
+}
+
+static json_t *upstream_item(sqlite3_stmt *s)
+{
+	const char *col[8];
+	for (int i = 0; i < 8; i++)
+		col[i] = (const char *)sqlite3_column_text(s, i);
+	json_t *prov = col[4] ? json_loads(col[4], 0, NULL) : NULL;
+	if (!json_is_object(prov)) {
+		json_decref(prov);
+		prov = json_object();
+	}
+	json_object_set_new(prov, "source", json_string("upstream cache.db"));
+	return json_pack("{s:s?, s:s?, s:f, s:s?, s:o, s:o, s:s?, s:s?}", "type", col[0],
+			 "content", col[1], "confidence", sqlite3_column_double(s, 2), "status", col[3],
+			 "provenance", prov, "anchors", upstream_anchors(col[5]), "created_at",
+			 col[6], "project", col[7]);
+}
+
+/* Upstream SkillMeat's cache.db (read only): its memory_items as an export document. */
+static json_t *load_upstream(const char *file)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	json_t *items = json_array();
+	if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT m.type, m.content, m.confidence, m.status,"
+			       " m.provenance_json, m.anchors_json, m.created_at, p.path"
+			       " FROM memory_items m LEFT JOIN projects p ON p.id = m.project_id"
+			       " ORDER BY m.created_at", -1, &s, NULL) != SQLITE_OK) {
+		error_msg("%s: not an upstream SkillMeat cache.db (%s)", file, sqlite3_errmsg(db));
+		json_decref(items);
+		items = NULL;
+	}
+	while (s && sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(items, upstream_item(s));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return items ? json_pack("{s:s, s:o}", "format", EXPORT_FORMAT, "items", items) : NULL;
+}
+
 int memory_import_cmd(int argc, char **argv)
 {
 	struct mem_opts o = { 0 };
 	parse_mem_opts("memory import", import_usage, "pE", 1, argc, argv, &o);
 	char *project = o.project ? project_path(o.project) : NULL, *err = NULL;
-	json_t *doc = (!o.project || project) ? load_export(o.args[0]) : NULL;
+	json_t *doc = o.project && !project ? NULL : is_sqlite(o.args[0]) ? load_upstream(o.args[0])
+		      : load_export(o.args[0]);
 	json_t *items = json_object_get(doc, "items"), *it;
 	struct memory_db *m = NULL;
 	size_t i, added = 0, dups = 0, bad = 0;

@@ -78,6 +78,30 @@ printf '{"format": "skillmeat-memory/1", "items": [\n  {"content": 1,}\n]}' >syn
 run $sm memory import syntax.json
 check "import: JSON syntax error located" err_has "syntax.json:2:"
 
+# upstream SkillMeat's cache.db, read only
+mkdir up
+sqlite3 up/cache.db "CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT, path TEXT UNIQUE);
+CREATE TABLE memory_items (id TEXT PRIMARY KEY, project_id TEXT, type TEXT, content TEXT,
+  confidence REAL, status TEXT, share_scope TEXT, provenance_json TEXT, anchors_json TEXT,
+  content_hash TEXT, access_count INTEGER, created_at TEXT, updated_at TEXT, deprecated_at TEXT);
+INSERT INTO projects VALUES ('p1', 'up', '$TMP/up');
+INSERT INTO memory_items VALUES ('a1', 'p1', 'gotcha', 'Upstream gotcha', 0.8, 'active', 'project',
+  '{\"session_id\": \"s1\"}', '[\"src/a.py:code:1-3\", {\"path\": \"docs/b.md\", \"type\": \"doc\"}]',
+  'h1', 0, '2026-01-05T15:07:49.157370+00:00', '2026-01-05T15:07:49.157370+00:00', NULL);
+INSERT INTO memory_items VALUES ('a2', 'p1', 'decision', 'Upstream decision', 0.9, 'stable', 'project',
+  NULL, '[]', 'h2', 0, '2026-01-06T10:00:00+00:00', '2026-01-06T10:00:00+00:00', NULL);"
+sum_before=$(sqlite3 up/cache.db "SELECT count(*) FROM memory_items")
+run $sm memory import up/cache.db
+check "import upstream cache.db" out_has "Imported 2 items (0 already known)"
+check "upstream items keep project, status, anchors" test "$(mq "SELECT project || ' ' || status || ' ' || replace(anchor_paths, char(10), '|') FROM memory_items WHERE content='Upstream gotcha'")" = "$TMP/up active src/a.py|docs/b.md"
+check "upstream provenance kept and marked" test "$(mq "SELECT json_extract(provenance, '$.session_id') || ' ' || json_extract(provenance, '$.source') FROM memory_items WHERE content='Upstream gotcha'")" = "s1 upstream cache.db"
+check "upstream creation time kept" test "$(mq "SELECT datetime(created_at, 'unixepoch') FROM memory_items WHERE content='Upstream decision'")" = "2026-01-06 10:00:00"
+check "upstream cache.db is not modified" test "$(sqlite3 up/cache.db "SELECT count(*) FROM memory_items")" = "$sum_before"
+sqlite3 up/other.db "CREATE TABLE t (x)"
+run $sm memory import up/other.db
+check "a SQLite file that is not upstream's" err_has "not an upstream SkillMeat cache.db"
+mq "DELETE FROM memory_items WHERE content LIKE 'Upstream%'"
+
 # ---- modules, preview, plan ----------------------------------------------------------
 run $sm init
 C=$SKILLMEAT_HOME/collections/default
