@@ -156,6 +156,22 @@ static bool select_item(const struct pack_request *rq, const bool *mod_in,
 	return false;
 }
 
+/* A module's listed item that is not a candidate (unknown, candidate or deprecated). */
+static void listed_missing(struct packing *p, const bool *mod_in)
+{
+	const struct pack_request *rq = p->rq;
+	for (size_t i = 0; i < rq->nr_modules; i++) {
+		const struct ctx_module *m = rq->modules[i];
+		for (size_t k = 0; m && mod_in[i] && k < m->nr_items; k++) {
+			size_t j = 0, len = strlen(m->items[k]);
+			while (j < rq->nr_items && strncmp(rq->items[j].it->id, m->items[k], len))
+				j++;
+			if (j == rq->nr_items)
+				exclude(p, m->ref, m->items[k], "listed_item_not_active", 0);
+		}
+	}
+}
+
 static int rank_cmp(const void *a, const void *b)
 {
 	const struct memory_item *x = ((const struct cand *)a)->f->it;
@@ -242,6 +258,7 @@ void context_pack(const struct pack_request *rq, struct pack_result *out)
 		else
 			p.nr_not_selected++;
 	}
+	listed_missing(&p, mod_in);
 	qsort(cs, n, sizeof(*cs), rank_cmp);
 	for (size_t i = 0; i < n; i++)
 		fit_item(&p, &cs[i]);

@@ -263,6 +263,23 @@ static void test_modules(void **state)
 	assert_string_equal(included_ids(&r, buf, sizeof(buf)), "b2");
 	assert_non_null(strstr(r.text, "## Context: ctx:m\n\nThe rules.\n"));
 	pack_result_release(&r);
+	/* a listed item that is no candidate is named in the manifest */
+	m.items = xcalloc(3, sizeof(char *)); /* ctx_module_release frees them */
+	m.items[0] = xstrdup("b2");
+	m.items[1] = xstrdup("zz9");
+	m.nr_items = 2;
+	context_pack(&rq, &r);
+	json_t *ex = json_object_get(r.manifest, "excluded");
+	size_t ei;
+	json_t *v;
+	bool named = false;
+	json_array_foreach(ex, ei, v)
+		named |= !strcmp(json_string_value(json_object_get(v, "id")), "zz9") &&
+			 !strcmp(json_string_value(json_object_get(v, "reason")),
+				 "listed_item_not_active");
+	assert_true(named);
+	assert_string_equal(included_ids(&r, buf, sizeof(buf)), "b2");
+	pack_result_release(&r);
 	ctx_module_release(&m);
 	assert_int_equal(dl.errors, 0);
 
