@@ -329,15 +329,8 @@ static int print_events(struct store *st, const char *id, const struct ropts *o,
 /* Has the run ended?  (Polled by --follow: one small query.) */
 static bool run_final(struct store *st, const char *id)
 {
-	sqlite3_stmt *s;
-	bool f = false;
-	if (sqlite3_prepare_v2(store_db(st), "SELECT status IN ('completed','failed','cancelled')"
-			       " FROM runs WHERE id = ?1", -1, &s, NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	f = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	return f;
+	char status[16];
+	return !store_run_status_get(st, id, status) && store_status_final(status);
 }
 
 int cmd_workflow_logs(int argc, char **argv)

@@ -40,24 +40,29 @@ static const char *confidence_label(double c)
 	return c < 0.60 ? "[low confidence] " : c < 0.85 ? "[medium confidence] " : "";
 }
 
+/* The content without surrounding blanks, as [*s, *e). */
+static void trimmed(const char *content, const char **s, const char **e)
+{
+	*s = content;
+	*e = content + strlen(content);
+	while (*s < *e && strchr(" \t\r\n", **s))
+		(*s)++;
+	while (*e > *s && strchr(" \t\r\n", (*e)[-1]))
+		(*e)--;
+}
+
 static void item_line(struct strbuf *sb, const struct memory_item *it)
 {
-	const char *s = it->content, *e = s + strlen(s);
-	while (s < e && strchr(" \t\r\n", *s))
-		s++;
-	while (e > s && strchr(" \t\r\n", e[-1]))
-		e--;
+	const char *s, *e;
+	trimmed(it->content, &s, &e);
 	strbuf_addf(sb, "- %s%.*s\n", confidence_label(it->confidence), (int)(e - s), s);
 }
 
 /* Tokens of item_line()'s text, counted without building it (this runs per candidate). */
 static int64_t line_tokens(const struct memory_item *it)
 {
-	const char *s = it->content, *e = s + strlen(s);
-	while (s < e && strchr(" \t\r\n", *s))
-		s++;
-	while (e > s && strchr(" \t\r\n", e[-1]))
-		e--;
+	const char *s, *e;
+	trimmed(it->content, &s, &e);
 	size_t cps = 3 + strlen(confidence_label(it->confidence)); /* "- ", label, "\n" */
 	for (; s < e; s++)
 		cps += ((unsigned char)*s & 0xC0) != 0x80;

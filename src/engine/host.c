@@ -899,7 +899,7 @@ static int start_hosting(struct host *h, char **err)
 	sodium_bin2hex(h->token, sizeof(h->token), (const unsigned char *)h->token, 16);
 	int holder = 0;
 	int r = store_lease_acquire(h->st, h->run_id, h->token, h->o->lease_stale_after > 0
-				    ? h->o->lease_stale_after : 15, &holder);
+				    ? h->o->lease_stale_after : STORE_LEASE_STALE_S, &holder);
 	if (r == SM_ENOENT)
 		*err = xasprintf("no run '%s'", h->run_id);
 	else if (r == SM_ERR)

@@ -2,7 +2,7 @@
 #include "run_json.h"
 
 /* One row as an object: column names to values (JSON text columns parsed). */
-static json_t *row_json(sqlite3_stmt *s)
+json_t *store_row_json(sqlite3_stmt *s)
 {
 	json_t *o = json_object();
 	for (int i = 0; i < sqlite3_column_count(s); i++) {
@@ -34,7 +34,7 @@ json_t *store_rows_json(struct store *st, const char *sql, const char *run_id)
 		return a;
 	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(a, row_json(s));
+		json_array_append_new(a, store_row_json(s));
 	sqlite3_finalize(s);
 	return a;
 }

@@ -15,5 +15,7 @@ json_t *run_details_json(struct store *st, const char *run_id);
 
 /* One JSON object a row, JSON text columns (outputs, parameters, manifest, data) parsed. */
 json_t *store_rows_json(struct store *st, const char *sql, const char *arg);
+/* The current row of a statement, the same way. */
+json_t *store_row_json(sqlite3_stmt *s);
 
 #endif

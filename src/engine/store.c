@@ -616,12 +616,32 @@ int store_host_alive(struct store *st, const char *run_id)
 			       "WHERE id = ?1 AND host_token IS NOT NULL", -1, &s, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		int p = sqlite3_column_int(s, 0);
-		bool fresh = store_now() - sqlite3_column_double(s, 1) < 15;
-		if (fresh && p > 0 && (kill(p, 0) == 0 || errno == EPERM))
-			pid = p;
-	}
+	if (sqlite3_step(s) == SQLITE_ROW && holder_alive(sqlite3_column_int(s, 0),
+							  sqlite3_column_double(s, 1),
+							  STORE_LEASE_STALE_S))
+		pid = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return pid;
+}
+
+int store_run_status_get(struct store *st, const char *run_id, char status[16])
+{
+	sqlite3_stmt *s;
+	int r = SM_ENOENT;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT status FROM runs WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return SM_EIO;
+	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(status, 16, "%s", (const char *)sqlite3_column_text(s, 0));
+		r = SM_OK;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+bool store_status_final(const char *status)
+{
+	return !strcmp(status, "completed") || !strcmp(status, "failed") ||
+	       !strcmp(status, "cancelled");
 }

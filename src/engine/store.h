@@ -108,8 +108,15 @@ int store_commands_take(struct store *st, const char *run_id, struct command **o
 			size_t *nr);
 void command_list_free(struct command *c, size_t nr);
 
+/* A host whose heartbeat is older than this (seconds) counts as gone. */
+#define STORE_LEASE_STALE_S 15.0
+
 /* The pid of a live host of the run (fresh heartbeat, process there), or 0. */
 int store_host_alive(struct store *st, const char *run_id);
+
+/* The run's status (SM_ENOENT: no such run); is a status one a run ends in? */
+int store_run_status_get(struct store *st, const char *run_id, char status[16]);
+bool store_status_final(const char *status);
 
 /* A fresh run id: 12 hex digits of time + 8 random ones. */
 void store_new_run_id(char out[24]);

@@ -118,19 +118,8 @@ void api_runs_list(struct request *rq, struct reply *out)
 		sqlite3_bind_text(s, 1, wf, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 3, limit);
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			json_t *r = json_object();
-			for (int i = 0; i < sqlite3_column_count(s); i++) {
-				const char *name = sqlite3_column_name(s, i);
-				int t = sqlite3_column_type(s, i);
-				json_object_set_new(r, name, t == SQLITE_NULL ? json_null()
-						    : t == SQLITE_TEXT ? json_string((const char *)
-						      sqlite3_column_text(s, i))
-						    : t == SQLITE_INTEGER ? json_integer(sqlite3_column_int64(s, i))
-						    : json_real(sqlite3_column_double(s, i)));
-			}
-			json_array_append_new(a, r);
-		}
+		while (sqlite3_step(s) == SQLITE_ROW)
+			json_array_append_new(a, store_row_json(s));
 		sqlite3_finalize(s);
 	}
 	store_close(st);
@@ -168,42 +157,11 @@ static char *stored_path(const char *name, char **err)
 	return path;
 }
 
-/* "parameters": {k: v} as KEY=VALUE text for the same coercion as the CLI. */
-static int params_of(json_t *body, struct plan_param *pp, size_t *nr, char ***owned)
-{
-	json_t *ps = json_object_get(body, "parameters"), *v;
-	const char *k;
-	size_t n = 0;
-	if (ps && !json_is_object(ps))
-		return SM_ERR;
-	*owned = xcalloc(2 * json_object_size(ps) + 1, sizeof(char *));
-	json_object_foreach(ps, k, v) {
-		if (n == 64)
-			return SM_ERR;
-		char *val = json_is_string(v) ? xstrdup(json_string_value(v))
-					      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		(*owned)[2 * n] = xstrdup(k);
-		(*owned)[2 * n + 1] = val;
-		pp[n] = (struct plan_param){ (*owned)[2 * n], val };
-		n++;
-	}
-	*nr = n;
-	return SM_OK;
-}
-
-static void free_owned(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 void api_run_start(struct request *rq, struct reply *out)
 {
 	json_t *body = request_json(rq, out);
-	struct plan_param pp[64];
-	size_t nr = 0;
-	char **owned = NULL, *err = NULL, *path = NULL, id[24];
+	struct request_params rp = { 0 };
+	char *err = NULL, *path = NULL, id[24];
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct run_prepared p;
 	struct store *st = NULL;
@@ -216,15 +174,13 @@ void api_run_start(struct request *rq, struct reply *out)
 		reply_error(out, 400, "bad_request", "workflow_id (a stored workflow) is required");
 		goto out;
 	}
-	if (params_of(body, pp, &nr, &owned)) {
-		reply_error(out, 400, "bad_request", "parameters must be an object of at most 64");
+	if (request_params(body, &rp, out))
 		goto out;
-	}
 	if (!(path = stored_path(wf, &err))) {
 		reply_error(out, 404, "not_found", "%s", err);
 		goto out;
 	}
-	struct run_request r = { rq->srv->home, path, pp, nr, false, false, false, NULL,
+	struct run_request r = { rq->srv->home, path, rp.p, rp.nr, false, false, false, NULL,
 		json_string_value(json_object_get(body, "workdir")), NULL, 4 };
 	if (run_prepare(&r, &p, &dl, &err)) {
 		reply_error(out, 400, "cannot_start", "%s", err);
@@ -257,7 +213,7 @@ out:
 	engine_config_release(&cfg);
 	run_prepared_release(&p);
 	diag_list_release(&dl);
-	free_owned(owned);
+	request_params_release(&rp);
 	free(path);
 	free(err);
 	json_decref(body);
@@ -265,43 +221,18 @@ out:
 
 /* ---- control ------------------------------------------------------------------------------ */
 
-static const char *run_status(struct store *st, const char *id)
-{
-	static const char *const names[] = { "pending", "running", "paused", "halting",
-		"cancelling", "completed", "failed", "cancelled" };
-	sqlite3_stmt *s;
-	const char *found = NULL;
-	if (sqlite3_prepare_v2(store_db(st), "SELECT status FROM runs WHERE id = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-			if (!strcmp(names[i], (const char *)sqlite3_column_text(s, 0)))
-				found = names[i];
-	sqlite3_finalize(s);
-	return found;
-}
-
-static bool is_final(const char *status)
-{
-	return !strcmp(status, "completed") || !strcmp(status, "failed") ||
-	       !strcmp(status, "cancelled");
-}
-
 /* Post a command; a resume of a run whose host is gone is hosted here. */
 static void post(struct request *rq, struct reply *out, const char *kind, const char *stage,
 		 const char *reason)
 {
 	struct store *st = request_store(rq, out);
 	const char *id = rq->params[0];
-	char *err = NULL;
+	char *err = NULL, status[16];
 	if (!st)
 		return;
-	const char *status = run_status(st, id);
-	if (!status)
+	if (store_run_status_get(st, id, status))
 		reply_error(out, 404, "not_found", "no run '%s'", id);
-	else if (is_final(status))
+	else if (store_status_final(status))
 		reply_error(out, 409, "ended", "run %s has already ended (%s)", id, status);
 	else if (store_command_add(st, id, kind, stage, reason))
 		reply_error(out, 500, "store", "%s", store_error(st));
@@ -359,7 +290,8 @@ void api_run_stream(struct request *rq, struct reply *out)
 	struct store *st = request_store(rq, out);
 	if (!st)
 		return;
-	if (!run_status(st, rq->params[0])) {
+	char status[16];
+	if (store_run_status_get(st, rq->params[0], status)) {
 		store_close(st);
 		{
 			reply_error(out, 404, "not_found", "no run '%s'", rq->params[0]);

@@ -56,6 +56,32 @@ json_t *request_json(struct request *rq, struct reply *out)
 	return j;
 }
 
+int request_params(const json_t *body, struct request_params *rp, struct reply *out)
+{
+	json_t *ps = json_object_get(body, "parameters"), *v;
+	const char *k;
+	memset(rp, 0, sizeof(*rp));
+	if ((ps && !json_is_object(ps)) || json_object_size(ps) > MAX_REQUEST_PARAMS) {
+		reply_error(out, 400, "bad_request", "parameters must be an object of at most %d",
+			    MAX_REQUEST_PARAMS);
+		return SM_ERR;
+	}
+	json_object_foreach(ps, k, v) {
+		rp->values[rp->nr] = json_is_string(v) ? xstrdup(json_string_value(v))
+				     : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		rp->p[rp->nr] = (struct plan_param){ k, rp->values[rp->nr] };
+		rp->nr++;
+	}
+	return SM_OK;
+}
+
+void request_params_release(struct request_params *rp)
+{
+	for (size_t i = 0; i < rp->nr; i++)
+		free(rp->values[i]);
+	rp->nr = 0;
+}
+
 struct store *request_store(struct request *rq, struct reply *out)
 {
 	char *path = store_default_path(rq->srv->home), *err = NULL;
@@ -155,12 +181,16 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *out)
 	if (out->sse) {
 		resp = sse_response(out->sse);
 	} else {
-		char *text = out->json ? json_dumps(out->json, JSON_INDENT(2) | JSON_SORT_KEYS |
-						   JSON_REAL_PRECISION(15)) : xstrdup("");
-		size_t len = strlen(text);
-		if (out->json)
-			text[len] = '\n', text = xrealloc(text, len + 2), text[++len] = 0;
-		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		struct strbuf sb = STRBUF_INIT;
+		if (out->json) {
+			char *text = json_dumps(out->json, JSON_INDENT(2) | JSON_SORT_KEYS |
+						JSON_REAL_PRECISION(15));
+			strbuf_addf(&sb, "%s\n", text);
+			free(text);
+		}
+		size_t len;
+		char *body = strbuf_detach(&sb, &len);
+		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 		if (out->json)
 			MHD_add_response_header(resp, "Content-Type", "application/json");
 	}

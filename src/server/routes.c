@@ -57,17 +57,15 @@ void api_openapi(struct request *rq, struct reply *out)
 /* Body: {parameters: {k: v}, project: DIR}.  The plan JSON with packs and estimates. */
 void api_workflow_plan(struct request *rq, struct reply *out)
 {
-	json_t *body = request_json(rq, out), *ps, *v;
+	json_t *body = request_json(rq, out);
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct collection *c = NULL;
 	struct ref_table refs = { 0 };
 	struct plan_context pc = { 0 };
 	struct swdl_loaded *l = NULL;
-	struct plan_param pp[64];
-	char *file = NULL, *err = NULL, *vals[64] = { 0 };
+	struct request_params rp = { 0 };
+	char *file = NULL, *err = NULL;
 	json_t *params = NULL;
-	const char *k;
-	size_t n = 0;
 	if (!body)
 		return;
 	if (collection_open_optional(&c, &dl) || !c || !(file = collection_workflow_file(c,
@@ -75,18 +73,11 @@ void api_workflow_plan(struct request *rq, struct reply *out)
 		reply_error(out, 404, "not_found", "no stored workflow '%s'", rq->params[0]);
 		goto out;
 	}
-	ps = json_object_get(body, "parameters");
-	json_object_foreach(ps, k, v) {
-		if (n == 64)
-			break;
-		vals[n] = json_is_string(v) ? xstrdup(json_string_value(v))
-					    : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		pp[n] = (struct plan_param){ k, vals[n] };
-		n++;
-	}
+	if (request_params(body, &rp, out))
+		goto out;
 	swdl_load_file(file, NULL, &l, &dl);
 	if (!dl.errors)
-		params = swdl_plan_parameters(&l->wf, pp, n, false, &dl);
+		params = swdl_plan_parameters(&l->wf, rp.p, rp.nr, false, &dl);
 	if (!dl.errors)
 		collection_check_workflow(c, &l->wf, false, &refs, &dl);
 	if (!dl.errors && plan_context_init(&pc, rq->srv->home, l, c, &refs,
@@ -113,8 +104,7 @@ void api_workflow_plan(struct request *rq, struct reply *out)
 	jw_release(&w);
 	strbuf_release(&sb);
 out:
-	for (size_t i = 0; i < n; i++)
-		free(vals[i]);
+	request_params_release(&rp);
 	plan_context_release(&pc);
 	json_decref(params);
 	ref_table_release(&refs);

@@ -8,6 +8,7 @@
 #include "server.h"
 #include "../base/strbuf.h"
 #include "../engine/store.h"
+#include "../swdl/plan.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -66,6 +67,17 @@ void reply_error(struct reply *out, int status, const char *code, const char *fm
 const char *request_arg(struct request *rq, const char *name);
 /* The body as a JSON object (an empty body is {}); NULL after an error reply. */
 json_t *request_json(struct request *rq, struct reply *out);
+/* body.parameters ({k: v}) as KEY=VALUE text, for the CLI's coercion by declared type. */
+#define MAX_REQUEST_PARAMS 64
+struct request_params {
+	struct plan_param p[MAX_REQUEST_PARAMS];  /* names borrowed from the body */
+	char *values[MAX_REQUEST_PARAMS];
+	size_t nr;
+};
+/* SM_ERR (after an error reply) unless an object of at most 64; release in any case. */
+int request_params(const json_t *body, struct request_params *rp, struct reply *out);
+void request_params_release(struct request_params *rp);
+
 /* A store connection for this request (or an error reply). */
 struct store *request_store(struct request *rq, struct reply *out);
 

@@ -26,6 +26,7 @@ struct sse {
 	char *run_id;              /* NULL: every run (the feed) */
 	bool runs_only;            /* feed: only run-level events (no stage) */
 	int64_t after;             /* last seq (feed: feed id) sent */
+	sqlite3_stmt *events;      /* prepared once: every stream polls it ten times a second */
 	struct strbuf pending;     /* formatted, not yet handed to MHD */
 	size_t off;
 	double last_write;
@@ -89,28 +90,15 @@ static void add_event(struct sse *e, sqlite3_stmt *s)
 	e->after = id;
 }
 
-/* The run's final status once its host has written its last event, else NULL. */
-static const char *ended_status(struct sse *e)
+/* Has the run ended, and its host written its last event?  *status says how. */
+static bool ended(struct sse *e, char status[16])
 {
-	static const char *const finals[] = { "completed", "failed", "cancelled" };
-	sqlite3_stmt *s;
-	const char *found = NULL;
-	if (sqlite3_prepare_v2(store_db(e->st), "SELECT status FROM runs WHERE id = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(s, 1, e->run_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		found = "unknown";
-	} else {
-		for (size_t i = 0; i < ARRAY_SIZE(finals); i++)
-			if (!strcmp(finals[i], (const char *)sqlite3_column_text(s, 0)))
-				found = finals[i];
-	}
-	sqlite3_finalize(s);
+	int r = store_run_status_get(e->st, e->run_id, status);
+	if (r == SM_ENOENT)
+		snprintf(status, 16, "unknown");
 	/* Hooks write events after the final status: wait for the host to let go. */
-	if (found && strcmp(found, "unknown") && store_host_alive(e->st, e->run_id))
-		found = NULL;
-	return found;
+	return r == SM_ENOENT || (!r && store_status_final(status) &&
+				  !store_host_alive(e->st, e->run_id));
 }
 
 /*
@@ -128,12 +116,13 @@ static const char SQL_FEED[] =
 
 static void fill(struct sse *e)
 {
-	sqlite3_stmt *s;
 	int n = 0;
-	const char *final = e->run_id ? ended_status(e) : NULL;
-	if (sqlite3_prepare_v2(store_db(e->st), e->run_id ? SQL_RUN_EVENTS : SQL_FEED, -1, &s,
-			       NULL) != SQLITE_OK)
+	char status[16];
+	bool final = e->run_id && ended(e, status);
+	if (!e->events && sqlite3_prepare_v2(store_db(e->st), e->run_id ? SQL_RUN_EVENTS : SQL_FEED,
+					     -1, &e->events, NULL) != SQLITE_OK)
 		return;
+	sqlite3_stmt *s = e->events;
 	if (e->run_id)
 		sqlite3_bind_text(s, 1, e->run_id, -1, SQLITE_STATIC);
 	else
@@ -142,10 +131,10 @@ static void fill(struct sse *e)
 	sqlite3_bind_int(s, 3, BATCH);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		add_event(e, s), n++;
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (!n && final) {
 		strbuf_addf(&e->pending, "event: execution_completed\ndata: {\"status\": \"%s\"}\n\n",
-			    final);
+			    status);
 		e->ended = true;
 	}
 }
@@ -181,6 +170,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 static void free_sse(void *cls)
 {
 	struct sse *e = cls;
+	sqlite3_finalize(e->events);
 	store_close(e->st);
 	strbuf_release(&e->pending);
 	free(e->run_id);
