@@ -10,5 +10,6 @@ with open(dst, "w") as f:
     f.write("/* Generated from %s by tools/embed.py; do not edit. */\n" % src.split("/")[-1])
     f.write("const char %s[] = {\n" % name)
     for i in range(0, len(data), 16):
-        f.write("\t" + ", ".join("0x%02x" % b for b in data[i:i + 16]) + ",\n")
+        # as signed char values: UTF-8 bytes over 127 would overflow `char`
+        f.write("\t" + ", ".join(str(b - 256 if b > 127 else b) for b in data[i:i + 16]) + ",\n")
     f.write("\t0x00\n};\n")

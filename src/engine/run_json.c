@@ -39,8 +39,25 @@ json_t *store_rows_json(struct store *st, const char *sql, const char *run_id)
 	return a;
 }
 
-/* Each stage's "context": the manifest of the pack it received (from the snapshot). */
-static void attach_packs(struct store *st, const char *run_id, json_t *stages)
+/* The definition of stage `id` in the snapshot's workflow, or NULL. */
+static json_t *snapshot_stage(json_t *snap, const char *id)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(json_object_get(snap, "workflow"), "stages"), i, v) {
+		const char *sid = json_string_value(json_object_get(v, "id"));
+		if (id && sid && !strcmp(id, sid))
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * From the snapshot, what a dashboard draws each stage with: its name, type
+ * and depends_on as they were when the run started (the stored workflow may
+ * have changed since), and "context", the manifest of the pack it received.
+ */
+static void attach_snapshot(struct store *st, const char *run_id, json_t *stages)
 {
 	sqlite3_stmt *s;
 	json_t *snap = NULL, *v;
@@ -56,7 +73,12 @@ static void attach_packs(struct store *st, const char *run_id, json_t *stages)
 	json_array_foreach(stages, i, v) {
 		const char *id = json_string_value(json_object_get(v, "stage_id"));
 		json_t *m = json_object_get(json_object_get(packs, id), "manifest");
+		json_t *def = snapshot_stage(snap, id), *deps = json_object_get(def, "depends_on");
 		json_object_set(v, "context", m ? m : json_null());
+		json_t *name = json_object_get(def, "name"), *type = json_object_get(def, "type");
+		json_object_set_new(v, "name", name ? json_incref(name) : json_string(id));
+		json_object_set_new(v, "type", type ? json_incref(type) : json_string("agent"));
+		json_object_set_new(v, "depends_on", deps ? json_incref(deps) : json_array());
 	}
 	json_decref(snap);
 }
@@ -74,7 +96,7 @@ json_t *run_details_json(struct store *st, const char *run_id)
 	json_object_set_new(run, "stages", store_rows_json(st, "SELECT stage_id, status, attempt,"
 		" started_at, finished_at, error_class, error, outputs FROM stages"
 		" WHERE run_id = ?1 ORDER BY idx", run_id));
-	attach_packs(st, run_id, json_object_get(run, "stages"));
+	attach_snapshot(st, run_id, json_object_get(run, "stages"));
 	json_object_set_new(run, "attempts", store_rows_json(st, "SELECT stage_id, attempt, status,"
 		" runner, pid, started_at, finished_at, exit_code, error_class, error, session_id,"
 		" model, usd, input_tokens, output_tokens FROM attempts WHERE run_id = ?1"

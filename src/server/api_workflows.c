@@ -5,6 +5,7 @@
  * memory items.
  */
 #include "server_int.h"
+#include "../engine/run_json.h"
 #include "../base/fsutil.h"
 #include "../base/jsonw.h"
 #include "../collection/collection.h"
@@ -64,6 +65,23 @@ static json_t *summary_json(const struct artifact_entry *e, const struct swdl_lo
 	return j;
 }
 
+/* Each item's "last_run" ({id, status, created_at} or null), for the list's status column. */
+static void attach_last_runs(struct request *rq, json_t *items, struct reply *out)
+{
+	struct store *st = request_store(rq, out);
+	size_t i;
+	json_t *v;
+	json_array_foreach(items, i, v) {
+		const char *wf = json_string_value(json_object_get(v, "workflow_id"));
+		json_t *rows = st && wf ? store_rows_json(st, "SELECT id, status, created_at FROM runs"
+			" WHERE workflow_id = ?1 ORDER BY created_at DESC LIMIT 1", wf) : NULL;
+		json_t *last = json_array_get(rows, 0);
+		json_object_set(v, "last_run", last ? last : json_null());
+		json_decref(rows);
+	}
+	store_close(st);
+}
+
 void api_workflows_list(struct request *rq, struct reply *out)
 {
 	const char *search = request_arg(rq, "search"), *tag = request_arg(rq, "tag");
@@ -98,7 +116,11 @@ void api_workflows_list(struct request *rq, struct reply *out)
 	}
 	free(e);
 	collection_free(c);
-	reply_json(out, 200, json_pack("{s:o}", "items", items));
+	attach_last_runs(rq, items, out);
+	if (out->status == 200)
+		reply_json(out, 200, json_pack("{s:o}", "items", items));
+	else
+		json_decref(items);
 }
 
 /* The stored workflow of the path's {id}, loaded (or an error reply). */

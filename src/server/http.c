@@ -159,7 +159,8 @@ static bool token_ok(struct server *s, struct MHD_Connection *c)
 }
 
 /* Host must name this server; an Origin, when there is one, must be this server. */
-static const char *refusal(struct server *s, struct MHD_Connection *c, int *status)
+static const char *refusal(struct server *s, struct MHD_Connection *c, bool need_token,
+			   int *status)
 {
 	const char *host = header(c, "Host"), *origin = header(c, "Origin");
 	*status = 403;
@@ -168,7 +169,7 @@ static const char *refusal(struct server *s, struct MHD_Connection *c, int *stat
 	if (origin && strcmp(origin, s->origin_ok[0]) && strcmp(origin, s->origin_ok[1]))
 		return "requests from other origins are refused";
 	*status = 401;
-	if (!token_ok(s, c))
+	if (need_token && !token_ok(s, c))
 		return "a valid token is required (Authorization: Bearer TOKEN)";
 	return NULL;
 }
@@ -225,7 +226,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	struct reply out = { 200, NULL, NULL };
 	int status = 503;
-	const char *why = s->ready ? refusal(s, c, &status) : "starting up";
+	bool ui = static_is_ui_path(url);
+	const char *why = s->ready ? refusal(s, c, !ui, &status) : "starting up";
+	if (ui && !why)
+		return static_serve(s, c, url, method, token_ok(s, c) &&
+				    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"));
 	rq->c = c;
 	rq->method = method;
 	rq->url = url;

@@ -11,6 +11,7 @@
 #include "../swdl/plan.h"
 
 #include <jansson.h>
+#include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -101,6 +102,11 @@ void api_run_gate(struct request *rq, struct reply *out);
 void api_run_stream(struct request *rq, struct reply *out);
 void api_runs_stream(struct request *rq, struct reply *out);
 void api_openapi(struct request *rq, struct reply *out);
+
+/* The web UI's files (static.c): every path outside /api/ is one of them. */
+bool static_is_ui_path(const char *url);
+enum MHD_Result static_serve(struct server *s, struct MHD_Connection *c, const char *url,
+			     const char *method, bool token_given);
 
 /* Host run_id in a thread of this process (started from the API). */
 int server_host_run(struct server *s, const char *run_id, char **err);

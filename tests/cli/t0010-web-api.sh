@@ -138,6 +138,9 @@ check "Last-Event-ID resumes after it" test "$(grep -m1 '^id: ' stream2.txt)" = 
 api GET "/workflow-executions/$R"
 check "run detail" json_eq 'j["status"] == "completed" and [s["status"] for s in j["stages"]] == ["completed", "completed", "completed"]'
 check "outputs handed on" json_eq 'j["stages"][0]["outputs"] == {"total": "40"}'
+check "stages drawn from the snapshot: name, type, depends_on" json_eq '[(s["name"], s["type"], s["depends_on"]) for s in j["stages"]] == [("Count", "command", []), ("Approve", "gate", ["count"]), ("After", "command", ["gate"])]'
+api GET /workflows
+check "the workflows list names each one's last run" json_eq 'j["items"][0]["last_run"]["id"] == "'"$R"'" and j["items"][0]["last_run"]["status"] == "completed"'
 api GET "/workflow-executions?workflow=flow&status=completed"
 check "runs list filtered" json_eq 'len(j["items"]) == 1 and j["items"][0]["id"] == "'"$R"'"'
 api GET "/workflow-executions?status=bogus"
@@ -184,6 +187,42 @@ sys.exit(0 if ok else 1)' "$R" "$R2"
 last=$(grep '^id: ' feed.txt | tail -2 | head -1 | cut -c5-)
 curl -s -N --max-time 2 -H "Authorization: Bearer $T" -H "Last-Event-ID: $last" "$B/workflow-executions/stream?runs_only=1" >feed2.txt
 check "feed: Last-Event-ID resumes after it" test "$(grep -c '^id: ' feed2.txt)" = 1
+
+# ---- the UI's files: from the table built into the binary, never from disk ------------------
+U="http://127.0.0.1:$P"
+# page PATH [curl args…]: status in $code, headers in $TMP/hdr
+page() {
+	p=$1
+	shift
+	code=$(curl -s -o "$TMP/out" -D "$TMP/hdr" -w '%{http_code}' --path-as-is "$@" "$U$p")
+	rc=0
+}
+hdr_has() { grep -qi -- "$1" "$TMP/hdr"; }
+page /
+ui_built=false
+[ "$code" = 200 ] && ui_built=true
+check "/ is the UI (200) or says it was not built (503)" test "$code" = 200 -o "$code" = 503
+check "the page has a content security policy" hdr_has "Content-Security-Policy: default-src 'self'"
+check "the page never sends the address on" hdr_has "Referrer-Policy: no-referrer"
+check "no cookie without the token" sh -c '! grep -qi "^Set-Cookie" "$0"' "$TMP/hdr"
+page "/?token=x$T"
+check "no cookie for a wrong token" sh -c '! grep -qi "^Set-Cookie" "$0"' "$TMP/hdr"
+page "/?token=$T"
+if $ui_built; then
+	check "the token in the page address sets an HttpOnly, SameSite cookie" \
+		hdr_has "Set-Cookie: skillmeat_token=$T; Path=/; HttpOnly; SameSite=Strict"
+	asset=$(grep -o '/assets/[^"]*\.js' "$TMP/out" | head -1)
+	page "$asset"
+	check "an asset: 200, JavaScript, cached for good" sh -c 'test "$0" = 200 && grep -qi "Content-Type: text/javascript" "$1" && grep -qi immutable "$1"' "$code" "$TMP/hdr"
+fi
+for bad in /../../../../etc/passwd /assets/../../../etc/passwd /%2e%2e/%2e%2e/etc/passwd /assets/%2e%2e%2fweb.json /web.json /etc/passwd; do
+	page "$bad"
+	check "no file outside the UI: $bad is 404" sh -c 'test "$0" = 404 && ! grep -q root: "$1"' "$code" "$TMP/out"
+done
+page / -X POST
+check "the UI's files are read-only: POST is 405" code_is 405
+page / -H 'Host: evil.example'
+check "the UI checks Host too (DNS rebinding): 403" code_is 403
 
 # ---- pickers and delete ------------------------------------------------------------------
 api GET /artifacts
