@@ -1,0 +1,243 @@
+// End-to-end test of the web UI: a real `skillmeat web` (the binary under
+// test, with the UI built in), Debian's Chromium driven by playwright-core,
+// fake agents that speak Claude Code's protocol. It builds a two-stage
+// workflow by drag and drop, saves it, runs it, watches the run page update
+// live, approves the gate, and checks the files on disk; then round-trips a
+// hand-written workflow. Screenshots go to e2e-artifacts/.
+// Prints "N passed, N failed"; a step that fails ends the run (the steps
+// build on each other) and every step not run counts as failed.
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { parse } from "yaml";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const sm = path.resolve(process.env.SKILLMEAT ?? path.join(root, "build/src/cli/skillmeat"));
+const artifacts = path.resolve(process.env.E2E_ARTIFACTS ?? path.join(here, "../e2e-artifacts"));
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+fs.rmSync(artifacts, { recursive: true, force: true });
+fs.mkdirSync(artifacts, { recursive: true });
+
+// ---- a SkillMeat home with a collection, fake agents and a hand-written workflow ----
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "skillmeat-e2e-"));
+const home = path.join(tmp, "home");
+const bin = path.join(tmp, "bin");
+const env = { ...process.env, SKILLMEAT_HOME: home, NO_COLOR: "1", PATH: `${bin}:${process.env.PATH}` };
+execFileSync(sm, ["init"], { env, stdio: "ignore" });
+const coll = path.join(home, "collections/default");
+fs.mkdirSync(path.join(coll, "agents"), { recursive: true });
+fs.mkdirSync(path.join(coll, "context"), { recursive: true });
+fs.mkdirSync(bin);
+fs.writeFileSync(path.join(coll, "agents/researcher.md"), "---\nname: researcher\ndescription: reads the code\n---\nYou research.\n");
+fs.writeFileSync(path.join(coll, "agents/writer.md"), "---\nname: writer\n---\nYou write.\n");
+fs.writeFileSync(path.join(coll, "context/rules.md"), "Keep functions short.\n");
+fs.symlinkSync(path.join(root, "tests/fake-agents/fake-claude"), path.join(bin, "claude"));
+const HAND = `# Hand-written: this comment, the blank lines and the key order must survive.
+workflow:
+  id: hand
+  name: Hand written   # trailing comment
+  version: "1.0.0"
+
+stages:
+  # first
+  - id: fetch
+    name: Fetch
+    type: command
+    run: echo fetched
+
+  - name: Report     # name before id, on purpose
+    id: report
+    type: command
+    depends_on: [fetch]
+    run: echo reported
+`;
+fs.writeFileSync(path.join(tmp, "hand.yaml"), HAND);
+execFileSync(sm, ["workflow", "create", path.join(tmp, "hand.yaml")], { env, stdio: ["ignore", "ignore", "inherit"] });
+const handFile = path.join(coll, "workflows/hand/WORKFLOW.yaml");
+
+const server = spawn(sm, ["web", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
+const info = path.join(home, "web.json");
+for (let i = 0; i < 100 && !fs.existsSync(info); i++) await new Promise((r) => setTimeout(r, 100));
+const { url } = JSON.parse(fs.readFileSync(info, "utf8"));
+const origin = new URL(url).origin;
+
+const browser = await chromium.launch({
+  executablePath: browserPath,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+const consoleErrors = [];
+page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+page.setDefaultTimeout(10000);
+
+let pass = 0, fail = 0, stopped = false;
+const steps = [];
+const step = (name, fn) => steps.push({ name, fn });
+const shot = (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+const expect = (cond, what) => { if (!cond) throw new Error(what); };
+const stageFile = (id) => path.join(coll, `workflows/${id}/WORKFLOW.yaml`);
+
+// ---- the steps ----
+step("the page opens with the token and drops it from the address", async () => {
+  await page.goto(url);
+  await page.getByRole("heading", { name: "Workflows" }).waitFor();
+  expect(!page.url().includes("token"), `token still in ${page.url()}`);
+  await page.getByRole("link", { name: "Hand written" }).waitFor();
+  await shot("01-workflows");
+});
+
+step("a new workflow: settings typed into the workflow form", async () => {
+  await page.getByRole("link", { name: "New workflow" }).click();
+  const form = page.getByRole("form", { name: "Workflow settings" });
+  await form.getByLabel("Id", { exact: true }).fill("e2e-ship");
+  await form.getByLabel("Name", { exact: true }).fill("E2E ship");
+  await page.getByRole("heading", { name: "E2E ship" }).waitFor();
+});
+
+step("an agent stage dragged from the palette onto the canvas", async () => {
+  const canvas = page.locator(".canvas");
+  await page.locator('[data-stage-type="agent"]').dragTo(canvas, { targetPosition: { x: 120, y: 200 } });
+  await page.locator('.react-flow__node[data-id="stage"]').waitFor();
+});
+
+step("the researcher agent dragged onto that stage becomes its primary role", async () => {
+  await page.locator('.artifact[data-ref="agent:researcher"]').dragTo(page.locator('.react-flow__node[data-id="stage"]'));
+  await page.locator('.react-flow__node[data-id="stage"] .stage-artifact', { hasText: "agent:researcher" }).waitFor();
+});
+
+step("an approval gate dragged onto the canvas", async () => {
+  await page.locator('[data-stage-type="gate"]').dragTo(page.locator(".canvas"), { targetPosition: { x: 420, y: 200 } });
+  await page.locator('.react-flow__node[data-id="approval"]').waitFor();
+});
+
+step("an edge drawn from the agent stage to the gate is a depends_on", async () => {
+  const from = page.locator('.react-flow__node[data-id="stage"] .react-flow__handle.source');
+  const to = page.locator('.react-flow__node[data-id="approval"] .react-flow__handle.target');
+  const a = await from.boundingBox(), b = await to.boundingBox();
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.locator('.react-flow__edge[data-id="stage->approval"]').waitFor();
+});
+
+step("live validation says the workflow is valid", async () => {
+  await page.locator(".validity.good").waitFor();
+  await shot("02-builder");
+});
+
+step("Create saves it; the YAML on disk is the graph that was drawn", async () => {
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.waitForURL(/#\/workflows\/e2e-ship$/);
+  const y = parse(fs.readFileSync(stageFile("e2e-ship"), "utf8"));
+  expect(y.workflow.id === "e2e-ship" && y.workflow.name === "E2E ship", `workflow ${JSON.stringify(y.workflow)}`);
+  expect(y.stages.length === 2, `${y.stages.length} stages`);
+  expect(y.stages[0].id === "stage" && y.stages[0].roles.primary.artifact === "agent:researcher", JSON.stringify(y.stages[0]));
+  expect(y.stages[1].type === "gate" && JSON.stringify(y.stages[1].depends_on) === '["stage"]', JSON.stringify(y.stages[1]));
+  expect(fs.readFileSync(stageFile("e2e-ship"), "utf8").startsWith("# A workflow made in the SkillMeat builder."), "header comment");
+});
+
+step("Run starts it; the run page follows it live to the waiting gate", async () => {
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.waitForURL(/#\/runs\//);
+  await page.evaluate(() => { window.__samePage = true; });
+  await page.locator(".live.on").waitFor();
+  await page.locator('.tl-row[data-stage="stage"] .tl-bar.status-completed').waitFor();
+  await page.getByRole("region", { name: "Gate approval" }).waitFor();
+  await page.locator('.react-flow__node[data-id="approval"] .stage-node.status-waiting_for_approval').waitFor();
+  await shot("03-run-waiting");
+});
+
+step("Approve on the page finishes the run, without a reload", async () => {
+  await page.getByRole("region", { name: "Gate approval" }).getByRole("button", { name: "Approve" }).click();
+  await page.locator(".page-head .badge.status-completed").waitFor();
+  await page.locator('.tl-row[data-stage="approval"] .badge.status-completed').waitFor();
+  expect(await page.evaluate(() => window.__samePage === true), "the page was reloaded");
+  await page.getByRole("tab", { name: /^stage/ }).click();
+  await page.getByRole("region", { name: "Attempts" }).getByRole("cell", { name: "claude", exact: true }).waitFor();
+  await page.locator(".log .log-line", { hasText: "claude" }).first().waitFor();
+  await shot("04-run-completed");
+});
+
+step("the runs list shows the run", async () => {
+  await page.getByRole("link", { name: "Runs", exact: true }).click();
+  await page.locator("table.grid .badge.status-completed").first().waitFor();
+  await shot("05-runs");
+});
+
+step("a hand-written workflow opened and saved unedited is unchanged, byte for byte", async () => {
+  await page.goto(`${origin}/#/workflows/hand`);
+  await page.locator('.react-flow__node[data-id="report"]').waitFor();
+  const mtime = fs.statSync(handFile).mtimeMs;
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText(/^saved /).waitFor();
+  expect(fs.readFileSync(handFile, "utf8") === HAND, "the file changed");
+  expect(fs.statSync(handFile).mtimeMs >= mtime, "mtime");
+});
+
+step("an edit keeps the comments and key order elsewhere", async () => {
+  await page.locator('.react-flow__node[data-id="report"]').click();
+  const form = page.getByRole("form", { name: "Stage report" });
+  await form.getByLabel("Name", { exact: true }).fill("Final report");
+  await page.keyboard.press("Control+s");
+  await page.getByText(/^saved /).waitFor();
+  const now = fs.readFileSync(handFile, "utf8").split("\n"), before = HAND.split("\n");
+  const changed = before.filter((l, i) => now[i] !== l);
+  expect(now.length === before.length, `${now.length} lines, was ${before.length}`);
+  expect(changed.length === 1 && changed[0].includes("name: Report"), `changed: ${JSON.stringify(changed)}`);
+  expect(now.some((l) => /^  - name: Final report +# name before id, on purpose$/.test(l)), now.join("\n"));
+});
+
+step("errors are pinned to the stage and its field", async () => {
+  const form = page.getByRole("form", { name: "Stage report" });
+  await form.getByLabel("Depends on").getByLabel("fetch").uncheck().catch(async () => {
+    await form.locator('[data-field="depends_on"] input[type=checkbox]').first().uncheck();
+  });
+  await form.getByLabel("Condition").fill("${{ stages.nosuch.outputs.x }}");
+  await page.locator('.react-flow__node[data-id="report"] .stage-node.invalid').waitFor();
+  await form.locator('[data-field="condition"] .field-diags .error').waitFor();
+  await shot("06-diagnostics");
+  await form.getByLabel("Condition").fill("");
+  await page.locator(".validity.good").waitFor();
+});
+
+step("keyboard: a palette button adds a stage; the YAML view shows it", async () => {
+  await page.getByRole("button", { name: "Command stage" }).focus();
+  await page.keyboard.press("Enter");
+  await page.locator('.react-flow__node[data-id="command"]').waitFor();
+  await page.getByRole("button", { name: "YAML" }).click();
+  const text = await page.getByLabel("Workflow as YAML").inputValue();
+  expect(text.includes("- id: command") && text.includes("# first"), text);
+});
+
+step("no errors in the browser console", async () => {
+  expect(consoleErrors.length === 0, consoleErrors.join("\n"));
+});
+
+for (const s of steps) {
+  if (stopped) { fail++; console.log(`not run - ${s.name}`); continue; }
+  try {
+    await s.fn();
+    pass++;
+    console.log(`ok - ${s.name}`);
+  } catch (e) {
+    fail++;
+    stopped = true;
+    console.log(`FAIL - ${s.name}\n  ${String(e.message ?? e).split("\n").slice(0, 8).join("\n  ")}`);
+    await shot("failure").catch(() => undefined);
+  }
+}
+await browser.close();
+server.kill("SIGTERM");
+await new Promise((r) => server.on("exit", r));
+fs.rmSync(tmp, { recursive: true, force: true });
+console.log(`e2e: ${pass} passed, ${fail} failed`);
+process.exit(fail ? 1 : 0);

@@ -1,0 +1,238 @@
+// The workflow builder: palette and artifact picker, the stage graph, the
+// stage editor, live validation and the YAML view. Every edit goes through
+// WorkflowDoc, so saving writes back the user's own file with only the
+// edited nodes changed.
+import { applyNodeChanges, NodeChange, ReactFlowProvider } from "@xyflow/react";
+import { DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api, ApiError, Artifact, Diagnostic, Validation } from "./api";
+import {
+  ARTIFACT_MIME, Background, Connection, Controls, Edge, graphOf, Node, nodeTypes, ReactFlow, STAGE_MIME,
+  StageNodeData, useReactFlow,
+} from "./Canvas";
+import { Diags } from "./fields";
+import { Picker } from "./Picker";
+import { go } from "./route";
+import { StageEditor, WorkflowEditor } from "./StageEditor";
+import { assignArtifact, NEW_WORKFLOW, StageType, WorkflowDoc } from "./swdl";
+import { errorText } from "./util";
+
+export function Builder({ id }: { id: string | null }) {
+  const [doc, setDoc] = useState<WorkflowDoc | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!id) { setDoc(new WorkflowDoc(NEW_WORKFLOW)); return; }
+    api.workflow(id).then((w) => setDoc(new WorkflowDoc(w.definition)), (e) => setLoadError(errorText(e)));
+  }, [id]);
+  if (loadError) return <section className="page"><p className="error" role="alert">{loadError}</p></section>;
+  if (!doc) return <section className="page"><p>Loading…</p></section>;
+  return <ReactFlowProvider><Editor id={id} initial={doc} /></ReactFlowProvider>;
+}
+
+function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
+  const docRef = useRef(initial);
+  const doc = docRef.current;
+  const [version, setVersion] = useState(0);
+  const changed = useCallback(() => setVersion((v) => v + 1), []);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [validation, setValidation] = useState<Validation | null>(null);
+  const [status, setStatus] = useState<{ text: string; kind: "info" | "error" } | null>(null);
+  const [view, setView] = useState<"graph" | "yaml">("graph");
+  const [artifacts, setArtifacts] = useState<Artifact[]>([]);
+  const [modules, setModules] = useState<Artifact[]>([]);
+  const [saving, setSaving] = useState(false);
+  const { screenToFlowPosition } = useReactFlow();
+
+  useEffect(() => {
+    api.artifacts().then((r) => setArtifacts(r.items), () => undefined);
+    api.contextModules().then((r) => setModules(r.items), () => undefined);
+  }, []);
+
+  // Live validation of the text as it would be saved.
+  const text = useMemo(() => doc.text(), [doc, version]);
+  useEffect(() => {
+    const t = setTimeout(() => api.validate(text).then(setValidation, (e) => setStatus({ text: errorText(e), kind: "error" })), 250);
+    return () => clearTimeout(t);
+  }, [text]);
+
+  const stages = useMemo(() => doc.stages(), [doc, version]);
+  const diags: Diagnostic[] = useMemo(() => [...(validation?.errors ?? []), ...(validation?.warnings ?? [])], [validation]);
+  const stageDiags = (sid: string) => diags.filter((d) => d.stage_id === sid);
+
+  const dropArtifact = useCallback((stageId: string, ref: string) => {
+    setStatus({ text: assignArtifact(doc, stageId, ref), kind: "info" });
+    setSelected(stageId);
+    changed();
+  }, [doc, changed]);
+
+  // Nodes live in state while dragged; the document is the truth for the rest.
+  const [nodes, setNodes] = useState<Node<StageNodeData>[]>([]);
+  const graph = useMemo(() => graphOf(stages, (s) => ({
+    errors: diags.filter((d) => d.stage_id === s.id && d.severity === "error").length,
+    warnings: diags.filter((d) => d.stage_id === s.id && d.severity === "warning").length,
+    onDropArtifact: dropArtifact,
+  }), new Map(nodes.map((n) => [n.id, n.position]))), [stages, diags, dropArtifact]);  // eslint-disable-line
+  useEffect(() => setNodes(graph.nodes.map((n) => ({ ...n, selected: n.id === selected }))), [graph, selected]);
+
+  const onNodesChange = useCallback((changes: NodeChange<Node<StageNodeData>>[]) => {
+    setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), ns));
+  }, []);
+  const onNodeDragStop = (_: unknown, node: Node) => {
+    const i = doc.stageIndex(node.id);
+    if (i >= 0) { doc.set(["stages", i, "ui", "position"], [Math.round(node.position.x), Math.round(node.position.y)]); changed(); }
+  };
+  const onConnect = (c: Connection) => {
+    if (c.source && c.target && doc.addDependency(c.target, c.source)) {
+      setStatus({ text: `${c.target} now depends on ${c.source}`, kind: "info" });
+      changed();
+    }
+  };
+  const onEdgesDelete = (edges: Edge[]) => { edges.forEach((e) => doc.removeDependency(e.target, e.source)); changed(); };
+  const removeStage = (sid: string) => { doc.removeStage(sid); setSelected(null); changed(); };
+
+  const addStage = (type: StageType, at?: { x: number; y: number }, artifact?: string) => {
+    const base = type === "gate" ? "approval" : type === "command" ? "command" : artifact ? artifact.split(":")[1] ?? "stage" : "stage";
+    const sid = doc.freeId(base.replace(/[^A-Za-z0-9_-]/g, "-").replace(/^[^A-Za-z]+/, "") || "stage");
+    const stage: Record<string, unknown> = { id: sid, name: sid.replace(/[-_]/g, " ").replace(/^./, (c) => c.toUpperCase()) };
+    if (type !== "agent") stage.type = type;
+    if (type === "agent" || type === "fan_out") stage.roles = { primary: { artifact: artifact ?? "agent:" } };
+    if (type === "command") stage.run = "echo hello";
+    if (type === "gate") stage.gate = { kind: "manual_approval", timeout: "24h", on_timeout: "halt" };
+    const last = stages[stages.length - 1];
+    const pos = at ?? { x: 40 + stages.length * 260, y: 40 };
+    stage.ui = { position: [Math.round(pos.x), Math.round(pos.y)] };
+    doc.addStage(stage);
+    if (!at && last && type !== "agent") doc.addDependency(sid, last.id);
+    setSelected(sid);
+    setStatus({ text: `added stage ${sid}`, kind: "info" });
+    changed();
+  };
+
+  const onDrop = (e: DragEvent) => {
+    const type = e.dataTransfer.getData(STAGE_MIME) as StageType;
+    const ref = e.dataTransfer.getData(ARTIFACT_MIME);
+    if (!type && !ref) return;
+    e.preventDefault();
+    const at = screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    if (type) addStage(type, at);
+    else if (ref.startsWith("agent:") || ref.startsWith("skill:")) addStage("agent", at, ref);
+    else setStatus({ text: `drop ${ref} on a stage to use it there`, kind: "error" });
+  };
+
+  const save = async () => {
+    setSaving(true);
+    try {
+      const out = doc.text();
+      const w = id ? await api.updateWorkflow(id, out) : await api.createWorkflow(out);
+      docRef.current = new WorkflowDoc(w.definition ?? out);
+      setStatus({ text: `saved ${w.path ?? w.id}`, kind: "info" });
+      if (!id) go(`#/workflows/${encodeURIComponent(w.id)}`);
+      changed();
+    } catch (e) {
+      if (e instanceof ApiError && e.body && typeof e.body === "object" && "errors" in (e.body as object))
+        setValidation(e.body as Validation);
+      setStatus({ text: `not saved: ${errorText(e)}`, kind: "error" });
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const run = async () => {
+    if (!id) return;
+    try {
+      const r = await api.startRun(id, {});
+      go(`#/runs/${encodeURIComponent(r.id)}`);
+    } catch (e) { setStatus({ text: `cannot start: ${errorText(e)}`, kind: "error" }); }
+  };
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); void save(); }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  });
+
+  const sel = stages.find((s) => s.id === selected) ?? null;
+  const errors = validation?.errors.length ?? 0, warnings = validation?.warnings.length ?? 0;
+  const title = String(doc.get(["workflow", "name"]) ?? doc.get(["workflow", "id"]) ?? "Untitled");
+  return (
+    <section className="builder">
+      <div className="toolbar" role="toolbar" aria-label="Workflow">
+        <h1>{title}</h1>
+        <span className={`validity ${errors ? "bad" : "good"}`} role="status" aria-live="polite">
+          {validation ? errors ? `${errors} error${errors > 1 ? "s" : ""}` : "valid" : "checking…"}
+          {warnings ? `, ${warnings} warning${warnings > 1 ? "s" : ""}` : ""}
+        </span>
+        {doc.dirty && <span className="muted">unsaved changes</span>}
+        <span className="spacer" />
+        <div className="segmented" role="group" aria-label="View">
+          <button type="button" aria-pressed={view === "graph"} onClick={() => setView("graph")}>Graph</button>
+          <button type="button" aria-pressed={view === "yaml"} onClick={() => setView("yaml")}>{doc.format.toUpperCase()}</button>
+        </div>
+        <button type="button" className="primary" onClick={save} disabled={saving} title="Ctrl+S">{id ? "Save" : "Create"}</button>
+        <button type="button" onClick={run} disabled={!id || doc.dirty || errors > 0}
+          title={!id ? "save the workflow first" : doc.dirty ? "save your changes first" : "start a run"}>Run</button>
+        {id && <a className="button" href={`#/runs?workflow=${encodeURIComponent(String(doc.get(["workflow", "id"]) ?? id))}`}>Runs</a>}
+      </div>
+      {status && <div className={`statusline ${status.kind}`} role={status.kind === "error" ? "alert" : "status"}>{status.text}</div>}
+      <div className="builder-body">
+        <Picker artifacts={artifacts} modules={modules} selected={sel?.id ?? null}
+          addStage={(t) => addStage(t)} assign={(ref) => sel && dropArtifact(sel.id, ref)} />
+        <div className="canvas-wrap">
+          {view === "graph" ? (
+            <div className="canvas" onDragOver={(e) => { if (e.dataTransfer.types.some((t) => t === STAGE_MIME || t === ARTIFACT_MIME)) e.preventDefault(); }}
+              onDrop={onDrop} aria-label="Stage graph: drop stages and artifacts here">
+              <ReactFlow nodes={nodes} edges={graph.edges} nodeTypes={nodeTypes}
+                onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onConnect={onConnect}
+                onEdgesDelete={onEdgesDelete} onNodesDelete={(ns) => ns.forEach((n) => removeStage(n.id))}
+                onNodeClick={(_, n) => setSelected(n.id)} onPaneClick={() => setSelected(null)}
+                deleteKeyCode={["Delete"]} fitView fitViewOptions={{ maxZoom: 1 }} proOptions={{ hideAttribution: true }}>
+                <Background />
+                <Controls />
+              </ReactFlow>
+              {stages.length === 0 && <div className="canvas-empty">Drag a stage from the palette, or an agent from the picker, onto the canvas.</div>}
+            </div>
+          ) : <YamlView doc={doc} text={text} apply={(t) => { docRef.current = new WorkflowDoc(t, true); setSelected(null); changed(); }} />}
+          <DiagnosticsPanel diags={diags} select={(sid) => { setSelected(sid); setView("graph"); }} />
+        </div>
+        <aside className="side">
+          {sel ? <StageEditor key={sel.index} doc={doc} stage={sel} stages={stages} diags={stageDiags(sel.id)}
+              modules={modules} changed={changed} remove={() => removeStage(sel.id)} renamed={setSelected} />
+            : <WorkflowEditor doc={doc} diags={diags.filter((d) => !d.stage_id)} modules={modules} changed={changed} />}
+        </aside>
+      </div>
+      <datalist id="artifact-refs">{artifacts.filter((a) => a.type !== "workflow").map((a) => <option key={a.ref} value={a.ref} />)}</datalist>
+    </section>
+  );
+}
+
+function DiagnosticsPanel({ diags, select }: { diags: Diagnostic[]; select: (stage: string) => void }) {
+  if (!diags.length) return null;
+  return (
+    <div className="diagnostics" aria-label="Diagnostics">
+      <ul>{diags.map((d, i) => (
+        <li key={i} className={d.severity}>
+          <span className="loc">{d.line}:{d.column}</span>{" "}
+          {d.stage_id ? <button type="button" className="link" onClick={() => select(d.stage_id!)}>{d.stage_id}{d.field ? `.${d.field}` : ""}</button>
+            : d.field ? <code>{d.field}</code> : null} {d.message}
+        </li>))}</ul>
+    </div>
+  );
+}
+
+function YamlView({ doc, text, apply }: { doc: WorkflowDoc; text: string; apply: (t: string) => void }) {
+  const [draft, setDraft] = useState(text);
+  useEffect(() => setDraft(text), [text]);
+  const errs = draft !== text ? new WorkflowDoc(draft).parseErrors : [];
+  return (
+    <div className="yaml-view">
+      <textarea aria-label={`Workflow as ${doc.format.toUpperCase()}`} spellCheck={false} value={draft}
+        onChange={(e) => setDraft(e.target.value)} />
+      <div className="yaml-actions">
+        <button type="button" disabled={draft === text || errs.length > 0} onClick={() => apply(draft)}>Apply text</button>
+        <button type="button" disabled={draft === text} onClick={() => setDraft(text)}>Revert</button>
+        {errs.length > 0 && <Diags list={errs.map((m) => ({ severity: "error", line: 0, column: 0, category: "syntax", stage_id: null, field: null, message: m }))} />}
+      </div>
+    </div>
+  );
+}

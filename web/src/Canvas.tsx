@@ -1,0 +1,114 @@
+// The stage graph: one node a stage, an edge a depends_on. Stages without a
+// saved ui.position are laid out by batch (depth in the graph), so parallel
+// branches stand side by side.
+import {
+  Background, Connection, Controls, Edge, Handle, MarkerType, Node, NodeProps, Position, ReactFlow,
+  useReactFlow,
+} from "@xyflow/react";
+import { DragEvent, useMemo } from "react";
+import type { StageView } from "./swdl";
+
+export interface StageNodeData extends Record<string, unknown> {
+  stage: StageView;
+  errors: number;
+  warnings: number;
+  status?: string;
+  onDropArtifact?: (stageId: string, ref: string) => void;
+}
+
+export const ARTIFACT_MIME = "application/x-skillmeat-artifact";
+export const STAGE_MIME = "application/x-skillmeat-stage";
+
+function StageNode({ data, selected }: NodeProps<Node<StageNodeData>>) {
+  const { stage, errors, warnings, status } = data;
+  const accept = (e: DragEvent) => {
+    if (!data.onDropArtifact || !e.dataTransfer.types.includes(ARTIFACT_MIME)) return;
+    e.preventDefault();
+    e.stopPropagation();
+    e.currentTarget.classList.add("drop-target");
+  };
+  return (
+    <div className={`stage-node type-${stage.type}${selected ? " selected" : ""}${errors ? " invalid" : ""}${status ? ` status-${status}` : ""}`}
+      style={stage.raw.ui && typeof (stage.raw.ui as { color?: unknown }).color === "string"
+        ? { borderLeftColor: (stage.raw.ui as { color: string }).color } : undefined}
+      data-stage={stage.id}
+      onDragOver={accept} onDragEnter={accept}
+      onDragLeave={(e) => e.currentTarget.classList.remove("drop-target")}
+      onDrop={(e) => {
+        e.currentTarget.classList.remove("drop-target");
+        const ref = e.dataTransfer.getData(ARTIFACT_MIME);
+        if (!ref || !data.onDropArtifact) return;
+        e.preventDefault();
+        e.stopPropagation();
+        data.onDropArtifact(stage.id, ref);
+      }}>
+      <Handle type="target" position={Position.Left} aria-label={`${stage.id} input`} />
+      <div className="stage-title">{stage.name || stage.id}</div>
+      <div className="stage-meta"><code>{stage.id}</code> · {stage.type}</div>
+      {stage.artifact && <div className="stage-artifact">{stage.artifact}</div>}
+      {status && <div className="stage-status">{status.replace(/_/g, " ")}</div>}
+      {(errors > 0 || warnings > 0) && <div className="stage-diags" aria-label={`${errors} errors, ${warnings} warnings`}>
+        {errors > 0 && <span className="error">{errors} ✕</span>} {warnings > 0 && <span className="warning">{warnings} !</span>}</div>}
+      <Handle type="source" position={Position.Right} aria-label={`${stage.id} output`} />
+    </div>
+  );
+}
+
+export const nodeTypes = { stage: StageNode };
+
+/** x by depth (longest path from a root), y by order within the depth. */
+export function autoLayout(stages: StageView[]): Map<string, { x: number; y: number }> {
+  const byId = new Map(stages.map((s) => [s.id, s]));
+  const depth = new Map<string, number>();
+  const visit = (id: string, seen: Set<string>): number => {
+    if (depth.has(id)) return depth.get(id)!;
+    const s = byId.get(id);
+    if (!s || seen.has(id)) return 0;
+    seen.add(id);
+    const d = Math.max(-1, ...s.depends_on.map((p) => visit(p, seen))) + 1;
+    depth.set(id, d);
+    return d;
+  };
+  stages.forEach((s) => visit(s.id, new Set()));
+  const rows = new Map<number, number>();
+  const out = new Map<string, { x: number; y: number }>();
+  for (const s of stages) {
+    const d = depth.get(s.id) ?? 0, r = rows.get(d) ?? 0;
+    rows.set(d, r + 1);
+    out.set(s.id, { x: 40 + d * 260, y: 40 + r * 130 });
+  }
+  return out;
+}
+
+export function graphOf(stages: StageView[], extra: (s: StageView) => Partial<StageNodeData>, positions?: Map<string, { x: number; y: number }>) {
+  const auto = autoLayout(stages);
+  const nodes: Node<StageNodeData>[] = stages.map((s) => ({
+    id: s.id,
+    type: "stage",
+    position: positions?.get(s.id) ?? (s.position ? { x: s.position[0], y: s.position[1] } : auto.get(s.id)!),
+    data: { stage: s, errors: 0, warnings: 0, ...extra(s) },
+    ariaLabel: `Stage ${s.name} (${s.id})`,
+  }));
+  const ids = new Set(stages.map((s) => s.id));
+  const edges: Edge[] = stages.flatMap((s) => s.depends_on.filter((d) => ids.has(d)).map((d) => ({
+    id: `${d}->${s.id}`, source: d, target: s.id, markerEnd: { type: MarkerType.ArrowClosed },
+    ariaLabel: `${s.id} depends on ${d}`,
+  })));
+  return { nodes, edges };
+}
+
+/** A read-only graph (the run page). */
+export function StaticGraph({ stages, status }: { stages: StageView[]; status: (id: string) => string | undefined }) {
+  const { nodes, edges } = useMemo(() => graphOf(stages, (s) => ({ status: status(s.id) })), [stages, status]);
+  return (
+    <div className="graph-static" aria-label="Stage graph">
+      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView fitViewOptions={{ maxZoom: 1 }} nodesDraggable={false}
+        nodesConnectable={false} elementsSelectable={false} proOptions={{ hideAttribution: true }}>
+        <Background />
+      </ReactFlow>
+    </div>
+  );
+}
+
+export type { Connection, Edge, Node };
+export { Background, Controls, ReactFlow, useReactFlow };

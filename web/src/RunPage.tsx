@@ -1,0 +1,229 @@
+// One run: header with controls, waiting gates, the timeline of attempts,
+// the graph coloured by status, and per stage its live log, the context it
+// consumed, its outputs and its attempts. The event stream replays from
+// the start, so the log is complete whenever the page is opened.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api, RunDetail, runStreamUrl, RunStage } from "./api";
+import { StaticGraph } from "./Canvas";
+import type { StageView } from "./swdl";
+import { errorText, fmtDuration, fmtTime, fmtUsd, StatusBadge } from "./util";
+
+interface LogLine { seq: number; stage: string; stream: string; text: string; ts: number; raw: boolean }
+interface StreamEvent { seq: number; type: string; stage_id?: string | null; message?: string; text?: string; stream?: string; ts: number; [k: string]: unknown }
+
+const ENDED = new Set(["completed", "failed", "cancelled"]);
+const MAX_LINES = 20000;
+
+export function RunPage({ id }: { id: string }) {
+  const [run, setRun] = useState<RunDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [logs, setLogs] = useState<LogLine[]>([]);
+  const [events, setEvents] = useState<StreamEvent[]>([]);
+  const [live, setLive] = useState(false);
+  const [stage, setStage] = useState<string | null>(null);
+  const [now, setNow] = useState(Date.now() / 1000);
+  const refresh = useRef<() => void>(() => undefined);
+
+  const load = useCallback(() => api.run(id).then((r) => { setRun(r); setError(null); }, (e) => setError(errorText(e))), [id]);
+  useEffect(() => {
+    let t: ReturnType<typeof setTimeout> | undefined;
+    refresh.current = () => { clearTimeout(t); t = setTimeout(load, 150); };
+    void load();
+    return () => clearTimeout(t);
+  }, [load]);
+
+  useEffect(() => {
+    const es = new EventSource(runStreamUrl(id));
+    const batch: LogLine[] = [];
+    let flush: ReturnType<typeof setTimeout> | undefined;
+    es.onopen = () => setLive(true);
+    es.addEventListener("log_line", (m) => {
+      const e = JSON.parse((m as MessageEvent).data) as StreamEvent;
+      batch.push({ seq: e.seq, stage: e.stage_id ?? "", stream: e.stream ?? "", text: e.message ?? e.text ?? "", ts: e.ts, raw: e.type !== "log" });
+      if (!flush) flush = setTimeout(() => {
+        flush = undefined;
+        const add = batch.splice(0);
+        setLogs((l) => (l.length + add.length > MAX_LINES ? [...l, ...add].slice(-MAX_LINES) : [...l, ...add]));
+      }, 100);
+    });
+    es.onmessage = null;
+    const other = (m: Event) => {
+      const e = JSON.parse((m as MessageEvent).data) as StreamEvent;
+      setEvents((list) => [...list, e]);
+      refresh.current();
+    };
+    for (const type of ["run_started", "stage_started", "stage_completed", "stage_failed", "stage_skipped",
+      "stage_retrying", "stage_waiting_for_approval", "gate_approved", "gate_rejected", "gate_timed_out",
+      "context_consumed", "budget_exceeded", "hook_ran", "run_paused", "run_resumed", "run_completed",
+      "run_failed", "run_cancelled", "run_unpaused", "run_cancel_requested", "stage_killing", "gate_timeout"])
+      es.addEventListener(type, other);
+    es.addEventListener("execution_completed", () => { es.close(); setLive(false); refresh.current(); });
+    es.onerror = () => setLive(false);
+    return () => { clearTimeout(flush); es.close(); };
+  }, [id]);
+
+  const ended = run ? ENDED.has(run.status) : false;
+  useEffect(() => {
+    if (ended) return;
+    const t = setInterval(() => setNow(Date.now() / 1000), 1000);
+    return () => clearInterval(t);
+  }, [ended]);
+
+  const views: StageView[] = useMemo(() => (run?.stages ?? []).map((s, index) => ({
+    index, id: s.stage_id, name: s.name, type: s.type as StageView["type"], depends_on: s.depends_on, raw: {},
+  })), [run]);
+  const statusOf = useCallback((sid: string) => run?.stages.find((s) => s.stage_id === sid)?.status, [run]);
+
+  if (error && !run) return <section className="page"><p className="error" role="alert">{error}</p></section>;
+  if (!run) return <section className="page"><p>Loading…</p></section>;
+  const waiting = run.stages.filter((s) => s.status === "waiting_for_approval");
+  const current = run.stages.find((s) => s.stage_id === stage) ?? null;
+  return (
+    <section className="page run-page">
+      <div className="page-head">
+        <h1>{run.workflow_name} <StatusBadge status={run.status} /></h1>
+        <span className={`live ${live ? "on" : ""}`} aria-live="polite">{live ? "● live" : ended ? "ended" : "reconnecting…"}</span>
+        <Controls run={run} after={refresh.current} />
+      </div>
+      <dl className="facts">
+        <div><dt>Run</dt><dd><code>{run.id}</code></dd></div>
+        <div><dt>Started</dt><dd>{fmtTime(run.started_at ?? run.created_at)}</dd></div>
+        <div><dt>Duration</dt><dd>{fmtDuration(run.started_at ? (run.finished_at ?? now) - run.started_at : null)}</dd></div>
+        <div><dt>Cost</dt><dd>{fmtUsd(run.usd)}</dd></div>
+        <div><dt>Tokens</dt><dd>{run.tokens}</dd></div>
+        <div><dt>Runner</dt><dd>{run.runner ?? "default"}</dd></div>
+      </dl>
+      {run.error && <p className="error" role="alert">{run.error}</p>}
+      {waiting.map((s) => <GateBanner key={s.stage_id} run={run} stage={s} events={events} after={refresh.current} />)}
+      <h2>Timeline</h2>
+      <Timeline run={run} now={now} select={setStage} selected={stage} />
+      <h2>Stages</h2>
+      <StaticGraph stages={views} status={statusOf} />
+      <div className="stage-tabs" role="tablist" aria-label="Stage">
+        <button type="button" role="tab" aria-selected={stage === null} onClick={() => setStage(null)}>all logs</button>
+        {run.stages.map((s) => <button type="button" role="tab" key={s.stage_id} aria-selected={stage === s.stage_id}
+          onClick={() => setStage(s.stage_id)}>{s.stage_id} <StatusBadge status={s.status} /></button>)}
+      </div>
+      {current && <StageDetail run={run} stage={current} />}
+      <h3>Log{current ? ` of ${current.stage_id}` : ""}</h3>
+      <LogView lines={stage ? logs.filter((l) => l.stage === stage) : logs} showStage={!stage} />
+    </section>
+  );
+}
+
+function Controls({ run, after }: { run: RunDetail; after: () => void }) {
+  const [err, setErr] = useState<string | null>(null);
+  const act = (a: "pause" | "resume" | "cancel") => api.control(run.id, a).then(() => { setErr(null); after(); }, (e) => setErr(errorText(e)));
+  if (ENDED.has(run.status)) return null;
+  return (
+    <div className="controls">
+      {run.status === "paused"
+        ? <button type="button" onClick={() => act("resume")}>Resume</button>
+        : <button type="button" onClick={() => act("pause")}>Pause</button>}
+      <button type="button" className="danger" onClick={() => { if (confirm("Cancel this run?")) void act("cancel"); }}>Cancel</button>
+      {err && <span className="error" role="alert">{err}</span>}
+    </div>
+  );
+}
+
+function GateBanner({ run, stage, events, after }: { run: RunDetail; stage: RunStage; events: StreamEvent[]; after: () => void }) {
+  const [reason, setReason] = useState("");
+  const [err, setErr] = useState<string | null>(null);
+  const ev = [...events].reverse().find((e) => e.type === "stage_waiting_for_approval" && e.stage_id === stage.stage_id);
+  const decide = (d: "approve" | "reject") => api.gate(run.id, stage.stage_id, d, reason || undefined)
+    .then(() => { setErr(null); after(); }, (e) => setErr(errorText(e)));
+  return (
+    <div className="gate-banner" role="region" aria-label={`Gate ${stage.stage_id}`}>
+      <strong>{stage.name}</strong> waits for approval{ev?.message ? <>: <q>{String(ev.message)}</q></> : "."}
+      {Array.isArray(ev?.approvers) && (ev!.approvers as string[]).length > 0 && <span className="muted"> (approvers: {(ev!.approvers as string[]).join(", ")})</span>}
+      <div className="gate-actions">
+        <input aria-label="Reason" placeholder="reason (optional)" value={reason} onChange={(e) => setReason(e.target.value)} />
+        <button type="button" className="primary" onClick={() => decide("approve")}>Approve</button>
+        <button type="button" className="danger" onClick={() => decide("reject")}>Reject</button>
+        {err && <span className="error" role="alert">{err}</span>}
+      </div>
+    </div>
+  );
+}
+
+/** A Gantt chart: a row a stage, a bar an attempt, from the run's start. */
+function Timeline({ run, now, select, selected }: { run: RunDetail; now: number; select: (s: string) => void; selected: string | null }) {
+  const t0 = run.started_at ?? run.created_at;
+  const end = Math.max(run.finished_at ?? now, ...run.attempts.map((a) => a.finished_at ?? now), t0 + 1);
+  const span = end - t0;
+  const pct = (t: number) => `${(100 * (t - t0)) / span}%`;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ f, label: fmtDuration(f * span) }));
+  return (
+    <div className="timeline" role="table" aria-label="Timeline of stage attempts">
+      <div className="tl-row tl-axis" role="row"><div className="tl-label" role="rowheader" />
+        <div className="tl-track">{ticks.map((t) => <span key={t.f} style={{ left: `${t.f * 100}%` }}>{t.label}</span>)}</div></div>
+      {run.stages.map((s) => {
+        const attempts = run.attempts.filter((a) => a.stage_id === s.stage_id);
+        const gate = s.type === "gate" && s.started_at == null && s.status !== "pending";
+        return (
+          <div key={s.stage_id} className={`tl-row${selected === s.stage_id ? " selected" : ""}`} role="row" data-stage={s.stage_id}>
+            <div className="tl-label" role="rowheader">
+              <button type="button" className="link" onClick={() => select(s.stage_id)}>{s.stage_id}</button> <StatusBadge status={s.status} />
+            </div>
+            <div className="tl-track" role="cell">
+              {attempts.map((a) => {
+                const st = a.started_at ?? t0, fin = a.finished_at ?? now;
+                return <div key={a.attempt} className={`tl-bar status-${a.status}`} data-attempt={a.attempt}
+                  style={{ left: pct(st), width: `max(3px, ${(100 * (fin - st)) / span}%)` }}
+                  title={`${s.stage_id} #${a.attempt} ${a.status} ${fmtDuration(fin - st)}${a.model ? ` ${a.model}` : ""}`} />;
+              })}
+              {gate && <div className={`tl-gate status-${s.status}`} style={{ left: pct(s.finished_at ?? now) }} title={`gate ${s.status}`} />}
+            </div>
+          </div>);
+      })}
+    </div>
+  );
+}
+
+function StageDetail({ run, stage }: { run: RunDetail; stage: RunStage }) {
+  const attempts = run.attempts.filter((a) => a.stage_id === stage.stage_id);
+  const ctx = stage.context;
+  return (
+    <div className="stage-detail">
+      <section aria-label="Attempts">
+        <h3>Attempts</h3>
+        {attempts.length === 0 ? <p className="muted">none</p> : (
+          <table className="grid compact"><thead><tr><th>#</th><th>status</th><th>runner</th><th>model</th><th>duration</th><th>exit</th><th>tokens in/out</th><th>cost</th></tr></thead>
+            <tbody>{attempts.map((a) => (
+              <tr key={a.attempt}><td>{a.attempt}</td><td><StatusBadge status={a.status} /></td><td>{a.runner}</td><td>{a.model ?? "—"}</td>
+                <td>{fmtDuration(a.started_at && a.finished_at ? a.finished_at - a.started_at : null)}</td>
+                <td>{a.exit_code ?? "—"}</td><td>{a.input_tokens}/{a.output_tokens}</td><td>{fmtUsd(a.usd)}</td></tr>))}</tbody></table>)}
+        {stage.error && <p className="error">{stage.error_class}: {stage.error}</p>}
+      </section>
+      <section aria-label="Context consumed">
+        <h3>Context consumed</h3>
+        {!ctx ? <p className="muted">no context pack</p> : (<>
+          <p>{ctx.tokens} of {ctx.budget} tokens</p>
+          <ul className="plain">
+            {ctx.modules.map((m) => <li key={m.ref}>{m.included ? "✓" : "✕"} <code>{m.ref}</code> {m.tokens} tokens{m.reason ? ` (${m.reason})` : ""}</li>)}
+            {ctx.items.map((i) => <li key={i.id}>✓ {i.type} <code>{i.id.slice(0, 8)}</code> conf {i.confidence} · {i.tokens} tokens{i.via ? ` via ${i.via}` : ""}</li>)}
+          </ul></>)}
+      </section>
+      <section aria-label="Outputs">
+        <h3>Outputs</h3>
+        {stage.outputs && Object.keys(stage.outputs).length ? <pre className="outputs">{JSON.stringify(stage.outputs, null, 2)}</pre> : <p className="muted">none</p>}
+      </section>
+    </div>
+  );
+}
+
+function LogView({ lines: all, showStage }: { lines: LogLine[]; showStage: boolean }) {
+  const ref = useRef<HTMLPreElement>(null);
+  const stick = useRef(true);
+  const [raw, setRaw] = useState(false);
+  const lines = raw ? all : all.filter((l) => !l.raw);
+  useEffect(() => { const el = ref.current; if (el && stick.current) el.scrollTop = el.scrollHeight; }, [lines]);
+  return (<>
+    <label className="check"><input type="checkbox" checked={raw} onChange={(e) => setRaw(e.target.checked)} /> show the agents' raw protocol lines</label>
+    <pre className="log" ref={ref} tabIndex={0} aria-label="Log" aria-live="off"
+      onScroll={(e) => { const el = e.currentTarget; stick.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8; }}>
+      {lines.length === 0 ? <span className="muted">no output yet</span> : lines.map((l) => (
+        <div key={l.seq} className={`log-line ${l.stream}${l.raw ? " raw" : ""}`}>{showStage && <span className="log-stage">{l.stage}</span>}{l.text}</div>))}
+    </pre>
+  </>);
+}

@@ -1,0 +1,112 @@
+// The /api/v1 client. The token travels in the HttpOnly cookie that the
+// server set when the page was opened with ?token=, so nothing here sees it.
+
+export interface Diagnostic {
+  severity: "error" | "warning";
+  file?: string;
+  line: number;
+  column: number;
+  category: string;
+  stage_id: string | null;
+  field: string | null;
+  message: string;
+}
+export interface Validation { valid: boolean; errors: Diagnostic[]; warnings: Diagnostic[] }
+export interface RunSummary { id: string; status: string; created_at: number }
+export interface WorkflowSummary {
+  id: string; workflow_id?: string; name?: string; version?: string; description?: string;
+  tags?: string[]; stages?: number; path: string; last_run: RunSummary | null;
+}
+export interface WorkflowDetail {
+  id: string; path: string; definition: string; workflow: unknown; validation: Validation;
+}
+export interface Artifact { ref: string; type: string; name: string; path?: string; description?: string }
+export interface MemoryItem { id: string; type: string; content: string; confidence: number; status: string }
+export interface PackManifest {
+  budget: number; tokens: number;
+  modules: { ref: string; tokens: number; included: boolean; reason: string | null }[];
+  items: { id: string; type: string; confidence: number; status: string; tokens: number; via: string | null }[];
+  excluded: { id?: string; ref?: string; reason: string }[];
+}
+export interface RunStage {
+  stage_id: string; name: string; type: string; depends_on: string[]; status: string;
+  attempt: number; started_at: number | null; finished_at: number | null;
+  error_class: string | null; error: string | null; outputs: Record<string, unknown> | null;
+  context: PackManifest | null;
+}
+export interface Attempt {
+  stage_id: string; attempt: number; status: string; runner: string; pid: number | null;
+  started_at: number | null; finished_at: number | null; exit_code: number | null;
+  error_class: string | null; error: string | null; model: string | null; usd: number;
+  input_tokens: number; output_tokens: number;
+}
+export interface RunDetail {
+  id: string; workflow_id: string; workflow_name: string; status: string; error: string | null;
+  created_at: number; started_at: number | null; finished_at: number | null; usd: number;
+  tokens: number; parameters: Record<string, unknown>; runner: string | null;
+  stages: RunStage[]; attempts: Attempt[];
+}
+export interface RunListItem {
+  id: string; workflow_id: string; workflow_name?: string; status: string; created_at: number;
+  started_at: number | null; finished_at: number | null; usd?: number; tokens?: number;
+}
+
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string, public body: unknown) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data: unknown = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`, data);
+  }
+  return data as T;
+}
+
+const q = (o: Record<string, string | undefined>) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(o)) if (v) p.set(k, v);
+  const s = p.toString();
+  return s ? `?${s}` : "";
+};
+const enc = encodeURIComponent;
+
+export const api = {
+  workflows: (search?: string, tag?: string) =>
+    call<{ items: WorkflowSummary[] }>("GET", `/workflows${q({ search, tag })}`),
+  workflow: (id: string) => call<WorkflowDetail>("GET", `/workflows/${enc(id)}`),
+  createWorkflow: (definition: string, name?: string) =>
+    call<WorkflowDetail>("POST", "/workflows", { definition, name }),
+  updateWorkflow: (id: string, definition: string) =>
+    call<WorkflowDetail>("PUT", `/workflows/${enc(id)}`, { definition }),
+  deleteWorkflow: (id: string) => call<unknown>("DELETE", `/workflows/${enc(id)}`),
+  validate: (definition: string) => call<Validation>("POST", "/workflows/validate", { definition }),
+  plan: (id: string, parameters: Record<string, unknown>) =>
+    call<unknown>("POST", `/workflows/${enc(id)}/plan`, { parameters }),
+  artifacts: () => call<{ items: Artifact[] }>("GET", "/artifacts"),
+  contextModules: () => call<{ items: Artifact[] }>("GET", "/context-modules"),
+  memoryItems: () => call<{ items: MemoryItem[] }>("GET", "/memory-items"),
+  runs: (workflow?: string, status?: string) =>
+    call<{ items: RunListItem[] }>("GET", `/workflow-executions${q({ workflow, status, limit: "200" })}`),
+  run: (id: string) => call<RunDetail>("GET", `/workflow-executions/${enc(id)}`),
+  startRun: (workflow_id: string, parameters: Record<string, unknown>) =>
+    call<{ id: string; status: string }>("POST", "/workflow-executions", { workflow_id, parameters }),
+  control: (id: string, action: "pause" | "resume" | "cancel") =>
+    call<unknown>("POST", `/workflow-executions/${enc(id)}/${action}`),
+  gate: (id: string, stage: string, decision: "approve" | "reject", reason?: string) =>
+    call<unknown>("POST", `/workflow-executions/${enc(id)}/gates/${enc(stage)}/${decision}`, { reason }),
+};
+
+export const runStreamUrl = (id: string) => `/api/v1/workflow-executions/${enc(id)}/stream`;
+export const feedUrl = "/api/v1/workflow-executions/stream?runs_only=1";
