@@ -1,8 +1,8 @@
 #!/bin/sh
 # Build and run the whole test suite twice: a normal (-O2) build and an
 # ASan+UBSan build (clang, no recovery); the process tests under valgrind,
-# the server test under ThreadSanitizer, then the fuzz targets on their
-# corpora.  Ends with one line "N passed, N failed" over every case run.
+# the web UI's unit and browser tests, the server test under
+# ThreadSanitizer, then the fuzz targets on their corpora.  Ends with one line "N passed, N failed" over every case run.
 set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -27,6 +27,25 @@ meson test -C build --setup valgrind --suite process --print-errorlogs --num-pro
 tail -n 8 build/test-output-valgrind.txt
 python3 scripts/count-results.py build/meson-logs/testlog-valgrind.json valgrind >>"$summary" ||
 	status=1
+
+# 1c. The web UI: its unit tests (Vitest), then the browser tests (playwright-core driving
+# Debian's Chromium against this build's `skillmeat web`; screenshots in build/e2e-artifacts).
+if [ -d web/node_modules ]; then
+	rm -f build/vitest.json
+	(cd web && npx --no-install vitest run --reporter=json --outputFile="$root/build/vitest.json" \
+		>"$root/build/test-output-web.txt" 2>&1) || status=1
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); f=j["numFailedTests"] or min(1, j["numFailedTestSuites"]); print("web-unit: %d passed, %d failed" % (j["numPassedTests"], f))' \
+		build/vitest.json >>"$summary" || { echo "web-unit: 0 passed, 1 failed" >>"$summary"; status=1; }
+	SKILLMEAT="$root/build/src/cli/skillmeat" E2E_ARTIFACTS="$root/build/e2e-artifacts" \
+		timeout 600 node web/e2e/run.mjs >build/test-output-e2e.txt 2>&1 || status=1
+	tail -n 20 build/test-output-e2e.txt
+	grep -E '^e2e: [0-9]+ passed, [0-9]+ failed$' build/test-output-e2e.txt >>"$summary" ||
+		{ echo "e2e: 0 passed, 1 failed" >>"$summary"; status=1; }
+else
+	echo "web: web/node_modules is missing (run scripts/setup.sh): UI tests not run" >&2
+	echo "web: 0 passed, 1 failed" >>"$summary"
+	status=1
+fi
 
 # 2. ASan + UBSan, no recovery; libfyaml's own leak is suppressed (.ci/lsan.supp).
 if [ ! -d build-asan ]; then

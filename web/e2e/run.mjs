@@ -60,6 +60,7 @@ execFileSync(sm, ["workflow", "create", path.join(tmp, "hand.yaml")], { env, std
 const handFile = path.join(coll, "workflows/hand/WORKFLOW.yaml");
 
 const server = spawn(sm, ["web", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
+process.on("exit", () => server.kill("SIGKILL"));  // never leave it behind, whatever happens
 const info = path.join(home, "web.json");
 for (let i = 0; i < 100 && !fs.existsSync(info); i++) await new Promise((r) => setTimeout(r, 100));
 const { url } = JSON.parse(fs.readFileSync(info, "utf8"));
