@@ -4,6 +4,7 @@
 file under DIR (the built web UI), and DEPFILE so that ninja rebuilds it
 when a file or the list of files changes.  A missing DIR gives an empty
 table: the server then says the UI was not built."""
+import gzip
 import os
 import sys
 
@@ -28,20 +29,33 @@ if os.path.isdir(src):
 
 out = ["/* Generated from the built web UI by tools/embed_dir.py; do not edit. */",
        '#include "ui_assets.h"', ""]
-for i, path in enumerate(files):
-    data = open(path, "rb").read()
-    out.append("static const unsigned char asset_%d[%d] = {" % (i, len(data) or 1))
+
+
+def array(name, data):
+    out.append("static const unsigned char %s[%d] = {" % (name, len(data) or 1))
     for j in range(0, len(data), 20):
         out.append(",".join(str(b) for b in data[j:j + 20]) + ",")
     if not data:
         out.append("0")
     out.append("};")
-out.append("const struct ui_asset ui_assets[] = {")
+
+
+rows = []
 for i, path in enumerate(files):
+    data = open(path, "rb").read()
+    array("asset_%d" % i, data)
+    # A gzip copy (fixed mtime: the same input gives the same bytes) when it is worth it.
+    gz = gzip.compress(data, 9, mtime=0) if not path.endswith(".png") else data
+    gz_ref = "0, 0"
+    if len(gz) < len(data) * 0.9:
+        array("asset_%d_gz" % i, gz)
+        gz_ref = "asset_%d_gz, %d" % (i, len(gz))
     rel = "/" + os.path.relpath(path, src).replace(os.sep, "/")
-    ext = os.path.splitext(path)[1]
-    out.append('\t{ "%s", "%s", asset_%d, %d },' % (rel, TYPES[ext], i, os.path.getsize(path)))
-out.append("\t{ 0, 0, 0, 0 }\n};\n")
+    rows.append('\t{ "%s", "%s", asset_%d, %d, %s },' % (rel, TYPES[os.path.splitext(path)[1]], i,
+                                                        len(data), gz_ref))
+out.append("const struct ui_asset ui_assets[] = {")
+out += rows
+out.append("\t{ 0, 0, 0, 0, 0, 0 }\n};\n")
 text = "\n".join(out)
 if not os.path.exists(dst) or open(dst).read() != text:
     with open(dst, "w") as f:

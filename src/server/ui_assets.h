@@ -12,6 +12,8 @@ struct ui_asset {
 	const char *mime;
 	const unsigned char *data;
 	size_t len;
+	const unsigned char *gz;   /* the same bytes gzipped, or NULL when that saves little */
+	size_t gz_len;
 };
 
 extern const struct ui_asset ui_assets[];

@@ -214,6 +214,9 @@ if $ui_built; then
 	asset=$(grep -o '/assets/[^"]*\.js' "$TMP/out" | head -1)
 	page "$asset"
 	check "an asset: 200, JavaScript, cached for good" sh -c 'test "$0" = 200 && grep -qi "Content-Type: text/javascript" "$1" && grep -qi immutable "$1"' "$code" "$TMP/hdr"
+	cp "$TMP/out" plain.js
+	page "$asset" -H 'Accept-Encoding: gzip, deflate'
+	check "an asset gzipped for a client that takes it: the same bytes" sh -c 'grep -qi "^Content-Encoding: gzip" "$0" && gzip -dc <"$1" | cmp -s - "$2"' "$TMP/hdr" "$TMP/out" plain.js
 fi
 for bad in /../../../../etc/passwd /assets/../../../etc/passwd /%2e%2e/%2e%2e/etc/passwd /assets/%2e%2e%2fweb.json /web.json /etc/passwd; do
 	page "$bad"

@@ -49,9 +49,13 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
 
   // Live validation of the text as it would be saved.
   const text = useMemo(() => doc.text(), [doc, version]);
+  const [checking, setChecking] = useState(true);
   useEffect(() => {
-    const t = setTimeout(() => api.validate(text).then(setValidation, (e) => setStatus({ text: errorText(e), kind: "error" })), 250);
-    return () => clearTimeout(t);
+    let current = true;
+    setChecking(true);
+    const t = setTimeout(() => api.validate(text).then((v) => { if (current) { setValidation(v); setChecking(false); } },
+      (e) => setStatus({ text: errorText(e), kind: "error" })), 250);
+    return () => { current = false; clearTimeout(t); };
   }, [text]);
 
   const stages = useMemo(() => doc.stages(), [doc, version]);
@@ -160,8 +164,9 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
       <div className="toolbar" role="toolbar" aria-label="Workflow">
         <h1>{title}</h1>
         <span className={`validity ${errors ? "bad" : "good"}`} role="status" aria-live="polite">
-          {validation ? errors ? `${errors} error${errors > 1 ? "s" : ""}` : "valid" : "checking…"}
+          {validation ? errors ? `${errors} error${errors > 1 ? "s" : ""}` : "valid" : ""}
           {warnings ? `, ${warnings} warning${warnings > 1 ? "s" : ""}` : ""}
+          {checking ? `${validation ? " · " : ""}checking…` : ""}
         </span>
         {doc.dirty && <span className="muted">unsaved changes</span>}
         <span className="spacer" />
@@ -186,7 +191,7 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
                 onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onConnect={onConnect}
                 onEdgesDelete={onEdgesDelete} onNodesDelete={(ns) => ns.forEach((n) => removeStage(n.id))}
                 onNodeClick={(_, n) => setSelected(n.id)} onPaneClick={() => setSelected(null)}
-                deleteKeyCode={["Delete"]} fitView fitViewOptions={{ maxZoom: 1 }} proOptions={{ hideAttribution: true }}>
+                deleteKeyCode={["Delete"]} minZoom={0.1} fitView fitViewOptions={{ maxZoom: 1 }} proOptions={{ hideAttribution: true }}>
                 <Background />
                 <Controls />
               </ReactFlow>
