@@ -45,7 +45,7 @@ for i, path in enumerate(files):
     data = open(path, "rb").read()
     array("asset_%d" % i, data)
     # A gzip copy (fixed mtime: the same input gives the same bytes) when it is worth it.
-    gz = gzip.compress(data, 9, mtime=0) if not path.endswith(".png") else data
+    gz = gzip.compress(data, 9, mtime=0)
     gz_ref = "0, 0"
     if len(gz) < len(data) * 0.9:
         array("asset_%d_gz" % i, gz)

@@ -2,13 +2,13 @@
 // stage editor, live validation and the YAML view. Every edit goes through
 // WorkflowDoc, so saving writes back the user's own file with only the
 // edited nodes changed.
-import { applyNodeChanges, NodeChange, ReactFlowProvider } from "@xyflow/react";
+import {
+  applyNodeChanges, Background, Connection, Controls, Edge, Node, NodeChange, ReactFlow, ReactFlowProvider,
+  useReactFlow,
+} from "@xyflow/react";
 import { DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, Artifact, Diagnostic, Validation } from "./api";
-import {
-  ARTIFACT_MIME, Background, Connection, Controls, Edge, graphOf, Node, nodeTypes, ReactFlow, STAGE_MIME,
-  StageNodeData, useReactFlow,
-} from "./Canvas";
+import { ARTIFACT_MIME, graphOf, nodeTypes, STAGE_MIME, StageNodeData } from "./Canvas";
 import { Diags } from "./fields";
 import { Picker } from "./Picker";
 import { go } from "./route";
@@ -74,7 +74,7 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
     errors: diags.filter((d) => d.stage_id === s.id && d.severity === "error").length,
     warnings: diags.filter((d) => d.stage_id === s.id && d.severity === "warning").length,
     onDropArtifact: dropArtifact,
-  }), new Map(nodes.map((n) => [n.id, n.position]))), [stages, diags, dropArtifact]);  // eslint-disable-line
+  })), [stages, diags, dropArtifact]);
   useEffect(() => setNodes(graph.nodes.map((n) => ({ ...n, selected: n.id === selected }))), [graph, selected]);
 
   const onNodesChange = useCallback((changes: NodeChange<Node<StageNodeData>>[]) => {

@@ -1,10 +1,7 @@
 // The stage graph: one node a stage, an edge a depends_on. Stages without a
 // saved ui.position are laid out by batch (depth in the graph), so parallel
 // branches stand side by side.
-import {
-  Background, Connection, Controls, Edge, Handle, MarkerType, Node, NodeProps, Position, ReactFlow,
-  useReactFlow,
-} from "@xyflow/react";
+import { Background, Edge, Handle, MarkerType, Node, NodeProps, Position, ReactFlow } from "@xyflow/react";
 import { DragEvent, useMemo } from "react";
 import type { StageView } from "./swdl";
 
@@ -80,12 +77,12 @@ export function autoLayout(stages: StageView[]): Map<string, { x: number; y: num
   return out;
 }
 
-export function graphOf(stages: StageView[], extra: (s: StageView) => Partial<StageNodeData>, positions?: Map<string, { x: number; y: number }>) {
+export function graphOf(stages: StageView[], extra: (s: StageView) => Partial<StageNodeData>) {
   const auto = autoLayout(stages);
   const nodes: Node<StageNodeData>[] = stages.map((s) => ({
     id: s.id,
     type: "stage",
-    position: positions?.get(s.id) ?? (s.position ? { x: s.position[0], y: s.position[1] } : auto.get(s.id)!),
+    position: s.position ? { x: s.position[0], y: s.position[1] } : auto.get(s.id)!,
     data: { stage: s, errors: 0, warnings: 0, ...extra(s) },
     ariaLabel: `Stage ${s.name} (${s.id})`,
   }));
@@ -109,6 +106,3 @@ export function StaticGraph({ stages, status }: { stages: StageView[]; status: (
     </div>
   );
 }
-
-export type { Connection, Edge, Node };
-export { Background, Controls, ReactFlow, useReactFlow };

@@ -46,7 +46,6 @@ export function RunPage({ id }: { id: string }) {
         setLogs((l) => (l.length + add.length > MAX_LINES ? [...l, ...add].slice(-MAX_LINES) : [...l, ...add]));
       }, 100);
     });
-    es.onmessage = null;
     const other = (m: Event) => {
       const e = JSON.parse((m as MessageEvent).data) as StreamEvent;
       setEvents((list) => [...list, e]);

@@ -19,7 +19,6 @@ export function RunsList({ workflow }: { workflow?: string }) {
   useEffect(() => {
     const es = new EventSource(feedUrl);
     let t: ReturnType<typeof setTimeout> | undefined;
-    es.onmessage = es.onerror = null;
     const bump = () => { clearTimeout(t); t = setTimeout(() => setTick((n) => n + 1), 200); };
     for (const type of ["run_started", "run_completed", "run_failed", "run_cancelled", "run_paused", "run_resumed", "stage_waiting_for_approval"])
       es.addEventListener(type, bump);

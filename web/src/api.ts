@@ -21,7 +21,6 @@ export interface WorkflowDetail {
   id: string; path: string; definition: string; workflow: unknown; validation: Validation;
 }
 export interface Artifact { ref: string; type: string; name: string; path?: string; description?: string }
-export interface MemoryItem { id: string; type: string; content: string; confidence: number; status: string }
 export interface PackManifest {
   budget: number; tokens: number;
   modules: { ref: string; tokens: number; included: boolean; reason: string | null }[];
@@ -90,13 +89,9 @@ export const api = {
     call<WorkflowDetail>("POST", "/workflows", { definition, name }),
   updateWorkflow: (id: string, definition: string) =>
     call<WorkflowDetail>("PUT", `/workflows/${enc(id)}`, { definition }),
-  deleteWorkflow: (id: string) => call<unknown>("DELETE", `/workflows/${enc(id)}`),
   validate: (definition: string) => call<Validation>("POST", "/workflows/validate", { definition }),
-  plan: (id: string, parameters: Record<string, unknown>) =>
-    call<unknown>("POST", `/workflows/${enc(id)}/plan`, { parameters }),
   artifacts: () => call<{ items: Artifact[] }>("GET", "/artifacts"),
   contextModules: () => call<{ items: Artifact[] }>("GET", "/context-modules"),
-  memoryItems: () => call<{ items: MemoryItem[] }>("GET", "/memory-items"),
   runs: (workflow?: string, status?: string) =>
     call<{ items: RunListItem[] }>("GET", `/workflow-executions${q({ workflow, status, limit: "200" })}`),
   run: (id: string) => call<RunDetail>("GET", `/workflow-executions/${enc(id)}`),

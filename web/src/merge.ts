@@ -66,12 +66,11 @@ export function mergeFormatting(original: string, base: string, edited: string):
     if (!whole.get(m.group)) out.push(b[j]);
     else if (!emitted.has(m.group)) { emitted.add(m.group); out.push(...o.slice(m.start, m.end)); }
   };
-  let j = 0, k = 0;
-  for (const [bj, ek] of kept) {
+  let k = 0;
+  for (const [bj, ek] of kept) {  // B lines between kept ones were removed by the edit
     for (; k < ek; k++) out.push(e[k]);  // inserted or changed lines
-    j = bj;                               // B lines before bj were removed by the edit
-    keep(j);
-    j++; k++;
+    keep(bj);
+    k++;
   }
   for (; k < e.length; k++) out.push(e[k]);
   return out.join("\n");

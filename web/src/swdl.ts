@@ -39,7 +39,7 @@ export class WorkflowDoc {
   constructor(readonly original: string, edited = false) {
     this.edited = edited;
     this.format = /^\s*\{/.test(original) ? "json" : "yaml";
-    this.doc = parseDocument(original, { keepSourceTokens: false });
+    this.doc = parseDocument(original);
   }
 
   get dirty(): boolean { return this.edited; }
@@ -177,7 +177,7 @@ const isShortList = (v: unknown[]) =>
   v.every((x) => typeof x !== "object" || x === null) && JSON.stringify(v).length < 60;
 
 /** The stage type of an artifact reference dropped on the canvas, and where it goes. */
-export function artifactRole(ref: string): "primary" | "tool" | "context" {
+function artifactRole(ref: string): "primary" | "tool" | "context" {
   if (ref.startsWith("ctx:")) return "context";
   if (ref.startsWith("agent:") || ref.startsWith("skill:")) return "primary";
   return "tool";
@@ -201,5 +201,3 @@ export function assignArtifact(doc: WorkflowDoc, stageId: string, ref: string): 
   if (!list.includes(ref)) doc.set(path, [...list, ref]);
   return `${ref} added to ${stageId}'s ${role === "context" ? "context modules" : "tools"}`;
 }
-
-export { isMap, isSeq };
