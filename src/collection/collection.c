@@ -345,23 +345,32 @@ char *collection_workflow_file(const struct collection *c, const char *name)
 	return found;
 }
 
-/* The manifest with its workflow entry `name` removed and `add` appended. */
-static struct node *manifest_with(struct collection *c, const char *name, struct node *add)
+static bool change_matches(const struct collection_change *ch, size_t nr, const char *type,
+			   const char *name)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (type && name && !strcmp(ch[i].type, type) && !strcmp(ch[i].name, name))
+			return true;
+	return false;
+}
+
+/* The manifest with the entries named by `ch` removed, then the new ones appended. */
+static struct node *manifest_with(struct collection *c, const struct collection_change *ch,
+				  size_t nr)
 {
 	struct arena *a = &c->arena;
 	const struct node *root = c->manifest->root;
 	const struct node *arts = node_map_get(root, "artifacts");
 	size_t old = arts && arts->kind == NODE_SEQ ? arts->nr : 0;
-	struct node *seq = node_new_seq(a, old + 1);
+	struct node *seq = node_new_seq(a, old + nr);
 	for (size_t i = 0; i < old; i++) {
 		const struct node *it = arts->items[i];
-		const char *t = str_field(it, "type"), *n = str_field(it, "name");
-		if (t && n && !strcmp(t, "workflow") && !strcmp(n, name))
-			continue;
-		node_seq_add(seq, arts->items[i]);
+		if (!change_matches(ch, nr, str_field(it, "type"), str_field(it, "name")))
+			node_seq_add(seq, arts->items[i]);
 	}
-	if (add)
-		node_seq_add(seq, add);
+	for (size_t i = 0; i < nr; i++)
+		if (ch[i].entry)
+			node_seq_add(seq, ch[i].entry);
 	char *now = now_iso();
 	struct node *out = node_map_copy(a, root, 2);
 	const struct node *coll = node_map_get(root, "collection");
@@ -375,14 +384,13 @@ static struct node *manifest_with(struct collection *c, const char *name, struct
 	return out;
 }
 
-static struct node *workflow_entry(struct collection *c, const char *name, const char *ext,
-				   const struct workflow_meta *meta)
+struct node *collection_workflow_entry(struct collection *c, const char *name,
+				       const struct workflow_meta *meta)
 {
 	struct arena *a = &c->arena;
 	char *now = now_iso(), *path = xasprintf("workflows/%s", name);
 	struct node *e = node_new_map(a, 7), *md = node_new_map(a, 3);
 	struct node *tags = node_new_seq(a, meta->nr_tags);
-	UNUSED(ext);
 	node_map_add(a, e, "name", node_new_string(a, name));
 	node_map_add(a, e, "type", node_new_string(a, "workflow"));
 	node_map_add(a, e, "path", node_new_string(a, path));
@@ -402,26 +410,67 @@ static struct node *workflow_entry(struct collection *c, const char *name, const
 	return e;
 }
 
-/* The lock with entry "<name>::workflow" set to `hash` (or removed: NULL). */
-static struct node *lock_with(struct collection *c, const char *name, const char *hash)
+struct node *collection_artifact_entry(struct collection *c, const char *type, const char *name,
+				       const char *path)
+{
+	struct arena *a = &c->arena;
+	struct artifact_entry *e;
+	size_t nr = collection_entries(c, type, &e);
+	const struct node *old = NULL;
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(e[i].name, name))
+			old = e[i].node;
+	free(e);
+	char *now = now_iso();
+	struct node *n;
+	if (old && old->kind == NODE_MAP) { /* keep what the user had: tags, metadata, … */
+		n = node_map_copy(a, old, 2);
+		node_map_set(a, n, "path", node_new_string(a, path));
+		node_map_set(a, n, "last_updated", node_new_string(a, now));
+	} else {
+		n = node_new_map(a, 5);
+		node_map_add(a, n, "name", node_new_string(a, name));
+		node_map_add(a, n, "type", node_new_string(a, type));
+		node_map_add(a, n, "path", node_new_string(a, path));
+		node_map_add(a, n, "origin", node_new_string(a, "local"));
+		node_map_add(a, n, "added", node_new_string(a, now));
+	}
+	free(now);
+	return n;
+}
+
+/* The lock with the entries "<name>::<type>" of `ch` set (or removed: hash NULL). */
+static struct node *lock_with(struct collection *c, const struct collection_change *ch, size_t nr)
 {
 	struct arena *a = &c->arena;
 	const struct node *root = c->lock ? c->lock->root : NULL;
 	const struct node *lock = node_map_get(root, "lock");
 	const struct node *entries = node_map_get(lock, "entries");
-	char *key = xasprintf("%s::workflow", name);
-	struct node *ne = node_new_map(a, (entries && entries->kind == NODE_MAP ? entries->nr : 0) + 1);
-	for (size_t i = 0; entries && entries->kind == NODE_MAP && i < entries->nr; i++)
-		if (strcmp(entries->pairs[i].key->text, key))
+	size_t old = entries && entries->kind == NODE_MAP ? entries->nr : 0;
+	struct node *ne = node_new_map(a, old + nr);
+	char **keys = xcalloc(nr + 1, sizeof(*keys));
+	for (size_t i = 0; i < nr; i++)
+		keys[i] = xasprintf("%s::%s", ch[i].name, ch[i].type);
+	for (size_t i = 0; i < old; i++) {
+		bool changed = false;
+		for (size_t k = 0; k < nr && !changed; k++)
+			changed = !strcmp(entries->pairs[i].key->text, keys[k]);
+		if (!changed)
 			node_map_add(a, ne, entries->pairs[i].key->text, entries->pairs[i].value);
-	if (hash) {
-		char *now = now_iso();
-		struct node *ent = node_new_map(a, 2);
-		node_map_add(a, ent, "content_hash", node_new_string(a, hash));
-		node_map_add(a, ent, "fetched", node_new_string(a, now));
-		node_map_add(a, ne, key, ent);
-		free(now);
 	}
+	char *now = now_iso();
+	for (size_t i = 0; i < nr; i++) {
+		if (!ch[i].hash)
+			continue;
+		struct node *ent = node_new_map(a, 2);
+		node_map_add(a, ent, "content_hash", node_new_string(a, ch[i].hash));
+		node_map_add(a, ent, "fetched", node_new_string(a, now));
+		node_map_add(a, ne, keys[i], ent);
+	}
+	free(now);
+	for (size_t i = 0; i < nr; i++)
+		free(keys[i]);
+	free(keys);
 	struct node *nl = lock && lock->kind == NODE_MAP ? node_map_copy(a, lock, 2) : node_new_map(a, 2);
 	if (!node_map_get(nl, "version"))
 		node_map_add(a, nl, "version", node_new_string(a, "1.0.0"));
@@ -429,8 +478,19 @@ static struct node *lock_with(struct collection *c, const char *name, const char
 	struct node *out = root && root->kind == NODE_MAP ? node_map_copy(a, root, 1)
 							   : node_new_map(a, 1);
 	node_map_set(a, out, "lock", nl);
-	free(key);
 	return out;
+}
+
+int collection_apply(struct collection *c, const struct collection_change *ch, size_t nr,
+		     struct diag_list *dl)
+{
+	char *manifest = path_join(c->root, MANIFEST), *lock = path_join(c->root, LOCKFILE);
+	int r = write_toml(manifest, manifest_with(c, ch, nr), dl);
+	if (!r)
+		r = write_toml(lock, lock_with(c, ch, nr), dl);
+	free(manifest);
+	free(lock);
+	return r;
 }
 
 static int io_error(struct diag_list *dl, const char *path, const char *what)
@@ -509,12 +569,9 @@ int collection_add_workflow(struct collection *c, const char *src,
 		r = io_error(dl, dir, "hash");
 		goto out;
 	}
-	char *manifest = path_join(c->root, MANIFEST), *lock = path_join(c->root, LOCKFILE);
-	r = write_toml(manifest, manifest_with(c, name, workflow_entry(c, name, ext, meta)), dl);
-	if (!r)
-		r = write_toml(lock, lock_with(c, name, hash), dl);
-	free(manifest);
-	free(lock);
+	struct collection_change ch = { "workflow", name, collection_workflow_entry(c, name, meta),
+					hash };
+	r = collection_apply(c, &ch, 1, dl);
 	if (!r)
 		*stored_path = path_join(dir, file);
 out:
@@ -541,17 +598,13 @@ int collection_remove_workflow(struct collection *c, const char *name, struct di
 		r = SM_ENOENT;
 		goto out;
 	}
-	char *manifest = path_join(c->root, MANIFEST), *lock = path_join(c->root, LOCKFILE);
 	char *dir = path_join(c->root, rel);
 	/* The manifest first: a crash after it leaves a stray directory, not a
 	 * manifest entry pointing at nothing. */
-	r = write_toml(manifest, manifest_with(c, name, NULL), dl);
-	if (!r)
-		r = write_toml(lock, lock_with(c, name, NULL), dl);
+	struct collection_change ch = { "workflow", name, NULL, NULL };
+	r = collection_apply(c, &ch, 1, dl);
 	if (!r && rel_path_ok(rel) && fs_remove_tree(dir))
 		r = io_error(dl, dir, "remove");
-	free(manifest);
-	free(lock);
 	free(dir);
 out:
 	free(e);

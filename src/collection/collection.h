@@ -89,6 +89,26 @@ int collection_add_workflow(struct collection *c, const char *src,
 			    char **stored_path, struct diag_list *dl);
 int collection_remove_workflow(struct collection *c, const char *name, struct diag_list *dl);
 
+/*
+ * A batch of manifest and lock changes, written together: each removes the
+ * entry (type, name) and, when `entry` is set, appends it; the lock entry
+ * "<name>::<type>" gets `hash` (NULL removes it).  collection.toml is
+ * written first, then collection.lock, each atomically.
+ */
+struct collection_change {
+	const char *type, *name;
+	struct node *entry;
+	const char *hash;
+};
+int collection_apply(struct collection *c, const struct collection_change *ch, size_t nr,
+		     struct diag_list *dl);
+/* Manifest entries (in c's arena) for a workflow and for any other artifact;
+ * the latter keeps the fields of an existing entry of the same name. */
+struct node *collection_workflow_entry(struct collection *c, const char *name,
+				       const struct workflow_meta *meta);
+struct node *collection_artifact_entry(struct collection *c, const char *type, const char *name,
+				       const char *path);
+
 /* The WORKFLOW.* file of a stored workflow entry (malloc'd), or NULL. */
 char *collection_workflow_file(const struct collection *c, const char *name);
 
