@@ -67,13 +67,18 @@ static void fsync_dir_of(const char *path)
 
 int fs_write_atomic(const char *path, const void *data, size_t len)
 {
+	return fs_write_atomic_mode(path, data, len, 0666);
+}
+
+int fs_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode)
+{
 	const char *slash = strrchr(path, '/');
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char *tmp = xasprintf("%.*s.%s.%ld%06ld.tmp", slash ? (int)(slash - path + 1) : 0, path,
 			      slash ? slash + 1 : path, (long)getpid(), (long)(ts.tv_nsec / 1000));
 	int r = SM_EIO;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0)
 		goto out;
 	const char *p = data;
@@ -133,10 +138,8 @@ int fs_remove_tree(const char *path)
 	return r;
 }
 
-/* Python's PurePath ordering: compare component by component. */
-static int cmp_components(const void *a, const void *b)
+int fs_path_cmp(const char *x, const char *y)
 {
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
 	for (;;) {
 		size_t lx = strcspn(x, "/"), ly = strcspn(y, "/");
 		size_t n = lx < ly ? lx : ly;
@@ -150,6 +153,11 @@ static int cmp_components(const void *a, const void *b)
 		x += lx + 1;
 		y += ly + 1;
 	}
+}
+
+static int cmp_components(const void *a, const void *b)
+{
+	return fs_path_cmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int walk(const char *root, const char *rel, char ***names, size_t *nr, size_t *alloc,

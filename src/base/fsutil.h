@@ -10,6 +10,8 @@
 /* Write via ".<name>.<random>.tmp" in the same directory, fsync, rename:
  * readers see the old file or the new one, never a half-written one. */
 int fs_write_atomic(const char *path, const void *data, size_t len);
+/* The same, creating the file with `mode` (before the umask): 0600 for secrets. */
+int fs_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode);
 int fs_mkdirs(const char *path);           /* mkdir -p */
 int fs_remove_tree(const char *path);      /* rm -r (no symlink following) */
 bool fs_is_dir(const char *path);
@@ -22,5 +24,8 @@ char *path_join(const char *a, const char *b); /* malloc'd "a/b" */
  * each name and the array.
  */
 int fs_list_files(const char *dir, char ***names, size_t *nr);
+
+/* Python's PurePath order: component by component (for fs_list_files and hashes). */
+int fs_path_cmp(const char *a, const char *b);
 
 #endif

@@ -92,6 +92,7 @@ int cmd_init(int argc, char **argv);
 int cmd_memory(int argc, char **argv);
 int cmd_context(int argc, char **argv);
 int cmd_web(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ int main(int argc, char **argv)
 		{ "workflow", cmd_workflow, "validate, plan, run and store workflows" },
 		{ "memory", cmd_memory, "project memory that context packs draw from" },
 		{ "context", cmd_context, "preview the context a stage would receive" },
+		{ "pack", cmd_pack, "share workflows as signed .skillmeat-pack files" },
 		{ "web", cmd_web, "serve the HTTP API and live run events" },
 		{ "debug", cmd_debug, "low-level entry points for tests and tools" },
 		{ NULL, NULL, NULL },
