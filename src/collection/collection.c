@@ -6,6 +6,7 @@
 #include "../formats/toml_write.h"
 
 #include <pwd.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -318,6 +319,12 @@ char *collection_resolve(const struct collection *c, const char *ref)
 		free(e);
 		if (!found)
 			found = conventional_path(c, type, name);
+		/* A skill is its folder, as in a manifest entry (skills/<n>). */
+		if (found && !strcmp(type, "skill") && !fs_is_dir(found)) {
+			char *slash = strrchr(found, '/');
+			if (!strcasecmp(slash + 1, "SKILL.md"))
+				*slash = '\0';
+		}
 	}
 	free(type);
 	return found;

@@ -259,11 +259,21 @@ static int bundle_workflow(struct builder *b, const struct pack_build_input *in)
 	return r;
 }
 
+/* Now, or SOURCE_DATE_EPOCH when set, so that a build can be reproduced. */
 static char *now_iso(void)
 {
 	struct timeval tv;
 	struct tm tm;
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	char *end;
 	gettimeofday(&tv, NULL);
+	if (epoch && *epoch) {
+		long long t = strtoll(epoch, &end, 10);
+		if (!*end && t >= 0) {
+			tv.tv_sec = (time_t)t;
+			tv.tv_usec = 0;
+		}
+	}
 	gmtime_r(&tv.tv_sec, &tm);
 	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06ld", tm.tm_year + 1900, tm.tm_mon + 1,
 			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec);
@@ -292,8 +302,8 @@ static void finish_manifest(struct builder *b, const struct pack_build_opts *o)
 		json_array_append_new(tags, json_string(o->tags[i]));
 	char *now = now_iso(), hash[72];
 	b->p->manifest = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:[], s:o}",
-		"version", "1.0", "name", o->name ? o->name : b->first_name, "description", o->description ? o->description : "",
-		"author", o->author ? o->author : "", "created_at", now, "license",
+		"version", "1.0", "name", o->name ? o->name : b->first_name,
+		"description", o->description ? o->description : "", "author", o->author ? o->author : "", "created_at", now, "license",
 		o->license ? o->license : "MIT", "tags", tags, "dependencies", "artifacts", sorted);
 	pack_bundle_hash(b->p->manifest, hash);
 	json_object_set_new(b->p->manifest, "bundle_hash", json_string(hash));

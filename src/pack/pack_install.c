@@ -117,7 +117,8 @@ static bool name_taken(const struct collection *c, const struct pack_plan *plan,
 		       const char *type, const char *name)
 {
 	for (size_t i = 0; i < upto; i++)
-		if (!strcmp(plan->v[i].a->type, type) && !strcmp(plan->v[i].name, name))
+		if (plan->v[i].a && !strcmp(plan->v[i].a->type, type) &&
+		    !strcmp(plan->v[i].name, name))
 			return true;
 	char *e = existing(c, type, name);
 	free(e);
@@ -166,10 +167,13 @@ static size_t rewrite_refs(struct pack_action *w, const struct pack_plan *plan)
 				strbuf_addch(&out, src[i++]);
 			}
 		}
-		free(w->text);
-		w->text = strbuf_detach(&out, &w->text_len);
-		src = w->text;
-		len = w->text_len;
+		if (count) {
+			free(w->text);
+			w->text = strbuf_detach(&out, &w->text_len);
+			src = w->text;
+			len = w->text_len;
+		}
+		strbuf_release(&out);
 		free(from);
 		free(to);
 	}
@@ -205,18 +209,19 @@ static int check_workflow(const struct pack *p, struct pack_action *w, struct di
 	return r;
 }
 
-static void plan_one(const struct pack *p, const struct collection *c, enum pack_strategy s,
-		     struct pack_plan *plan, size_t i)
+/* New, unchanged, or a conflict settled by `s`; a workflow's text is
+ * compared after its references were renamed. */
+static void plan_one(const struct collection *c, enum pack_strategy s, struct pack_plan *plan,
+		     size_t i)
 {
 	struct pack_action *act = &plan->v[i];
-	const struct pack_artifact *a = &p->arts[i];
-	act->a = a;
+	const struct pack_artifact *a = act->a;
 	act->name = xstrdup(a->name);
 	char *have = existing(c, a->type, a->name), want[65], got[65];
 	if (!have) {
 		act->kind = ACT_NEW;
 	} else {
-		install_hash(a, NULL, 0, want);
+		install_hash(a, act->text, act->text_len, want);
 		bool same = !content_hash(have, got) && !strcmp(want, got);
 		act->kind = same ? ACT_UNCHANGED : s == PACK_SKIP ? ACT_SKIP
 			  : s == PACK_OVERWRITE ? ACT_OVERWRITE : ACT_RENAME;
@@ -235,18 +240,25 @@ int pack_plan_install(const struct pack *p, const struct collection *c,
 	size_t errors = dl->errors;
 	memset(plan, 0, sizeof(*plan));
 	plan->v = xcalloc(p->nr_arts, sizeof(*plan->v));
-	for (size_t i = 0; i < p->nr_arts; i++, plan->nr++)
-		plan_one(p, c, s, plan, i);
+	plan->nr = p->nr_arts;
+	/* Other artifacts first: their renames change the workflows' text. */
 	for (size_t i = 0; i < plan->nr; i++)
-		plan->count[plan->v[i].kind]++;
+		if (strcmp(p->arts[i].type, "workflow")) {
+			plan->v[i].a = &p->arts[i];
+			plan_one(c, s, plan, i);
+		}
 	for (size_t i = 0; i < plan->nr; i++) {
 		struct pack_action *w = &plan->v[i];
-		if (strcmp(w->a->type, "workflow") || !pack_action_installs(w))
+		if (w->a)
 			continue;
-		if (plan->count[ACT_RENAME])
-			w->rewrites = rewrite_refs(w, plan);
-		check_workflow(p, w, dl);
+		w->a = &p->arts[i];
+		w->rewrites = rewrite_refs(w, plan);
+		plan_one(c, s, plan, i);
+		if (pack_action_installs(w))
+			check_workflow(p, w, dl);
 	}
+	for (size_t i = 0; i < plan->nr; i++)
+		plan->count[plan->v[i].kind]++;
 	return dl->errors > errors ? SM_ERR : SM_OK;
 }
 

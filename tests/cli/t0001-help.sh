@@ -8,7 +8,9 @@ for c in "" "init" "workflow" "workflow validate" "workflow plan" "workflow show
 	"workflow logs" "workflow approve" "workflow reject" "workflow cancel" "workflow pause" \
 	"memory" "memory add" "memory list" "memory show" "memory promote" "memory deprecate" \
 	"memory delete" "memory export" "memory import" "memory capture" "context" \
-	"context preview" "web" "debug routes"; do
+	"context preview" "web" "debug routes" "pack" "pack build" "pack inspect" "pack verify" \
+	"pack sign" "pack install" "pack keygen" "pack keys" "pack export-key" "pack trust" \
+	"pack untrust"; do
 	# shellcheck disable=SC2086
 	run $sm $c --help
 	check "'$c --help' exits 0" exit_is 0
