@@ -142,7 +142,7 @@ void strbuf_add_json_string(struct strbuf *sb, const char *s, size_t len, bool a
 	const unsigned char *p = (const unsigned char *)s;
 	size_t safe = 0;
 	while (safe < len && p[safe] >= 0x20 && p[safe] != '"' && p[safe] != '\\' &&
-	       (p[safe] < 0x80 || !ascii_only))
+	       (p[safe] < 0x7f || !ascii_only))
 		safe++;
 	strbuf_grow(sb, len + 2);
 	if (safe == len) { /* the common case: nothing to escape */
@@ -159,7 +159,7 @@ void strbuf_add_json_string(struct strbuf *sb, const char *s, size_t len, bool a
 		/* Copy the run of bytes that need no escaping in one go. */
 		size_t run = i;
 		while (run < len && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' &&
-		       (p[run] < 0x80 || !ascii_only))
+		       (p[run] < 0x7f || !ascii_only))
 			run++;
 		if (run > i) {
 			strbuf_add(sb, p + i, run - i);
@@ -180,10 +180,10 @@ void strbuf_add_json_string(struct strbuf *sb, const char *s, size_t len, bool a
 		if (esc) {
 			strbuf_addstr(sb, esc);
 			i++;
-		} else if (c < 0x20) {
+		} else if (c < 0x20 || (c == 0x7f && ascii_only)) { /* Python escapes DEL too */
 			add_u16_escape(sb, c);
 			i++;
-		} else if (c < 0x80 || !ascii_only) {
+		} else if (c < 0x7f || !ascii_only) {
 			strbuf_addch(sb, c);
 			i++;
 		} else {
