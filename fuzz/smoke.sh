@@ -6,9 +6,11 @@ build=$1
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
-for t in workflow expr toml; do
+for t in workflow expr toml pack; do
 	work=$(mktemp -d)
 	cp "$here"/corpus/$t/* "$work"/ 2>/dev/null
+	# Packs are binary: their seeds are made fresh (a valid pack and its manifest).
+	[ $t = pack ] && python3 "$here/make-pack-seeds.py" "$work"
 	# TOML also seeds from the toml-test suite beside the project, when present.
 	if [ $t = toml ] && [ -d "$here/../../shared/conformance/toml-test/tests/valid" ]; then
 		find "$here/../../shared/conformance/toml-test/tests/valid" -name '*.toml' |
