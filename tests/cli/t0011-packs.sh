@@ -193,6 +193,31 @@ rehashed does not match the pack
 EOF
 check "nothing escaped the collection" test ! -e "$TMP/evil.md" -a ! -e /tmp/skillmeat-evil.md
 
+# Packs built and signed the way upstream does.
+export SKILLMEAT_HOME=$TMP/fromup
+$sm init >/dev/null
+mkdir up
+signed=$(python3 "$here/upstream-pack.py" up)
+run $sm pack install up/upstream.skillmeat-pack --allow-unsigned
+check "an upstream-built pack installs" exit_is 0
+check "its skill folder (two files) is in place" \
+	test -f "$SKILLMEAT_HOME/collections/default/skills/up-skill/scripts/run.sh"
+run $sm workflow plan up-flow --format json
+check "and its workflow plans against what came in it" \
+	json_eq 'len(j["batches"][0]["stages"][0]["artifacts"]) == 2 and all(a["path"] and "/collections/default/" in a["path"] for a in j["batches"][0]["stages"][0]["artifacts"])'
+if [ "$signed" = signed ]; then
+	run $sm pack verify up/upstream-signed.skillmeat-pack
+	check "an upstream signature without a known key cannot be checked (exit 3)" exit_is 3
+	check "and says so" out_has "unknown-key"
+	$sm pack trust up/upstream.pub >/dev/null
+	run $sm pack verify up/upstream-signed.skillmeat-pack --format json
+	check "an upstream signature verifies once its key is trusted" \
+		json_eq 'j["ok"] and j["signature"]["status"] == "trusted"'
+else
+	echo "note: python3 has no 'cryptography': upstream's signing not cross-checked"
+fi
+export SKILLMEAT_HOME=$TMP/recv
+
 # Keys: list, untrust.
 run $sm pack keys --format json
 check "keys lists the trusted key" json_eq 'len(j) == 1 and not j[0]["secret"]'
