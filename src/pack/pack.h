@@ -39,6 +39,7 @@ struct pack_file {
 	char *path;           /* the entry's path in the archive */
 	unsigned char *data;
 	size_t len;
+	bool listed;          /* named by the manifest (set while checking it) */
 };
 
 struct pack_artifact {

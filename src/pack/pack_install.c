@@ -58,6 +58,17 @@ static char *target_rel(const char *type, const char *name)
 	return xasprintf("%ss/%s", type, name); /* skills/, hooks/, composites/ */
 }
 
+struct named {
+	const char *name;
+	size_t k;
+};
+
+/* Python's path order, as the collection's content hash sorts files. */
+static int cmp_named(const void *a, const void *b)
+{
+	return fs_path_cmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
 /* The collection's lock hash of what the pack would install (hash.h). */
 static void install_hash(const struct pack_artifact *a, const char *text, size_t text_len,
 			 char hex[65])
@@ -66,19 +77,14 @@ static void install_hash(const struct pack_artifact *a, const char *text, size_t
 	if (pack_type_single_file(a->type) && strcmp(a->type, "workflow")) {
 		crypto_hash_sha256(h, a->data[0]->data, a->data[0]->len);
 	} else {
-		size_t *order = xcalloc(a->nr_files, sizeof(*order));
-		for (size_t i = 0; i < a->nr_files; i++) {
-			size_t k = i;
-			while (k && fs_path_cmp(a->files[order[k - 1]], a->files[i]) > 0) {
-				order[k] = order[k - 1];
-				k--;
-			}
-			order[k] = i;
-		}
+		struct named *order = xcalloc(a->nr_files, sizeof(*order));
+		for (size_t i = 0; i < a->nr_files; i++)
+			order[i] = (struct named){ a->files[i], i };
+		qsort(order, a->nr_files, sizeof(*order), cmp_named);
 		crypto_hash_sha256_state st;
 		crypto_hash_sha256_init(&st);
 		for (size_t i = 0; i < a->nr_files; i++) {
-			size_t k = order[i];
+			size_t k = order[i].k;
 			const unsigned char *d = text && k == 0 ? (const unsigned char *)text
 							       : a->data[k]->data;
 			size_t len = text && k == 0 ? text_len : a->data[k]->len;

@@ -160,9 +160,10 @@ int keyring_load(const char *home, struct keyring *kr, struct diag_list *dl)
 	char *priv = xasprintf("%s/signing-keys/private", home);
 	char *trusted = xasprintf("%s/signing-keys/trusted", home);
 	memset(kr, 0, sizeof(*kr));
+	/* A bad file is reported; the good keys still load. */
 	int r = load_dir(priv, true, kr, dl);
-	if (!r)
-		r = load_dir(trusted, false, kr, dl);
+	if (load_dir(trusted, false, kr, dl))
+		r = SM_ERR;
 	free(priv);
 	free(trusted);
 	return r;

@@ -80,7 +80,7 @@ void pack_sort_entries(struct pack *p)
 
 struct pack_file *pack_find(const struct pack *p, const char *path)
 {
-	struct pack_file key = { (char *)path, NULL, 0 };
+	struct pack_file key = { (char *)path, NULL, 0, false };
 	if (!p->nr_entries)
 		return NULL;
 	return bsearch(&key, p->entries, p->nr_entries, sizeof(*p->entries), cmp_entry);
@@ -103,6 +103,7 @@ struct pack_file *pack_add_entry(struct pack *p, const char *path, const void *d
 	f->data = xmalloc(len ? len : 1);
 	memcpy(f->data, data, len);
 	f->len = len;
+	f->listed = false;
 	return f;
 }
 
@@ -163,7 +164,7 @@ static int read_data(struct reader *rd, struct archive *a, const char *path)
 	char *data = strbuf_detach(&sb, &len);
 	ALLOC_GROW(rd->p->entries, rd->p->nr_entries + 1, rd->p->alloc_entries);
 	rd->p->entries[rd->p->nr_entries++] = (struct pack_file){ xstrdup(path),
-		(unsigned char *)data, len };
+		(unsigned char *)data, len, false };
 	return SM_OK;
 fail:
 	strbuf_release(&sb);

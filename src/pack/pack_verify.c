@@ -169,9 +169,10 @@ static int link_files(struct pack *p, size_t i, struct pack_artifact *a, struct 
 		struct pack_file *e = pack_find(p, path);
 		if (!e)
 			pack_error(dl, p, f, "'%s' is listed but not in the archive", path);
-		for (size_t q = 0; e && q < k; q++)
-			if (a->data[q] == e)
-				pack_error(dl, p, f, "'%s' is listed twice", name);
+		if (e && e->listed)
+			pack_error(dl, p, f, "'%s' is listed twice", name);
+		if (e)
+			e->listed = true;
 		const char *want = fh ? str_of(fh, name) : NULL;
 		char got[72];
 		if (e && fh && !is_sha256(want))
@@ -216,11 +217,7 @@ static int check_unlisted(struct pack *p, struct diag_list *dl)
 {
 	for (size_t e = 0; e < p->nr_entries; e++) {
 		const struct pack_file *f = &p->entries[e];
-		bool listed = !strcmp(f->path, PACK_MANIFEST);
-		for (size_t i = 0; !listed && i < p->nr_arts; i++)
-			for (size_t k = 0; !listed && k < p->arts[i].nr_files; k++)
-				listed = p->arts[i].data[k] == f;
-		if (!listed) {
+		if (!f->listed && strcmp(f->path, PACK_MANIFEST)) {
 			pack_error(dl, p, NULL, "entry '%s' is not listed in the manifest", f->path);
 			return SM_ERR;
 		}
