@@ -11,15 +11,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define STAGING_PREFIX ".pack-install-"
-
-struct move {
-	char *target, *staged, *old;
-	bool had_old, moved;
-};
 
 static int io_fail(struct diag_list *dl, const char *path, const char *what)
 {
@@ -77,38 +73,6 @@ static int stage(const struct pack_action *act, const char *staged, struct diag_
 	return SM_OK;
 }
 
-static void undo(struct move *m, size_t nr, const char *staging)
-{
-	for (size_t i = nr; i-- > 0;) {
-		if (m[i].moved) {
-			char *gone = xasprintf("%s/undo-%zu", staging, i);
-			if (!rename(m[i].target, gone))
-				m[i].moved = false;
-			free(gone);
-		}
-		if (m[i].had_old && !m[i].moved && !rename(m[i].old, m[i].target))
-			m[i].had_old = false;
-	}
-}
-
-static int move_into_place(struct move *m, struct diag_list *dl)
-{
-	struct stat st;
-	char *parent = xstrdup(m->target);
-	*strrchr(parent, '/') = '\0';
-	int r = fs_mkdirs(parent) ? io_fail(dl, parent, "create") : SM_OK;
-	free(parent);
-	if (!r && !lstat(m->target, &st)) {
-		if (rename(m->target, m->old))
-			return io_fail(dl, m->target, "move the old version aside");
-		m->had_old = true;
-	}
-	if (!r && rename(m->staged, m->target))
-		r = io_fail(dl, m->target, "move into place");
-	m->moved = !r;
-	return r;
-}
-
 /* The manifest and lock changes of every installed action. */
 static struct collection_change *changes_of(struct collection *c, const struct pack_plan *plan,
 					    char (*hashes)[65], size_t *nr)
@@ -134,22 +98,165 @@ static struct collection_change *changes_of(struct collection *c, const struct p
 	return ch;
 }
 
+static bool exists(const char *path)
+{
+	struct stat st;
+	return !lstat(path, &st);
+}
+
+/* Keep collection.toml and collection.lock as they were (or that one was absent). */
+static int save_manifests(const char *root, const char *staging, struct diag_list *dl)
+{
+	static const char *const names[] = { "collection.toml", "collection.lock" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char *src = path_join(root, names[i]);
+		char *dst = xasprintf("%s/%s.%s", staging, names[i], exists(src) ? "old" : "absent");
+		struct strbuf sb = STRBUF_INIT;
+		int r = exists(src) && strbuf_read_file(&sb, src, 64u << 20) ? SM_EIO
+			: fs_write_atomic(dst, sb.buf ? sb.buf : "", sb.len);
+		strbuf_release(&sb);
+		if (r)
+			io_fail(dl, src, "keep a copy of");
+		free(src);
+		free(dst);
+		if (r)
+			return r;
+	}
+	return SM_OK;
+}
+
+/*
+ * Undo what the journal of `staging` says was begun, from what is on disk:
+ * a staged item that is gone was moved into place, an old-<i> still there
+ * was moved aside.  Then the manifest and lock go back.  Returns false if
+ * something could not be moved back (it is then left in `staging`).
+ */
+static bool rollback(const char *root, const char *staging)
+{
+	char *journal = path_join(staging, "journal");
+	struct strbuf sb = STRBUF_INIT;
+	bool ok = true;
+	if (strbuf_read_file(&sb, journal, 16u << 20)) {
+		free(journal);
+		return true; /* nothing was moved */
+	}
+	char **lines = NULL;
+	size_t nr = 0, alloc = 0;
+	for (char *line = sb.buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		ALLOC_GROW(lines, nr + 1, alloc);
+		lines[nr++] = line;
+	}
+	for (size_t k = nr; k-- > 0;) {
+		char *tab = strchr(lines[k], '\t');
+		if (!tab || !tab[1] || strstr(tab + 1, "..") || tab[1] == '/')
+			continue;
+		*tab = '\0';
+		char *target = path_join(root, tab + 1);
+		char *staged = xasprintf("%s/%s", staging, lines[k]);
+		char *old = xasprintf("%s/old-%s", staging, lines[k]);
+		char *undone = xasprintf("%s/undo-%s", staging, lines[k]);
+		if (!exists(staged) && exists(target) && rename(target, undone))
+			ok = false;
+		if (exists(old) && rename(old, target))
+			ok = false;
+		free(target);
+		free(staged);
+		free(old);
+		free(undone);
+	}
+	static const char *const names[] = { "collection.toml", "collection.lock" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char *live = path_join(root, names[i]);
+		char *old = xasprintf("%s/%s.old", staging, names[i]);
+		char *absent = xasprintf("%s/%s.absent", staging, names[i]);
+		if (exists(old) ? rename(old, live) != 0 : exists(absent) && exists(live) && unlink(live))
+			ok = false;
+		free(live);
+		free(old);
+		free(absent);
+	}
+	free(lines);
+	strbuf_release(&sb);
+	free(journal);
+	return ok;
+}
+
+/* The journal: which staged item goes where, written before any move. */
+static int write_journal(const struct pack_plan *plan, const char *staging,
+			 struct diag_list *dl)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < plan->nr; i++)
+		if (pack_action_installs(&plan->v[i]))
+			strbuf_addf(&sb, "%zu\t%s\n", i, plan->v[i].rel);
+	char *path = path_join(staging, "journal");
+	int r = fs_write_atomic(path, sb.buf ? sb.buf : "", sb.len);
+	if (r)
+		io_fail(dl, path, "write");
+	free(path);
+	strbuf_release(&sb);
+	return r;
+}
+
+/* Tests crash the install after N moves (SKILLMEAT_FAULT_PACK_COMMIT=N). */
+static void fault_point(size_t moves)
+{
+	const char *n = getenv("SKILLMEAT_FAULT_PACK_COMMIT");
+	if (n && *n && (size_t)strtoul(n, NULL, 10) == moves)
+		_exit(99);
+}
+
+static int move_all(const struct collection *c, const struct pack_plan *plan,
+		    const char *staging, struct diag_list *dl)
+{
+	size_t moves = 0;
+	for (size_t i = 0; i < plan->nr; i++) {
+		if (!pack_action_installs(&plan->v[i]))
+			continue;
+		fault_point(moves++);
+		char *target = path_join(c->root, plan->v[i].rel);
+		char *staged = xasprintf("%s/%zu", staging, i);
+		char *old = xasprintf("%s/old-%zu", staging, i);
+		char *parent = xstrdup(target);
+		*strrchr(parent, '/') = '\0';
+		int r = SM_OK;
+		if (fs_mkdirs(parent))
+			r = io_fail(dl, parent, "create");
+		else if (exists(target) && rename(target, old))
+			r = io_fail(dl, target, "move the old version aside");
+		else if (rename(staged, target))
+			r = io_fail(dl, target, "move into place");
+		free(parent);
+		free(target);
+		free(staged);
+		free(old);
+		if (r)
+			return r;
+	}
+	fault_point(moves); /* everything moved, the manifest not yet written */
+	return SM_OK;
+}
+
 static int commit(struct collection *c, const struct pack_plan *plan, const char *staging,
-		  struct move *m, struct diag_list *dl)
+		  struct diag_list *dl)
 {
 	int r = SM_OK;
 	for (size_t i = 0; !r && i < plan->nr; i++) {
-		const struct pack_action *act = &plan->v[i];
-		if (!pack_action_installs(act))
+		if (!pack_action_installs(&plan->v[i]))
 			continue;
-		m[i].target = path_join(c->root, act->rel);
-		m[i].staged = xasprintf("%s/%zu", staging, i);
-		m[i].old = xasprintf("%s/old-%zu", staging, i);
-		r = stage(act, m[i].staged, dl);
+		char *staged = xasprintf("%s/%zu", staging, i);
+		r = stage(&plan->v[i], staged, dl);
+		free(staged);
 	}
-	for (size_t i = 0; !r && i < plan->nr; i++)
-		if (m[i].target)
-			r = move_into_place(&m[i], dl);
+	if (!r)
+		r = save_manifests(c->root, staging, dl);
+	if (!r)
+		r = write_journal(plan, staging, dl);
+	if (!r)
+		r = move_all(c, plan, staging, dl);
 	if (!r) {
 		char (*hashes)[65] = xcalloc(plan->nr ? plan->nr : 1, sizeof(*hashes));
 		size_t nr;
@@ -158,8 +265,12 @@ static int commit(struct collection *c, const struct pack_plan *plan, const char
 		free(ch);
 		free(hashes);
 	}
-	if (r)
-		undo(m, plan->nr, staging);
+	if (!r) { /* from here on, recovery finishes the install instead of undoing it */
+		char *done = path_join(staging, "committed");
+		if (fs_write_atomic(done, "", 0))
+			r = io_fail(dl, done, "write");
+		free(done);
+	}
 	return r;
 }
 
@@ -171,21 +282,59 @@ int pack_install(struct collection *c, const struct pack_plan *plan, struct diag
 		free(staging);
 		return r;
 	}
-	struct move *m = xcalloc(plan->nr ? plan->nr : 1, sizeof(*m));
-	int r = commit(c, plan, staging, m, dl);
-	bool undone = true;
-	for (size_t i = 0; i < plan->nr; i++) {
-		undone = undone && !m[i].moved && !m[i].had_old;
-		free(m[i].target);
-		free(m[i].staged);
-		free(m[i].old);
-	}
-	if (!r || undone)
+	int r = commit(c, plan, staging, dl);
+	if (!r || rollback(c->root, staging))
 		fs_remove_tree(staging);
 	else
 		diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "not every move could be "
 			 "undone; the previous versions are kept in %s", staging);
-	free(m);
 	free(staging);
 	return r;
+}
+
+/* The lock is on the collection's folder itself: no file to leave behind. */
+int pack_lock(const struct collection *c, int *fd, struct diag_list *dl)
+{
+	*fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = *fd < 0 || flock(*fd, LOCK_EX) ? io_fail(dl, c->root, "lock") : SM_OK;
+	if (r && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return r;
+}
+
+void pack_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int pack_recover(const struct collection *c, size_t *recovered, struct diag_list *dl)
+{
+	DIR *d = opendir(c->root);
+	struct dirent *e;
+	*recovered = 0;
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, STAGING_PREFIX, strlen(STAGING_PREFIX)))
+			continue;
+		char *staging = path_join(c->root, e->d_name);
+		char *done = path_join(staging, "committed");
+		bool finished = exists(done);
+		if (finished || rollback(c->root, staging)) {
+			fs_remove_tree(staging);
+			diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "an interrupted pack "
+				 "install was %s (%s)", finished ? "finished" : "rolled back",
+				 e->d_name);
+			(*recovered)++;
+		} else {
+			diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "an interrupted pack "
+				 "install could not be fully rolled back; see %s", staging);
+		}
+		free(done);
+		free(staging);
+	}
+	if (d)
+		closedir(d);
+	return SM_OK;
 }

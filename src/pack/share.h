@@ -62,4 +62,14 @@ void pack_action_hash(const struct pack_action *act, char hex[65]);
 int pack_install(struct collection *c, const struct pack_plan *plan, struct diag_list *dl);
 void pack_plan_release(struct pack_plan *plan);
 
+/*
+ * Installs into one collection take turns (an flock on its folder).  With
+ * the lock held, pack_recover rolls back what an install killed halfway
+ * left (its journal says what it moved; the manifest and lock go back
+ * too), or finishes one that had committed.
+ */
+int pack_lock(const struct collection *c, int *fd, struct diag_list *dl);
+void pack_unlock(int fd);
+int pack_recover(const struct collection *c, size_t *recovered, struct diag_list *dl);
+
 #endif

@@ -163,6 +163,24 @@ check "a failing install exits 1" exit_is 1
 check "it says nothing was installed" err_has "nothing was installed"
 check "every move was undone" test "$(snapshot)" = "$before"
 
+# A crash halfway (a fault injected after 3 of the 7 moves, then after all
+# of them but before the manifest): the next install rolls it back first.
+export SKILLMEAT_HOME=$TMP/crash
+$sm init >/dev/null
+$sm pack trust teama.pub >/dev/null
+before=$(snapshot)
+for n in 3 7; do
+	run env SKILLMEAT_FAULT_PACK_COMMIT=$n $sm pack install signed.skillmeat-pack
+	check "crash after $n moves: the install died" exit_is 99
+	check "crash after $n moves: it left a half-done collection" test "$(snapshot)" != "$before"
+	run $sm pack install signed.skillmeat-pack --dry-run
+	check "crash after $n moves: the next install rolls it back" err_has "was rolled back"
+	check "crash after $n moves: the collection is as before, byte for byte" \
+		test "$(snapshot)" = "$before"
+done
+run $sm pack install signed.skillmeat-pack
+check "after the rollback the install goes through" out_has "7 new"
+
 # Hostile archives: each refused, with a clear message, nothing written.
 mkdir hostile
 python3 "$here/hostile-packs.py" unsigned.skillmeat-pack signed.skillmeat-pack hostile
