@@ -303,8 +303,10 @@ static void finish_manifest(struct builder *b, const struct pack_build_opts *o)
 	char *now = now_iso(), hash[72];
 	b->p->manifest = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:[], s:o}",
 		"version", "1.0", "name", o->name ? o->name : b->first_name,
-		"description", o->description ? o->description : "", "author", o->author ? o->author : "", "created_at", now, "license",
-		o->license ? o->license : "MIT", "tags", tags, "dependencies", "artifacts", sorted);
+		"description", o->description ? o->description : "",
+		"author", o->author ? o->author : "", "created_at", now,
+		"license", o->license ? o->license : "MIT", "tags", tags, "dependencies",
+		"artifacts", sorted);
 	pack_bundle_hash(b->p->manifest, hash);
 	json_object_set_new(b->p->manifest, "bundle_hash", json_string(hash));
 	free(now);

@@ -6,7 +6,6 @@
 #include "../base/compat.h"
 #include "pack.h"
 #include "pack_int.h"
-#include "../collection/collection.h"
 
 #include <sodium.h>
 
