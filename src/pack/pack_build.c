@@ -212,10 +212,6 @@ static void bundle_ref(struct builder *b, const char *ref)
 			 "%s %s", ref, path ? "cannot be bundled (unknown type)"
 			 : "is listed by an agent but is not in the collection; not bundled");
 	} else {
-		if (!strcmp(type, "skill") && !fs_is_dir(path)) { /* skills/x/SKILL.md */
-			char *slash = strrchr(path, '/');
-			*slash = '\0';
-		}
 		if (!bundle_path(b, type, name, path) && !strcmp(type, "agent"))
 			agent_skills(b, path);
 	}

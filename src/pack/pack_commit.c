@@ -9,6 +9,7 @@
 #include "../base/fsutil.h"
 #include "../swdl/workflow.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -201,11 +202,13 @@ static int write_journal(const struct pack_plan *plan, const char *staging,
 	return r;
 }
 
-/* Tests crash the install after N moves (SKILLMEAT_FAULT_PACK_COMMIT=N). */
+/* Tests crash the install after N moves (SKILLMEAT_FAULT_PACK_COMMIT=N),
+ * or once it has committed (=committed). */
 static void fault_point(size_t moves)
 {
 	const char *n = getenv("SKILLMEAT_FAULT_PACK_COMMIT");
-	if (n && *n && (size_t)strtoul(n, NULL, 10) == moves)
+	if (n && *n && (moves == SIZE_MAX ? !strcmp(n, "committed")
+				    : isdigit((unsigned char)*n) && strtoul(n, NULL, 10) == moves))
 		_exit(99);
 }
 
@@ -270,6 +273,7 @@ static int commit(struct collection *c, const struct pack_plan *plan, const char
 		if (fs_write_atomic(done, "", 0))
 			r = io_fail(dl, done, "write");
 		free(done);
+		fault_point(SIZE_MAX); /* committed, the staging folder not yet removed */
 	}
 	return r;
 }

@@ -111,9 +111,7 @@ static char *existing(const struct collection *c, const char *type, const char *
 			found = NULL;
 		}
 	} else {
-		found = collection_resolve(c, ref);
-		if (found && !strcmp(type, "skill") && !fs_is_dir(found))
-			*strrchr(found, '/') = '\0';
+		found = collection_resolve(c, ref); /* a skill: its folder */
 	}
 	free(ref);
 	return found;

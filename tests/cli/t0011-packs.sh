@@ -180,6 +180,17 @@ for n in 3 7; do
 done
 run $sm pack install signed.skillmeat-pack
 check "after the rollback the install goes through" out_has "7 new"
+# Killed after it committed, before its staging folder was removed: finished.
+export SKILLMEAT_HOME=$TMP/crash2
+$sm init >/dev/null
+$sm pack trust teama.pub >/dev/null
+run env SKILLMEAT_FAULT_PACK_COMMIT=committed $sm pack install signed.skillmeat-pack
+check "crash after committing: the install died" exit_is 99
+run $sm pack install signed.skillmeat-pack
+check "crash after committing: the next install finishes it" err_has "was finished"
+check "crash after committing: everything was installed" out_has "0 new, 7 unchanged"
+check "crash after committing: no staging folder is left" \
+	test -z "$(find "$SKILLMEAT_HOME/collections/default" -maxdepth 1 -name '.pack-install-*')"
 
 # Hostile archives: each refused, with a clear message, nothing written.
 mkdir hostile
