@@ -2,6 +2,7 @@
 #include "duration.h"
 
 #include <ctype.h>
+#include <sys/time.h>
 
 /* Upper bound keeps the sum far from overflow: 10^9 days. */
 #define PART_MAX 1000000000LL
@@ -57,4 +58,19 @@ void duration_format(int64_t seconds, char *buf, size_t size)
 		snprintf(buf, size, "%lldm", (long long)m);
 	else
 		snprintf(buf, size, "0m");
+}
+
+char *iso_utc(time_t sec, long usec)
+{
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06ld", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+char *iso_utc_now(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return iso_utc(tv.tv_sec, (long)tv.tv_usec);
 }

@@ -195,12 +195,8 @@ static int sign_and_write(const char *cmd, struct pack *p, const char *key, cons
 	return r;
 }
 
-static char *default_output(const char *name)
-{
-	return xasprintf("%s" PACK_EXT, name);
-}
-
-/* Each WORKFLOW argument: its file, and the stored name when it is stored. */
+/* Each WORKFLOW argument: its file, and the stored name when it is stored.
+ * Returns how many resolved (fewer than asked: one was said not to). */
 static int build_inputs(const struct pack_opts *o, const struct collection *c,
 			struct pack_build_input *in, char **files)
 {
@@ -220,7 +216,7 @@ static int build_inputs(const struct pack_opts *o, const struct collection *c,
 		}
 	}
 	free(wdir);
-	return nr == o->argc - o->first ? nr : -1;
+	return nr;
 }
 
 static void print_built(const struct pack_opts *o, const struct pack *p, const char *out,
@@ -257,13 +253,13 @@ static int cmd_pack_build(int argc, char **argv)
 	int n = argc - o.first;
 	struct pack_build_input *in = xcalloc((size_t)n, sizeof(*in));
 	char **files = xcalloc((size_t)n, sizeof(*files));
-	if (collection_open(NULL, &c, &dl) || (nr = build_inputs(&o, c, in, files)) < 0)
+	if (collection_open(NULL, &c, &dl) || (nr = build_inputs(&o, c, in, files)) < n)
 		goto out;
 	struct pack_build_opts bo = { o.name, o.description, o.author, o.license, o.nr_tags,
 				      o.tags };
 	if (!pack_build(c, in, (size_t)nr, &bo, &p, &dl)) {
 		const char *name = json_string_value(json_object_get(p->manifest, "name"));
-		char *out = o.output ? xstrdup(o.output) : default_output(name);
+		char *out = o.output ? xstrdup(o.output) : xasprintf("%s" PACK_EXT, name);
 		int r = o.sign ? sign_and_write("pack build", p, o.key, out)
 			       : pack_write_file(p, out, &dl);
 		print_diags(&dl, NULL, 0);
@@ -402,35 +398,39 @@ static void print_plan(const struct pack_plan *plan, const char *collection, con
 	       plan->count[ACT_OVERWRITE], plan->count[ACT_RENAME]);
 }
 
-static int strategy_of(const char *cmd, const char *s)
+static enum pack_strategy strategy_of(const char *cmd, const char *s)
 {
 	enum pack_strategy st = PACK_SKIP;
 	if (s && pack_strategy_parse(s, &st))
 		die_usage(cmd, "unknown --strategy '%s' (skip, overwrite or rename)", s);
-	return (int)st;
+	return st;
 }
 
-static void check_sig(const struct pack *p, struct pack_sig_info *si)
+/* read_pack, then the signature against the keyring. */
+static struct pack *read_checked(const char *file, struct pack_sig_info *si)
 {
+	struct pack *p = read_pack(file);
 	struct keyring kr;
+	if (!p)
+		return NULL;
 	load_keyring(&kr); /* a bad key file is reported; the good keys still count */
 	pack_check_signature(p, &kr, si);
 	keyring_release(&kr);
+	return p;
 }
 
 static int cmd_pack_inspect(int argc, char **argv)
 {
 	struct pack_opts o = { 0 };
 	parse_pack_opts("pack inspect", inspect_usage, argc, argv, "SF", 1, 1, &o);
-	enum pack_strategy st = (enum pack_strategy)strategy_of("pack inspect", o.strategy);
-	struct pack *p = read_pack(argv[o.first]);
+	enum pack_strategy st = strategy_of("pack inspect", o.strategy);
+	struct pack_sig_info si;
+	struct pack *p = read_checked(argv[o.first], &si);
 	if (!p)
 		return EXIT_FAIL;
-	struct pack_sig_info si;
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct collection *c = NULL;
 	struct pack_plan plan = { 0 };
-	check_sig(p, &si);
 	collection_open_optional(&c, &dl);
 	if (c)
 		pack_plan_install(p, c, st, &plan, &dl);
@@ -466,14 +466,13 @@ static int cmd_pack_verify(int argc, char **argv)
 	struct pack_opts o = { 0 };
 	parse_pack_opts("pack verify", verify_usage, argc, argv, "F", 1, 1, &o);
 	const char *file = argv[o.first];
-	struct pack *p = read_pack(file);
+	struct pack_sig_info si;
+	struct pack *p = read_checked(file, &si);
 	if (!p) {
 		if (o.format == FORMAT_JSON)
 			print_json_new(json_pack("{s:s, s:b}", "file", file, "ok", 0));
 		return EXIT_FAIL;
 	}
-	struct pack_sig_info si;
-	check_sig(p, &si);
 	int rc = sig_exit(si.status);
 	if (o.format == FORMAT_JSON) {
 		print_json_new(json_pack("{s:s, s:b, s:o}", "file", file, "ok", rc == EXIT_OK,
@@ -554,16 +553,15 @@ static int cmd_pack_install(int argc, char **argv)
 {
 	struct pack_opts o = { 0 };
 	parse_pack_opts("pack install", install_usage, argc, argv, "SUTDF", 1, 1, &o);
-	enum pack_strategy st = (enum pack_strategy)strategy_of("pack install", o.strategy);
-	struct pack *p = read_pack(argv[o.first]);
+	enum pack_strategy st = strategy_of("pack install", o.strategy);
+	struct pack_sig_info si;
+	struct pack *p = read_checked(argv[o.first], &si);
 	if (!p)
 		return EXIT_FAIL;
-	struct pack_sig_info si;
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct collection *c = NULL;
 	struct pack_plan plan = { 0 };
 	int lock = -1;
-	check_sig(p, &si);
 	int rc = signature_allows(&o, &si);
 	if (rc)
 		goto out;

@@ -136,8 +136,10 @@ int cmd_pack_trust(int argc, char **argv)
 	json_error_t err;
 	json_t *j = NULL;
 	int rc = EXIT_FAIL;
-	if (strbuf_read_file(&sb, file, 64u << 10)) {
-		error_msg("pack trust: %s: %s", file, errno ? strerror(errno) : "too large");
+	int r = strbuf_read_file(&sb, file, 64u << 10);
+	if (r) {
+		error_msg("pack trust: %s: %s", file, r == SM_ELIMIT ? "larger than 64 KiB, not a "
+			  "key file" : strerror(errno));
 	} else if (!(j = json_loadb(sb.buf, sb.len, JSON_REJECT_DUPLICATES, &err))) {
 		error_msg("pack trust: %s:%d:%d: %s", file, err.line, err.column, err.text);
 	} else {

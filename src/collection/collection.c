@@ -1,14 +1,13 @@
 #include "../base/compat.h"
 #include "collection.h"
 #include "hash.h"
+#include "../base/duration.h"
 #include "../base/fsutil.h"
 #include "../base/strbuf.h"
 #include "../formats/toml_write.h"
 
 #include <pwd.h>
 #include <strings.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MANIFEST "collection.toml"
@@ -26,17 +25,6 @@ char *skillmeat_home(void)
 		h = pw ? pw->pw_dir : "/";
 	}
 	return path_join(h, ".skillmeat");
-}
-
-/* Naive UTC ISO-8601 with microseconds, as upstream writes timestamps. */
-static char *now_iso(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	struct tm tm;
-	gmtime_r(&tv.tv_sec, &tm);
-	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06ld", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec);
 }
 
 bool artifact_name_ok(const char *name)
@@ -160,7 +148,7 @@ int collection_init(const char *name, char **root_out, struct diag_list *dl)
 	char *home = skillmeat_home(), *dir = path_join(home, "collections");
 	char *root = path_join(dir, name), *manifest = path_join(root, MANIFEST);
 	char *lock = path_join(root, LOCKFILE), *config = path_join(home, CONFIG);
-	char *now = now_iso();
+	char *now = iso_utc_now();
 	static const char *const subdirs[] = { "agents", "skills", "commands", "workflows",
 		"context" };
 	int r = SM_OK;
@@ -275,24 +263,38 @@ static char *existing(char *path)
 	return NULL;
 }
 
-static char *conventional_path(const struct collection *c, const char *type, const char *name)
+char *collection_artifact_rel(const char *type, const char *name)
 {
 	static const struct { const char *type, *fmt; } places[] = {
 		{ "agent", "agents/%s.md" }, { "command", "commands/%s.md" },
-		{ "skill", "skills/%s/SKILL.md" }, { "skill", "skills/%s/skill.md" },
-		{ "workflow", "workflows/%s" }, { "hook", "hooks/%s" },
-		{ "composite", "composites/%s" }, { "ctx", "context/%s.md" },
+		{ "ctx", "context/%s.md" }, { "skill", "skills/%s" }, { "workflow", "workflows/%s" },
+		{ "hook", "hooks/%s" }, { "composite", "composites/%s" },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {
-		if (strcmp(places[i].type, type))
-			continue;
-		char *rel = xasprintf(places[i].fmt, name);
-		char *p = existing(path_join(c->root, rel));
-		free(rel);
-		if (p)
-			return p;
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(places); i++)
+		if (!strcmp(places[i].type, type))
+			return xasprintf(places[i].fmt, name);
 	return NULL;
+}
+
+/* The conventional place when something is there (a skill: a folder with SKILL.md). */
+static char *conventional_path(const struct collection *c, const char *type, const char *name)
+{
+	char *rel = collection_artifact_rel(type, name);
+	if (!rel)
+		return NULL;
+	char *p = path_join(c->root, rel);
+	free(rel);
+	if (strcmp(type, "skill"))
+		return existing(p);
+	char *upper = path_join(p, "SKILL.md"), *lower = path_join(p, "skill.md");
+	bool found = fs_is_file(upper) || fs_is_file(lower);
+	free(upper);
+	free(lower);
+	if (!found) {
+		free(p);
+		p = NULL;
+	}
+	return p;
 }
 
 char *collection_resolve(const struct collection *c, const char *ref)
@@ -319,7 +321,7 @@ char *collection_resolve(const struct collection *c, const char *ref)
 		free(e);
 		if (!found)
 			found = conventional_path(c, type, name);
-		/* A skill is its folder, as in a manifest entry (skills/<n>). */
+		/* A skill is its folder, even when its manifest entry names SKILL.md. */
 		if (found && !strcmp(type, "skill") && !fs_is_dir(found)) {
 			char *slash = strrchr(found, '/');
 			if (!strcasecmp(slash + 1, "SKILL.md"))
@@ -378,7 +380,7 @@ static struct node *manifest_with(struct collection *c, const struct collection_
 	for (size_t i = 0; i < nr; i++)
 		if (ch[i].entry)
 			node_seq_add(seq, ch[i].entry);
-	char *now = now_iso();
+	char *now = iso_utc_now();
 	struct node *out = node_map_copy(a, root, 2);
 	const struct node *coll = node_map_get(root, "collection");
 	if (coll && coll->kind == NODE_MAP) {
@@ -395,7 +397,7 @@ struct node *collection_workflow_entry(struct collection *c, const char *name,
 				       const struct workflow_meta *meta)
 {
 	struct arena *a = &c->arena;
-	char *now = now_iso(), *path = xasprintf("workflows/%s", name);
+	char *now = iso_utc_now(), *path = xasprintf("workflows/%s", name);
 	struct node *e = node_new_map(a, 7), *md = node_new_map(a, 3);
 	struct node *tags = node_new_seq(a, meta->nr_tags);
 	node_map_add(a, e, "name", node_new_string(a, name));
@@ -428,7 +430,7 @@ struct node *collection_artifact_entry(struct collection *c, const char *type, c
 		if (!strcmp(e[i].name, name))
 			old = e[i].node;
 	free(e);
-	char *now = now_iso();
+	char *now = iso_utc_now();
 	struct node *n;
 	if (old && old->kind == NODE_MAP) { /* keep what the user had: tags, metadata, … */
 		n = node_map_copy(a, old, 2);
@@ -465,7 +467,7 @@ static struct node *lock_with(struct collection *c, const struct collection_chan
 		if (!changed)
 			node_map_add(a, ne, entries->pairs[i].key->text, entries->pairs[i].value);
 	}
-	char *now = now_iso();
+	char *now = iso_utc_now();
 	for (size_t i = 0; i < nr; i++) {
 		if (!ch[i].hash)
 			continue;

@@ -66,6 +66,10 @@ size_t collection_entries(const struct collection *c, const char *type,
  * win; otherwise the conventional place (agents/<n>.md, skills/<n>/…).
  */
 char *collection_resolve(const struct collection *c, const char *ref);
+/* Where an artifact of `type` lives, relative to the root (malloc'd):
+ * agents/<n>.md, skills/<n>, workflows/<n>, context/<n>.md, …; NULL for
+ * a type kept elsewhere (mcp). */
+char *collection_artifact_rel(const char *type, const char *name);
 
 /* ---- workflows ---- */
 

@@ -54,3 +54,40 @@ int content_hash(const char *path, char hex[65])
 	sodium_bin2hex(hex, 65, out, sizeof(out));
 	return r;
 }
+
+void content_hash_bytes(const void *data, size_t len, char hex[65])
+{
+	unsigned char out[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(out, data, len);
+	sodium_bin2hex(hex, 65, out, sizeof(out));
+}
+
+struct named {
+	const char *name;
+	size_t k;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	return fs_path_cmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+void content_hash_files(size_t nr, const char *const *names,
+			const unsigned char *const *data, const size_t *lens, char hex[65])
+{
+	struct named *order = xcalloc(nr ? nr : 1, sizeof(*order));
+	for (size_t i = 0; i < nr; i++)
+		order[i] = (struct named){ names[i], i };
+	qsort(order, nr, sizeof(*order), cmp_named); /* fs_list_files' order */
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	for (size_t i = 0; i < nr; i++) {
+		size_t k = order[i].k;
+		crypto_hash_sha256_update(&st, (const unsigned char *)names[k], strlen(names[k]));
+		crypto_hash_sha256_update(&st, data[k], lens[k]);
+	}
+	unsigned char out[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_final(&st, out);
+	sodium_bin2hex(hex, 65, out, sizeof(out));
+	free(order);
+}

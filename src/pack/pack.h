@@ -60,9 +60,12 @@ struct pack {
 	size_t nr_arts;
 };
 
-/* Types a pack may carry, and whether each is a single file in a collection. */
+/* Types a pack may carry.  A single-file type's one file is hashed as its
+ * bytes (a workflow too, as upstream does); a workflow is installed as a
+ * folder, the others (agent, command, ctx) as that one file. */
 bool pack_type_known(const char *type);
 bool pack_type_single_file(const char *type);
+bool pack_type_installs_as_file(const char *type);
 
 /*
  * Read, check and verify a pack (a file, or bytes already in memory).
@@ -150,7 +153,8 @@ void pack_check_signature(const struct pack *p, const struct keyring *kr,
 /* The ZIP: entries sorted, fixed times, deflate; reproducible. */
 int pack_write(const struct pack *p, struct strbuf *out, struct diag_list *dl);
 int pack_write_file(const struct pack *p, const char *path, struct diag_list *dl);
-/* Add a file (copied) to a pack being built; replaces one of the same path. */
+/* Add a file (copied) to a pack being built.  Paths must be unique
+ * (pack_build's are: one folder per artifact, checked to be unique). */
 struct pack_file *pack_add_entry(struct pack *p, const char *path, const void *data,
 				 size_t len);
 

@@ -6,22 +6,19 @@
 #include "../base/compat.h"
 #include "share.h"
 #include "pack_int.h"
+#include "../base/duration.h"
 #include "../base/fsutil.h"
 #include "../collection/refs.h"
 #include "../swdl/workflow.h"
 
-#include <sys/time.h>
-#include <time.h>
 
 struct builder {
 	const struct collection *c;
 	struct pack *p;
 	struct diag_list *dl;
 	json_t *arts;
-	char **queue;          /* references still to add */
-	size_t nr_queue, alloc_queue;
-	char **done;
-	size_t nr_done, alloc_done;
+	char **refs;           /* every reference met, in order; bundled in that order */
+	size_t nr_refs, alloc_refs;
 	size_t total;
 	char *first_name;      /* the first workflow's: the pack's default name */
 };
@@ -46,22 +43,19 @@ static bool excluded(const char *rel)
 
 static void enqueue(struct builder *b, const char *ref)
 {
-	for (size_t i = 0; i < b->nr_done; i++)
-		if (!strcmp(b->done[i], ref))
+	for (size_t i = 0; i < b->nr_refs; i++)
+		if (!strcmp(b->refs[i], ref))
 			return;
-	ALLOC_GROW(b->done, b->nr_done + 1, b->alloc_done);
-	b->done[b->nr_done++] = xstrdup(ref);
-	ALLOC_GROW(b->queue, b->nr_queue + 1, b->alloc_queue);
-	b->queue[b->nr_queue++] = b->done[b->nr_done - 1];
+	ALLOC_GROW(b->refs, b->nr_refs + 1, b->alloc_refs);
+	b->refs[b->nr_refs++] = xstrdup(ref);
 }
 
 /* Read `path` into the pack as dir/rel, within the pack's size caps. */
-static struct pack_file *add_file(struct builder *b, const char *dir, const char *rel,
-				  const char *path)
+static bool add_file(struct builder *b, const char *dir, const char *rel, const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const struct pack_limits *lim = &pack_default_limits;
-	struct pack_file *f = NULL;
+	bool added = false;
 	const char *why;
 	int r = strbuf_read_file(&sb, path, lim->max_entry);
 	struct loc loc = { path, 0, 0 };
@@ -76,28 +70,27 @@ static struct pack_file *add_file(struct builder *b, const char *dir, const char
 			 "add up to more than %zu MiB", lim->max_total >> 20);
 	else {
 		char *full = xasprintf("%s%s", dir, rel);
-		f = pack_add_entry(b->p, full, sb.buf, sb.len);
+		pack_add_entry(b->p, full, sb.buf, sb.len);
 		free(full);
+		added = true;
 	}
 	strbuf_release(&sb);
-	return f;
+	return added;
 }
 
-/* The manifest entry of one artifact, its files already in the pack. */
+/* The manifest entry of one artifact whose `nr` files were the last ones
+ * added to the pack, in the order of `files`. */
 static void add_artifact(struct builder *b, const char *type, const char *name, const char *dir,
 			 const char **files, size_t nr, const char *description)
 {
 	struct pack_file **data = xcalloc(nr ? nr : 1, sizeof(*data));
 	json_t *jfiles = json_array(), *hashes = json_object();
 	for (size_t i = 0; i < nr; i++) {
-		char *full = xasprintf("%s%s", dir, files[i]), h[72];
-		for (size_t k = 0; k < b->p->nr_entries; k++)
-			if (!strcmp(b->p->entries[k].path, full))
-				data[i] = &b->p->entries[k];
+		char h[72];
+		data[i] = &b->p->entries[b->p->nr_entries - nr + i];
 		pack_sha256(data[i]->data, data[i]->len, h);
 		json_array_append_new(jfiles, json_string(files[i]));
 		json_object_set_new(hashes, files[i], json_string(h));
-		free(full);
 	}
 	char hash[72];
 	pack_artifact_hash(type, nr, files, (const struct pack_file *const *)data, hash);
@@ -256,23 +249,16 @@ static int bundle_workflow(struct builder *b, const struct pack_build_input *in)
 }
 
 /* Now, or SOURCE_DATE_EPOCH when set, so that a build can be reproduced. */
-static char *now_iso(void)
+static char *build_time(void)
 {
-	struct timeval tv;
-	struct tm tm;
 	const char *epoch = getenv("SOURCE_DATE_EPOCH");
 	char *end;
-	gettimeofday(&tv, NULL);
 	if (epoch && *epoch) {
 		long long t = strtoll(epoch, &end, 10);
-		if (!*end && t >= 0) {
-			tv.tv_sec = (time_t)t;
-			tv.tv_usec = 0;
-		}
+		if (!*end && t >= 0)
+			return iso_utc((time_t)t, 0);
 	}
-	gmtime_r(&tv.tv_sec, &tm);
-	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06ld", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec);
+	return iso_utc_now();
 }
 
 static int cmp_artifact(const void *x, const void *y)
@@ -296,7 +282,7 @@ static void finish_manifest(struct builder *b, const struct pack_build_opts *o)
 		json_array_append(sorted, v[i]);
 	for (size_t i = 0; i < o->nr_tags; i++)
 		json_array_append_new(tags, json_string(o->tags[i]));
-	char *now = now_iso(), hash[72];
+	char *now = build_time(), hash[72];
 	b->p->manifest = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:[], s:o}",
 		"version", "1.0", "name", o->name ? o->name : b->first_name,
 		"description", o->description ? o->description : "",
@@ -312,15 +298,15 @@ static void finish_manifest(struct builder *b, const struct pack_build_opts *o)
 int pack_build(const struct collection *c, const struct pack_build_input *in, size_t nr,
 	       const struct pack_build_opts *o, struct pack **out, struct diag_list *dl)
 {
-	struct builder b = { c, xcalloc(1, sizeof(struct pack)), dl, json_array(), NULL, 0, 0,
-			     NULL, 0, 0, 0 };
+	struct builder b = { .c = c, .p = xcalloc(1, sizeof(struct pack)), .dl = dl,
+			     .arts = json_array() };
 	size_t errors = dl->errors;
 	b.p->source = xstrdup(o->name ? o->name : "the new pack");
 	*out = NULL;
 	for (size_t i = 0; i < nr; i++)
 		bundle_workflow(&b, &in[i]);
-	for (size_t i = 0; i < b.nr_queue; i++) /* bundling an agent may queue skills */
-		bundle_ref(&b, b.queue[i]);
+	for (size_t i = 0; i < b.nr_refs; i++) /* bundling an agent may add its skills */
+		bundle_ref(&b, b.refs[i]);
 	if (dl->errors == errors) {
 		/* The manifest goes in as text and is read back the way a reader
 		 * would, which links every artifact to its entries and checks it. */
@@ -337,10 +323,9 @@ int pack_build(const struct collection *c, const struct pack_build_input *in, si
 			*out = b.p;
 	}
 	json_decref(b.arts);
-	for (size_t i = 0; i < b.nr_done; i++)
-		free(b.done[i]);
-	free(b.done);
-	free(b.queue);
+	for (size_t i = 0; i < b.nr_refs; i++)
+		free(b.refs[i]);
+	free(b.refs);
 	free(b.first_name);
 	if (!*out)
 		pack_free(b.p);

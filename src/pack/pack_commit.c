@@ -18,6 +18,9 @@
 
 #define STAGING_PREFIX ".pack-install-"
 
+/* What an install rewrites besides the artifacts; kept in staging until done. */
+static const char *const manifests[] = { "collection.toml", "collection.lock" };
+
 static int io_fail(struct diag_list *dl, const char *path, const char *what)
 {
 	struct loc loc = { path, 0, 0 };
@@ -60,7 +63,7 @@ static int write_new(const char *path, const void *data, size_t len, struct diag
 static int stage(const struct pack_action *act, const char *staged, struct diag_list *dl)
 {
 	const struct pack_artifact *a = act->a;
-	if (pack_type_single_file(a->type) && strcmp(a->type, "workflow"))
+	if (pack_type_installs_as_file(a->type))
 		return write_new(staged, a->data[0]->data, a->data[0]->len, dl);
 	for (size_t k = 0; k < a->nr_files; k++) {
 		char *path = path_join(staged, a->files[k]);
@@ -108,10 +111,9 @@ static bool exists(const char *path)
 /* Keep collection.toml and collection.lock as they were (or that one was absent). */
 static int save_manifests(const char *root, const char *staging, struct diag_list *dl)
 {
-	static const char *const names[] = { "collection.toml", "collection.lock" };
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char *src = path_join(root, names[i]);
-		char *dst = xasprintf("%s/%s.%s", staging, names[i], exists(src) ? "old" : "absent");
+	for (size_t i = 0; i < ARRAY_SIZE(manifests); i++) {
+		char *src = path_join(root, manifests[i]);
+		char *dst = xasprintf("%s/%s.%s", staging, manifests[i], exists(src) ? "old" : "absent");
 		struct strbuf sb = STRBUF_INIT;
 		int r = exists(src) && strbuf_read_file(&sb, src, 64u << 20) ? SM_EIO
 			: fs_write_atomic(dst, sb.buf ? sb.buf : "", sb.len);
@@ -168,11 +170,10 @@ static bool rollback(const char *root, const char *staging)
 		free(old);
 		free(undone);
 	}
-	static const char *const names[] = { "collection.toml", "collection.lock" };
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char *live = path_join(root, names[i]);
-		char *old = xasprintf("%s/%s.old", staging, names[i]);
-		char *absent = xasprintf("%s/%s.absent", staging, names[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(manifests); i++) {
+		char *live = path_join(root, manifests[i]);
+		char *old = xasprintf("%s/%s.old", staging, manifests[i]);
+		char *absent = xasprintf("%s/%s.absent", staging, manifests[i]);
 		if (exists(old) ? rename(old, live) != 0 : exists(absent) && exists(live) && unlink(live))
 			ok = false;
 		free(live);

@@ -19,10 +19,6 @@
 #include "../collection/hash.h"
 #include "../swdl/workflow.h"
 
-#include <fcntl.h>
-#include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 const char *pack_action_name(enum pack_action_kind k)
 {
@@ -44,58 +40,25 @@ int pack_strategy_parse(const char *s, enum pack_strategy *out)
 	return SM_OK;
 }
 
-/* Where an artifact of `type` named `name` lives in a collection. */
-static char *target_rel(const char *type, const char *name)
-{
-	if (!strcmp(type, "agent"))
-		return xasprintf("agents/%s.md", name);
-	if (!strcmp(type, "command"))
-		return xasprintf("commands/%s.md", name);
-	if (!strcmp(type, "ctx"))
-		return xasprintf("context/%s.md", name);
-	if (!strcmp(type, "workflow"))
-		return xasprintf("workflows/%s", name);
-	return xasprintf("%ss/%s", type, name); /* skills/, hooks/, composites/ */
-}
-
-struct named {
-	const char *name;
-	size_t k;
-};
-
-/* Python's path order, as the collection's content hash sorts files. */
-static int cmp_named(const void *a, const void *b)
-{
-	return fs_path_cmp(((const struct named *)a)->name, ((const struct named *)b)->name);
-}
-
-/* The collection's lock hash of what the pack would install (hash.h). */
+/* The collection's lock hash of what the pack would install, a
+ * workflow's text as renamed (hash.h). */
 static void install_hash(const struct pack_artifact *a, const char *text, size_t text_len,
 			 char hex[65])
 {
-	unsigned char h[32];
-	if (pack_type_single_file(a->type) && strcmp(a->type, "workflow")) {
-		crypto_hash_sha256(h, a->data[0]->data, a->data[0]->len);
-	} else {
-		struct named *order = xcalloc(a->nr_files, sizeof(*order));
-		for (size_t i = 0; i < a->nr_files; i++)
-			order[i] = (struct named){ a->files[i], i };
-		qsort(order, a->nr_files, sizeof(*order), cmp_named);
-		crypto_hash_sha256_state st;
-		crypto_hash_sha256_init(&st);
-		for (size_t i = 0; i < a->nr_files; i++) {
-			size_t k = order[i].k;
-			const unsigned char *d = text && k == 0 ? (const unsigned char *)text
-							       : a->data[k]->data;
-			size_t len = text && k == 0 ? text_len : a->data[k]->len;
-			crypto_hash_sha256_update(&st, (const unsigned char *)a->files[k],
-						  strlen(a->files[k]));
-			crypto_hash_sha256_update(&st, d, len);
-		}
-		crypto_hash_sha256_final(&st, h);
-		free(order);
+	if (pack_type_installs_as_file(a->type)) {
+		content_hash_bytes(a->data[0]->data, a->data[0]->len, hex);
+		return;
 	}
-	sodium_bin2hex(hex, 65, h, 32);
+	const unsigned char **data = xcalloc(a->nr_files, sizeof(*data));
+	size_t *lens = xcalloc(a->nr_files, sizeof(*lens));
+	for (size_t k = 0; k < a->nr_files; k++) {
+		bool renamed = text && k == 0;
+		data[k] = renamed ? (const unsigned char *)text : a->data[k]->data;
+		lens[k] = renamed ? text_len : a->data[k]->len;
+	}
+	content_hash_files(a->nr_files, a->files, data, lens, hex);
+	free(data);
+	free(lens);
 }
 
 /* Is there already an artifact (type, name) in `c`?  Its path, or NULL. */
@@ -103,7 +66,7 @@ static char *existing(const struct collection *c, const char *type, const char *
 {
 	char *ref = xasprintf("%s:%s", type, name), *found;
 	if (!strcmp(type, "workflow")) {
-		char *rel = target_rel(type, name);
+		char *rel = collection_artifact_rel(type, name);
 		found = path_join(c->root, rel);
 		free(rel);
 		if (!fs_is_dir(found)) {
@@ -234,7 +197,7 @@ static void plan_one(const struct collection *c, enum pack_strategy s, struct pa
 		free(act->name);
 		act->name = free_name(c, plan, i, a);
 	}
-	act->rel = target_rel(a->type, act->name);
+	act->rel = collection_artifact_rel(a->type, act->name);
 	free(have);
 }
 

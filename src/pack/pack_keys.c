@@ -14,12 +14,11 @@
 #include "../base/compat.h"
 #include "pack.h"
 #include "pack_int.h"
+#include "../base/duration.h"
 #include "../base/fsutil.h"
 
 #include <dirent.h>
 #include <sodium.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #define KEY_FILE_MAX (64u << 10)
@@ -29,16 +28,6 @@ const char *pack_sig_status_name(enum pack_sig_status s)
 	static const char *const names[] = { "unsigned", "trusted", "untrusted", "unknown-key",
 		"invalid" };
 	return names[s];
-}
-
-static char *now_iso(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	char buf[32];
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	return xstrdup(buf);
 }
 
 static void fingerprint_of(const unsigned char pk[32], char fp[65], char id[17])
@@ -228,7 +217,7 @@ int key_generate(const char *home, const char *name, const char *email, struct p
 	fingerprint_of(k->pk, k->fingerprint, k->key_id);
 	k->name = xstrdup(name);
 	k->email = xstrdup(email ? email : "");
-	k->created_at = now_iso();
+	k->created_at = iso_utc_now();
 	k->has_secret = k->trusted = true;
 	json_t *pub = key_public_json(k);
 	json_t *priv = json_copy(pub);
@@ -300,7 +289,7 @@ int pack_sign(struct pack *p, const struct pack_key *k, struct diag_list *dl)
 	unsigned char sig[crypto_sign_BYTES];
 	crypto_sign_detached(sig, NULL, (const unsigned char *)msg.buf, msg.len, k->sk);
 	strbuf_release(&msg);
-	char *s = b64(sig, sizeof(sig)), *pk = b64(k->pk, 32), *now = now_iso();
+	char *s = b64(sig, sizeof(sig)), *pk = b64(k->pk, 32), *now = iso_utc_now();
 	json_object_set_new(p->manifest, "signature",
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "algorithm", "Ed25519",
 			  "signature", s, "key_fingerprint", k->fingerprint, "public_key", pk,

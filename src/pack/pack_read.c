@@ -88,15 +88,6 @@ struct pack_file *pack_find(const struct pack *p, const char *path)
 
 struct pack_file *pack_add_entry(struct pack *p, const char *path, const void *data, size_t len)
 {
-	for (size_t i = 0; i < p->nr_entries; i++) {
-		if (!strcmp(p->entries[i].path, path)) {
-			free(p->entries[i].data);
-			p->entries[i].data = xmalloc(len ? len : 1);
-			memcpy(p->entries[i].data, data, len);
-			p->entries[i].len = len;
-			return &p->entries[i];
-		}
-	}
 	ALLOC_GROW(p->entries, p->nr_entries + 1, p->alloc_entries);
 	struct pack_file *f = &p->entries[p->nr_entries++];
 	f->path = xstrdup(path);

@@ -20,10 +20,14 @@ bool pack_type_known(const char *type)
 	return false;
 }
 
+bool pack_type_installs_as_file(const char *type)
+{
+	return !strcmp(type, "agent") || !strcmp(type, "command") || !strcmp(type, "ctx");
+}
+
 bool pack_type_single_file(const char *type)
 {
-	return !strcmp(type, "agent") || !strcmp(type, "command") || !strcmp(type, "ctx") ||
-	       !strcmp(type, "workflow");
+	return pack_type_installs_as_file(type) || !strcmp(type, "workflow");
 }
 
 static bool is_sha256(const char *s)
@@ -149,7 +153,7 @@ static int link_files(struct pack *p, size_t i, struct pack_artifact *a, struct 
 		pack_error(dl, p, f, "must be a non-empty list of file names");
 		return SM_ERR;
 	}
-	if (n > 1 && pack_type_single_file(a->type) && strcmp(a->type, "workflow")) {
+	if (n > 1 && pack_type_installs_as_file(a->type)) {
 		pack_error(dl, p, f, "a %s is one file; %zu are listed", a->type, n);
 		return SM_ERR;
 	}
