@@ -113,6 +113,28 @@ out:
 	return r;
 }
 
+int fs_write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return SM_EIO;
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int saved = errno;
+			close(fd);
+			errno = n ? saved : EIO;
+			return SM_EIO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return close(fd) ? SM_EIO : SM_OK;
+}
+
 int fs_remove_tree(const char *path)
 {
 	struct stat st;

@@ -12,6 +12,9 @@
 int fs_write_atomic(const char *path, const void *data, size_t len);
 /* The same, creating the file with `mode` (before the umask): 0600 for secrets. */
 int fs_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode);
+/* Plain write (create or truncate), no fsync: for files that a process crash
+ * must not lose but an OS crash may (the page cache survives the former). */
+int fs_write_file(const char *path, const void *data, size_t len);
 int fs_mkdirs(const char *path);           /* mkdir -p */
 int fs_remove_tree(const char *path);      /* rm -r (no symlink following) */
 bool fs_is_dir(const char *path);

@@ -12,9 +12,12 @@
 #include "engine/run_start.h"
 
 #include <getopt.h>
+#include <spawn.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static const char run_usage[] =
 	"usage: skillmeat workflow run WORKFLOW [options]\n"
@@ -60,7 +63,7 @@ struct run_opts {
 };
 
 enum { OPT_RUNNER = 256, OPT_WORKDIR, OPT_DRY_RUN, OPT_DETACH, OPT_NO_OVERRIDES,
-       OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA, OPT_ALLOW_MISSING, OPT_FORMAT };
+       OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA, OPT_ALLOW_MISSING, OPT_FORMAT, OPT_READY_FD };
 
 static void parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
@@ -133,33 +136,70 @@ static int exit_for(const char *status)
 									       : EXIT_FAIL;
 }
 
-/* Detach: the host continues in a new session, its output in host.log. */
+/*
+ * Detach: a new process (this program again, `workflow resume RUN
+ * --host-ready-fd 3`) hosts the run in a session of its own, its output in
+ * host.log.  Never a fork that keeps our SQLite connection: a connection
+ * must not cross a fork (its locks stay behind, and the parent's close
+ * would remove the WAL under the child).  We wait until it has taken the
+ * run, so that `runs`, `logs` and `cancel` see a live host at once.
+ */
 static int detach_host(const char *home, const char *run_id)
 {
-	char *dir = xasprintf("%s/runs/%s", home, run_id);
+	char *dir = xasprintf("%s/runs/%s", home, run_id), *log = path_join(dir, "host.log");
+	const char *argv[] = { "skillmeat", "workflow", "resume", run_id, "--host-ready-fd", "3",
+			       NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int fds[2] = { -1, -1 }, rc = -1;
+	pid_t pid;
+	char answer = 0;
 	fs_mkdirs(dir);
-	char *log = path_join(dir, "host.log");
-	pid_t pid = fork();
-	if (pid < 0) {
+	if (pipe2(fds, O_CLOEXEC)) {
 		error_msg("cannot detach: %s", strerror(errno));
-		return -1;
+		goto out;
 	}
-	if (pid > 0) {
-		free(dir);
-		free(log);
-		return 1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 3);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+	int e = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(fds[1]);
+	if (e) {
+		error_msg("cannot detach: %s", strerror(e));
+		goto out;
 	}
-	setsid();
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && nul >= 0) {
-		dup2(nul, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
+	while (read(fds[0], &answer, 1) < 0 && errno == EINTR)
+		;
+	if (answer == '1') {
+		printf("%s\n", run_id);
+		rc = 1;
+	} else {
+		error_msg("the background host of run %s could not start; see %s", run_id, log);
 	}
+out:
+	if (fds[0] >= 0)
+		close(fds[0]);
 	free(dir);
 	free(log);
-	return 0;
+	return rc;
+}
+
+/* The detached host tells its parent that the run is now hosted. */
+static void tell_ready(void *ctx, bool ok)
+{
+	int fd = *(int *)ctx;
+	if (fd < 0)
+		return;
+	while (write(fd, ok ? "1" : "0", 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+	*(int *)ctx = -1;
 }
 
 /* $SKILLMEAT_HOME/config.toml: runners, prices, notifier (printing why not). */
@@ -175,22 +215,18 @@ int load_engine_config(const char *home, struct engine_config *cfg)
 }
 
 int host_in_cli(struct store *st, const char *home, const struct engine_config *cfg,
-		const char *run_id, bool detach, enum output_format format)
+		const char *run_id, bool detach, enum output_format format, int ready_fd)
 {
 	char *err = NULL, status[16];
 	int rc = EXIT_FAIL;
 	if (detach) {
-		int d = detach_host(home, run_id);
-		if (d) {
-			if (d > 0)
-				printf("%s\n", run_id);
-			rc = d > 0 ? EXIT_OK : EXIT_FAIL;
-			goto out;
-		}
+		rc = detach_host(home, run_id) > 0 ? EXIT_OK : EXIT_FAIL;
+		goto out;
 	}
-	struct run_view *view = run_view_new(st, run_id, detach ? stdout : stderr,
+	struct run_view *view = run_view_new(st, run_id, ready_fd >= 0 ? stdout : stderr,
 					     format == FORMAT_JSON);
-	struct host_opts ho = { home, cfg, run_view_event, view, &interrupted, 0, 0 };
+	struct host_opts ho = { home, cfg, run_view_event, view, &interrupted, 0, 0, "cli",
+				tell_ready, &ready_fd };
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_interrupt;
 	sigaction(SIGINT, &sa, NULL);
@@ -295,7 +331,7 @@ static int start_run(const struct run_opts *o, const char *path)
 	if (!o->detach && o->format != FORMAT_JSON)
 		fprintf(stderr, "Run %s of %s (%zu stages, up to %ld at once)\n", run_id,
 			p.l->wf.name, p.l->wf.nr_stages, o->max_parallel);
-	rc = host_in_cli(st, home, &cfg, run_id, o->detach, o->format);
+	rc = host_in_cli(st, home, &cfg, run_id, o->detach, o->format, -1);
 out:
 	run_prepared_release(&p);
 	engine_config_release(&cfg);
@@ -321,11 +357,13 @@ int cmd_workflow_run(int argc, char **argv)
 int cmd_workflow_resume(int argc, char **argv)
 {
 	bool detach = false;
+	int ready_fd = -1;
 	enum output_format format = FORMAT_TEXT;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "detach", no_argument, NULL, OPT_DETACH },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "host-ready-fd", required_argument, NULL, OPT_READY_FD }, /* internal: --detach */
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -339,22 +377,32 @@ int cmd_workflow_resume(int argc, char **argv)
 			detach = true;
 		} else if (c == OPT_FORMAT) {
 			format = parse_format("workflow resume", optarg);
+		} else if (c == OPT_READY_FD) {
+			ready_fd = atoi(optarg);
 		} else {
 			die_usage("workflow resume", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc)
 		die_usage("workflow resume", optind == argc ? "missing RUN" : "unexpected argument");
-	char *home = NULL, *id = NULL;
+	char *home = NULL, *id = NULL, status[16];
 	struct engine_config cfg = { 0 };
 	struct store *st = open_run_store(&home);
 	int rc = EXIT_FAIL;
-	if (!st || !(id = resolve_run_id(st, argv[optind])))
+	if (!st || !(id = resolve_run_id(st, argv[optind])) || store_run_status_get(st, id, status))
 		goto out;
+	if (store_status_final(status)) {
+		error_msg("run %s has already ended (%s): nothing to resume", id, status);
+		goto out;
+	}
+	/* Only a paused run is told to go on; any other resume just takes over. */
+	bool paused = !strcmp(status, "paused");
 	int alive = run_host_alive(st, id);
 	if (alive > 0) {
-		/* A live host: resume means "unpause". */
-		if (store_command_add(st, id, "resume", NULL, NULL))
+		if (!paused)
+			printf("Run %s is hosted by process %d and is not paused: nothing to do\n",
+			       id, alive), rc = EXIT_OK;
+		else if (store_command_add(st, id, "resume", NULL, NULL))
 			error_msg("cannot post the command: %s", store_error(st));
 		else
 			printf("Run %s: asked its host (pid %d) to resume\n", id, alive), rc = EXIT_OK;
@@ -362,9 +410,9 @@ int cmd_workflow_resume(int argc, char **argv)
 	}
 	if (load_engine_config(home, &cfg))
 		goto out;
-	if (store_command_add(st, id, "resume", NULL, NULL) == SM_OK)
-		rc = host_in_cli(st, home, &cfg, id, detach, format);
-out:
+	if (!paused || store_command_add(st, id, "resume", NULL, NULL) == SM_OK)
+		rc = host_in_cli(st, home, &cfg, id, detach, format, ready_fd);
+out: /* a detached parent that hears nothing before our exit reports the failure */
 	engine_config_release(&cfg);
 	store_close(st);
 	free(home);

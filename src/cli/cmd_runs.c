@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "run_view.h"
+#include "collection/collection.h"
 
 #include <getopt.h>
 #include <time.h>
@@ -387,6 +388,26 @@ static char *waiting_gate(struct store *st, const char *id, const char *want)
 	return found;
 }
 
+/*
+ * Cancel a run whose host is gone: host it here just long enough for the
+ * posted cancel to stop what its dead host left running (monitors live on).
+ */
+static int cancel_hostless(struct store *st, const char *id)
+{
+	char *home = skillmeat_home();
+	struct engine_config cfg = { 0 };
+	int rc = EXIT_FAIL;
+	printf("Run %s has no live host: stopping it here\n", id);
+	fflush(stdout);
+	if (home && !load_engine_config(home, &cfg)) {
+		rc = host_in_cli(st, home, &cfg, id, false, FORMAT_TEXT, -1);
+		rc = rc == 3 ? EXIT_OK : rc; /* cancelled, as asked */
+	}
+	engine_config_release(&cfg);
+	free(home);
+	return rc;
+}
+
 static int post(struct store *st, const char *id, const char *kind, const char *stage,
 		const char *reason)
 {
@@ -395,6 +416,8 @@ static int post(struct store *st, const char *id, const char *kind, const char *
 		return EXIT_FAIL;
 	}
 	int host = run_host_alive(st, id);
+	if (!host && !strcmp(kind, "cancel"))
+		return cancel_hostless(st, id);
 	if (host)
 		printf("Run %s: %s%s%s sent to its host (pid %d)\n", id, kind, stage ? " " : "",
 		       stage ? stage : "", host);

@@ -29,7 +29,8 @@ int run_host_alive(struct store *st, const char *run_id);
 
 struct store *open_run_store(char **home_out);
 int load_engine_config(const char *home, struct engine_config *cfg);
+/* Host a run here (or --detach it); ready_fd >= 0: a detached host, telling its parent. */
 int host_in_cli(struct store *st, const char *home, const struct engine_config *cfg,
-		const char *run_id, bool detach, enum output_format format);
+		const char *run_id, bool detach, enum output_format format, int ready_fd);
 
 #endif

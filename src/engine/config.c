@@ -42,6 +42,26 @@ static int load_notify(struct engine_config *c, const struct node *n, const char
 	return SM_OK;
 }
 
+/* [engine] durability = "normal" (default) | "full". */
+static int load_engine_table(struct engine_config *c, const struct node *t, const char *path,
+			     char **err)
+{
+	if (t->kind != NODE_MAP) {
+		*err = xasprintf("%s:%d:%d: engine must be a table", path, t->loc.line, t->loc.col);
+		return SM_ERR;
+	}
+	const struct node *d = node_map_get(t, "durability");
+	if (!d)
+		return SM_OK;
+	if (d->kind == NODE_STRING && (!strcmp(d->text, "normal") || !strcmp(d->text, "full"))) {
+		c->durability_full = !strcmp(d->text, "full");
+		return SM_OK;
+	}
+	*err = xasprintf("%s:%d:%d: engine.durability must be \"normal\" or \"full\"", path,
+			 d->loc.line, d->loc.col);
+	return SM_ERR;
+}
+
 int engine_config_load(struct engine_config *c, const char *path, char **err)
 {
 	memset(c, 0, sizeof(*c));
@@ -57,9 +77,10 @@ int engine_config_load(struct engine_config *c, const char *path, char **err)
 		*err = first_diag(&dl, path);
 	} else {
 		const struct node *n = node_map_get(doc->root, "notify");
+		const struct node *e = node_map_get(doc->root, "engine");
 		r = runner_set_load(&c->runners, node_map_get(doc->root, "runners"), path, err) ||
 		    price_table_load(&c->prices, node_map_get(doc->root, "prices"), path, err) ||
-		    (n && load_notify(c, n, path, err));
+		    (n && load_notify(c, n, path, err)) || (e && load_engine_table(c, e, path, err));
 	}
 	doc_free(doc);
 	diag_list_release(&dl);

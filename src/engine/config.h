@@ -6,6 +6,7 @@
  *
  *   [runners.NAME]      command, protocol, args     (see runner.h)
  *   [prices."MODEL"]    input_per_mtok, output_per_mtok (see context/prices.h)
+ *   [engine]            durability = "normal" | "full"  (see store.h)
  *
  * A missing file is an empty config.  Other keys belong to other parts
  * of SkillMeat and are left alone.
@@ -20,6 +21,7 @@ struct engine_config {
 	struct runner_set runners;
 	struct price_table prices;
 	char **notify;              /* argv (NULL-terminated), the message appended; or NULL */
+	bool durability_full;       /* fsync every commit of the runs database */
 };
 
 int engine_config_load(struct engine_config *c, const char *path, char **err);

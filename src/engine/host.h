@@ -51,14 +51,21 @@ struct host_opts {
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: cancel the run */
 	double lease_stale_after;        /* seconds; 0: 15 */
 	int kill_grace_ms;               /* SIGTERM to SIGKILL; 0: 5000 */
+	const char *host_kind;           /* "cli", "web" (recorded with the lease); NULL: keep */
+	/* Called once the run is ours and its state restored (ok), or could not be. */
+	void (*on_hosting)(void *hosting_ctx, bool ok);
+	void *hosting_ctx;
 };
 
 /*
  * Host run `run_id` until it reaches a final state.  Takes the lease
  * (SM_ERR "held by pid N" when a live host has it), restores the state
- * from the store (a stage that was running when its host died is failed
- * with class "host_lost", and retried by its policy).  *status gets the
- * final run status ("completed", "failed", "cancelled").
+ * from the store and adopts the attempts a dead host left running: a live
+ * monitor is followed again, an attempt that ended meanwhile is collected
+ * as if it had been watched, and one with neither ("host_lost") is run
+ * again at once without counting against its retries.  *status gets the
+ * final run status ("completed", "failed", "cancelled").  Leaving early
+ * (an error, the lease lost) leaves running attempts to a later host.
  */
 int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	     char status[16], char **err);

@@ -7,7 +7,7 @@
 #define SM_ENGINE_HOST_INT_H
 
 #include "host.h"
-#include "proc.h"
+#include "monitor.h"
 #include "scheduler.h"
 
 struct host;
@@ -15,10 +15,12 @@ struct host;
 struct slot {
 	struct host *h;
 	bool used, spawned;
+	bool replaying;            /* rebuilding the runner's state: no events */
 	size_t stage;
 	int attempt;
 	double started;
-	struct proc proc;
+	struct attempt att;
+	int64_t saved_off[2];      /* log offsets last written to the store */
 	struct runner_job job;
 	const char *kill_reason;   /* set once we decided to stop it */
 	double hard_kill_at;       /* SIGKILL due (0: none) */
@@ -47,6 +49,43 @@ struct host {
 	bool fresh;                /* first hosting: run_started, on_start hook */
 	bool lost_lease;
 };
+
+/* ---- host.c: shared with the other host files ---- */
+
+/* Write an event (data is stolen; NULL: {}) and tell the live view. */
+void host_event(struct host *h, const char *type, const char *stage_id, int attempt,
+		json_t *data);
+const char *host_stage_id(const struct host *h, size_t i);
+/* stages.<id> = {status, outputs} in the expression context. */
+void host_ctx_stage(struct host *h, size_t i, const char *status, json_t *outputs);
+int host_persist_stage(struct host *h, size_t i, const char *error, const char *outputs);
+void host_persist_run(struct host *h);
+
+/* ---- host_attempt.c: the life of an attempt ---- */
+
+const char *host_runner_of(const struct host *h, const struct swdl_stage *s);
+/* A free slot for a new attempt (there is always one). */
+struct slot *host_slot_for(struct host *h, size_t stage, int attempt);
+/* Prepare and start the slot's attempt; a failure is kept for host_finish_slot. */
+void host_spawn(struct host *h, struct slot *sl);
+/* Read new log output into events; finish attempts that ended.  True: more to read. */
+bool host_follow_slots(struct host *h);
+void host_finish_slot(struct host *h, struct slot *sl);
+/* Send the signals owed (stops decided, grace periods over). */
+void host_signal_slots(struct host *h);
+/* Forget every slot; live monitors go on without us. */
+void host_release_slots(struct host *h);
+
+/* An attempt recorded as running when this host took the run over. */
+struct adoptee {
+	size_t stage;
+	int attempt;
+	const char *runner;
+	double started_at;
+	int64_t out_off, err_off;
+};
+/* Follow it again (its monitor lives), collect it (it ended), or count it lost. */
+void host_adopt(struct host *h, const struct adoptee *ad);
 
 /* ---- host_prompt.c: run-time interpolation and what an agent is sent ---- */
 

@@ -74,7 +74,7 @@ static int set_files(posix_spawn_file_actions_t *fa, const struct proc_spec *spe
  * on some libcs and runtimes (under valgrind the child just exits 127), and
  * "command not found" deserves a clear error of its own.
  */
-static char *find_program(const char *name, const char *const *env)
+char *proc_find_program(const char *name, const char *const *env)
 {
 	if (strchr(name, '/'))
 		return access(name, X_OK) ? NULL : xstrdup(name);
@@ -109,7 +109,7 @@ int proc_spawn(struct proc *p, const struct proc_spec *spec, char **err)
 	strbuf_init(&p->err, 0);
 	*err = NULL;
 	signal(SIGPIPE, SIG_IGN);
-	char *prog = find_program(spec->argv[0], spec->env);
+	char *prog = proc_find_program(spec->argv[0], spec->env);
 	if (!prog) {
 		*err = xasprintf("cannot start '%s': %s", spec->argv[0],
 				 strchr(spec->argv[0], '/') ? strerror(errno) : "not found in PATH");

@@ -47,6 +47,9 @@ struct proc {
 	int term_signal;          /* the signal that ended it, or 0 */
 };
 
+/* The path of program `name` (looked up in env's PATH when it has no '/'), or NULL. */
+char *proc_find_program(const char *name, const char *const *env);
+
 /* Start a child.  On failure returns SM_ERR with *err (caller frees). */
 int proc_spawn(struct proc *p, const struct proc_spec *spec, char **err);
 

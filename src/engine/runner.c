@@ -193,7 +193,9 @@ static int write_file(const char *dir, const char *name, const char *text, char 
 		      char **err)
 {
 	*path = path_join(dir, name);
-	if (fs_write_atomic(*path, text ? text : "", text ? strlen(text) : 0)) {
+	/* No fsync: after an OS crash no monitor is left to adopt, and the attempt is run
+	 * again in a folder of its own. */
+	if (fs_write_file(*path, text ? text : "", text ? strlen(text) : 0)) {
 		*err = xasprintf("cannot write %s: %s", *path, strerror(errno));
 		return SM_ERR;
 	}
@@ -317,10 +319,8 @@ int runner_prepare(const struct runner_def *def, const struct stage_request *rq,
 	job->argv = build_argv(def, ops, rq, &f);
 	job->env = build_env(rq, job->output_file, &f);
 	job->cwd = xstrdup(rq->cwd ? rq->cwd : rq->workdir);
-	if (def->proto != PROTO_COMMAND && rq->prompt) {
-		job->input = xstrdup(rq->prompt);
-		job->input_len = strlen(rq->prompt);
-	}
+	if (def->proto != PROTO_COMMAND && rq->prompt)
+		job->input_file = xstrdup(f.prompt);
 	r = SM_OK;
 out:
 	free(inputs_text);
@@ -329,6 +329,14 @@ out:
 	free(f.inputs);
 	free(f.context);
 	return r;
+}
+
+void runner_job_attach(const struct runner_def *def, const char *attempt_dir,
+		       struct runner_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->proto = def ? def->proto : PROTO_TEXT;
+	job->output_file = path_join(attempt_dir, "outputs");
 }
 
 /* ---- reading the child ------------------------------------------------------ */
@@ -406,7 +414,7 @@ void runner_job_release(struct runner_job *job)
 	strv_free(job->argv);
 	strv_free(job->env);
 	free(job->cwd);
-	free(job->input);
+	free(job->input_file);
 	free(job->output_file);
 	for (int s = 0; s < 2; s++)
 		strbuf_release(&job->partial[s]);

@@ -69,8 +69,8 @@ struct stage_request {
 struct runner_job {
 	enum runner_protocol proto;
 	char **argv, **env;
-	char *cwd, *input, *output_file;
-	size_t input_len;
+	char *cwd, *output_file;
+	char *input_file;            /* the child's stdin (the prompt); NULL: /dev/null */
 	/* parsing */
 	struct strbuf partial[2];    /* an unfinished line of stdout, stderr */
 	struct strbuf whole;         /* gemini/text: all of stdout (capped) */
@@ -88,6 +88,13 @@ typedef void (*runner_emit_fn)(void *ctx, const char *kind, int stream, const ch
 
 int runner_prepare(const struct runner_def *def, const struct stage_request *rq,
 		   struct runner_job *job, char **err);
+/*
+ * The job of an attempt an earlier host prepared in `attempt_dir` (nothing
+ * is written): enough to parse its output and collect its result.  A
+ * runner no longer in the config (def NULL) is read as plain text.
+ */
+void runner_job_attach(const struct runner_def *def, const char *attempt_dir,
+		       struct runner_job *job);
 /* Output of the child (stream 1 stdout, 2 stderr), in any chunks. */
 void runner_feed(struct runner_job *job, int stream, const char *data, size_t len,
 		 runner_emit_fn emit, void *ctx);

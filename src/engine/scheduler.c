@@ -130,7 +130,7 @@ static void fail_stage(struct sched *s, size_t i, const char *error_class)
 static bool retryable(const struct sched *s, size_t i, const char *error_class)
 {
 	const struct swdl_retry *r = s->wf->stages[i].error_policy->retry;
-	if (!r || s->st[i].attempt >= r->max_attempts)
+	if (!r || s->st[i].attempt - s->st[i].lost >= r->max_attempts)
 		return false;
 	/* Retrying cannot help these: the same input meets the same limit. */
 	static const char *const never[] = { "budget_exceeded", "condition_error",
@@ -167,10 +167,30 @@ void sched_finished(struct sched *s, size_t i, bool ok, const char *error_class,
 		st->state = STAGE_CANCELLED;
 	} else if (retryable(s, i, error_class)) {
 		st->state = STAGE_RETRY_WAIT;
-		st->ready_at = now + backoff(s->wf->stages[i].error_policy->retry, st->attempt);
+		st->ready_at = now + backoff(s->wf->stages[i].error_policy->retry,
+					     st->attempt - st->lost);
 		st->error_class = error_class;
 	} else {
 		fail_stage(s, i, error_class ? error_class : "error");
+	}
+}
+
+void sched_lost(struct sched *s, size_t i, int64_t now)
+{
+	struct sched_stage *st = &s->st[i];
+	if (st->state != STAGE_RUNNING)
+		return;
+	s->running--;
+	st->kill_sent = false;
+	st->lost++;
+	if (s->run == RUN_CANCELLING) {
+		st->state = STAGE_CANCELLED;
+	} else if (s->run == RUN_RUNNING || s->run == RUN_PAUSED) {
+		st->state = STAGE_RETRY_WAIT;
+		st->ready_at = now;
+		st->error_class = "host_lost";
+	} else {
+		fail_stage(s, i, "host_lost"); /* halting: nothing new starts */
 	}
 }
 

@@ -72,6 +72,7 @@ struct sched_action {
 struct sched_stage {
 	enum stage_state state;
 	unsigned attempt;       /* attempts started so far */
+	unsigned lost;          /* ...of which lost with their host (not counted as tries) */
 	int64_t ready_at;       /* STAGE_RETRY_WAIT: when the next attempt may start */
 	int64_t deadline;       /* RUNNING: timeout; WAITING_APPROVAL: gate timeout */
 	bool kill_sent;
@@ -107,6 +108,12 @@ int64_t sched_next_wakeup(const struct sched *s);
 /* A started stage ended: ok, or failed with an error class ("timeout", "exit_1", …). */
 void sched_finished(struct sched *s, size_t stage, bool ok, const char *error_class,
 		    int64_t now);
+/*
+ * A started stage's attempt was lost with its host (no outcome exists):
+ * it runs again at once, and the lost attempt does not count against
+ * max_attempts.
+ */
+void sched_lost(struct sched *s, size_t stage, int64_t now);
 /* A human decided a waiting gate. */
 void sched_gate(struct sched *s, size_t stage, bool approved, int64_t now);
 void sched_cancel(struct sched *s);

@@ -60,6 +60,10 @@ static const char *const migrations[] = {
 	"INSERT INTO feed (run_id, seq) SELECT run_id, seq FROM events ORDER BY ts, run_id, seq;"
 	"CREATE TRIGGER events_feed AFTER INSERT ON events BEGIN"
 	"  INSERT INTO feed (run_id, seq) VALUES (NEW.run_id, NEW.seq); END;",
+	/* 3: how far a host has read each attempt's logs; what kind of host a run had. */
+	"ALTER TABLE attempts ADD COLUMN out_off INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE attempts ADD COLUMN err_off INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE runs ADD COLUMN host_kind TEXT;",
 };
 
 char *store_default_path(const char *home)
@@ -164,14 +168,14 @@ static int migrate(struct store *st, char **err)
 }
 
 /*
- * synchronous=FULL: in WAL mode every commit is fsynced, so a state change
- * survives power loss, not only a crash of the host.  SKILLMEAT_DB_SYNC=normal
- * trades that for speed (a crash still loses nothing).
+ * synchronous=NORMAL by default: in WAL mode a commit is then safe from any
+ * crash of a process, and only an OS crash or power loss may lose the last
+ * commits (the run then redoes at most what they recorded).  FULL fsyncs
+ * every commit ([engine] durability = "full" in config.toml).
  */
-static const char *sync_pragma(void)
+int store_set_durability(struct store *st, bool full)
 {
-	const char *v = getenv("SKILLMEAT_DB_SYNC");
-	return v && !strcmp(v, "normal") ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL";
+	return exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 int store_open(const char *path, struct store **out, char **err)
@@ -188,7 +192,7 @@ int store_open(const char *path, struct store **out, char **err)
 		return SM_ERR;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	if (exec(st, "PRAGMA journal_mode=WAL") || exec(st, sync_pragma()) ||
+	if (exec(st, "PRAGMA journal_mode=WAL") || store_set_durability(st, false) ||
 	    exec(st, "PRAGMA foreign_keys=ON")) {
 		*err = xasprintf("%s: %s", path, sqlite3_errmsg(st->db));
 		store_close(st);
@@ -413,6 +417,24 @@ int store_attempt_pid(struct store *st, const char *run_id, const char *stage_id
 	return done(s);
 }
 
+static const char SQL_ATTEMPT_OFFSETS[] =
+	"UPDATE attempts SET out_off = ?4, err_off = ?5"
+	" WHERE run_id = ?1 AND stage_id = ?2 AND attempt = ?3";
+
+int store_attempt_offsets(struct store *st, const char *run_id, const char *stage_id,
+			  int attempt, int64_t out_off, int64_t err_off)
+{
+	sqlite3_stmt *s = stmt(st, SQL_ATTEMPT_OFFSETS);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		sqlite3_bind_int(s, 3, attempt);
+		sqlite3_bind_int64(s, 4, out_off);
+		sqlite3_bind_int64(s, 5, err_off);
+	}
+	return done(s);
+}
+
 static const char SQL_ATTEMPT_FINISH[] =
 	"UPDATE attempts SET status = ?4, finished_at = ?5, exit_code = ?6, error_class = ?7,"
 	" error = ?8, session_id = ?9, model = ?10, usd = ?11, input_tokens = ?12,"
@@ -444,7 +466,8 @@ int store_attempt_finish(struct store *st, const char *run_id, const char *stage
 static const char SQL_LEASE_GET[] =
 	"SELECT host_pid, host_token, heartbeat_at FROM runs WHERE id = ?1";
 static const char SQL_LEASE_SET[] =
-	"UPDATE runs SET host_pid = ?2, host_token = ?3, heartbeat_at = ?4 WHERE id = ?1";
+	"UPDATE runs SET host_pid = ?2, host_token = ?3, heartbeat_at = ?4,"
+	" host_kind = coalesce(?5, host_kind) WHERE id = ?1";
 
 /* Is a holder still there?  A pid gone from this machine is not. */
 static bool holder_alive(int pid, double heartbeat, double stale_after)
@@ -455,7 +478,7 @@ static bool holder_alive(int pid, double heartbeat, double stale_after)
 }
 
 int store_lease_acquire(struct store *st, const char *run_id, const char *token,
-			double stale_after, int *holder)
+			const char *kind, double stale_after, int *holder)
 {
 	*holder = 0;
 	if (store_begin(st))
@@ -484,6 +507,7 @@ int store_lease_acquire(struct store *st, const char *run_id, const char *token,
 			sqlite3_bind_int(s, 2, (int)getpid());
 			bind_text(s, 3, token);
 			sqlite3_bind_double(s, 4, store_now());
+			bind_text(s, 5, kind);
 		}
 		ret = done(s);
 	}
@@ -644,4 +668,28 @@ bool store_status_final(const char *status)
 {
 	return !strcmp(status, "completed") || !strcmp(status, "failed") ||
 	       !strcmp(status, "cancelled");
+}
+
+int store_runs_orphaned(struct store *st, const char *kind, char ***ids, size_t *nr)
+{
+	sqlite3_stmt *s;
+	size_t alloc = 0;
+	*ids = NULL;
+	*nr = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT id, host_pid, host_token, heartbeat_at FROM runs"
+			       " WHERE host_kind = ?1 AND started_at IS NOT NULL AND status NOT IN"
+			       " ('completed', 'failed', 'cancelled') ORDER BY created_at", -1, &s,
+			       NULL) != SQLITE_OK)
+		return SM_EIO;
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 2) != SQLITE_NULL &&
+		    holder_alive(sqlite3_column_int(s, 1), sqlite3_column_double(s, 3),
+				 STORE_LEASE_STALE_S))
+			continue;
+		ALLOC_GROW(*ids, *nr + 1, alloc);
+		(*ids)[(*nr)++] = col_dup(s, 0);
+	}
+	sqlite3_finalize(s);
+	return SM_OK;
 }

@@ -37,6 +37,9 @@ const char *store_error(struct store *st);
 /* Wall clock in seconds (with fractions), as stored. */
 double store_now(void);
 
+/* synchronous=FULL (every commit fsynced) or NORMAL (the default; see store.c). */
+int store_set_durability(struct store *st, bool full);
+
 int store_begin(struct store *st);   /* BEGIN IMMEDIATE: the write lock now */
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
@@ -80,6 +83,9 @@ int store_attempt_start(struct store *st, const char *run_id, const char *stage_
 			int attempt, const char *runner, const char *dir);
 int store_attempt_pid(struct store *st, const char *run_id, const char *stage_id,
 		      int attempt, int pid);
+/* How far the host has read the attempt's stdout and stderr logs. */
+int store_attempt_offsets(struct store *st, const char *run_id, const char *stage_id,
+			  int attempt, int64_t out_off, int64_t err_off);
 int store_attempt_finish(struct store *st, const char *run_id, const char *stage_id,
 			 int attempt, const struct attempt_row *a);
 
@@ -87,10 +93,11 @@ int store_attempt_finish(struct store *st, const char *run_id, const char *stage
  * The lease: a run has at most one host.  Acquire succeeds when no host
  * holds it, when the holder's heartbeat is older than `stale_after`
  * seconds, or when the holder's pid is gone from this machine.  Otherwise
- * SM_ERR with *holder set to its pid.
+ * SM_ERR with *holder set to its pid.  `kind` ("cli", "web"; NULL: keep)
+ * records what hosts the run, so a restarted server takes back its own.
  */
 int store_lease_acquire(struct store *st, const char *run_id, const char *token,
-			double stale_after, int *holder);
+			const char *kind, double stale_after, int *holder);
 /* Refresh; SM_ERR when the lease is no longer ours. */
 int store_lease_heartbeat(struct store *st, const char *run_id, const char *token);
 int store_lease_release(struct store *st, const char *run_id, const char *token);
@@ -117,6 +124,9 @@ int store_host_alive(struct store *st, const char *run_id);
 /* The run's status (SM_ENOENT: no such run); is a status one a run ends in? */
 int store_run_status_get(struct store *st, const char *run_id, char status[16]);
 bool store_status_final(const char *status);
+
+/* Runs last hosted by `kind` that have not ended and whose host is gone (free each id). */
+int store_runs_orphaned(struct store *st, const char *kind, char ***ids, size_t *nr);
 
 /* A fresh run id: 12 hex digits of time + 8 random ones. */
 void store_new_run_id(char out[24]);

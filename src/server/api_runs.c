@@ -29,7 +29,8 @@ static void *host_thread(void *arg)
 	char *err = NULL, *path = store_default_path(h->srv->home), status[16];
 	char *config = path_join(h->srv->home, "config.toml");
 	if (!engine_config_load(&cfg, config, &err) && !store_open(path, &st, &err)) {
-		struct host_opts ho = { h->srv->home, &cfg, NULL, NULL, &h->interrupted, 0, 0 };
+		struct host_opts ho = { h->srv->home, &cfg, NULL, NULL, &h->interrupted, 0, 0, "web",
+					NULL, NULL };
 		host_run(st, h->run_id, &ho, status, &err);
 	}
 	/* Whatever happened is in the run's events; a failed start leaves it resumable. */
@@ -57,6 +58,27 @@ int server_host_run(struct server *s, const char *run_id, char **err)
 	s->runs = h;
 	pthread_mutex_unlock(&s->lock);
 	return SM_OK;
+}
+
+/* Runs this kind of server hosted whose host is gone (it was killed): host them again. */
+void server_adopt_runs(struct server *s)
+{
+	char *path = store_default_path(s->home), *err = NULL, **ids = NULL;
+	struct store *st = NULL;
+	size_t nr = 0;
+	if (!store_open(path, &st, &err) && !store_runs_orphaned(st, "web", &ids, &nr)) {
+		for (size_t i = 0; i < nr; i++) {
+			char *e = NULL;
+			server_host_run(s, ids[i], &e); /* a failure leaves it to `workflow resume` */
+			free(e);
+		}
+	}
+	for (size_t i = 0; i < nr; i++)
+		free(ids[i]);
+	free(ids);
+	store_close(st);
+	free(path);
+	free(err);
 }
 
 void server_stop(struct server *s)

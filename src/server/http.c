@@ -334,6 +334,7 @@ int server_start(const struct server_opts *o, struct server **out, char **err)
 		server_stop(s);
 		return SM_ERR;
 	}
+	server_adopt_runs(s);
 	*out = s;
 	return SM_OK;
 }

@@ -110,6 +110,8 @@ enum MHD_Result static_serve(struct server *s, struct MHD_Connection *c, const c
 
 /* Host run_id in a thread of this process (started from the API). */
 int server_host_run(struct server *s, const char *run_id, char **err);
+/* At start: host again the runs a killed server of this home left unfinished. */
+void server_adopt_runs(struct server *s);
 
 /* SSE (sse.c): the response for out->sse, freed by MHD. */
 struct MHD_Response *sse_response(struct sse *e);

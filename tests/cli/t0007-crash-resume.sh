@@ -42,8 +42,13 @@ for delay in 0.02 0.05 0.1 0.15 0.2 0.3 0.35 0.45 0.5 0.6 0.7 0.8; do
 	fi
 	done_before=$(q "SELECT group_concat(stage_id, ' ') FROM stages WHERE run_id='$run_id' AND status='completed'")
 	starts_before=$(cat "$LEDGER")
+	ended_before=$(q "SELECT status FROM runs WHERE id='$run_id'")
 	run $sm workflow resume "$run_id"
-	check "kill at ${delay}s: resume completes the run" exit_is 0
+	if [ "$ended_before" = completed ]; then
+		check "kill at ${delay}s, after the end: resume says so" err_has "has already ended"
+	else
+		check "kill at ${delay}s: resume completes the run" exit_is 0
+	fi
 	check "kill at ${delay}s: every stage completed" \
 		test "$(q "SELECT count(*) FROM stages WHERE run_id='$run_id' AND status='completed'")" = 12
 	again=""
@@ -55,7 +60,10 @@ for delay in 0.02 0.05 0.1 0.15 0.2 0.3 0.35 0.45 0.5 0.6 0.7 0.8; do
 	check "kill at ${delay}s: integrity" test "$(q 'PRAGMA integrity_check')" = ok
 done
 check "some kills happened mid-run" test "$(q "SELECT count(*) FROM events WHERE type='run_resumed'")" -ge 6
-check "lost attempts are recorded" test "$(q "SELECT count(*) FROM attempts WHERE error_class='host_lost'")" -ge 1
+check "running attempts were adopted, not run again" \
+	test "$(q "SELECT count(*) FROM events WHERE type='stage_adopted'")" -ge 1
+check "no attempt was lost (every monitor outlived its host)" \
+	test "$(q "SELECT count(*) FROM attempts WHERE error_class='host_lost'")" -le 2
 
 # A live host keeps its run.
 cat >hold.yaml <<'Y'
@@ -68,14 +76,22 @@ host=$!
 wait_for "SELECT count(*) FROM stages WHERE stage_id='g' AND status='waiting_for_approval'"
 rid=$(q "SELECT id FROM runs WHERE workflow_id='hold'")
 run $sm workflow resume "$rid"
-check "resume of a live paused-less run just asks the host" out_has "asked its host"
+check "resume of a live run that is not paused does nothing" out_has "is not paused: nothing to do"
 run $sm workflow pause "$rid"
 check "pause posts" exit_is 0
 sleep 0.5
 check "paused" test "$(q "SELECT status FROM runs WHERE id='$rid'")" = paused
+run $sm workflow resume "$rid"
+check "resume of a live paused run asks the host" out_has "asked its host"
+sleep 0.5
+check "unpaused" test "$(q "SELECT status FROM runs WHERE id='$rid'")" = running
+check "one run_unpaused, from that resume" \
+	test "$(q "SELECT count(*) FROM events WHERE run_id='$rid' AND type='run_unpaused'")" = 1
 run $sm workflow cancel "$rid" --yes
 wait $host
 check "cancel ends the held run" test "$(q "SELECT status FROM runs WHERE id='$rid'")" = cancelled
 run $sm workflow resume "$rid"
+check "resume of an ended run says so" err_has "has already ended (cancelled)"
+check "resume of an ended run fails" exit_is 1
 check "resume of an ended run does nothing harmful" test "$(q "SELECT status FROM runs WHERE id='$rid'")" = cancelled
 done_testing

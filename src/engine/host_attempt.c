@@ -1,0 +1,434 @@
+/*
+ * host_attempt.c - the life of one attempt, for the host (host.c): prepare
+ * and start it under a monitor (monitor.h), follow its logs into events,
+ * stop it, judge how it ended; and adopt the attempts a dead host left.
+ */
+#include "../base/compat.h"
+#include "host_int.h"
+#include "outputs.h"
+#include "../base/fsutil.h"
+
+#include <signal.h>
+#include <sodium.h>
+#include <time.h>
+
+/* Bytes of a log read in one loop turn: a flood cannot starve the loop. */
+#define FOLLOW_CHUNK ((int64_t)4 << 20)
+
+/* ---- output: log lines into events ---------------------------------------------------- */
+
+static void emit_line(void *ctx, const char *kind, int stream, const char *text, size_t len)
+{
+	struct slot *sl = ctx;
+	struct host *h = sl->h;
+	if (sl->replaying) /* an earlier host already recorded these lines */
+		return;
+	json_t *t = json_stringn(text, len);
+	if (!t) /* not UTF-8: keep it readable rather than lose the line */
+		t = json_string("(a line that is not UTF-8)");
+	host_event(h, kind, host_stage_id(h, sl->stage), sl->attempt,
+		   json_pack("{s:s, s:o}", "stream", stream == 2 ? "stderr" : "stdout", "text", t));
+}
+
+static void on_data(void *ctx, int stream, const char *data, size_t len)
+{
+	struct slot *sl = ctx;
+	runner_feed(&sl->job, stream, data, len, emit_line, sl);
+}
+
+/* Read what the attempt's logs gained; 1 when a flood left more for the next turn. */
+static int follow(struct host *h, struct slot *sl)
+{
+	int64_t stop[2] = { sl->att.off[0] + FOLLOW_CHUNK, sl->att.off[1] + FOLLOW_CHUNK };
+	int more = attempt_follow(&sl->att, on_data, sl, stop);
+	if (sl->att.off[0] != sl->saved_off[0] || sl->att.off[1] != sl->saved_off[1]) {
+		store_attempt_offsets(h->st, h->run_id, host_stage_id(h, sl->stage), sl->attempt,
+				      sl->att.off[0], sl->att.off[1]);
+		sl->saved_off[0] = sl->att.off[0];
+		sl->saved_off[1] = sl->att.off[1];
+	}
+	return more > 0;
+}
+
+/* ---- starting an attempt --------------------------------------------------------------- */
+
+const char *host_runner_of(const struct host *h, const struct swdl_stage *s)
+{
+	return s->type == STAGE_COMMAND ? "command" : s->runner ? s->runner : h->runner;
+}
+
+static char *attempt_dir(const struct host *h, size_t stage, int attempt)
+{
+	return xasprintf("%s/%s/%d", h->run_dir, host_stage_id(h, stage), attempt);
+}
+
+static void new_uuid(char out[37])
+{
+	unsigned char b[16];
+	randombytes_buf(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+/* Build the request for a stage (inputs, env, prompt) and prepare the runner job. */
+static int prepare(struct host *h, struct slot *sl, const struct runner_def *def,
+		   const char *dir, char **err)
+{
+	const struct swdl_stage *s = &h->wf->stages[sl->stage];
+	const char *cls = NULL;
+	size_t nr_env = 0;
+	char **env = NULL, *prompt = NULL, *cwd = NULL, session[37];
+	json_t *inputs = host_resolve_inputs(h, s, &cls, err);
+	int r = SM_ERR;
+	if (!inputs) {
+		sl->spawn_class = cls;
+		return SM_ERR;
+	}
+	sl->spawn_class = "input_invalid";
+	env = host_stage_env(h, s, &nr_env, err);
+	if (*err)
+		goto out;
+	if (s->type == STAGE_COMMAND && s->working_directory) {
+		char *wd = host_render_text(h, s->working_directory, err);
+		if (!wd)
+			goto out;
+		cwd = wd[0] == '/' ? wd : path_join(h->workdir, wd);
+		if (cwd != wd)
+			free(wd);
+	}
+	if (s->type != STAGE_COMMAND && !(prompt = host_build_prompt(h, s, inputs, err)))
+		goto out;
+	new_uuid(session);
+	struct stage_request rq = { s, h->run_id, dir, h->workdir, sl->attempt,
+		s->artifact ? host_artifact_text(h, s->artifact) : NULL, prompt, inputs, s->model,
+		def->proto == PROTO_CLAUDE ? session : NULL, s->budget,
+		(const char *const *)env, nr_env, cwd, host_pack_text(h, s) };
+	sl->spawn_class = "runner_missing";
+	r = runner_prepare(def, &rq, &sl->job, err);
+out:
+	for (size_t i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+	free(prompt);
+	free(cwd);
+	json_decref(inputs);
+	return r;
+}
+
+/* What context the attempt receives: the modules and memory items of its pack. */
+static void consumed(struct host *h, struct slot *sl)
+{
+	const struct swdl_stage *s = &h->wf->stages[sl->stage];
+	json_t *m = json_object_get(json_object_get(h->packs, s->id), "manifest"), *v;
+	if (!m)
+		return;
+	json_t *mods = json_array(), *items = json_array();
+	size_t i;
+	json_array_foreach(json_object_get(m, "modules"), i, v)
+		if (json_is_true(json_object_get(v, "included")))
+			json_array_append(mods, json_object_get(v, "ref"));
+	json_array_foreach(json_object_get(m, "items"), i, v)
+		json_array_append(items, json_object_get(v, "id"));
+	host_event(h, "context_consumed", s->id, sl->attempt, json_pack("{s:o, s:o, s:O, s:O}",
+	      "modules", mods, "items", items, "tokens", json_object_get(m, "tokens"),
+	      "budget", json_object_get(m, "budget")));
+}
+
+void host_spawn(struct host *h, struct slot *sl)
+{
+	const struct swdl_stage *s = &h->wf->stages[sl->stage];
+	const char *name = host_runner_of(h, s);
+	const struct runner_def *def = runner_set_find(&h->o->config->runners, name);
+	char *dir = attempt_dir(h, sl->stage, sl->attempt);
+	char *err = NULL;
+	sl->started = store_now();
+	if (!def) {
+		sl->spawn_class = "runner_missing";
+		sl->spawn_error = xasprintf("no runner named '%s' (built in: claude, codex, gemini; "
+					    "others come from config.toml [runners.NAME])", name);
+	} else if (prepare(h, sl, def, dir, &err)) {
+		sl->spawn_error = err;
+	} else {
+		consumed(h, sl);
+		struct attempt_spec as = { dir, (const char *const *)sl->job.argv,
+			(const char *const *)sl->job.env, sl->job.cwd, sl->job.input_file };
+		if (attempt_start(&sl->att, &as, &err)) {
+			sl->spawn_class = "runner_missing";
+			sl->spawn_error = err;
+		} else {
+			sl->spawned = true;
+		}
+	}
+	free(dir);
+}
+
+struct slot *host_slot_for(struct host *h, size_t stage, int attempt)
+{
+	for (size_t i = 0; i < h->nr_slots; i++) {
+		if (!h->slots[i].used) {
+			struct slot *sl = &h->slots[i];
+			*sl = (struct slot){ .h = h, .used = true, .stage = stage, .attempt = attempt,
+					     .started = store_now() };
+			sl->att.pidfd = sl->att.out_fd = sl->att.err_fd = -1;
+			return sl;
+		}
+	}
+	/* Slots are never reallocated (runner jobs point at theirs): there are
+	 * max_parallel of them and the scheduler never runs more. */
+	abort();
+}
+
+/* ---- stopping ------------------------------------------------------------------------------ */
+
+/* Signals owed: SIGTERM when a stop is decided, SIGKILL after the grace period. */
+void host_signal_slots(struct host *h)
+{
+	double now = store_now(), grace = (h->o->kill_grace_ms ? h->o->kill_grace_ms : 5000) / 1e3;
+	for (size_t i = 0; i < h->nr_slots; i++) {
+		struct slot *sl = &h->slots[i];
+		if (!sl->used || !sl->spawned)
+			continue;
+		const struct swdl_budget *b = h->wf->stages[sl->stage].budget;
+		if (!sl->kill_reason && b && b->max_tokens &&
+		    sl->job.input_tokens + sl->job.output_tokens > b->max_tokens)
+			sl->kill_reason = "budget_exceeded";
+		if (sl->kill_reason && !sl->hard_kill_at) {
+			/* Not known yet (the monitor is starting it): next turn. */
+			if (attempt_signal(&sl->att, SIGTERM) != SM_ENOENT)
+				sl->hard_kill_at = now + grace;
+		} else if (sl->hard_kill_at && now >= sl->hard_kill_at) {
+			attempt_signal(&sl->att, SIGKILL);
+			sl->hard_kill_at = now + 3600;
+		}
+	}
+}
+
+/* ---- finishing an attempt -------------------------------------------------------------------- */
+
+
+/* Killed by a signal after its deadline, with no host to decide it: a timeout all the same. */
+static bool timed_out_unwatched(const struct host *h, const struct slot *sl)
+{
+	int64_t deadline = h->sched.st[sl->stage].deadline;
+	return sl->att.term_signal && deadline && sl->att.finished_at >= (double)deadline;
+}
+/* A runner that reports tokens but no cost (codex, gemini): price them ourselves. */
+static void price_tokens(struct host *h, struct slot *sl)
+{
+	const char *model = sl->job.model ? sl->job.model : h->wf->stages[sl->stage].model;
+	const struct price *p = price_lookup(&h->o->config->prices, model);
+	char line[256];
+	if (!p) {
+		snprintf(line, sizeof(line), "no price for model '%s': add [prices.\"%s\"] to "
+			 "config.toml to count its cost", model ? model : "(default)",
+			 model ? model : "MODEL");
+	} else {
+		sl->job.usd = price_cost(p, sl->job.input_tokens, sl->job.output_tokens);
+		snprintf(line, sizeof(line), "cost estimated from tokens: %lld in, %lld out at "
+			 "$%.2f/$%.2f per Mtok (%s): $%.4f", (long long)sl->job.input_tokens,
+			 (long long)sl->job.output_tokens, p->input_per_mtok, p->output_per_mtok,
+			 p->model, sl->job.usd);
+	}
+	emit_line(sl, "log", 0, line, strlen(line));
+}
+
+static void spend(struct host *h, struct slot *sl, struct runner_result *res)
+{
+	const struct swdl_budget *sb = h->wf->stages[sl->stage].budget, *rb = h->wf->budget;
+	int64_t tok = sl->job.input_tokens + sl->job.output_tokens;
+	if (sl->job.usd <= 0 && tok)
+		price_tokens(h, sl);
+	double usd = sl->job.usd;
+	if (usd <= 0 && !tok)
+		return;
+	h->usd += usd;
+	h->tokens += tok;
+	store_run_add_spend(h->st, h->run_id, usd, tok);
+	const char *id = host_stage_id(h, sl->stage);
+	bool stage_over = sb && ((sb->max_usd > 0 && usd > sb->max_usd) ||
+				 (sb->max_tokens && tok > sb->max_tokens));
+	bool run_over = rb && ((rb->max_usd > 0 && h->usd > rb->max_usd) ||
+			       (rb->max_tokens && h->tokens > rb->max_tokens));
+	if (stage_over || run_over)
+		host_event(h, "budget_exceeded", id, sl->attempt, json_pack("{s:s, s:f, s:I, s:f, s:I}",
+		      "scope", stage_over ? "stage" : "run", "usd", usd, "tokens", (json_int_t)tok,
+		      "run_usd", h->usd, "run_tokens", (json_int_t)h->tokens));
+	if (stage_over && res->ok) {
+		res->ok = false;
+		res->error_class = "budget_exceeded";
+		free(res->error);
+		res->error = xasprintf("the stage used $%.4f and %lld tokens, over its budget",
+				       usd, (long long)tok);
+	}
+}
+
+static void judge(struct host *h, struct slot *sl, struct runner_result *res)
+{
+	const struct swdl_stage *s = &h->wf->stages[sl->stage];
+	if (!sl->spawned) {
+		res->error_class = sl->spawn_class;
+		res->error = sl->spawn_error;
+		sl->spawn_error = NULL;
+		res->outputs = json_object();
+		return;
+	}
+	runner_finish(&sl->job, sl->att.exit_code, emit_line, sl, res);
+	if (!sl->kill_reason && timed_out_unwatched(h, sl))
+		sl->kill_reason = "timeout";
+	if (sl->kill_reason) {
+		res->ok = false;
+		res->error_class = sl->kill_reason;
+		free(res->error);
+		res->error = !strcmp(sl->kill_reason, "timeout")
+			? xasprintf("timed out after %s", s->error_policy->timeout.text)
+			: xasprintf("stopped: %s", sl->kill_reason);
+	}
+	char *err = NULL;
+	if (res->ok && outputs_check(s, res->outputs, &err)) {
+		res->ok = false;
+		res->error_class = "output_invalid";
+		res->error = err;
+	}
+	spend(h, sl, res);
+}
+
+static void release_slot(struct slot *sl)
+{
+	runner_job_release(&sl->job);
+	attempt_release(&sl->att);
+	free(sl->spawn_error);
+	sl->spawn_error = NULL;
+	sl->used = false;
+}
+
+/*
+ * The attempt's process is gone without a word (its monitor was killed, or
+ * the machine restarted): not the stage's failure.  It is retried at once
+ * and does not count against max_attempts.
+ */
+static void lose_attempt(struct host *h, struct slot *sl, const char *why)
+{
+	const char *id = host_stage_id(h, sl->stage);
+	attempt_kill_orphan(&sl->att);
+	struct attempt_row ar = { "failed", NULL, NULL, sl->att.child, -1, "host_lost", why,
+		NULL, NULL, 0, 0, 0 };
+	store_attempt_finish(h->st, h->run_id, id, sl->attempt, &ar);
+	sched_lost(&h->sched, sl->stage, (int64_t)time(NULL));
+	const struct sched_stage *ss = &h->sched.st[sl->stage];
+	host_persist_stage(h, sl->stage, why, NULL);
+	host_ctx_stage(h, sl->stage, stage_state_name(ss->state), NULL);
+	host_event(h, "stage_failed", id, sl->attempt, json_pack("{s:s, s:s, s:b}", "error_class",
+		   "host_lost", "error", why, "will_retry", ss->state == STAGE_RETRY_WAIT));
+	if (ss->state == STAGE_FAILED || h->sched.run == RUN_HALTING)
+		host_persist_run(h);
+	release_slot(sl);
+}
+
+void host_finish_slot(struct host *h, struct slot *sl)
+{
+	if (sl->spawned && !sl->att.has_exit) {
+		lose_attempt(h, sl, "the attempt's monitor vanished before its program ended");
+		return;
+	}
+	struct runner_result res = { 0 };
+	const char *id = host_stage_id(h, sl->stage);
+	judge(h, sl, &res);
+	struct attempt_row ar = { res.ok ? "completed" : "failed", NULL, NULL, sl->att.child,
+		sl->spawned ? sl->att.exit_code : -1, res.ok ? NULL : res.error_class, res.error,
+		sl->job.session_id, sl->job.model, sl->job.usd, sl->job.input_tokens,
+		sl->job.output_tokens };
+	store_attempt_finish(h->st, h->run_id, id, sl->attempt, &ar);
+	sched_finished(&h->sched, sl->stage, res.ok, res.error_class, (int64_t)time(NULL));
+	const struct sched_stage *ss = &h->sched.st[sl->stage];
+	char *outs = res.ok ? json_dumps(res.outputs, JSON_COMPACT) : NULL;
+	host_persist_stage(h, sl->stage, res.error, outs);
+	host_ctx_stage(h, sl->stage, stage_state_name(ss->state), res.ok ? res.outputs : NULL);
+	double secs = (sl->spawned && sl->att.finished_at > 0 ? sl->att.finished_at : store_now())
+		      - sl->started;
+	if (res.ok)
+		host_event(h, "stage_completed", id, sl->attempt, json_pack("{s:O, s:f}", "outputs",
+			   res.outputs, "duration_seconds", secs));
+	else
+		host_event(h, "stage_failed", id, sl->attempt, json_pack("{s:s, s:s?, s:b, s:I, s:f}",
+			   "error_class", res.error_class, "error", res.error, "will_retry",
+			   ss->state == STAGE_RETRY_WAIT, "retry_at", (json_int_t)ss->ready_at,
+			   "duration_seconds", secs));
+	if (ss->state == STAGE_FAILED || h->sched.run == RUN_HALTING)
+		host_persist_run(h);
+	free(outs);
+	runner_result_release(&res);
+	release_slot(sl);
+}
+
+/* Follow every running attempt; finish those whose monitor is gone and whose logs are read. */
+bool host_follow_slots(struct host *h)
+{
+	bool more = false;
+	for (size_t i = 0; i < h->nr_slots; i++) {
+		struct slot *sl = &h->slots[i];
+		if (!sl->used)
+			continue;
+		if (!sl->spawned) {
+			host_finish_slot(h, sl);
+			continue;
+		}
+		/* Ended first: once the monitor is gone, the logs are complete. */
+		bool ended = attempt_check_ended(&sl->att);
+		if (follow(h, sl))
+			more = true;
+		else if (ended)
+			host_finish_slot(h, sl);
+	}
+	return more;
+}
+
+void host_release_slots(struct host *h)
+{
+	for (size_t i = 0; i < h->nr_slots; i++)
+		if (h->slots[i].used)
+			release_slot(&h->slots[i]); /* monitors go on: a later host adopts them */
+}
+
+/* ---- adopting what a dead host left ------------------------------------------------------ */
+
+/* Rebuild the runner's state from the logs up to where the last host recorded events. */
+static int replay(struct slot *sl, const int64_t upto[2])
+{
+	sl->replaying = true;
+	int r = attempt_follow(&sl->att, on_data, sl, upto);
+	sl->replaying = false;
+	sl->saved_off[0] = sl->att.off[0];
+	sl->saved_off[1] = sl->att.off[1];
+	return r < 0 ? SM_EIO : SM_OK;
+}
+
+void host_adopt(struct host *h, const struct adoptee *ad)
+{
+	const struct swdl_stage *s = &h->wf->stages[ad->stage];
+	struct slot *sl = host_slot_for(h, ad->stage, ad->attempt);
+	char *dir = attempt_dir(h, ad->stage, ad->attempt);
+	if (ad->started_at > 0)
+		sl->started = ad->started_at;
+	enum attempt_found f = attempt_adopt(&sl->att, dir);
+	if (f != ATTEMPT_LOST) {
+		const char *name = ad->runner ? ad->runner : host_runner_of(h, s);
+		runner_job_attach(runner_set_find(&h->o->config->runners, name), dir, &sl->job);
+		sl->spawned = true;
+		const int64_t upto[2] = { ad->out_off, ad->err_off };
+		if (replay(sl, upto))
+			f = ATTEMPT_LOST;
+	}
+	if (f == ATTEMPT_LOST) {
+		lose_attempt(h, sl, "the host of the run stopped, and this attempt's process is "
+			     "gone without a recorded end (it never started, or the machine "
+			     "restarted)");
+	} else {
+		host_event(h, "stage_adopted", s->id, ad->attempt, json_pack("{s:s, s:i, s:i}",
+			   "state", f == ATTEMPT_LIVE ? "running" : "exited", "monitor_pid",
+			   (int)sl->att.monitor, "pid", (int)sl->att.child));
+	}
+	free(dir);
+}
