@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +202,26 @@ static void publish_exit(const struct monitor_plan *mp, int code, int sig)
 	publish(mp->exit_tmp, mp->exit_path, &f);
 }
 
+/*
+ * The monitor is a child subreaper: what the program leaves behind is
+ * re-parented to it, not to init (which may never reap, as in some
+ * sandboxes).  Reap those killed with the group; give up after ~50 ms on
+ * one that left the group (it goes on to init when we exit).
+ */
+static void reap_leftovers(void)
+{
+	struct timespec ms = { 0, 1000000 };
+	for (int idle = 0; idle < 50;) {
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+		if (r < 0 && errno != EINTR)
+			return; /* ECHILD: none left */
+		if (r == 0) {
+			nanosleep(&ms, NULL);
+			idle++;
+		}
+	}
+}
+
 static void SM_NORETURN monitor_main(const struct monitor_plan *mp)
 {
 	sigset_t all, none;
@@ -208,6 +229,7 @@ static void SM_NORETURN monitor_main(const struct monitor_plan *mp)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	setsid(); /* no terminal's signals, no host's process group */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (size_t i = 0; i < ARRAY_SIZE(reset_signals); i++)
 		set_signal(reset_signals[i], SIG_IGN);
 	set_signal(SIGCHLD, SIG_DFL);
@@ -231,6 +253,7 @@ static void SM_NORETURN monitor_main(const struct monitor_plan *mp)
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
 	kill(-child, SIGKILL); /* nothing of the attempt outlives it */
+	reap_leftovers();
 	if (WIFSIGNALED(status))
 		publish_exit(mp, 128 + WTERMSIG(status), WTERMSIG(status));
 	else

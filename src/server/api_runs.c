@@ -202,8 +202,14 @@ void api_run_start(struct request *rq, struct reply *out)
 		reply_error(out, 404, "not_found", "%s", err);
 		goto out;
 	}
+	json_t *mp = json_object_get(body, "max_parallel");
+	json_int_t max_parallel = mp ? json_integer_value(mp) : 4;
+	if (mp && (!json_is_integer(mp) || max_parallel < 1 || max_parallel > 256)) {
+		reply_error(out, 400, "bad_request", "max_parallel must be an integer from 1 to 256");
+		goto out;
+	}
 	struct run_request r = { rq->srv->home, path, rp.p, rp.nr, false, false, false, NULL,
-		json_string_value(json_object_get(body, "workdir")), NULL, 4 };
+		json_string_value(json_object_get(body, "workdir")), NULL, (long)max_parallel };
 	if (run_prepare(&r, &p, &dl, &err)) {
 		reply_error(out, 400, "cannot_start", "%s", err);
 		goto out;
