@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 n=${1:-1000}
 [ -d build-release ] || meson setup build-release --buildtype=release >/dev/null
-ninja -C build-release src/cli/skillmeat >/dev/null
+ninja -C build-release src/cli/skillmeat src/cli/skillmeat-monitor >/dev/null
 sm=$PWD/build-release/src/cli/skillmeat
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

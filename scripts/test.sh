@@ -63,7 +63,7 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 if [ ! -d build-tsan ]; then
 	CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null || exit 1
 fi
-ninja -C build-tsan src/cli/skillmeat || exit 1
+ninja -C build-tsan src/cli/skillmeat src/cli/skillmeat-monitor || exit 1
 TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --suite server --print-errorlogs \
 	>build-tsan/test-output.txt 2>&1 || status=1
 tail -n 8 build-tsan/test-output.txt

@@ -32,7 +32,8 @@ static const char run_usage[] =
 	"      --runner NAME        runner for agent stages that name none (default claude)\n"
 	"      --workdir DIR        where command stages run (default: here)\n"
 	"      --dry-run            check and plan, show the runners, run nothing\n"
-	"      --detach             host the run in the background; print its id\n"
+	"      --detach             host the run in a background process; print its id\n"
+	"                           once that process has taken the run\n"
 	"      --no-overrides       ignore .skillmeat-workflow-overrides.*\n"
 	"      --overrides-dir DIR  look for the overrides file from DIR up\n"
 	"      --allow-extra-params accept parameters the workflow does not declare\n"
@@ -49,9 +50,18 @@ static const char resume_usage[] =
 	"\n"
 	"Continue a run.  A paused run whose host is alive is told to go on; a run\n"
 	"whose host died (killed, crashed, power loss) is taken over and finished\n"
-	"here: completed stages are never run again, and a stage that was running\n"
-	"is retried according to its retry policy.  RUN may be a unique prefix of a\n"
-	"run id, or `last`.\n";
+	"here: completed stages are never run again; a stage that was running is\n"
+	"adopted (its monitor kept it running: its log and result are followed and\n"
+	"collected, never run twice), and only one whose process is gone without a\n"
+	"recorded end (the machine restarted) runs again, at once, without using up\n"
+	"a retry.  RUN may be a unique prefix of a run id, or `last`.\n"
+	"\n"
+	"      --detach             host the run in the background\n"
+	"      --format FORMAT      text (default) or json (a summary at the end)\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"Exit status: 0 completed, 1 failed, already ended or could not start,\n"
+	"2 usage, 3 cancelled.\n";
 
 struct run_opts {
 	struct plan_param params[MAX_PARAMS];

@@ -34,8 +34,10 @@ static const char control_usage[] =
 	"\n"
 	"approve/reject decide a gate waiting for approval (STAGE: the first waiting\n"
 	"one when omitted); a rejected gate fails and its on_failure applies.\n"
-	"cancel stops running stages and starts nothing new; pause lets running\n"
-	"stages finish and starts nothing new until `workflow resume RUN`.\n"
+	"cancel stops running stages and starts nothing new (a run whose host is\n"
+	"gone is taken over here long enough to stop what its host left running);\n"
+	"pause lets running stages finish and starts nothing new until\n"
+	"`workflow resume RUN`.\n"
 	"On a terminal, approve, reject and cancel ask first unless --yes.\n";
 
 enum { OPT_FORMAT = 256, OPT_WORKFLOW, OPT_STATUS, OPT_LIMIT, OPT_FOLLOW, OPT_RAW, OPT_REASON,

@@ -358,7 +358,7 @@ static void apply_command(struct host *h, const struct command *c)
 	} else if (!strcmp(c->kind, "pause")) {
 		sched_pause(&h->sched);
 		host_event(h, "run_paused", NULL, 0, NULL);
-	} else if (!strcmp(c->kind, "resume")) {
+	} else if (!strcmp(c->kind, "resume") && h->sched.run == RUN_PAUSED) {
 		sched_resume(&h->sched);
 		host_event(h, "run_unpaused", NULL, 0, NULL);
 	}

@@ -25,14 +25,18 @@
  * "Alive" is decided by the lock, never by a pid alone; signals go to the
  * program's group only while its leader's pid and start time still match.
  *
- * The monitor is not exec'd (an exec of this binary costs ~15x a fork on
- * a small VM): after the fork it calls only async-signal-safe functions,
- * so it is safe to start from the web server's threads too.
+ * The monitor is the small static program skillmeat-monitor, started
+ * with posix_spawn (found beside this binary, in the install's libexec
+ * folder, or at $SKILLMEAT_MONITOR).  Without it, a fork of the host runs
+ * the same code (monitor_body.c, async-signal-safe, so a threaded server
+ * may fork too): the same behaviour, at the price of copy-on-write faults
+ * in the host while the fork lives ($SKILLMEAT_MONITOR=fork asks for it).
  */
 #ifndef SM_ENGINE_MONITOR_H
 #define SM_ENGINE_MONITOR_H
 
 #include "../base/compat.h"
+#include "monitor_body.h"
 
 #include <sys/types.h>
 
@@ -96,8 +100,5 @@ void attempt_kill_orphan(struct attempt *a);
 
 /* Close descriptors; the monitor, if alive, goes on without us. */
 void attempt_release(struct attempt *a);
-
-/* Process start time (clock ticks since boot) of `pid`, or 0 when it is gone. */
-unsigned long long proc_start_time(pid_t pid);
 
 #endif

@@ -249,7 +249,10 @@ out:
 
 /* ---- control ------------------------------------------------------------------------------ */
 
-/* Post a command; a resume of a run whose host is gone is hosted here. */
+/*
+ * Post a command; a resume or cancel of a run whose host is gone is hosted
+ * here (a cancel then stops what the dead host left running).
+ */
 static void post(struct request *rq, struct reply *out, const char *kind, const char *stage,
 		 const char *reason)
 {
@@ -264,8 +267,8 @@ static void post(struct request *rq, struct reply *out, const char *kind, const 
 		reply_error(out, 409, "ended", "run %s has already ended (%s)", id, status);
 	else if (store_command_add(st, id, kind, stage, reason))
 		reply_error(out, 500, "store", "%s", store_error(st));
-	else if (!strcmp(kind, "resume") && !store_host_alive(st, id) &&
-		 server_host_run(rq->srv, id, &err))
+	else if ((!strcmp(kind, "resume") || !strcmp(kind, "cancel")) &&
+		 !store_host_alive(st, id) && server_host_run(rq->srv, id, &err))
 		reply_error(out, 500, "cannot_resume", "%s", err);
 	else
 		reply_json(out, 202, json_pack("{s:s, s:s, s:s?}", "id", id, "command", kind,

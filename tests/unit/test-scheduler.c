@@ -392,6 +392,53 @@ static void test_restore_after_crash(void **state)
 	teardown_fx(f);
 }
 
+/* An attempt lost with its host runs again at once and does not use up a try. */
+static void test_lost_attempt_is_free(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {retry: {max_attempts: 1, "
+				"initial_interval: 30s}}") A("b", ", depends_on: [a], error_policy: "
+				"{retry: {max_attempts: 2, initial_interval: 10s}}"), 1);
+	sched_restore(&f->s, idx(f, "a"), STAGE_RUNNING, 1, 0, 0, NULL);
+	sched_lost(&f->s, idx(f, "a"), 100);
+	assert_int_equal(f->s.st[0].lost, 1);
+	EXPECT(f, 100, "start:a#2"); /* at once: no backoff */
+	sched_lost(&f->s, idx(f, "a"), 101);
+	EXPECT(f, 101, "start:a#3"); /* still allowed: max_attempts 1 counts real tries */
+	ok(f, "a", 102);
+	EXPECT(f, 102, "start:b#1");
+	sched_lost(&f->s, idx(f, "b"), 103);
+	EXPECT(f, 103, "start:b#2");
+	bad(f, "b", "exit_1", 104);
+	assert_int_equal(sched_next_wakeup(&f->s), 114); /* first real failure: 10 s */
+	EXPECT(f, 114, "start:b#3");
+	bad(f, "b", "exit_1", 115);
+	EXPECT(f, 115, "finished(failed)"); /* two real tries of two */
+	teardown_fx(f);
+}
+
+/* While cancelling, a lost attempt is cancelled; while halting, it fails. */
+static void test_lost_attempt_when_stopping(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", "") A("b", ""), 2);
+	EXPECT(f, 0, "start:a#1 start:b#1");
+	sched_cancel(&f->s);
+	EXPECT(f, 1, "kill:a(cancelled) kill:b(cancelled)");
+	sched_lost(&f->s, idx(f, "a"), 1);
+	assert_int_equal(f->s.st[0].state, STAGE_CANCELLED);
+	ok(f, "b", 1);
+	EXPECT(f, 1, "finished(cancelled)");
+	teardown_fx(f);
+	f = setup_fx("stages:\n" A("a", "") A("b", ", error_policy: {retry: {max_attempts: 1}}"), 2);
+	EXPECT(f, 0, "start:a#1 start:b#1");
+	bad(f, "b", "exit_1", 1); /* halt */
+	sched_lost(&f->s, idx(f, "a"), 2);
+	assert_int_equal(f->s.st[0].state, STAGE_FAILED);
+	EXPECT(f, 2, "finished(failed)");
+	teardown_fx(f);
+}
+
 /* Restored timers: a retry due in the past starts now, a deadline still holds. */
 static void test_restore_timers(void **state)
 {
@@ -452,6 +499,8 @@ int main(void)
 		cmocka_unit_test(test_restore_after_crash),
 		cmocka_unit_test(test_restore_timers),
 		cmocka_unit_test(test_restore_final_failure),
+		cmocka_unit_test(test_lost_attempt_is_free),
+		cmocka_unit_test(test_lost_attempt_when_stopping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
