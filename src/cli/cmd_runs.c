@@ -87,7 +87,7 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		case OPT_RAW: o->raw = true; break;
 		case OPT_REASON: o->reason = optarg; break;
 		case 'y': case OPT_YES: o->yes = true; break;
-		default: die_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+		default: die_bad_option(cmd, longopts, argv[optind - 1]);
 		}
 	}
 	while (optind < argc) {

@@ -465,7 +465,8 @@ void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 			    refs->collection, refs->found, refs->found == 1 ? "" : "s",
 			    refs->missing);
 	else
-		strbuf_addstr(out, "Collection: none (artifacts not checked)\n");
+		strbuf_addstr(out, "Collection: none: the artifacts it names were not checked "
+			      "(`skillmeat init` creates a collection)\n");
 	if (wf->global_modules.nr) {
 		strbuf_addstr(out, "Global context: ");
 		for (size_t i = 0; i < wf->global_modules.nr; i++) {
