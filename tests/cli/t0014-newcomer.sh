@@ -138,7 +138,7 @@ rm "$SKILLMEAT_HOME/config.toml"
 # ---- without a collection, plan says so plainly ------------------------------------------------------------
 printf 'workflow: {id: p, name: P}\nstages:\n  - id: a\n    name: A\n    roles: {primary: {artifact: "agent:x"}}\n' >p.yaml
 run $sm workflow plan p.yaml
-check "no collection: said plainly" out_has "Collection: none: the artifacts it names were not checked (\`skillmeat init\` creates a collection)"
+check "no collection: the unchecked artifacts named" out_has "Collection: none, so the 1 artifact it names was not checked (agent:x); \`skillmeat init\` creates a collection"
 
 # ---- the command line suggests -------------------------------------------------------------------------------
 run $sm workflow rnu x.yaml
