@@ -198,8 +198,10 @@ void host_signal_slots(struct host *h)
 			sl->kill_reason = "budget_exceeded";
 		if (sl->kill_reason && !sl->hard_kill_at) {
 			/* Not known yet (the monitor is starting it): next turn. */
-			if (now >= sl->kill_at && attempt_signal(&sl->att, SIGTERM) != SM_ENOENT)
+			if (now >= sl->kill_at && attempt_signal(&sl->att, SIGTERM) != SM_ENOENT) {
 				sl->hard_kill_at = now + grace;
+				sl->signalled_at = now;
+			}
 		} else if (sl->hard_kill_at && now >= sl->hard_kill_at) {
 			attempt_signal(&sl->att, SIGKILL);
 			sl->hard_kill_at = now + 3600;
@@ -290,6 +292,9 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 		return;
 	}
 	runner_finish(&sl->job, sl->att.exit_code, emit_line, sl, res);
+	/* A stop decided after the program had ended (its log still being read) stopped nothing. */
+	if (sl->kill_reason && (!sl->signalled_at || sl->att.finished_at < sl->signalled_at))
+		sl->kill_reason = NULL;
 	if (!sl->kill_reason && timed_out_unwatched(h, sl))
 		sl->kill_reason = "timeout";
 	if (sl->kill_reason) {

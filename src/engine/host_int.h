@@ -25,6 +25,7 @@ struct slot {
 	const char *kill_reason;   /* set once we decided to stop it */
 	double kill_at;            /* SIGTERM not before (a timeout counts from the real start) */
 	double hard_kill_at;       /* SIGKILL due (0: none) */
+	double signalled_at;       /* when SIGTERM went out (0: not yet) */
 	char *spawn_error;         /* could not start: the attempt fails with it */
 	const char *spawn_class;
 };
