@@ -317,7 +317,8 @@ static int print_events(struct store *st, const char *id, const struct ropts *o,
 			printf("%s %s#%d %s| %s\n", when, stage, sqlite3_column_int(s, 4),
 			       !strcmp(type, "output") ? "raw " : "", str(data, "text"));
 		} else {
-			char *d = json_object_size(data) ? json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+			char *d = json_object_size(data)
+				  ? json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 			printf("%s %s%s%s%s%s\n", when, type, stage ? " " : "", stage ? stage : "",
 			       d ? " " : "", d ? d : "");
 			free(d);
