@@ -65,6 +65,25 @@ static void fsync_dir_of(const char *path)
 	free(dir);
 }
 
+/* All of it, through short writes and signals; SM_EIO with errno set. */
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = EIO;
+			return SM_EIO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return SM_OK;
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len)
 {
 	return fs_write_atomic_mode(path, data, len, 0666);
@@ -81,16 +100,8 @@ int fs_write_atomic_mode(const char *path, const void *data, size_t len, unsigne
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0)
 		goto out;
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		p += n;
-		len -= (size_t)n;
-	}
+	if (write_all(fd, data, len))
+		goto fail;
 	if (fsync(fd) || close(fd)) {
 		fd = -1;
 		goto fail;
@@ -118,19 +129,11 @@ int fs_write_file(const char *path, const void *data, size_t len)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return SM_EIO;
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int saved = errno;
-			close(fd);
-			errno = n ? saved : EIO;
-			return SM_EIO;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (write_all(fd, data, len)) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return SM_EIO;
 	}
 	return close(fd) ? SM_EIO : SM_OK;
 }

@@ -37,6 +37,10 @@ const char *color(FILE *f, const char *code);   /* "" when colour is off */
 #define C_RESET "\033[0m"
 
 SM_NORETURN void die_usage(const char *cmd, const char *fmt, ...) SM_PRINTF(2, 3);
+/* An option getopt did not know, with the nearest long option as a suggestion. */
+struct option;
+SM_NORETURN void die_bad_option(const char *cmd, const struct option *longopts,
+				const char *arg);
 void error_msg(const char *fmt, ...) SM_PRINTF(1, 2);
 
 /* Print diagnostics to stderr, with the source line and a caret when the

@@ -64,7 +64,7 @@ static void parse_preview(int argc, char **argv, struct preview_opts *o)
 		case OPT_OVERRIDES_DIR: o->overrides_dir = optarg; break;
 		case OPT_ALLOW_MISSING: o->allow_missing = true; break;
 		case OPT_FORMAT: o->format = parse_format(cmd, optarg); break;
-		default: die_usage(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
+		default: die_bad_option(cmd, longopts, argv[optind - 1]);
 		}
 	}
 	if (optind == argc || argc - optind > 2)

@@ -116,7 +116,7 @@ void parse_mem_opts(const char *cmd, const char *usage, const char *allowed,
 			exit(EXIT_OK);
 		}
 		if (c == '?' || !strchr(allowed, c < 256 ? c : c - 256 + 'A'))
-			die_usage(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
+			die_bad_option(cmd, longopts, argv[optind - 1]);
 		switch (c) {
 		case 't': push_opt(cmd, o->type, &o->nr_type, MEM_NR_TYPES, optarg); break;
 		case 's': push_opt(cmd, o->status, &o->nr_status, MEM_NR_STATUS, optarg); break;

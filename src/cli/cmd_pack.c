@@ -101,7 +101,7 @@ void parse_pack_opts(const char *cmd, const char *usage, int argc, char **argv,
 			exit(EXIT_OK);
 		}
 		if (c == '?' || !strchr(allowed, c))
-			die_usage(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
+			die_bad_option(cmd, longopts, argv[optind - 1]);
 		switch (c) {
 		case 'o': o->output = optarg; break;
 		case 'n': o->name = optarg; break;

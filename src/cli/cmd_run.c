@@ -10,6 +10,7 @@
 #include "engine/host.h"
 #include "swdl/plan.h"
 #include "engine/run_start.h"
+#include "engine/run_json.h"
 
 #include <getopt.h>
 #include <spawn.h>
@@ -121,7 +122,7 @@ static void parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case OPT_ALLOW_MISSING: o->allow_missing = true; break;
 		case OPT_FORMAT: o->format = parse_format("workflow run", optarg); break;
 		default:
-			die_usage("workflow run", "unknown or misplaced option '%s'", argv[optind - 1]);
+			die_bad_option("workflow run", longopts, argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc)
@@ -244,6 +245,10 @@ int host_in_cli(struct store *st, const char *home, const struct engine_config *
 	sigaction(SIGHUP, &sa, NULL);
 	int r = host_run(st, run_id, &ho, status, &err);
 	run_view_finish(view, r ? NULL : status);
+	char *summary = !r && format != FORMAT_JSON ? run_failure_summary(st, run_id) : NULL;
+	if (summary)
+		fprintf(stderr, "%s\n", summary);
+	free(summary);
 	if (r)
 		error_msg("%s", err);
 	else if (format == FORMAT_JSON)
@@ -390,7 +395,7 @@ int cmd_workflow_resume(int argc, char **argv)
 		} else if (c == OPT_READY_FD) {
 			ready_fd = atoi(optarg);
 		} else {
-			die_usage("workflow resume", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("workflow resume", longopts, argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc)

@@ -87,7 +87,7 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		case OPT_RAW: o->raw = true; break;
 		case OPT_REASON: o->reason = optarg; break;
 		case 'y': case OPT_YES: o->yes = true; break;
-		default: die_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+		default: die_bad_option(cmd, longopts, argv[optind - 1]);
 		}
 	}
 	while (optind < argc) {
@@ -227,7 +227,7 @@ static void show_run_text(const json_t *run)
 		show_context(json_object_get(s, "context"));
 		const json_t *outs = json_object_get(s, "outputs");
 		if (json_object_size(outs)) {
-			char *t = json_dumps(outs, JSON_COMPACT | JSON_SORT_KEYS);
+			char *t = json_dumps(outs, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 			printf("      outputs: %.200s%s\n", t, strlen(t) > 200 ? "..." : "");
 			free(t);
 		}
@@ -303,7 +303,7 @@ static int print_events(struct store *st, const char *id, const struct ropts *o,
 				(json_int_t)sqlite3_column_int64(s, 0), "ts", sqlite3_column_double(s, 1),
 				"type", type, "stage_id", (const char *)sqlite3_column_text(s, 3), "data",
 				json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL));
-			char *line = json_dumps(e, JSON_COMPACT);
+			char *line = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
 			printf("%s\n", line);
 			free(line);
 			json_decref(e);
@@ -317,7 +317,8 @@ static int print_events(struct store *st, const char *id, const struct ropts *o,
 			printf("%s %s#%d %s| %s\n", when, stage, sqlite3_column_int(s, 4),
 			       !strcmp(type, "output") ? "raw " : "", str(data, "text"));
 		} else {
-			char *d = json_object_size(data) ? json_dumps(data, JSON_COMPACT) : NULL;
+			char *d = json_object_size(data)
+				  ? json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 			printf("%s %s%s%s%s%s\n", when, type, stage ? " " : "", stage ? stage : "",
 			       d ? " " : "", d ? d : "");
 			free(d);

@@ -71,7 +71,7 @@ static void parse_store_opts(const char *cmd, const char *usage, int argc, char 
 			exit(EXIT_OK);
 		}
 		if (c == '?' || !strchr(allowed, c))
-			die_usage(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
+			die_bad_option(cmd, longopts, argv[optind - 1]);
 		switch (c) {
 		case 'n': o->name = optarg; break;
 		case 'f': o->force = true; break;

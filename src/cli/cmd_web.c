@@ -63,7 +63,7 @@ int cmd_web(int argc, char **argv)
 			break;
 		case 'H': so.host = optarg; break;
 		case 'o': open_it = true; break;
-		default: die_usage("web", "unknown option '%s'", argv[optind - 1]);
+		default: die_bad_option("web", longopts, argv[optind - 1]);
 		}
 	}
 	if (optind != argc)

@@ -2,6 +2,9 @@
  * cmd_workflow.c - `skillmeat workflow validate|plan|show`.
  */
 #include "cli.h"
+#include "base/fsutil.h"
+#include "collection/collection.h"
+#include "engine/config.h"
 #include "swdl/workflow.h"
 #include "swdl/plan.h"
 #include "engine/plan_context.h"
@@ -159,7 +162,27 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 	o->path = argv[optind];
 	return;
 bad:
-	die_usage(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
+	die_bad_option(cmd, longopts, argv[optind - 1]);
+}
+
+/* Each roles.primary.runner names a runner: built in, or in config.toml [runners]. */
+static void check_runners(const struct swdl_loaded *l, struct diag_list *dl)
+{
+	char *home = skillmeat_home(), *err = NULL;
+	char *path = home ? path_join(home, "config.toml") : NULL;
+	struct engine_config cfg;
+	if (l && l->schema_ok && path) {
+		if (engine_config_load(&cfg, path, &err)) {
+			struct loc loc = { NULL, 0, 0 };
+			diag_add(dl, DIAG_ERROR, &loc, "config", NULL, NULL, "%s", err);
+		} else {
+			runner_check_workflow(&cfg.runners, &l->wf, path, dl);
+		}
+		engine_config_release(&cfg);
+	}
+	free(err);
+	free(path);
+	free(home);
 }
 
 static int cmd_validate(int argc, char **argv)
@@ -172,6 +195,7 @@ static int cmd_validate(int argc, char **argv)
 	if (!path)
 		return EXIT_FAIL;
 	swdl_load_file(path, NULL, &l, &dl);
+	check_runners(l, &dl);
 	diag_list_sort(&dl);
 	bool valid = dl.errors == 0 && (!o.strict || dl.warnings == 0);
 	if (o.format == FORMAT_JSON) {
@@ -241,6 +265,7 @@ static int cmd_plan(int argc, char **argv)
 		return EXIT_FAIL;
 	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL };
 	swdl_load_file(path, &lo, &l, &dl);
+	check_runners(l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, o.params, o.nr_params, o.allow_extra, &dl);
 	if (!dl.errors && !open_collection_optional(&c, &dl) && c) {

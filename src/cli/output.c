@@ -1,7 +1,9 @@
 #include "cli.h"
+#include "base/suggest.h"
 #include "engine/plan_context.h"
 #include "swdl/plan.h"
 
+#include <getopt.h>
 #include <unistd.h>
 
 bool use_color(FILE *f)
@@ -72,8 +74,20 @@ static void print_caret(const struct diag *d, const struct doc *doc)
 {
 	const char *s;
 	size_t len;
-	if (!doc || d->line <= 0 || !source_line(doc, d->line, &s, &len))
+	struct strbuf text = STRBUF_INIT;
+	struct doc from_disk;
+	/* A file that did not parse has no document: its line is read again. */
+	if (!doc && d->file && d->line > 0 && !strbuf_read_file(&text, d->file, 64u << 20)) {
+		memset(&from_disk, 0, sizeof(from_disk));
+		from_disk.text = text.buf;
+		from_disk.len = text.len;
+		doc = &from_disk;
+	}
+	bool found = doc && d->line > 0 && source_line(doc, d->line, &s, &len);
+	if (!found) {
+		strbuf_release(&text);
 		return;
+	}
 	fprintf(stderr, "  %5d | %.*s\n        | ", d->line, (int)len, s);
 	int col = 1;
 	for (size_t i = 0; i < len && col < d->col; i++) {
@@ -83,6 +97,7 @@ static void print_caret(const struct diag *d, const struct doc *doc)
 		col++;
 	}
 	fprintf(stderr, "%s^%s\n", color(stderr, C_GREEN), color(stderr, C_RESET));
+	strbuf_release(&text);
 }
 
 void print_diags(const struct diag_list *dl, const struct doc *const *docs, size_t nr_docs)
@@ -162,10 +177,32 @@ int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
 		       group ? group : "", group ? " " : "");
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
-	for (const struct cmd *c = cmds; c->name; c++)
+	const char *names[64];
+	size_t n = 0;
+	for (const struct cmd *c = cmds; c->name; c++) {
 		if (!strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);
-	die_usage(group ? group : "", "unknown command '%s'", argv[1]);
+		if (n < ARRAY_SIZE(names))
+			names[n++] = c->name;
+	}
+	const char *near = suggest_nearest(argv[1], names, n);
+	die_usage(group ? group : "", "unknown command '%s'%s%s%s", argv[1],
+		  near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+}
+
+void die_bad_option(const char *cmd, const struct option *longopts, const char *arg)
+{
+	const char *names[64];
+	size_t n = 0;
+	char word[64];
+	/* "--parm=x" is looked up as "parm". */
+	snprintf(word, sizeof(word), "%s", arg + strspn(arg, "-"));
+	word[strcspn(word, "=")] = '\0';
+	for (const struct option *o = longopts; o->name && n < ARRAY_SIZE(names); o++)
+		names[n++] = o->name;
+	const char *near = !strncmp(arg, "--", 2) ? suggest_nearest(word, names, n) : NULL;
+	die_usage(cmd, "unknown or misplaced option '%s'%s%s%s", arg,
+		  near ? "; did you mean '--" : "", near ? near : "", near ? "'?" : "");
 }
 
 void add_param_arg(const char *cmd, struct plan_param *params, size_t *nr, char *arg)

@@ -104,7 +104,8 @@ static void plain(struct run_view *v, const char *type, const char *stage_id, in
 			json_string_value(json_object_get(data, "text")));
 		return;
 	}
-	char *d = json_object_size(data) ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *d = json_object_size(data)
+		  ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15)) : NULL;
 	fprintf(v->out, "%s %s%s%s", when, type, stage_id ? " " : "", stage_id ? stage_id : "");
 	if (attempt > 0)
 		fprintf(v->out, " (attempt %d)", attempt);

@@ -34,6 +34,16 @@ void host_event(struct host *h, const char *type, const char *stage_id, int atte
 	json_decref(data);
 }
 
+json_t *host_json_time(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
 const char *host_stage_id(const struct host *h, size_t i)
 {
 	return h->wf->stages[i].id;
@@ -241,8 +251,8 @@ static json_t *gate_event(struct host *h, const struct swdl_stage *s)
 		msg = xasprintf("%s (could not interpolate: %s)", s->gate->message, err);
 		free(err);
 	}
-	json_t *j = json_pack("{s:o, s:s?, s:I}", "approvers", approvers, "message", msg,
-			      "timeout_at", (json_int_t)h->sched.st[s->index].deadline);
+	json_t *j = json_pack("{s:o, s:s?, s:o}", "approvers", approvers, "message", msg,
+			      "timeout_at", host_json_time(h->sched.st[s->index].deadline));
 	free(msg);
 	return j;
 }
@@ -285,6 +295,10 @@ static void persist_action(struct host *h, const struct sched_action *a, size_t 
 			struct slot *sl = &h->slots[i];
 			if (sl->used && sl->stage == a->stage && !sl->kill_reason) {
 				sl->kill_reason = a->reason;
+				/* The scheduler's clock has whole seconds: never stop one early. */
+				const struct swdl_duration *t = &s->error_policy->timeout;
+				if (!strcmp(a->reason, "timeout"))
+					sl->kill_at = sl->started + (double)t->seconds;
 				host_event(h, "stage_killing", id, sl->attempt,
 				      json_pack("{s:s}", "reason", a->reason));
 			}
@@ -532,10 +546,13 @@ static void wait_turn(struct host *h, bool more)
 			ms = NO_PIDFD_POLL_MS; /* no pidfd (valgrind; adopted early): look often */
 	}
 	int64_t wake = sched_next_wakeup(&h->sched), now = (int64_t)time(NULL);
+	double sig = host_next_signal(h);
 	if (more)
 		ms = 0;
 	else if (wake >= 0 && (wake - now) * 1000 < ms)
 		ms = wake <= now ? 0 : (int)((wake - now) * 1000);
+	if (sig >= 0 && sig * 1000 < ms)
+		ms = (int)(sig * 1000) + 1;
 	if (ms)
 		poll(fds, n, ms);
 	free(fds);

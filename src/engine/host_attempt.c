@@ -8,6 +8,7 @@
 #include "outputs.h"
 #include "../base/fsutil.h"
 
+#include <math.h>
 #include <signal.h>
 #include <sodium.h>
 #include <time.h>
@@ -197,13 +198,28 @@ void host_signal_slots(struct host *h)
 			sl->kill_reason = "budget_exceeded";
 		if (sl->kill_reason && !sl->hard_kill_at) {
 			/* Not known yet (the monitor is starting it): next turn. */
-			if (attempt_signal(&sl->att, SIGTERM) != SM_ENOENT)
+			if (now >= sl->kill_at && attempt_signal(&sl->att, SIGTERM) != SM_ENOENT) {
 				sl->hard_kill_at = now + grace;
+				sl->signalled_at = now;
+			}
 		} else if (sl->hard_kill_at && now >= sl->hard_kill_at) {
 			attempt_signal(&sl->att, SIGKILL);
 			sl->hard_kill_at = now + 3600;
 		}
 	}
+}
+
+double host_next_signal(const struct host *h)
+{
+	double next = -1, now = store_now();
+	for (size_t i = 0; i < h->nr_slots; i++) {
+		const struct slot *sl = &h->slots[i];
+		double at = !sl->used || !sl->kill_reason ? -1 : !sl->hard_kill_at ? sl->kill_at
+			    : sl->hard_kill_at;
+		if (at >= 0 && (next < 0 || at - now < next))
+			next = at > now ? at - now : 0;
+	}
+	return next;
 }
 
 /* ---- finishing an attempt -------------------------------------------------------------------- */
@@ -276,6 +292,9 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 		return;
 	}
 	runner_finish(&sl->job, sl->att.exit_code, emit_line, sl, res);
+	/* A stop decided after the program had ended (its log still being read) stopped nothing. */
+	if (sl->kill_reason && (!sl->signalled_at || sl->att.finished_at < sl->signalled_at))
+		sl->kill_reason = NULL;
 	if (!sl->kill_reason && timed_out_unwatched(h, sl))
 		sl->kill_reason = "timeout";
 	if (sl->kill_reason) {
@@ -348,14 +367,18 @@ void host_finish_slot(struct host *h, struct slot *sl)
 	host_ctx_stage(h, sl->stage, stage_state_name(ss->state), res.ok ? res.outputs : NULL);
 	double secs = (sl->spawned && sl->att.finished_at > 0 ? sl->att.finished_at : store_now())
 		      - sl->started;
-	if (res.ok)
+	secs = round(secs * 1000) / 1000; /* milliseconds are what a reader wants */
+	if (res.ok) {
 		host_event(h, "stage_completed", id, sl->attempt, json_pack("{s:O, s:f}", "outputs",
 			   res.outputs, "duration_seconds", secs));
-	else
-		host_event(h, "stage_failed", id, sl->attempt, json_pack("{s:s, s:s?, s:b, s:I, s:f}",
-			   "error_class", res.error_class, "error", res.error, "will_retry",
-			   ss->state == STAGE_RETRY_WAIT, "retry_at", (json_int_t)ss->ready_at,
-			   "duration_seconds", secs));
+	} else {
+		json_t *d = json_pack("{s:s, s:s?, s:b, s:f}", "error_class", res.error_class,
+				      "error", res.error, "will_retry", ss->state == STAGE_RETRY_WAIT,
+				      "duration_seconds", secs);
+		if (ss->state == STAGE_RETRY_WAIT)
+			json_object_set_new(d, "retry_at", host_json_time(ss->ready_at));
+		host_event(h, "stage_failed", id, sl->attempt, d);
+	}
 	if (ss->state == STAGE_FAILED || h->sched.run == RUN_HALTING)
 		host_persist_run(h);
 	free(outs);

@@ -23,7 +23,9 @@ struct slot {
 	int64_t saved_off[2];      /* log offsets last written to the store */
 	struct runner_job job;
 	const char *kill_reason;   /* set once we decided to stop it */
+	double kill_at;            /* SIGTERM not before (a timeout counts from the real start) */
 	double hard_kill_at;       /* SIGKILL due (0: none) */
+	double signalled_at;       /* when SIGTERM went out (0: not yet) */
 	char *spawn_error;         /* could not start: the attempt fails with it */
 	const char *spawn_class;
 };
@@ -61,6 +63,9 @@ void host_ctx_stage(struct host *h, size_t i, const char *status, json_t *output
 int host_persist_stage(struct host *h, size_t i, const char *error, const char *outputs);
 void host_persist_run(struct host *h);
 
+/* An event time: "2026-12-02T13:04:05Z". */
+json_t *host_json_time(int64_t t);
+
 /* ---- host_attempt.c: the life of an attempt ---- */
 
 const char *host_runner_of(const struct host *h, const struct swdl_stage *s);
@@ -73,6 +78,8 @@ bool host_follow_slots(struct host *h);
 void host_finish_slot(struct host *h, struct slot *sl);
 /* Send the signals owed (stops decided, grace periods over). */
 void host_signal_slots(struct host *h);
+/* Seconds until the next signal owed, or -1. */
+double host_next_signal(const struct host *h);
 /* Forget every slot; live monitors go on without us. */
 void host_release_slots(struct host *h);
 

@@ -245,6 +245,8 @@ void monitor_main(const struct monitor_plan *mp)
 		publish_exit(mp, 128 + WTERMSIG(status), WTERMSIG(status));
 	else
 		publish_exit(mp, WEXITSTATUS(status), 0);
+	for (int fd = 0; fd <= 3; fd++) /* the lock last, now that `exit` is written */
+		close(fd);
 	_exit(0);
 }
 

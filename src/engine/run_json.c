@@ -103,3 +103,67 @@ json_t *run_details_json(struct store *st, const char *run_id)
 		" ORDER BY started_at", run_id));
 	return run;
 }
+
+/* What to do about a stage that failed with `cls`. */
+static const char *failure_advice(const char *cls)
+{
+	static const struct { const char *prefix, *advice; } table[] = {
+		{ "exit_", "it exited with an error: its log says why" },
+		{ "timeout", "it ran past its error_policy.timeout: raise the timeout, or make "
+			     "the stage do less" },
+		{ "output_invalid", "its outputs did not fit its declared outputs: check what it "
+				    "wrote to $SKILLMEAT_OUTPUT (or its final ```json block)" },
+		{ "runner_missing", "its program could not be started: install the agent CLI, or "
+				    "define the runner in config.toml [runners.NAME]" },
+		{ "budget_exceeded", "it reached a budget: raise config.budget or the stage's "
+				     "budget" },
+		{ "input_", "its inputs could not be resolved: check its inputs and the outputs "
+			    "of the stages they name" },
+		{ "gate_", "a gate stopped the run: start it again once the gate can pass" },
+		{ "condition_error", "its condition could not be evaluated: check the "
+				     "expression with `skillmeat workflow validate`" },
+		{ "cancelled", "it was stopped by a cancel" },
+		{ "host_lost", "its process was lost with its host" },
+	};
+	for (size_t i = 0; cls && i < ARRAY_SIZE(table); i++)
+		if (!strncmp(cls, table[i].prefix, strlen(table[i].prefix)))
+			return table[i].advice;
+	return "the agent reported an error: its log says why";
+}
+
+char *run_failure_summary(struct store *st, const char *run_id)
+{
+	sqlite3_stmt *s;
+	char *out = NULL;
+	/* The stage that halted the run, else the first that failed. */
+	static const char sql[] =
+		"SELECT r.error, s.stage_id, s.error_class, s.error, s.attempt FROM runs r"
+		" LEFT JOIN stages s ON s.run_id = r.id AND s.status = 'failed'"
+		" WHERE r.id = ?1 AND r.status = 'failed'"
+		" ORDER BY s.stage_id = r.error DESC, s.idx LIMIT 1";
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *why = (const char *)sqlite3_column_text(s, 0);
+		const char *stage = (const char *)sqlite3_column_text(s, 1);
+		const char *cls = (const char *)sqlite3_column_text(s, 2);
+		const char *err = (const char *)sqlite3_column_text(s, 3);
+		if (stage)
+			out = xasprintf("Run %s failed at stage '%s' (%s%s): %s%s%s. See `skillmeat "
+					"workflow logs %s %s`; fix the cause and run the workflow "
+					"again.", run_id, stage, cls ? cls : "failed",
+					sqlite3_column_int(s, 4) > 1 ? ", after retries" : "",
+					err ? err : "", err ? "; " : "", failure_advice(cls), run_id,
+					stage);
+		else if (why && !strcmp(why, "workflow_timeout"))
+			out = xasprintf("Run %s failed: it ran past its workflow timeout "
+					"(config.timeout), which stopped every stage. Raise the "
+					"timeout, or make the stages do less.", run_id);
+		else
+			out = xasprintf("Run %s failed (%s). See `skillmeat workflow logs %s`.",
+					run_id, why ? why : "no stage failed", run_id);
+	}
+	sqlite3_finalize(s);
+	return out;
+}

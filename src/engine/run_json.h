@@ -18,4 +18,10 @@ json_t *store_rows_json(struct store *st, const char *sql, const char *arg);
 /* The current row of a statement, the same way. */
 json_t *store_row_json(sqlite3_stmt *s);
 
+/*
+ * For a failed run, one paragraph: the stage that failed, its class and
+ * message, and what to do.  NULL when the run did not fail.
+ */
+char *run_failure_summary(struct store *st, const char *run_id);
+
 #endif

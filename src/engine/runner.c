@@ -2,6 +2,8 @@
 #include "runner_proto.h"
 #include "../base/fsutil.h"
 #include "../formats/load.h"
+#include "../base/suggest.h"
+#include "../swdl/workflow.h"
 
 #include <stdarg.h>
 
@@ -513,4 +515,29 @@ void result_outputs(struct runner_job *job, struct runner_result *res)
 		res->outputs = json_incref(job->structured);
 	else
 		res->outputs = runner_extract_json(job->result_text);
+}
+
+int runner_check_workflow(const struct runner_set *rs, const struct swdl_workflow *wf,
+			  const char *config_path, struct diag_list *dl)
+{
+	const char *names[64];
+	size_t n = 0;
+	int bad = 0;
+	for (size_t i = 0; i < rs->nr && n < ARRAY_SIZE(names); i++)
+		if (rs->defs[i].proto != PROTO_COMMAND)
+			names[n++] = rs->defs[i].name;
+	for (size_t i = 0; i < wf->nr_stages; i++) {
+		const struct swdl_stage *s = &wf->stages[i];
+		if (!s->runner || s->type == STAGE_COMMAND || s->type == STAGE_GATE ||
+		    runner_set_find(rs, s->runner))
+			continue;
+		struct loc loc = swdl_stage_loc(s, "roles.primary.runner");
+		const char *near = suggest_nearest(s->runner, names, n);
+		diag_add(dl, DIAG_ERROR, &loc, "runner", s->id, "roles.primary.runner",
+			 "no runner named '%s': built in are claude, codex and gemini; others are "
+			 "defined in %s as [runners.%s]%s%s%s", s->runner, config_path, s->runner,
+			 near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		bad++;
+	}
+	return bad ? SM_ERR : SM_OK;
 }

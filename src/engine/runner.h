@@ -50,6 +50,12 @@ const struct runner_def *runner_set_find(const struct runner_set *rs, const char
 void runner_set_release(struct runner_set *rs);
 const char *runner_protocol_name(enum runner_protocol p);
 
+struct swdl_workflow;
+struct diag_list;
+/* Every stage's roles.primary.runner is known (else a located error each; SM_ERR). */
+int runner_check_workflow(const struct runner_set *rs, const struct swdl_workflow *wf,
+			  const char *config_path, struct diag_list *dl);
+
 /* Everything one attempt of a stage needs, resolved by the host. */
 struct stage_request {
 	const struct swdl_stage *stage;

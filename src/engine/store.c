@@ -293,7 +293,8 @@ int store_event(struct store *st, const char *run_id, const char *type, const ch
 	}
 	int64_t seq = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	/* 15 digits: 0.05 stays "0.05", not "0.050000000000000003". */
+	char *text = data ? json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	s = stmt(st, SQL_EVENT_INSERT);
 	if (s) {
 		bind_text(s, 1, run_id);

@@ -398,6 +398,18 @@ static int on_event(struct builder *b, struct fy_event *e)
 	}
 }
 
+/* libfyaml's words for what is, nine times in ten, a line indented wrongly. */
+static const char *indentation_hint(const char *msg)
+{
+	static const char *const signs[] = { "indent", "did not find expected",
+		"mapping values are not allowed", "block sequence", "block mapping" };
+	for (size_t i = 0; msg && i < ARRAY_SIZE(signs); i++)
+		if (strstr(msg, signs[i]))
+			return " (hint: check the indentation of this line and of the one before it: "
+			       "the keys of one mapping line up, with spaces, never tabs)";
+	return "";
+}
+
 static void report_parser_errors(struct builder *b, struct fy_diag *diag)
 {
 	void *it = NULL;
@@ -405,9 +417,9 @@ static void report_parser_errors(struct builder *b, struct fy_diag *diag)
 	size_t before = b->dl->errors;
 	while ((de = fy_diag_errors_iterate(diag, &it))) {
 		struct loc loc = { b->doc->file, de->line, de->column };
-		diag_add(b->dl, DIAG_ERROR, &loc, "parse", NULL, NULL, "%s %s",
+		diag_add(b->dl, DIAG_ERROR, &loc, "parse", NULL, NULL, "%s %s%s",
 			 b->doc->format == DOC_JSON ? "JSON syntax error:" : "YAML syntax error:",
-			 de->msg);
+			 de->msg, b->doc->format == DOC_JSON ? "" : indentation_hint(de->msg));
 		break; /* the first error is the one worth reading */
 	}
 	if (b->dl->errors == before) {

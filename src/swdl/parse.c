@@ -76,8 +76,13 @@ static const char *describe(const struct node *n)
 
 /* ---- key checks ---------------------------------------------------------- */
 
-static void check_keys(struct pctx *p, const struct node *map,
-		       const char *const *known, const char *what)
+/*
+ * Unknown keys are warnings; with typos_are_errors (a stage's own keys), one
+ * a single edit from a known key is an error: `dependson:` or `rnu:` would
+ * silently drop what the author meant.
+ */
+static void check_keys_as(struct pctx *p, const struct node *map, const char *const *known,
+			  const char *what, bool typos_are_errors)
 {
 	size_t nk = 0;
 	while (known[nk])
@@ -90,7 +95,10 @@ static void check_keys(struct pctx *p, const struct node *map,
 		if (ok)
 			continue;
 		const char *near = suggest_nearest(k->text, known, nk);
-		if (near)
+		if (near && typos_are_errors && edit_distance(k->text, near) == 1)
+			report(p, DIAG_ERROR, k, k->text,
+			       "unknown key '%s' in %s; did you mean '%s'?", k->text, what, near);
+		else if (near)
 			report(p, DIAG_WARNING, k, k->text,
 			       "unknown key '%s' in %s (ignored); did you mean '%s'?",
 			       k->text, what, near);
@@ -98,6 +106,12 @@ static void check_keys(struct pctx *p, const struct node *map,
 			report(p, DIAG_WARNING, k, k->text,
 			       "unknown key '%s' in %s (ignored)", k->text, what);
 	}
+}
+
+static void check_keys(struct pctx *p, const struct node *map, const char *const *known,
+		       const char *what)
+{
+	check_keys_as(p, map, known, what, false);
 }
 
 static bool expect_map(struct pctx *p, const struct node *n, const char *key)
@@ -657,7 +671,7 @@ static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage 
 	s->name = "";
 	get_str(p, m, "id", true, &s->id);
 	p->stage_id = *s->id ? s->id : NULL;
-	check_keys(p, m, stage_keys, "a stage");
+	check_keys_as(p, m, stage_keys, "a stage", true);
 	get_str(p, m, "name", true, &s->name);
 	get_str(p, m, "description", false, &s->description);
 	get_str_list(p, m, "depends_on", &s->depends_on);

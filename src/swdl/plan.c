@@ -453,6 +453,42 @@ static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 		extra->stage_text(extra->data, out, s);
 }
 
+static void add_ref_once(const char **seen, size_t *nr, size_t cap, const char *ref)
+{
+	for (size_t i = 0; i < *nr; i++)
+		if (!strcmp(seen[i], ref))
+			return;
+	if (*nr < cap)
+		seen[(*nr)++] = ref;
+}
+
+/* No collection: say which artifacts could not be checked, and how to get one. */
+static void add_unchecked(struct strbuf *out, const struct swdl_workflow *wf)
+{
+	const char *seen[256];
+	size_t nr = 0;
+	for (size_t i = 0; i < wf->global_modules.nr; i++)
+		add_ref_once(seen, &nr, ARRAY_SIZE(seen), wf->global_modules.v[i]);
+	for (size_t i = 0; i < wf->nr_stages; i++) {
+		const struct swdl_stage *s = &wf->stages[i];
+		if (s->artifact)
+			add_ref_once(seen, &nr, ARRAY_SIZE(seen), s->artifact);
+		for (size_t k = 0; k < s->tools.nr; k++)
+			add_ref_once(seen, &nr, ARRAY_SIZE(seen), s->tools.v[k]);
+		for (size_t k = 0; k < s->modules.nr; k++)
+			add_ref_once(seen, &nr, ARRAY_SIZE(seen), s->modules.v[k]);
+	}
+	if (!nr) {
+		strbuf_addstr(out, "Collection: none (the workflow names no artifacts)\n");
+		return;
+	}
+	strbuf_addf(out, "Collection: none, so the %zu artifact%s it names %s not checked (",
+		    nr, nr == 1 ? "" : "s", nr == 1 ? "was" : "were");
+	for (size_t i = 0; i < nr && i < 8; i++)
+		strbuf_addf(out, "%s%s", i ? ", " : "", seen[i]);
+	strbuf_addf(out, "%s); `skillmeat init` creates a collection\n", nr > 8 ? ", ..." : "");
+}
+
 void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 		       const struct swdl_dag *dag, json_t *params,
 		       const struct plan_override *po, const struct plan_refs *refs,
@@ -465,7 +501,7 @@ void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 			    refs->collection, refs->found, refs->found == 1 ? "" : "s",
 			    refs->missing);
 	else
-		strbuf_addstr(out, "Collection: none (artifacts not checked)\n");
+		add_unchecked(out, wf);
 	if (wf->global_modules.nr) {
 		strbuf_addstr(out, "Global context: ");
 		for (size_t i = 0; i < wf->global_modules.nr; i++) {

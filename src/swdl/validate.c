@@ -1,5 +1,6 @@
 #include "../base/compat.h"
 #include "validate.h"
+#include "../base/suggest.h"
 #include "types.h"
 #include "../base/strbuf.h"
 
@@ -383,6 +384,27 @@ static void check_type_name(struct vctx *v, const struct swdl_stage *s, const ch
 		 near ? near : "", near ? "'?" : "");
 }
 
+static const char *article(const char *word)
+{
+	return strchr("aeiou", word[0]) ? "an" : "a";
+}
+
+/* A key of the stage one edit from `key` (already reported as a typo of it). */
+static bool has_typo_of(const struct swdl_stage *s, const char *key)
+{
+	for (size_t i = 0; s->node && s->node->kind == NODE_MAP && i < s->node->nr; i++)
+		if (edit_distance(s->node->pairs[i].key->text, key) == 1)
+			return true;
+	return false;
+}
+
+/* `type:` is there but names no type (already reported): its own checks would mislead. */
+static bool type_unknown(const struct swdl_stage *s)
+{
+	const struct node *t = node_map_get(s->node, "type");
+	return t && (t->kind != NODE_STRING || strcmp(t->text, stage_type_names[s->type]));
+}
+
 /*
  * Command stages: a script is required, and it is never interpolated:
  * values reach it through env: and $SKILLMEAT_INPUTS, so no expression
@@ -398,16 +420,19 @@ static void check_command_stage(struct vctx *v, const struct swdl_stage *s)
 				continue;
 			loc = swdl_stage_loc(s, fields[i]);
 			diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, fields[i],
-				 "'%s' only applies to command stages; it is ignored on a %s "
-				 "stage", fields[i], stage_type_names[s->type]);
+				 "'%s' only applies to command stages; it is ignored on %s %s "
+				 "stage", fields[i], article(stage_type_names[s->type]),
+				 stage_type_names[s->type]);
 		}
 		return;
 	}
-	if (!s->run || !*s->run) {
+	/* A `run:` of the wrong type, or a misspelt one, has its own error already. */
+	bool reported = (!s->run && node_map_get(s->node, "run")) || has_typo_of(s, "run");
+	if ((!s->run || !*s->run) && !reported) {
 		loc = swdl_stage_loc(s, s->run ? "run" : "type");
 		diag_add(v->dl, DIAG_ERROR, &loc, "schema", s->id, "run",
 			 "command stage has no script: set run");
-	} else if (strstr(s->run, "${{")) {
+	} else if (s->run && strstr(s->run, "${{")) {
 		loc = swdl_stage_loc(s, "run");
 		diag_add(v->dl, DIAG_ERROR, &loc, "expression", s->id, "run",
 			 "run is not interpolated (a value would become shell text); pass "
@@ -420,19 +445,13 @@ static void check_command_stage(struct vctx *v, const struct swdl_stage *s)
 	}
 }
 
-static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
+/* What each type of stage needs (skipped when `type:` itself is wrong). */
+static void check_stage_type(struct vctx *v, const struct swdl_stage *s)
 {
 	struct loc loc;
-	if (!*s->id || !id_is_referenceable(s->id))
-		loc = swdl_stage_loc(s, "id");
-	if (!*s->id)
-		diag_add(v->dl, DIAG_ERROR, &loc, "schema", NULL, "id", "stage id is empty");
-	else if (!id_is_referenceable(s->id))
-		diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, "id",
-			 "stage id '%s' cannot be used in expressions; use letters, digits, "
-			 "'-' and '_', starting with a letter", s->id);
 	check_command_stage(v, s);
-	if (s->type != STAGE_GATE && s->type != STAGE_COMMAND && !s->artifact) {
+	if (s->type != STAGE_GATE && s->type != STAGE_COMMAND && !s->artifact &&
+	    !has_typo_of(s, "roles")) {
 		loc = swdl_stage_loc(s, "roles");
 		diag_add(v->dl, DIAG_ERROR, &loc, "schema", s->id, "roles.primary.artifact",
 			 "%s stage has no agent: set roles.primary.artifact",
@@ -447,8 +466,24 @@ static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
 	if (s->type != STAGE_GATE && node_map_get(s->node, "gate")) {
 		loc = swdl_stage_loc(s, "gate");
 		diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, "gate",
-			 "gate settings on a %s stage are ignored", stage_type_names[s->type]);
+			 "gate settings on %s %s stage are ignored", article(stage_type_names[s->type]),
+			 stage_type_names[s->type]);
 	}
+}
+
+static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
+{
+	struct loc loc;
+	if (!*s->id || !id_is_referenceable(s->id))
+		loc = swdl_stage_loc(s, "id");
+	if (!*s->id)
+		diag_add(v->dl, DIAG_ERROR, &loc, "schema", NULL, "id", "stage id is empty");
+	else if (!id_is_referenceable(s->id))
+		diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, "id",
+			 "stage id '%s' cannot be used in expressions; use letters, digits, "
+			 "'-' and '_', starting with a letter", s->id);
+	if (!type_unknown(s))
+		check_stage_type(v, s);
 	for (size_t i = 0; i < s->nr_inputs; i++) {
 		if (swdl_type_known(s->inputs[i].type))
 			continue;

@@ -53,3 +53,20 @@ done_testing() {
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 }
+
+# web_start: `skillmeat web` on a free port, in the background ($web its pid;
+# $T, $P its token and port).  Extra environment may be given before it.
+web_start() {
+	rm -f "$SKILLMEAT_HOME/web.json"
+	$sm web --port 0 >"$TMP/web.out" 2>"$TMP/web.err" &
+	web=$!
+	for _ in $(seq 50); do [ -s "$SKILLMEAT_HOME/web.json" ] && break; sleep 0.1; done
+	T=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$SKILLMEAT_HOME/web.json")
+	P=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$SKILLMEAT_HOME/web.json")
+}
+
+# web_api METHOD PATH BODY: a JSON request with the token; the reply in $TMP/out.
+web_api() {
+	curl -s -o "$TMP/out" -X "$1" -H "Authorization: Bearer $T" -H 'Content-Type: application/json' \
+		--data-binary "$3" "http://127.0.0.1:$P/api/v1$2"
+}

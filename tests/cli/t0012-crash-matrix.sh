@@ -157,16 +157,7 @@ check "the database is sound" test "$(q 'PRAGMA integrity_check')" = ok
 
 # ---- the same through skillmeat web ---------------------------------------------------------
 start_web() { # MARK
-	rm -f "$SKILLMEAT_HOME/web.json"
-	CRASH_MARK=$1 $sm web --port 0 >web.out 2>web.err &
-	web=$!
-	for _ in $(seq 50); do [ -s "$SKILLMEAT_HOME/web.json" ] && break; sleep 0.1; done
-	T=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$SKILLMEAT_HOME/web.json")
-	P=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$SKILLMEAT_HOME/web.json")
-}
-api() {
-	curl -s -o "$TMP/out" -X "$1" -H "Authorization: Bearer $T" -H 'Content-Type: application/json' \
-		--data-binary "$3" "http://127.0.0.1:$P/api/v1$2"
+	CRASH_MARK=$1 web_start
 }
 wait_final() { # RUN
 	for _ in $(seq 300); do
@@ -176,14 +167,14 @@ wait_final() { # RUN
 	return 1
 }
 start_web w0
-api POST /workflows "$(python3 -c 'import json; print(json.dumps({"definition": open("matrix.yaml").read()}))')"
+web_api POST /workflows "$(python3 -c 'import json; print(json.dumps({"definition": open("matrix.yaml").read()}))')"
 kill $web; wait $web 2>/dev/null
 for how in restart resume; do
 	mark=w-$how
 	: >"$LEDGER"
 	rm -f marks/*
 	start_web "$mark"
-	api POST /workflow-executions '{"workflow_id": "matrix", "max_parallel": 3}'
+	web_api POST /workflow-executions '{"workflow_id": "matrix", "max_parallel": 3}'
 	rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
 	wait_for "SELECT count(*) > 0 FROM stages WHERE run_id='$rid' AND stage_id='a2' AND status='running'"
 	kill -9 $web

@@ -65,19 +65,11 @@ run $sm workflow run bad.yaml --detach
 check "a workflow that does not load fails before detaching" exit_is 1
 
 # ---- hosted by skillmeat web ---------------------------------------------------------------
-$sm web --port 0 >web.out 2>web.err &
-web=$!
-for _ in $(seq 50); do [ -s "$SKILLMEAT_HOME/web.json" ] && break; sleep 0.1; done
-T=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$SKILLMEAT_HOME/web.json")
-P=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$SKILLMEAT_HOME/web.json")
-api() {
-	curl -s -o "$TMP/out" -X "$1" -H "Authorization: Bearer $T" -H 'Content-Type: application/json' \
-		--data-binary "$3" "http://127.0.0.1:$P/api/v1$2"
-}
-api POST /workflows "$(python3 -c 'import json; print(json.dumps({"definition": open("slow.yaml").read()}))')"
-api POST /workflow-executions '{"workflow_id": "slow"}'
+web_start
+web_api POST /workflows "$(python3 -c 'import json; print(json.dumps({"definition": open("slow.yaml").read()}))')"
+web_api POST /workflow-executions '{"workflow_id": "slow"}'
 rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
-wait_for "SELECT count(*) FROM events WHERE run_id='$rid' AND type='log'"
+wait_for "SELECT count(*) > 0 FROM events WHERE run_id='$rid' AND type='log'"
 check "web: the hosted run logs" test $? -eq 0
 check "web: the server writes into files that exist" no_deleted_files "$web"
 run $sm workflow cancel "$rid" --yes
