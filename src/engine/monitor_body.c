@@ -136,6 +136,7 @@ static void monitor_fds(const struct monitor_plan *mp)
 static void SM_NORETURN exec_program(const struct monitor_plan *mp)
 {
 	sigset_t none;
+	close(3); /* the lock is the monitor's (close-on-exec too, but exec may not come) */
 	setpgid(0, 0);
 	for (size_t i = 0; i < ARRAY_SIZE(reset_signals); i++)
 		set_signal(reset_signals[i], SIG_DFL);
