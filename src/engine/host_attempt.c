@@ -398,6 +398,11 @@ bool host_follow_slots(struct host *h)
 			host_finish_slot(h, sl);
 			continue;
 		}
+		if (!sl->pid_saved && attempt_program_known(&sl->att)) {
+			store_attempt_pid(h->st, h->run_id, host_stage_id(h, sl->stage), sl->attempt,
+					  (int)sl->att.child);
+			sl->pid_saved = true;
+		}
 		/* Ended first: once the monitor is gone, the logs are complete. */
 		bool ended = attempt_check_ended(&sl->att);
 		if (follow(h, sl))

@@ -16,6 +16,7 @@ struct slot {
 	struct host *h;
 	bool used, spawned;
 	bool replaying;            /* rebuilding the runner's state: no events */
+	bool pid_saved;            /* the program's pid is in the store */
 	size_t stage;
 	int attempt;
 	double started;

@@ -296,6 +296,13 @@ int attempt_follow(struct attempt *a, attempt_data_fn fn, void *ctx, const int64
 	return more;
 }
 
+bool attempt_program_known(struct attempt *a)
+{
+	if (!a->child)
+		read_monitor_file(a);
+	return a->child > 0;
+}
+
 void attempt_kill_orphan(struct attempt *a)
 {
 	if (!a->child)

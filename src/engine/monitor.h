@@ -95,6 +95,9 @@ int attempt_follow(struct attempt *a, attempt_data_fn fn, void *ctx, const int64
 /* Signal the program's whole group, if it is still ours.  SM_ENOENT: not (yet) known. */
 int attempt_signal(struct attempt *a, int sig);
 
+/* Is the program's pid known yet (the monitor records it once it started it)? */
+bool attempt_program_known(struct attempt *a);
+
 /* Kill the program's group if its leader is still the one the monitor recorded. */
 void attempt_kill_orphan(struct attempt *a);
 

@@ -39,6 +39,9 @@ check "the host is another process, alive" kill -0 "$host"
 sleep 1
 check "the stage runs, attempt 1" \
 	test "$(q "SELECT status || attempt FROM stages WHERE run_id='$rid'")" = running1
+run $sm workflow runs "$rid" --format json
+check "the running attempt shows its program's pid" \
+	json_eq 'j["attempts"][0]["status"] == "running" and j["attempts"][0]["pid"] > 1'
 check "the detached host writes into files that exist" no_deleted_files "$host"
 check "its WAL is on disk" test -e "$db-wal"
 timeout 1.5 $sm workflow logs "$rid" --follow >follow.txt 2>&1
