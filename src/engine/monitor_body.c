@@ -183,9 +183,10 @@ static void publish_exit(const struct monitor_plan *mp, int code, int sig)
 	fb_str(&f, ", \"finished_at\": ");
 	fb_num(&f, (long long)ts.tv_sec);
 	fb_str(&f, ".");
-	long ms = ts.tv_nsec / 1000000;
-	fb_str(&f, ms < 100 ? (ms < 10 ? "00" : "0") : "");
-	fb_num(&f, ms);
+	long us = ts.tv_nsec / 1000; /* microseconds, as the host's clock: it compares them */
+	for (long d = 100000; d > 1 && us < d; d /= 10)
+		fb_str(&f, "0");
+	fb_num(&f, us);
 	fb_str(&f, "}\n");
 	publish(mp->exit_tmp, mp->exit_path, &f);
 }
