@@ -121,13 +121,24 @@ step("an approval gate dragged onto the canvas", async () => {
 step("an edge drawn from the agent stage to the gate is a depends_on", async () => {
   const from = page.locator('.react-flow__node[data-id="stage"] .react-flow__handle.source');
   const to = page.locator('.react-flow__node[data-id="approval"] .react-flow__handle.target');
-  const a = await from.boundingBox(), b = await to.boundingBox();
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
-  await page.mouse.up();
-  await page.locator('.react-flow__edge[data-id="stage->approval"]').waitFor();
+  const edge = page.locator('.react-flow__edge[data-id="stage->approval"]');
+  // The drag reads the handles' places: let the live validation that the new gate started
+  // settle first (its answer re-renders the nodes), and draw again if a re-render moved them.
+  for (let tries = 1; ; tries++) {
+    await page.locator(".validity").filter({ hasNotText: "checking" }).waitFor();
+    const a = await from.boundingBox(), b = await to.boundingBox();
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
+    await page.mouse.up();
+    try {
+      await edge.waitFor({ timeout: 5000 });
+      return;
+    } catch (e) {
+      if (tries === 3) throw e;
+    }
+  }
 });
 
 step("live validation says the workflow is valid", async () => {
