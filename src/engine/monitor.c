@@ -90,22 +90,12 @@ static int spawn_monitor(const char *program, const struct monitor_plan *mp, con
 	memcpy(argv + 4, mp->argv, n * sizeof(*argv));
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none, dflt;
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD };
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaddset(&dflt, sigs[i]);
 	int src[4] = { mp->in_fd, mp->out_fd, mp->err_fd, mp->lock_fd };
 	posix_spawn_file_actions_init(&fa);
 	for (int i = 0; i < 4; i++)
 		posix_spawn_file_actions_adddup2(&fa, src[i], i);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dflt);
-	int e = posix_spawn(pid, program, &fa, &attr, (char *const *)argv, mp->env);
+	int e = proc_spawnattr_init(&attr, POSIX_SPAWN_SETSID) ? EINVAL
+		: posix_spawn(pid, program, &fa, &attr, (char *const *)argv, mp->env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(argv);

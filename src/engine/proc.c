@@ -35,7 +35,7 @@ static int make_pipe(int fds[2], int parent_end)
 	return SM_OK;
 }
 
-static int set_attrs(posix_spawnattr_t *attr)
+int proc_spawnattr_init(posix_spawnattr_t *attr, short where)
 {
 	sigset_t none, defaults;
 	sigemptyset(&none);
@@ -45,9 +45,9 @@ static int set_attrs(posix_spawnattr_t *attr)
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaddset(&defaults, sigs[i]);
 	return posix_spawnattr_init(attr) ||
-	       posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	       posix_spawnattr_setflags(attr, where | POSIX_SPAWN_SETSIGMASK |
 					      POSIX_SPAWN_SETSIGDEF) ||
-	       posix_spawnattr_setpgroup(attr, 0) ||
+	       (where == POSIX_SPAWN_SETPGROUP && posix_spawnattr_setpgroup(attr, 0)) ||
 	       posix_spawnattr_setsigmask(attr, &none) ||
 	       posix_spawnattr_setsigdefault(attr, &defaults);
 }
@@ -122,7 +122,7 @@ int proc_spawn(struct proc *p, const struct proc_spec *spec, char **err)
 	int e = set_files(&fa, spec, in, out, errp);
 	fa_ok = true;
 	if (!e) {
-		e = set_attrs(&attr);
+		e = proc_spawnattr_init(&attr, POSIX_SPAWN_SETPGROUP);
 		attr_ok = true;
 	}
 	if (!e)

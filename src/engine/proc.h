@@ -15,6 +15,7 @@
 
 #include "../base/strbuf.h"
 
+#include <spawn.h>
 #include <sys/types.h>
 
 struct proc;
@@ -46,6 +47,13 @@ struct proc {
 	int exit_code;            /* the exit status, or 128 + signal */
 	int term_signal;          /* the signal that ended it, or 0 */
 };
+
+/*
+ * Attributes for a child in a group (POSIX_SPAWN_SETPGROUP) or a session
+ * (POSIX_SPAWN_SETSID) of its own, with no signal blocked and the signals
+ * a host ignores or handles back to their defaults.  Non-zero on failure.
+ */
+int proc_spawnattr_init(posix_spawnattr_t *attr, short where);
 
 /* The path of program `name` (looked up in env's PATH when it has no '/'), or NULL. */
 char *proc_find_program(const char *name, const char *const *env);
