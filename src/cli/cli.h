@@ -56,6 +56,9 @@ void print_jw(struct jsonw *w);
 #define MAX_PARAMS 256
 struct plan_param;
 void add_param_arg(const char *cmd, struct plan_param *params, size_t *nr, char *arg);
+/* --bind NAME=TYPE:ARTIFACT (at most MAX_PARAMS): appended to b; dies on a bad one. */
+struct role_binding;
+void add_bind_arg(const char *cmd, struct role_binding *b, size_t *nr, char *arg);
 /* Parse --format; dies on a bad value. */
 enum output_format parse_format(const char *cmd, const char *arg);
 

@@ -23,6 +23,7 @@ static const char preview_usage[] =
 "\n"
 "  -p, --param KEY=VALUE   set a parameter (as for workflow plan)\n"
 "      --project DIR       whose memory (default: the current directory)\n"
+"      --bind ROLE=TYPE:NAME  bind a declared role (as for workflow plan)\n"
 "      --no-overrides      ignore .skillmeat-workflow-overrides.*\n"
 "      --overrides-dir DIR look for the overrides file from DIR up\n"
 "      --allow-missing     preview even if modules are missing\n"
@@ -34,12 +35,15 @@ static const char preview_usage[] =
 struct preview_opts {
 	struct plan_param params[MAX_PARAMS];
 	size_t nr_params;
+	struct role_binding binds[MAX_PARAMS];
+	size_t nr_binds;
 	const char *project, *overrides_dir, *workflow, *stage;
 	bool no_overrides, allow_missing;
 	enum output_format format;
 };
 
-enum { OPT_PROJECT = 256, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_MISSING, OPT_FORMAT };
+enum { OPT_PROJECT = 256, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_MISSING, OPT_FORMAT,
+       OPT_BIND };
 
 static void parse_preview(int argc, char **argv, struct preview_opts *o)
 {
@@ -49,7 +53,8 @@ static void parse_preview(int argc, char **argv, struct preview_opts *o)
 		{ "no-overrides", no_argument, NULL, OPT_NO_OVERRIDES },
 		{ "overrides-dir", required_argument, NULL, OPT_OVERRIDES_DIR },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
-		{ "format", required_argument, NULL, OPT_FORMAT }, { NULL, 0, NULL, 0 },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "bind", required_argument, NULL, OPT_BIND }, { NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "context preview";
 	int c;
@@ -64,6 +69,7 @@ static void parse_preview(int argc, char **argv, struct preview_opts *o)
 		case OPT_OVERRIDES_DIR: o->overrides_dir = optarg; break;
 		case OPT_ALLOW_MISSING: o->allow_missing = true; break;
 		case OPT_FORMAT: o->format = parse_format(cmd, optarg); break;
+		case OPT_BIND: add_bind_arg(cmd, o->binds, &o->nr_binds, optarg); break;
 		default: die_bad_option(cmd, longopts, argv[optind - 1]);
 		}
 	}
@@ -121,7 +127,8 @@ static int context_preview(int argc, char **argv)
 	char *path = resolve_workflow_arg("context preview", o.workflow);
 	if (!path)
 		return EXIT_FAIL;
-	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL };
+	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL, true, o.binds,
+		o.nr_binds };
 	swdl_load_file(path, &lo, &l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, o.params, o.nr_params, true, &dl);

@@ -29,6 +29,8 @@ static const char run_usage[] =
 	"so a run whose host died can be finished with `workflow resume RUN`.\n"
 	"\n"
 	"  -p, --param KEY=VALUE    set a parameter (coerced to its declared type)\n"
+	"      --bind ROLE=TYPE:NAME  bind a role the workflow declares to an artifact\n"
+	"                           (wins over the overrides file and the default)\n"
 	"  -j, --max-parallel N     stages running at once (default 4)\n"
 	"      --runner NAME        runner for agent stages that name none (default claude)\n"
 	"      --workdir DIR        where command stages run (default: here)\n"
@@ -67,6 +69,8 @@ static const char resume_usage[] =
 struct run_opts {
 	struct plan_param params[MAX_PARAMS];
 	size_t nr_params;
+	struct role_binding binds[MAX_PARAMS];
+	size_t nr_binds;
 	long max_parallel;
 	const char *runner, *workdir, *overrides_dir, *path;
 	bool dry_run, detach, no_overrides, allow_extra, allow_missing;
@@ -74,7 +78,8 @@ struct run_opts {
 };
 
 enum { OPT_RUNNER = 256, OPT_WORKDIR, OPT_DRY_RUN, OPT_DETACH, OPT_NO_OVERRIDES,
-       OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA, OPT_ALLOW_MISSING, OPT_FORMAT, OPT_READY_FD };
+       OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA, OPT_ALLOW_MISSING, OPT_FORMAT, OPT_READY_FD,
+       OPT_BIND };
 
 static void parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
@@ -91,6 +96,7 @@ static void parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "allow-extra-params", no_argument, NULL, OPT_ALLOW_EXTRA },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "bind", required_argument, NULL, OPT_BIND },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -121,6 +127,7 @@ static void parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case OPT_ALLOW_EXTRA: o->allow_extra = true; break;
 		case OPT_ALLOW_MISSING: o->allow_missing = true; break;
 		case OPT_FORMAT: o->format = parse_format("workflow run", optarg); break;
+		case OPT_BIND: add_bind_arg("workflow run", o->binds, &o->nr_binds, optarg); break;
 		default:
 			die_bad_option("workflow run", longopts, argv[optind - 1]);
 		}
@@ -297,7 +304,7 @@ static void show_dry_run(const struct swdl_loaded *l, json_t *params,
 	for (size_t i = 0; i < l->wf.nr_stages; i++) {
 		const struct swdl_stage *s = &l->wf.stages[i];
 		printf("  %-24s %s\n", s->id, s->type == STAGE_GATE ? "(gate: waits for approval)"
-		       : s->type == STAGE_COMMAND ? "command"
+		       : swdl_stage_is_command(s) ? "command"
 		       : s->runner ? s->runner : o->runner ? o->runner : "claude");
 	}
 	printf("\nDry run: nothing was started.\n");
@@ -314,7 +321,7 @@ static int start_run(const struct run_opts *o, const char *path)
 	int rc = EXIT_FAIL;
 	struct run_request rq = { home, path, o->params, o->nr_params, o->allow_extra,
 		o->allow_missing, o->no_overrides, o->overrides_dir, o->workdir, o->runner,
-		o->max_parallel };
+		o->max_parallel, o->binds, o->nr_binds };
 	if (!home) {
 		error_msg("cannot find the SkillMeat home (set SKILLMEAT_HOME or HOME)");
 		return EXIT_FAIL;

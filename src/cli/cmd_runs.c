@@ -201,6 +201,21 @@ static void show_runners(const json_t *runners)
 		printf("\n");
 }
 
+/* "  roles: reviewer = agent:x (--bind), ..." from the manifest. */
+static void show_bindings(const json_t *bindings)
+{
+	const char *name;
+	const json_t *b;
+	const char *sep = "  roles: ";
+	json_object_foreach((json_t *)bindings, name, b) {
+		printf("%s%s = %s (%s%s%s)", sep, name, str(b, "artifact"), str(b, "source"),
+		       *str(b, "file") ? " " : "", str(b, "file"));
+		sep = ", ";
+	}
+	if (json_object_size(bindings))
+		printf("\n");
+}
+
 static void show_run_text(const json_t *run)
 {
 	char when[32];
@@ -212,6 +227,7 @@ static void show_run_text(const json_t *run)
 	printf("  cost $%.4f, %lld tokens\n", num(run, "usd"),
 	       (long long)json_integer_value(json_object_get(run, "tokens")));
 	show_runners(json_object_get(json_object_get(run, "manifest"), "runners"));
+	show_bindings(json_object_get(json_object_get(run, "manifest"), "bindings"));
 	printf("\nStages:\n");
 	size_t i;
 	const json_t *s;

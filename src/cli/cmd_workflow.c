@@ -46,6 +46,8 @@ static const char plan_usage[] =
 "  -p, --param KEY=VALUE     set a parameter; VALUE is converted to the\n"
 "                            parameter's declared type (boolean, integer,\n"
 "                            number, string; arrays and objects as JSON)\n"
+"  --bind ROLE=TYPE:NAME     bind a role the workflow declares to an artifact\n"
+"                            (wins over the overrides file and the default)\n"
 "  --allow-extra-params      pass parameters the workflow does not declare\n"
 "  --allow-missing           plan even when artifacts are not in the collection\n"
 "  --no-overrides            ignore project override files\n"
@@ -89,11 +91,13 @@ struct common_opts {
 	const char *overrides_dir, *project;
 	struct plan_param params[MAX_PARAMS];
 	size_t nr_params;
+	struct role_binding binds[MAX_PARAMS];
+	size_t nr_binds;
 	const char *path;
 };
 
 enum { OPT_STRICT = 256, OPT_FORMAT, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA,
-       OPT_ALLOW_MISSING, OPT_PROJECT };
+       OPT_ALLOW_MISSING, OPT_PROJECT, OPT_BIND };
 
 static void parse_opts(const char *cmd, const char *usage, int argc, char **argv,
 		       struct common_opts *o)
@@ -108,6 +112,7 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 		{ "allow-extra-params", no_argument, NULL, OPT_ALLOW_EXTRA },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 		{ "project", required_argument, NULL, OPT_PROJECT },
+		{ "bind", required_argument, NULL, OPT_BIND },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool is_plan = !strcmp(cmd, "workflow plan"), is_validate = !strcmp(cmd, "workflow validate");
@@ -136,6 +141,11 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 			if (!is_plan)
 				goto bad;
 			o->project = optarg;
+			break;
+		case OPT_BIND:
+			if (!is_plan)
+				goto bad;
+			add_bind_arg(cmd, o->binds, &o->nr_binds, optarg);
 			break;
 		case OPT_NO_OVERRIDES:
 		case OPT_OVERRIDES_DIR:
@@ -263,7 +273,8 @@ static int cmd_plan(int argc, char **argv)
 	char *path = resolve_workflow_arg("workflow plan", o.path);
 	if (!path)
 		return EXIT_FAIL;
-	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL };
+	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL, true, o.binds,
+		o.nr_binds };
 	swdl_load_file(path, &lo, &l, &dl);
 	check_runners(l, &dl);
 	if (!dl.errors)

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "swdl/roles.h"
 #include "base/suggest.h"
 #include "engine/plan_context.h"
 #include "swdl/plan.h"
@@ -218,6 +219,21 @@ void add_param_arg(const char *cmd, struct plan_param *params, size_t *nr, char 
 	if (*nr == MAX_PARAMS)
 		die_usage(cmd, "too many --param options (limit %d)", MAX_PARAMS);
 	params[(*nr)++] = (struct plan_param){ arg, eq + 1 };
+}
+
+void add_bind_arg(const char *cmd, struct role_binding *b, size_t *nr, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || !eq[1])
+		die_usage(cmd, "invalid --bind '%s': expected NAME=TYPE:ARTIFACT (for example "
+			  "reviewer=agent:reviewer-v2)", arg);
+	*eq = '\0';
+	for (size_t i = 0; i < *nr; i++)
+		if (!strcmp(b[i].name, arg))
+			die_usage(cmd, "role '%s' is bound twice by --bind", arg);
+	if (*nr == MAX_PARAMS)
+		die_usage(cmd, "too many --bind options (limit %d)", MAX_PARAMS);
+	b[(*nr)++] = (struct role_binding){ arg, eq + 1, ROLE_BIND, NULL };
 }
 
 int cli_plan_context(struct plan_context *pc, const struct swdl_loaded *l,

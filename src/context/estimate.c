@@ -5,7 +5,7 @@ void estimate_stage(const struct swdl_stage *s, int64_t agent_tokens, int64_t pa
 		    const struct price_table *prices, struct stage_estimate *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (s->type == STAGE_GATE || s->type == STAGE_COMMAND)
+	if (s->type == STAGE_GATE || swdl_stage_is_command(s))
 		return;
 	out->agent = true;
 	out->input_tokens = ESTIMATE_FRAMING_TOKENS + agent_tokens + tokens_of(s->description) +

@@ -92,7 +92,17 @@ static int load_run_row(struct host *h, sqlite3_stmt *s, char **err)
 		*err = xstrdup("the run's snapshot is damaged");
 		goto out;
 	}
-	swdl_load_buffer("snapshot.json", text, strlen(text), DOC_JSON, NULL, &h->l, &dl);
+	struct role_binding *binds = NULL;
+	size_t nr_binds = 0;
+	if (role_bindings_from_json(json_object_get(j, "bindings"), &binds, &nr_binds)) {
+		*err = xstrdup("the run's snapshot has damaged role bindings");
+		free(binds);
+		goto out;
+	}
+	struct swdl_load_opts lo = { .bind_roles = true, .bindings = binds,
+		.nr_bindings = nr_binds };
+	swdl_load_buffer("snapshot.json", text, strlen(text), DOC_JSON, &lo, &h->l, &dl);
+	free(binds);
 	if (dl.errors || !h->l->dag.acyclic) {
 		*err = xasprintf("the run's snapshot does not validate (%s)",
 				 dl.nr ? dl.items[0].message : "cycle");

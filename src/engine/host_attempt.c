@@ -55,7 +55,7 @@ static int follow(struct host *h, struct slot *sl)
 
 const char *host_runner_of(const struct host *h, const struct swdl_stage *s)
 {
-	return s->type == STAGE_COMMAND ? "command" : s->runner ? s->runner : h->runner;
+	return swdl_stage_is_command(s) ? "command" : s->runner ? s->runner : h->runner;
 }
 
 static char *attempt_dir(const struct host *h, size_t stage, int attempt)
@@ -92,7 +92,7 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	env = host_stage_env(h, s, &nr_env, err);
 	if (*err)
 		goto out;
-	if (s->type == STAGE_COMMAND && s->working_directory) {
+	if (swdl_stage_is_command(s) && s->working_directory) {
 		char *wd = host_render_text(h, s->working_directory, err);
 		if (!wd)
 			goto out;
@@ -100,7 +100,7 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 		if (cwd != wd)
 			free(wd);
 	}
-	if (s->type != STAGE_COMMAND && !(prompt = host_build_prompt(h, s, inputs, err)))
+	if (!swdl_stage_is_command(s) && !(prompt = host_build_prompt(h, s, inputs, err)))
 		goto out;
 	new_uuid(session);
 	struct stage_request rq = { s, h->run_id, dir, h->workdir, sl->attempt,

@@ -79,7 +79,7 @@ static json_t *runners_json(const struct run_create *rc)
 		const struct swdl_stage *s = &wf->stages[i];
 		if (s->type == STAGE_GATE)
 			continue;
-		const char *name = s->type == STAGE_COMMAND ? "command"
+		const char *name = swdl_stage_is_command(s) ? "command"
 				   : s->runner ? s->runner : rc->runner ? rc->runner : "claude";
 		if (json_object_get(out, name))
 			continue;
@@ -110,11 +110,12 @@ static json_t *models_json(const struct swdl_workflow *wf)
 
 static char *manifest_json(const struct run_create *rc, const char *hash)
 {
-	json_t *m = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:s?, s:I, s:o, s:o}", "engine",
+	json_t *m = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:s?, s:I, s:o, s:o, s:o}", "engine",
 			      "skillmeat", "engine_version", SM_VERSION, "workflow_hash", hash,
 			      "workflow_source", rc->source, "parameters", rc->params,
 			      "runner", rc->runner, "max_parallel", (json_int_t)rc->max_parallel,
-			      "runners", runners_json(rc), "models", models_json(&rc->loaded->wf));
+			      "runners", runners_json(rc), "models", models_json(&rc->loaded->wf),
+			      "bindings", swdl_roles_json(&rc->loaded->wf));
 	char *s = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(m);
 	return s;
@@ -127,8 +128,10 @@ int host_create_run(struct store *st, const struct run_create *rc, char out[24],
 	json_t *arts = artifacts_json(rc, err);
 	if (!arts)
 		return SM_ERR;
-	json_t *snap = json_pack("{s:o, s:o, s:O*}", "workflow", node_to_json(wf->root),
-				 "artifacts", arts, "packs", rc->packs);
+	/* The bindings travel with the snapshot: every host binds the roles the same way. */
+	json_t *snap = json_pack("{s:o, s:o, s:O*, s:o}", "workflow", node_to_json(wf->root),
+				 "artifacts", arts, "packs", rc->packs, "bindings",
+				 swdl_roles_json(wf));
 	char *snapshot = json_dumps(snap, JSON_COMPACT);
 	char *params = json_dumps(rc->params, JSON_COMPACT);
 	unsigned char digest[crypto_hash_sha256_BYTES];

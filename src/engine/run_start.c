@@ -8,7 +8,8 @@ int run_prepare(const struct run_request *rq, struct run_prepared *p, struct dia
 {
 	memset(p, 0, sizeof(*p));
 	*err = NULL;
-	struct swdl_load_opts lo = { !rq->no_overrides, rq->overrides_dir, NULL };
+	struct swdl_load_opts lo = { !rq->no_overrides, rq->overrides_dir, NULL, true,
+		rq->bindings, rq->nr_bindings };
 	swdl_load_file(rq->path, &lo, &p->l, dl);
 	if (!dl->errors)
 		p->params = swdl_plan_parameters(&p->l->wf, rq->params, rq->nr_params,

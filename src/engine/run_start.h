@@ -18,6 +18,8 @@ struct run_request {
 	const char *workdir;             /* NULL: the current directory */
 	const char *runner;              /* default agent runner (NULL: claude) */
 	long max_parallel;
+	const struct role_binding *bindings; /* --bind / the request's "bindings" */
+	size_t nr_bindings;
 };
 
 struct run_prepared {

@@ -528,7 +528,7 @@ int runner_check_workflow(const struct runner_set *rs, const struct swdl_workflo
 			names[n++] = rs->defs[i].name;
 	for (size_t i = 0; i < wf->nr_stages; i++) {
 		const struct swdl_stage *s = &wf->stages[i];
-		if (!s->runner || s->type == STAGE_COMMAND || s->type == STAGE_GATE ||
+		if (!s->runner || swdl_stage_is_command(s) || s->type == STAGE_GATE ||
 		    runner_set_find(rs, s->runner))
 			continue;
 		struct loc loc = swdl_stage_loc(s, "roles.primary.runner");

@@ -140,7 +140,7 @@ static bool retryable(const struct sched *s, size_t i, const char *error_class)
 			return false;
 	/* A command's outputs are what its script wrote: the same run writes them again. */
 	if (error_class && !strcmp(error_class, "output_invalid") &&
-	    s->wf->stages[i].type == STAGE_COMMAND)
+	    swdl_stage_is_command(&s->wf->stages[i]))
 		return false;
 	for (size_t k = 0; error_class && k < r->non_retryable_errors.nr; k++)
 		if (!strcmp(r->non_retryable_errors.v[k], error_class))

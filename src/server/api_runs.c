@@ -209,7 +209,8 @@ void api_run_start(struct request *rq, struct reply *out)
 		goto out;
 	}
 	struct run_request r = { rq->srv->home, path, rp.p, rp.nr, false, false, false, NULL,
-		json_string_value(json_object_get(body, "workdir")), NULL, (long)max_parallel };
+		json_string_value(json_object_get(body, "workdir")), NULL, (long)max_parallel,
+		rp.binds, rp.nr_binds };
 	if (run_prepare(&r, &p, &dl, &err)) {
 		reply_error(out, 400, "cannot_start", "%s", err);
 		goto out;

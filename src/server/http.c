@@ -72,6 +72,21 @@ int request_params(const json_t *body, struct request_params *rp, struct reply *
 		rp->p[rp->nr] = (struct plan_param){ k, rp->values[rp->nr] };
 		rp->nr++;
 	}
+	json_t *bs = json_object_get(body, "bindings");
+	if ((bs && !json_is_object(bs)) || json_object_size(bs) > MAX_REQUEST_PARAMS) {
+		reply_error(out, 400, "bad_request", "bindings must be an object of at most %d "
+			    "(role: \"type:name\")", MAX_REQUEST_PARAMS);
+		return SM_ERR;
+	}
+	json_object_foreach(bs, k, v) {
+		if (!json_is_string(v)) {
+			reply_error(out, 400, "bad_request", "bindings.%s must be a \"type:name\" "
+				    "string", k);
+			return SM_ERR;
+		}
+		rp->binds[rp->nr_binds++] = (struct role_binding){ k, json_string_value(v),
+			ROLE_REQUEST, NULL };
+	}
 	return SM_OK;
 }
 

@@ -54,7 +54,10 @@ void api_openapi(struct request *rq, struct reply *out)
 	reply_json(out, 200, doc);
 }
 
-/* Body: {parameters: {k: v}, project: DIR}.  The plan JSON with packs and estimates. */
+/*
+ * Body: {parameters: {k: v}, bindings: {role: "type:name"}, project: DIR}.
+ * The plan JSON with packs and estimates.
+ */
 void api_workflow_plan(struct request *rq, struct reply *out)
 {
 	json_t *body = request_json(rq, out);
@@ -75,7 +78,9 @@ void api_workflow_plan(struct request *rq, struct reply *out)
 	}
 	if (request_params(body, &rp, out))
 		goto out;
-	swdl_load_file(file, NULL, &l, &dl);
+	struct swdl_load_opts lo = { .bind_roles = true, .bindings = rp.binds,
+		.nr_bindings = rp.nr_binds };
+	swdl_load_file(file, &lo, &l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, rp.p, rp.nr, false, &dl);
 	if (!dl.errors)

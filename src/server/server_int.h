@@ -9,6 +9,7 @@
 #include "../base/strbuf.h"
 #include "../engine/store.h"
 #include "../swdl/plan.h"
+#include "../swdl/roles.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -74,8 +75,14 @@ struct request_params {
 	struct plan_param p[MAX_REQUEST_PARAMS];  /* names borrowed from the body */
 	char *values[MAX_REQUEST_PARAMS];
 	size_t nr;
+	/* body.bindings ({role: "type:name"}), borrowed from the body */
+	struct role_binding binds[MAX_REQUEST_PARAMS];
+	size_t nr_binds;
 };
-/* SM_ERR (after an error reply) unless an object of at most 64; release in any case. */
+/*
+ * body.parameters and body.bindings: SM_ERR (after an error reply) unless
+ * objects of at most 64 (bindings of strings); release in any case.
+ */
 int request_params(const json_t *body, struct request_params *rp, struct reply *out);
 void request_params_release(struct request_params *rp);
 

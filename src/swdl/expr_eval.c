@@ -11,7 +11,7 @@
 #include <math.h>
 
 const char *const expr_namespaces[] = {
-	"context", "env", "parameters", "run", "stages", "workflow", NULL,
+	"context", "env", "fan_out", "parameters", "roles", "run", "stages", "workflow", NULL,
 };
 
 const struct expr_function expr_functions[] = {

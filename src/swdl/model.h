@@ -101,6 +101,36 @@ struct swdl_budget {
 	int64_t max_turns;   /* stage only: handed to runners that support it */
 };
 
+/*
+ * A named role (ours): declared once at the top level, bound to an
+ * artifact at plan/run time (roles.c).  Stages use it as
+ * "${{ roles.NAME }}" in roles.primary.artifact or roles.tools.
+ */
+enum role_source { ROLE_UNBOUND, ROLE_BIND, ROLE_REQUEST, ROLE_OVERRIDES, ROLE_DEFAULT };
+extern const char *const role_source_names[];
+
+struct swdl_role {
+	const char *name, *description, *default_ref;
+	struct str_list accepts;     /* artifact types; empty = any */
+	const struct node *node;     /* the declaration */
+	/* Filled by swdl_bind_roles. */
+	const char *bound;           /* the artifact, NULL when unbound */
+	enum role_source source;
+	const char *source_file;     /* ROLE_OVERRIDES: the file */
+};
+
+enum on_item_failure { ON_ITEM_FAIL_FAST, ON_ITEM_CONTINUE };
+extern const char *const on_item_failure_names[];
+
+/* type: fan_out: run the stage once per item of a list. */
+#define SWDL_FAN_OUT_MAX_ITEMS 1000
+struct swdl_fan_out {
+	const char *items;           /* an expression yielding a list */
+	int64_t max_parallel;        /* 0 = the run's limit */
+	enum on_item_failure on_item_failure;
+	int64_t max_items;           /* default SWDL_FAN_OUT_MAX_ITEMS */
+};
+
 struct swdl_ui {
 	bool has_position;
 	int64_t x, y;
@@ -117,6 +147,9 @@ struct swdl_stage {
 	const char *artifact, *model, *instructions;
 	const char *runner;        /* roles.primary.runner: which agent CLI (ours) */
 	struct str_list tools;
+	/* The role named by the artifact / each tool ("${{ roles.X }}"), else NULL. */
+	const char *artifact_role;
+	const char **tool_roles;
 	size_t nr_inputs, nr_outputs;
 	struct swdl_input *inputs;
 	struct swdl_output *outputs;
@@ -132,6 +165,7 @@ struct swdl_stage {
 	size_t nr_env;
 	const char **env_keys, **env_values;
 	struct swdl_budget *budget;
+	struct swdl_fan_out *fan_out;
 };
 
 struct swdl_workflow {
@@ -155,6 +189,8 @@ struct swdl_workflow {
 	struct swdl_retry *default_retry;
 	enum on_stage_failure on_stage_failure;
 	const struct node *hooks;   /* mapping or NULL; kept as written */
+	size_t nr_roles;
+	struct swdl_role *roles;
 	struct strmap stage_index;  /* id -> index of its first definition */
 };
 
@@ -170,6 +206,20 @@ void swdl_workflow_release(struct swdl_workflow *wf);
 
 /* Fill the cross-field defaults of upstream-swdl.md §1.6 (idempotent). */
 void swdl_apply_defaults(struct swdl_workflow *wf);
+
+/* A command stage, or a fan-out that runs a command (`run:`) per item. */
+static inline bool swdl_stage_is_command(const struct swdl_stage *s)
+{
+	return s->type == STAGE_COMMAND || (s->type == STAGE_FAN_OUT && s->run);
+}
+
+/* The role declared as `name`, or NULL. */
+struct swdl_role *swdl_role_find(const struct swdl_workflow *wf, const char *name);
+/*
+ * The role a value names when it is exactly "${{ roles.NAME }}" (spaces
+ * allowed inside the braces), copied into `a`; NULL otherwise.
+ */
+const char *swdl_role_expr(struct arena *a, const char *value);
 
 /* Index of stage `id`, or -1. */
 long swdl_stage_find(const struct swdl_workflow *wf, const char *id);

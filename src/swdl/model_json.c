@@ -73,7 +73,7 @@ static json_t *stage_json(const struct swdl_stage *s)
 	if (s->runner && s->has_roles)
 		json_object_set_new(json_object_get(json_object_get(j, "roles"), "primary"),
 				    "runner", json_string(s->runner));
-	if (s->type == STAGE_COMMAND)
+	if (swdl_stage_is_command(s))
 		add_command_json(j, s);
 	if (s->budget)
 		json_object_set_new(j, "budget", budget_json(s->budget));

@@ -81,7 +81,7 @@ static int check_forbidden(struct diag_list *dl, const struct node *m, const cha
 static int check_block(const struct node *block, struct diag_list *dl)
 {
 	static const char *const allowed[] = { "stages", "context", "config", "error_policy",
-		"workflow", NULL };
+		"workflow", "roles", NULL };
 	static const char *const wf_forbidden[] = { "id", "name", "version", NULL };
 	static const char *const stage_forbidden[] = { "id", "depends_on", "type", NULL };
 	int r = SM_OK;
@@ -92,7 +92,8 @@ static int check_block(const struct node *block, struct diag_list *dl)
 			ok |= !strcmp(k->text, allowed[j]);
 		if (!ok)
 			r = ov_error(dl, k, k->text, "unknown key '%s' in an override block "
-				     "(allowed: config, context, error_policy, stages, workflow)", k->text);
+				     "(allowed: config, context, error_policy, roles, stages, "
+				     "workflow)", k->text);
 	}
 	const struct node *w = node_map_get(block, "workflow");
 	if (w && w->kind == NODE_MAP && check_forbidden(dl, w, wf_forbidden, "workflow"))
@@ -113,9 +114,11 @@ static int check_block(const struct node *block, struct diag_list *dl)
 }
 
 int swdl_overrides_load(const char *path, const char *workflow_id, struct doc **doc,
-			const struct node **block, struct diag_list *dl)
+			const struct node **block, const struct node **roles,
+			struct diag_list *dl)
 {
 	*block = NULL;
+	*roles = NULL;
 	int r = doc_load_file(path, NULL, doc, dl);
 	if (r)
 		return r;
@@ -125,10 +128,21 @@ int swdl_overrides_load(const char *path, const char *workflow_id, struct doc **
 	if (root->kind != NODE_MAP)
 		return ov_error(dl, root, NULL, "override file must be a mapping at the top "
 				"level, got a %s", node_kind_name(root->kind));
+	static const char *const top[] = { "overrides", "roles", NULL };
+	for (size_t i = 0; i < root->nr; i++) {
+		const struct node *k = root->pairs[i].key;
+		if (strcmp(k->text, top[0]) && strcmp(k->text, top[1]))
+			r = ov_error(dl, k, k->text, "unknown top-level key '%s' in an override "
+				     "file (allowed: overrides, roles)", k->text);
+	}
+	*roles = node_map_get(root, "roles");
 	const struct node *all = node_map_get(root, "overrides");
-	if (!all)
+	if (!all && !*roles)
 		return ov_error(dl, root, NULL, "override file must have a top-level 'overrides' "
-				"key mapping workflow ids to override blocks");
+				"key mapping workflow ids to override blocks, or a 'roles' key "
+				"binding roles to artifacts");
+	if (!all)
+		return r;
 	if (all->kind != NODE_MAP)
 		return ov_error(dl, all, "overrides", "'overrides' must map workflow ids to "
 				"override blocks, got a %s", node_kind_name(all->kind));
@@ -266,6 +280,8 @@ int swdl_overrides_apply(struct arena *a, const struct node *base, const struct 
 				break;
 		const struct node *old = j < out->nr ? out->pairs[j].value : NULL;
 		const struct node *v;
+		if (!strcmp(bp->key->text, "roles"))
+			continue; /* bindings, not a change to the declarations (roles.c) */
 		if (!strcmp(bp->key->text, "stages")) {
 			v = merge_stages(&m, old, bp->value, dl);
 		} else {

@@ -22,16 +22,18 @@ int swdl_overrides_find(const char *start_dir, char **path, struct diag_list *dl
 
 /*
  * Load and check an overrides file; *block is the entry for
- * `workflow_id` (NULL when the file has none).  *doc must be kept alive
- * while the block is used, then freed with doc_free.
+ * `workflow_id` (NULL when the file has none), *roles its top-level
+ * role bindings (NULL when none).  *doc must be kept alive while they are
+ * used, then freed with doc_free.
  */
 int swdl_overrides_load(const char *path, const char *workflow_id, struct doc **doc,
-			const struct node **block, struct diag_list *dl);
+			const struct node **block, const struct node **roles,
+			struct diag_list *dl);
 
 /*
  * Merge `block` over `base` into a new tree in `a` (inputs untouched);
  * records every changed leaf in `po`.  Stage ids that do not exist are
- * errors.
+ * errors.  The block's `roles` (bindings) is not merged: see roles.h.
  */
 int swdl_overrides_apply(struct arena *a, const struct node *base, const struct node *block,
 			 const struct node **merged, struct plan_override *po,

@@ -22,6 +22,9 @@ const char *const on_failure_names[] = { "halt", "continue", "skip_dependents", 
 const char *const on_stage_failure_names[] = { "halt", "continue", "rollback", NULL };
 const char *const on_timeout_names[] = { "halt", "auto_approve", "reject", NULL };
 const char *const handoff_format_names[] = { "structured", "markdown", "raw", NULL };
+const char *const on_item_failure_names[] = { "fail_fast", "continue", NULL };
+const char *const role_source_names[] = { "unbound", "--bind", "request", "overrides",
+	"default", NULL };
 
 struct pctx {
 	struct diag_list *dl;
@@ -518,6 +521,27 @@ static void parse_roles(struct pctx *p, const struct node *m, struct swdl_stage 
 		pop(p, old);
 	}
 	get_str_list(p, m, "tools", &s->tools);
+	if (s->artifact)
+		s->artifact_role = swdl_role_expr(p->a, s->artifact);
+	s->tool_roles = ARENA_ARRAY(p->a, const char *, s->tools.nr + 1);
+	for (size_t i = 0; i < s->tools.nr; i++)
+		s->tool_roles[i] = swdl_role_expr(p->a, s->tools.v[i]);
+}
+
+static void parse_fan_out(struct pctx *p, const struct node *m, struct swdl_stage *s)
+{
+	static const char *const keys[] = { "items", "max_parallel", "on_item_failure",
+		"max_items", NULL };
+	struct swdl_fan_out *f = ARENA_NEW(p->a, struct swdl_fan_out);
+	check_keys_as(p, m, keys, "fan_out", true);
+	f->max_items = SWDL_FAN_OUT_MAX_ITEMS;
+	get_str(p, m, "items", true, &f->items);
+	get_int(p, m, "max_parallel", 1, &f->max_parallel);
+	get_int(p, m, "max_items", 1, &f->max_items);
+	int v;
+	if (get_enum(p, m, "on_item_failure", on_item_failure_names, &v))
+		f->on_item_failure = (enum on_item_failure)v;
+	s->fan_out = f;
 }
 
 static void parse_context(struct pctx *p, const struct node *m, struct swdl_stage *s)
@@ -621,7 +645,8 @@ static void parse_ui(struct pctx *p, const struct node *m, struct swdl_ui **out,
 
 static const char *const stage_keys[] = { "id", "name", "description", "depends_on",
 	"condition", "type", "roles", "inputs", "outputs", "context", "error_policy",
-	"handoff", "gate", "ui", "run", "shell", "env", "working_directory", "budget", NULL };
+	"handoff", "gate", "ui", "run", "shell", "env", "working_directory", "budget",
+	"fan_out", NULL };
 
 /* A map of strings into parallel key/value arrays (env blocks). */
 static void parse_string_map(struct pctx *p, const struct node *m, size_t *nr,
@@ -692,6 +717,7 @@ static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage 
 	get_str(p, m, "working_directory", false, &s->working_directory);
 	WITH_MAP(p, m, "env", parse_stage_env, s);
 	WITH_MAP(p, m, "budget", parse_stage_budget, s);
+	WITH_MAP(p, m, "fan_out", parse_fan_out, s);
 	p->stage_id = NULL;
 }
 
@@ -796,8 +822,48 @@ static void parse_hooks(struct pctx *p, const struct node *m, struct swdl_workfl
 	wf->hooks = m;
 }
 
+/* roles: NAME: {description, default, accepts}; a bare string is the default. */
+static void parse_role(struct pctx *p, const struct node *k, const struct node *v,
+		       struct swdl_role *r)
+{
+	static const char *const keys[] = { "description", "default", "accepts", NULL };
+	r->name = k->text;
+	r->node = k;
+	if (v->kind == NODE_NULL)
+		return;
+	if (v->kind == NODE_STRING) {
+		r->default_ref = v->text;
+		return;
+	}
+	if (!expect_map(p, v, k->text))
+		return;
+	size_t old = push(p, k->text);
+	check_keys_as(p, v, keys, "a role", true);
+	get_str(p, v, "description", false, &r->description);
+	get_str(p, v, "default", false, &r->default_ref);
+	get_str_list(p, v, "accepts", &r->accepts);
+	pop(p, old);
+}
+
+static void parse_role_decls(struct pctx *p, const struct node *m, struct swdl_workflow *wf)
+{
+	wf->roles = ARENA_ARRAY(p->a, struct swdl_role, m->nr);
+	for (size_t i = 0; i < m->nr; i++) {
+		const struct node *k = m->pairs[i].key;
+		bool ok = isalpha((unsigned char)k->text[0]) || k->text[0] == '_';
+		for (const char *c = k->text; ok && *c; c++)
+			ok = isalnum((unsigned char)*c) || *c == '_' || *c == '-';
+		if (!ok) {
+			report(p, DIAG_ERROR, k, k->text, "role name '%s' is not an identifier "
+			       "(letters, digits, '_' and '-', not starting with a digit)", k->text);
+			continue;
+		}
+		parse_role(p, k, m->pairs[i].value, &wf->roles[wf->nr_roles++]);
+	}
+}
+
 static const char *const top_keys[] = { "workflow", "config", "context", "stages",
-	"error_policy", "hooks", NULL };
+	"error_policy", "hooks", "roles", NULL };
 
 int swdl_parse(const struct node *root, struct arena *arena,
 	       struct swdl_workflow *wf, struct diag_list *dl)
@@ -827,6 +893,7 @@ int swdl_parse(const struct node *root, struct arena *arena,
 	parse_stages(&p, root, wf);
 	WITH_MAP(&p, root, "error_policy", parse_global_policy, wf);
 	WITH_MAP(&p, root, "hooks", parse_hooks, wf);
+	WITH_MAP(&p, root, "roles", parse_role_decls, wf);
 	for (size_t i = 0; i < wf->nr_stages; i++)
 		strmap_put(&wf->stage_index, wf->stages[i].id, i);
 	strbuf_release(&p.field);
@@ -836,6 +903,38 @@ int swdl_parse(const struct node *root, struct arena *arena,
 void swdl_workflow_release(struct swdl_workflow *wf)
 {
 	strmap_release(&wf->stage_index);
+}
+
+struct swdl_role *swdl_role_find(const struct swdl_workflow *wf, const char *name)
+{
+	for (size_t i = 0; i < wf->nr_roles; i++)
+		if (!strcmp(wf->roles[i].name, name))
+			return &wf->roles[i];
+	return NULL;
+}
+
+const char *swdl_role_expr(struct arena *a, const char *value)
+{
+	const char *c = value;
+	while (isspace((unsigned char)*c))
+		c++;
+	if (strncmp(c, "${{", 3))
+		return NULL;
+	for (c += 3; isspace((unsigned char)*c); c++)
+		;
+	if (strncmp(c, "roles.", 6))
+		return NULL;
+	const char *name = c += 6;
+	while (isalnum((unsigned char)*c) || *c == '_' || *c == '-')
+		c++;
+	size_t len = (size_t)(c - name);
+	while (isspace((unsigned char)*c))
+		c++;
+	if (!len || strncmp(c, "}}", 2))
+		return NULL;
+	for (c += 2; isspace((unsigned char)*c); c++)
+		;
+	return *c ? NULL : arena_strndup(a, name, len);
 }
 
 long swdl_stage_find(const struct swdl_workflow *wf, const char *id)

@@ -199,10 +199,57 @@ static void write_stage_refs(struct jsonw *w, const struct swdl_stage *s,
 	jw_end(w);
 }
 
+/* "--bind", "overrides file PATH", "default". */
+static void add_role_source(struct strbuf *out, const struct swdl_role *r)
+{
+	if (r->source == ROLE_OVERRIDES)
+		strbuf_addf(out, "overrides file %s", r->source_file ? r->source_file : "?");
+	else if (r->source == ROLE_REQUEST)
+		strbuf_addstr(out, "the request");
+	else
+		strbuf_addstr(out, role_source_names[r->source]);
+}
+
+static void write_role_binding(struct jsonw *w, const struct swdl_role *r)
+{
+	jw_object(w);
+	jw_kstring(w, "name", r->name);
+	jw_kstring(w, "artifact", r->bound);
+	jw_kstring(w, "source", role_source_names[r->source]);
+	jw_kstring(w, "file", r->source_file);
+	jw_end(w);
+}
+
+static void write_stage_roles(struct jsonw *w, const struct swdl_workflow *wf,
+			      const struct swdl_stage *s)
+{
+	const struct swdl_role *r = s->artifact_role ? swdl_role_find(wf, s->artifact_role)
+						      : NULL;
+	if (r) {
+		jw_key(w, "role");
+		write_role_binding(w, r);
+	}
+	bool any = false;
+	for (size_t i = 0; i < s->tools.nr; i++)
+		any |= s->tool_roles[i] != NULL;
+	if (!any)
+		return;
+	jw_key(w, "tool_roles");
+	jw_array(w);
+	for (size_t i = 0; i < s->tools.nr; i++) {
+		r = s->tool_roles[i] ? swdl_role_find(wf, s->tool_roles[i]) : NULL;
+		if (r)
+			write_role_binding(w, r);
+		else
+			jw_null(w);
+	}
+	jw_end(w);
+}
+
 /* Upstream's ExecutionPlanStage fields first, then ours. */
-static void write_stage(struct jsonw *w, const struct swdl_stage *s, size_t batch,
-			const struct plan_override *po, const struct plan_refs *refs,
-			const struct plan_extra *extra)
+static void write_stage(struct jsonw *w, const struct swdl_workflow *wf,
+			const struct swdl_stage *s, size_t batch, const struct plan_override *po,
+			const struct plan_refs *refs, const struct plan_extra *extra)
 {
 	static const struct str_list none = { 0, NULL };
 	const struct swdl_error_policy *ep = s->error_policy;
@@ -245,6 +292,7 @@ static void write_stage(struct jsonw *w, const struct swdl_stage *s, size_t batc
 		jw_end(w);
 	}
 	write_stage_overrides(w, po, s->id);
+	write_stage_roles(w, wf, s);
 	write_stage_refs(w, s, refs);
 	if (extra && extra->stage_json) {
 		jw_key(w, "context");
@@ -275,7 +323,7 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 		jw_key(w, "stages");
 		jw_array(w);
 		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++)
-			write_stage(w, &wf->stages[dag->batch_items[k]], b, po, refs, extra);
+			write_stage(w, wf, &wf->stages[dag->batch_items[k]], b, po, refs, extra);
 		jw_end(w);
 		jw_end(w);
 	}
@@ -291,6 +339,12 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 	diag_list_write_json(w, dl, DIAG_WARNING, true);
 	jw_end(w);
 	jw_kstring(w, "overrides_file", po ? po->file : NULL);
+	jw_key(w, "roles");
+	jw_array(w);
+	for (size_t i = 0; i < wf->nr_roles; i++)
+		if (wf->roles[i].bound)
+			write_role_binding(w, &wf->roles[i]);
+	jw_end(w);
 	write_strs(w, "global_context_modules", &wf->global_modules);
 	jw_key(w, "collection");
 	if (refs) {
@@ -389,9 +443,9 @@ static void add_stage_overrides(struct strbuf *out, const struct plan_override *
 	}
 }
 
-static void add_stage(struct strbuf *out, const struct swdl_stage *s,
-		      const struct plan_override *po, const struct plan_refs *refs,
-		      const struct plan_extra *extra)
+static void add_stage(struct strbuf *out, const struct swdl_workflow *wf,
+		      const struct swdl_stage *s, const struct plan_override *po,
+		      const struct plan_refs *refs, const struct plan_extra *extra)
 {
 	strbuf_addstr(out, "    [");
 	strbuf_addstr(out, s->id);
@@ -400,7 +454,7 @@ static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 	strbuf_addstr(out, s->type == STAGE_GATE ? "  (gate)\n"
 		       : s->type == STAGE_FAN_OUT ? "  (fan_out)\n"
 		       : s->type == STAGE_COMMAND ? "  (command)\n" : "\n");
-	if (s->type == STAGE_COMMAND && s->run)
+	if (swdl_stage_is_command(s))
 		strbuf_addf(out, "      Run: %.*s%s\n", (int)strcspn(s->run, "\n"), s->run,
 			    s->run[strcspn(s->run, "\n")] ? " ..." : "");
 	if (s->type == STAGE_GATE && s->gate) {
@@ -420,6 +474,13 @@ static void add_stage(struct strbuf *out, const struct swdl_stage *s,
 			strbuf_addch(out, ')');
 		}
 		add_ref_mark(out, refs, s->artifact);
+		const struct swdl_role *r = s->artifact_role
+			? swdl_role_find(wf, s->artifact_role) : NULL;
+		if (r && r->bound) {
+			strbuf_addf(out, "  [role %s, from ", r->name);
+			add_role_source(out, r);
+			strbuf_addch(out, ']');
+		}
 		strbuf_addch(out, '\n');
 	}
 	add_list(out, "Tools", &s->tools, refs);
@@ -518,6 +579,16 @@ void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 					    po->entries[i].before ? po->entries[i].before : "(unset)",
 					    po->entries[i].after ? po->entries[i].after : "(unset)");
 	}
+	for (size_t i = 0, shown = 0; i < wf->nr_roles; i++) {
+		const struct swdl_role *r = &wf->roles[i];
+		if (!r->bound)
+			continue;
+		if (!shown++)
+			strbuf_addstr(out, "Roles:\n");
+		strbuf_addf(out, "  %s = %s  (", r->name, r->bound);
+		add_role_source(out, r);
+		strbuf_addstr(out, ")\n");
+	}
 	strbuf_addf(out, "\nExecution Plan (%zu stage%s in %zu batch%s):\n", wf->nr_stages,
 		    wf->nr_stages == 1 ? "" : "s", dag->nr_batches, dag->nr_batches == 1 ? "" : "es");
 	for (size_t b = 0; b < dag->nr_batches; b++) {
@@ -529,7 +600,7 @@ void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 			strbuf_addf(out, " after Batch %zu", b);
 		strbuf_addstr(out, "):\n");
 		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++)
-			add_stage(out, &wf->stages[dag->batch_items[k]], po, refs, extra);
+			add_stage(out, wf, &wf->stages[dag->batch_items[k]], po, refs, extra);
 	}
 	char est[64];
 	duration_format(swdl_plan_estimate(wf, dag), est, sizeof(est));

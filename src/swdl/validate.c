@@ -1,5 +1,6 @@
 #include "../base/compat.h"
 #include "validate.h"
+#include "roles.h"
 #include "../base/suggest.h"
 #include "types.h"
 #include "../base/strbuf.h"
@@ -165,6 +166,32 @@ static void check_known_field(struct ref_check *rc, const struct expr *e,
 	strbuf_release(&sb);
 }
 
+static void check_role_ref(struct ref_check *rc, const struct expr *e)
+{
+	const struct swdl_workflow *wf = rc->v->wf;
+	if (e->nr_segments < 2 || swdl_role_find(wf, e->segments[1]))
+		return;
+	const char **names = xcalloc(wf->nr_roles + 1, sizeof(*names));
+	for (size_t i = 0; i < wf->nr_roles; i++)
+		names[i] = wf->roles[i].name;
+	const char *near = suggest_nearest(e->segments[1], names, wf->nr_roles);
+	ref_diag(rc, DIAG_ERROR, "expression", e->segment_pos[1], "role '%s' is not declared%s%s%s",
+		 e->segments[1], near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	free(names);
+}
+
+/* fan_out.item / fan_out.index: only inside a fan-out stage's own fields. */
+static void check_fan_out_ref(struct ref_check *rc, const struct expr *e)
+{
+	static const char *const fields[] = { "item", "index", NULL };
+	if (!rc->stage || rc->stage->type != STAGE_FAN_OUT) {
+		ref_diag(rc, DIAG_ERROR, "expression", e->pos, "fan_out.* is only defined in a "
+			 "fan_out stage (it names the item the stage is running for)");
+		return;
+	}
+	check_known_field(rc, e, fields);
+}
+
 static void check_path(struct ref_check *rc, const struct expr *e)
 {
 	static const char *const workflow_fields[] = { "id", "name", "version",
@@ -188,9 +215,14 @@ static void check_path(struct ref_check *rc, const struct expr *e)
 		check_known_field(rc, e, workflow_fields);
 	} else if (!strcmp(ns, "run")) {
 		check_known_field(rc, e, run_fields);
+	} else if (!strcmp(ns, "roles")) {
+		check_role_ref(rc, e);
+	} else if (!strcmp(ns, "fan_out")) {
+		check_fan_out_ref(rc, e);
 	} else if (strcmp(ns, "env") && strcmp(ns, "context")) {
 		ref_diag(rc, DIAG_ERROR, "expression", e->pos, "unknown namespace '%s' "
-			 "(valid: context, env, parameters, run, stages, workflow)", ns);
+			 "(valid: context, env, fan_out, parameters, roles, run, stages, "
+			 "workflow)", ns);
 	}
 }
 
@@ -269,6 +301,8 @@ static void check_stage_expressions(struct vctx *v, const struct swdl_stage *s)
 		check_text(v, s, env->pairs[i].value, field, false, NULL);
 	}
 	check_text(v, s, node_map_get(m, "working_directory"), "working_directory", false, NULL);
+	check_text(v, s, node_map_get(node_map_get(m, "fan_out"), "items"), "fan_out.items",
+		   false, "array");
 	const struct node *nre = node_map_get(node_map_get(node_map_get(m, "error_policy"),
 							   "retry"), "non_retryable_errors");
 	for (size_t i = 0; nre && nre->kind == NODE_SEQ && i < nre->nr; i++) {
@@ -318,9 +352,15 @@ static void check_ref(struct vctx *v, const struct swdl_stage *s, const char *re
 			 "mcp, hook, workflow, composite)", (int)tlen, ref, ref);
 }
 
+/* A role's "${{ roles.X }}" or another expression: roles.c checks those. */
+static bool is_expression(const char *ref)
+{
+	return strstr(ref, "${{") != NULL;
+}
+
 static void check_stage_refs(struct vctx *v, const struct swdl_stage *s)
 {
-	if (s->artifact) {
+	if (s->artifact && !is_expression(s->artifact)) {
 		check_ref(v, s, s->artifact, "roles.primary.artifact", "agent:researcher-v1");
 		if (strncmp(s->artifact, "agent:", 6) && strncmp(s->artifact, "skill:", 6) &&
 		    strchr(s->artifact, ':')) {
@@ -333,7 +373,8 @@ static void check_stage_refs(struct vctx *v, const struct swdl_stage *s)
 	for (size_t i = 0; i < s->tools.nr; i++) {
 		char field[40];
 		snprintf(field, sizeof(field), "roles.tools[%zu]", i);
-		check_ref(v, s, s->tools.v[i], field, "skill:web-search");
+		if (!is_expression(s->tools.v[i]))
+			check_ref(v, s, s->tools.v[i], field, "skill:web-search");
 	}
 	for (size_t i = 0; i < s->modules.nr; i++) {
 		if (!strncmp(s->modules.v[i], "ctx:", 4) && s->modules.v[i][4])
@@ -413,7 +454,7 @@ static bool type_unknown(const struct swdl_stage *s)
 static void check_command_stage(struct vctx *v, const struct swdl_stage *s)
 {
 	struct loc loc;
-	if (s->type != STAGE_COMMAND) {
+	if (!swdl_stage_is_command(s)) {
 		static const char *const fields[] = { "run", "shell", "working_directory", "env" };
 		for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 			if (!node_map_get(s->node, fields[i]))
@@ -445,12 +486,43 @@ static void check_command_stage(struct vctx *v, const struct swdl_stage *s)
 	}
 }
 
+static void check_fan_out_stage(struct vctx *v, const struct swdl_stage *s)
+{
+	struct loc loc;
+	if (s->type != STAGE_FAN_OUT) {
+		if (s->fan_out) {
+			loc = swdl_stage_loc(s, "fan_out");
+			diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, "fan_out",
+				 "fan_out settings on %s %s stage are ignored (set type: fan_out)",
+				 article(stage_type_names[s->type]), stage_type_names[s->type]);
+		}
+		return;
+	}
+	if (!s->fan_out && !has_typo_of(s, "fan_out")) {
+		loc = swdl_stage_loc(s, "type");
+		diag_add(v->dl, DIAG_ERROR, &loc, "schema", s->id, "fan_out.items",
+			 "fan_out stage has no item list: set fan_out.items (an expression "
+			 "yielding a list, e.g. \"${{ parameters.files }}\")");
+	} else if (s->fan_out && s->fan_out->items && !strstr(s->fan_out->items, "${{")) {
+		loc = swdl_stage_loc(s, "fan_out.items");
+		diag_add(v->dl, DIAG_ERROR, &loc, "expression", s->id, "fan_out.items",
+			 "fan_out.items must be an expression yielding a list, e.g. "
+			 "\"${{ parameters.files }}\"");
+	}
+	if (s->fan_out && s->fan_out->max_items > 100000) {
+		loc = swdl_stage_loc(s, "fan_out.max_items");
+		diag_add(v->dl, DIAG_ERROR, &loc, "schema", s->id, "fan_out.max_items",
+			 "max_items is at most 100000");
+	}
+}
+
 /* What each type of stage needs (skipped when `type:` itself is wrong). */
 static void check_stage_type(struct vctx *v, const struct swdl_stage *s)
 {
 	struct loc loc;
 	check_command_stage(v, s);
-	if (s->type != STAGE_GATE && s->type != STAGE_COMMAND && !s->artifact &&
+	check_fan_out_stage(v, s);
+	if (s->type != STAGE_GATE && !swdl_stage_is_command(s) && !s->artifact &&
 	    !has_typo_of(s, "roles")) {
 		loc = swdl_stage_loc(s, "roles");
 		diag_add(v->dl, DIAG_ERROR, &loc, "schema", s->id, "roles.primary.artifact",
@@ -555,6 +627,7 @@ int swdl_validate(const struct swdl_workflow *wf, struct swdl_dag *dag, struct d
 	check_params(&v);
 	check_env_expressions(&v);
 	check_global_modules(&v);
+	swdl_roles_check(wf, dl);
 	for (size_t i = 0; i < wf->nr_stages; i++) {
 		check_stage_semantics(&v, &wf->stages[i]);
 		check_stage_refs(&v, &wf->stages[i]);

@@ -18,8 +18,13 @@ static int apply_project_overrides(struct swdl_loaded *l, const struct swdl_load
 		free(path);
 		return SM_OK;
 	}
-	const struct node *block;
-	int r = swdl_overrides_load(path, id, &l->overrides_doc, &block, dl);
+	const struct node *block, *roles;
+	int r = swdl_overrides_load(path, id, &l->overrides_doc, &block, &roles, dl);
+	if (!r && (roles || node_map_get(block, "roles"))) {
+		l->ro.file = arena_strdup(&l->arena, path);
+		l->ro.workflow_roles = node_map_get(block, "roles");
+		l->ro.project_roles = roles;
+	}
 	if (!r && block) {
 		l->po.file = arena_strdup(&l->arena, path);
 		r = swdl_overrides_apply(&l->arena, *root, block, root, &l->po, dl);
@@ -38,13 +43,15 @@ static int finish_load(struct swdl_loaded *l, const struct swdl_load_opts *opts,
 	}
 	l->schema_ok = swdl_parse(root, &l->arena, &l->wf, dl) == SM_OK;
 	swdl_apply_defaults(&l->wf);
+	if (opts->bind_roles && l->schema_ok)
+		swdl_bind_roles(&l->wf, opts->bindings, opts->nr_bindings, &l->ro, dl);
 	if (root && root->kind == NODE_MAP)
 		swdl_validate(&l->wf, &l->dag, dl);
 	*out = l;
 	return dl->errors > errors ? SM_ERR : SM_OK;
 }
 
-static const struct swdl_load_opts no_opts = { false, NULL, NULL };
+static const struct swdl_load_opts no_opts = { 0 };
 
 int swdl_load_file(const char *path, const struct swdl_load_opts *opts,
 		   struct swdl_loaded **out, struct diag_list *dl)

@@ -6,12 +6,17 @@
 #define SM_SWDL_WORKFLOW_H
 
 #include "overrides.h"
+#include "roles.h"
 #include "validate.h"
 
 struct swdl_load_opts {
 	bool overrides;              /* look for a project overrides file */
 	const char *overrides_dir;   /* where the search starts; NULL = cwd */
 	const struct load_limits *limits;
+	/* Bind the workflow's roles (plans and runs; `validate` only checks them). */
+	bool bind_roles;
+	const struct role_binding *bindings;  /* given for this plan or run */
+	size_t nr_bindings;
 };
 
 struct swdl_loaded {
@@ -21,6 +26,7 @@ struct swdl_loaded {
 	struct swdl_workflow wf;
 	struct swdl_dag dag;
 	struct plan_override po;
+	struct role_overrides ro;    /* role bindings in the overrides file */
 	bool schema_ok;              /* the model is complete enough to plan */
 };
 

@@ -171,7 +171,8 @@ static const struct node *load_block(const char *yaml, struct doc **d, struct di
 	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
 	close(fd);
 	const struct node *block = NULL;
-	*rc = swdl_overrides_load(path, "w", d, &block, dl);
+	const struct node *roles;
+	*rc = swdl_overrides_load(path, "w", d, &block, &roles, dl);
 	unlink(path);
 	return block;
 }
