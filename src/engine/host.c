@@ -151,7 +151,7 @@ static const char SQL_STAGES[] =
 	"SELECT s.stage_id, s.status, s.attempt, s.ready_at, s.deadline, s.error_class,"
 	" s.outputs, a.runner, a.started_at, a.out_off, a.err_off,"
 	" (SELECT count(*) FROM attempts x WHERE x.run_id = s.run_id AND x.stage_id = s.stage_id"
-	"  AND x.error_class = 'host_lost')"
+	"  AND x.error_class = 'host_lost'), s.items, s.handoff"
 	" FROM stages s LEFT JOIN attempts a ON a.run_id = s.run_id"
 	" AND a.stage_id = s.stage_id AND a.attempt = s.attempt WHERE s.run_id = ?1 ORDER BY s.idx";
 
@@ -178,9 +178,16 @@ static int restore_stages(struct host *h, struct adoptee *ads, size_t *nr)
 		json_t *o = outs ? json_loads(outs, 0, NULL) : NULL;
 		host_ctx_stage(h, (size_t)i, stage_state_name((enum stage_state)state), o);
 		json_decref(o);
+		host_handoff_restore(h, (size_t)i, (const char *)sqlite3_column_text(s, 13));
+		if (h->wf->stages[i].type == STAGE_FAN_OUT) {
+			if (state == STAGE_RUNNING && host_fan_out_restore(h, (size_t)i,
+					(const char *)sqlite3_column_text(s, 12), ads, nr))
+				sched_restore(&h->sched, (size_t)i, STAGE_PENDING, 0, 0, 0, NULL);
+			continue;
+		}
 		if (state == STAGE_RUNNING && *nr < h->nr_slots) {
 			const char *runner = (const char *)sqlite3_column_text(s, 7);
-			ads[(*nr)++] = (struct adoptee){ (size_t)i, attempt,
+			ads[(*nr)++] = (struct adoptee){ (size_t)i, -1, attempt,
 				runner ? arena_strdup(&h->scratch, runner) : NULL,
 				sqlite3_column_double(s, 8), sqlite3_column_int64(s, 9),
 				sqlite3_column_int64(s, 10) };
@@ -209,6 +216,9 @@ static int restore(struct host *h, char **err)
 	}
 	if (load_run_row(h, s, err))
 		goto out;
+	h->fan_items = xcalloc(h->wf->nr_stages + 1, sizeof(*h->fan_items));
+	h->fan_outputs = xcalloc(h->wf->nr_stages + 1, sizeof(*h->fan_outputs));
+	h->handoffs = json_object();
 	h->fresh = sqlite3_column_type(s, 6) == SQLITE_NULL; /* no host has started it */
 	double started = h->fresh ? store_now() : sqlite3_column_double(s, 6);
 	h->usd = sqlite3_column_double(s, 8);
@@ -268,27 +278,42 @@ static json_t *gate_event(struct host *h, const struct swdl_stage *s)
 }
 
 /* Write one action; starts and kills are carried out after the commit. */
-static void persist_action(struct host *h, const struct sched_action *a, size_t *starts,
-			   size_t *nr_starts)
+static void persist_action(struct host *h, const struct sched_action *a,
+			   struct start *starts, size_t *nr_starts)
 {
 	const char *id = host_stage_id(h, a->stage);
 	const struct swdl_stage *s = &h->wf->stages[a->stage];
 	switch (a->kind) {
 	case SA_START:
-		host_persist_stage(h, a->stage, NULL, NULL);
-		store_attempt_start(h->st, h->run_id, id, (int)a->attempt, host_runner_of(h, s), NULL);
-		host_ctx_stage(h, a->stage, "running", NULL);
-		host_event(h, "stage_started", id, (int)a->attempt, json_pack("{s:s, s:s}", "runner",
-		      host_runner_of(h, s), "type", stage_type_names[s->type]));
-		starts[(*nr_starts)++] = a->stage;
+		if (a->item < 0) {
+			host_persist_stage(h, a->stage, NULL, NULL);
+			host_ctx_stage(h, a->stage, "running", NULL);
+		} else {
+			host_persist_item(h, a->stage, (size_t)a->item, NULL, NULL);
+			host_persist_stage(h, a->stage, NULL, NULL); /* its attempt count */
+		}
+		store_attempt_start(h->st, h->run_id, id, (int)a->attempt, a->item,
+				    host_runner_of(h, s), NULL);
+		host_event(h, a->item < 0 ? "stage_started" : "item_started", id, (int)a->attempt,
+		      json_pack("{s:s, s:s, s:o}", "runner", host_runner_of(h, s), "type",
+				stage_type_names[s->type], "item", a->item < 0 ? json_null()
+				: json_integer(a->item)));
+		starts[(*nr_starts)++] = (struct start){ a->stage, a->item, (int)a->attempt };
+		break;
+	case SA_EXPAND:
+		host_fan_out_expanded(h, a->stage);
 		break;
 	case SA_SKIP:
 	case SA_FAIL:
-		host_persist_stage(h, a->stage, a->kind == SA_FAIL ? "condition could not be evaluated"
-			      : NULL, NULL);
+		host_persist_stage(h, a->stage, a->kind == SA_SKIP ? NULL
+				   : !strcmp(a->reason, "condition_error")
+				   ? "condition could not be evaluated" : h->items_error, NULL);
 		host_ctx_stage(h, a->stage, a->kind == SA_SKIP ? "skipped" : "failed", NULL);
 		host_event(h, a->kind == SA_SKIP ? "stage_skipped" : "stage_failed", id, 0,
-		      json_pack("{s:s}", a->kind == SA_SKIP ? "reason" : "error_class", a->reason));
+		      a->kind == SA_SKIP ? json_pack("{s:s}", "reason", a->reason)
+		      : json_pack("{s:s, s:s?, s:b}", "error_class", a->reason, "error",
+				  strcmp(a->reason, "condition_error") ? h->items_error : NULL,
+				  "will_retry", 0));
 		break;
 	case SA_AWAIT_APPROVAL:
 		host_persist_stage(h, a->stage, NULL, NULL);
@@ -303,14 +328,16 @@ static void persist_action(struct host *h, const struct sched_action *a, size_t 
 	case SA_KILL:
 		for (size_t i = 0; i < h->nr_slots; i++) {
 			struct slot *sl = &h->slots[i];
-			if (sl->used && sl->stage == a->stage && !sl->kill_reason) {
+			if (sl->used && sl->stage == a->stage && sl->item == a->item &&
+			    !sl->kill_reason) {
 				sl->kill_reason = a->reason;
 				/* The scheduler's clock has whole seconds: never stop one early. */
 				const struct swdl_duration *t = &s->error_policy->timeout;
 				if (!strcmp(a->reason, "timeout"))
 					sl->kill_at = sl->started + (double)t->seconds;
 				host_event(h, "stage_killing", id, sl->attempt,
-				      json_pack("{s:s}", "reason", a->reason));
+				      json_pack("{s:s, s:o}", "reason", a->reason, "item", a->item < 0
+						? json_null() : json_integer(a->item)));
 			}
 		}
 		break;
@@ -478,8 +505,10 @@ static size_t decide(struct host *h)
 static void start_decided(struct host *h, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++) {
-		size_t stage = h->starts[i];
-		struct slot *sl = host_slot_for(h, stage, (int)h->sched.st[stage].attempt);
+		size_t stage = h->starts[i].stage;
+		struct slot *sl = host_slot_for(h, stage, h->starts[i].item, h->starts[i].attempt);
+		if (sl->attempt == 1)
+			host_handoff_begin(h, stage);
 		char *why = NULL;
 		const char *cls = budget_refusal(h, stage, &why);
 		if (cls) {
@@ -588,6 +617,15 @@ static void host_release(struct host *h)
 		host_release_slots(h);
 	free(h->slots);
 	free(h->starts);
+	for (size_t i = 0; h->fan_items && i < h->wf->nr_stages; i++) {
+		json_decref(h->fan_items[i]);
+		json_decref(h->fan_outputs[i]);
+	}
+	free(h->fan_items);
+	free(h->fan_outputs);
+	free(h->items_error);
+	json_decref(h->handoffs);
+	free(h->git_root);
 	if (h->sched.st)
 		sched_release(&h->sched);
 	json_decref(h->ctx);
@@ -665,11 +703,12 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 		return r;
 	}
 	h.sched.condition = eval_condition;
+	h.sched.items = host_fan_out_items;
 	h.sched.ctx = &h;
 	h.run_dir = xasprintf("%s/runs/%s", o->home, run_id);
 	h.nr_slots = h.sched.max_parallel + 1;
 	h.slots = xcalloc(h.nr_slots, sizeof(*h.slots));
-	h.starts = xcalloc(h.wf->nr_stages + 1, sizeof(*h.starts));
+	h.starts = xcalloc(h.wf->nr_stages + h.nr_slots, sizeof(*h.starts));
 	bool was_final = is_final_run(h.sched.run);
 	if (!was_final)
 		r = take_over(&h);

@@ -74,6 +74,28 @@ static void new_uuid(char out[37])
 		 b[13], b[14], b[15]);
 }
 
+/* Extra variables of an attempt: the handoffs file; a fan-out item and its index. */
+static int extra_env(struct host *h, struct slot *sl, const char *dir, char **env, size_t *nr,
+		     char **err)
+{
+	const struct swdl_stage *s = &h->wf->stages[sl->stage];
+	if (swdl_stage_is_command(s)) {
+		char *path = NULL;
+		if (host_handoff_file(h, s, dir, &path, err))
+			return SM_ERR;
+		env[(*nr)++] = xasprintf("SKILLMEAT_HANDOFF=%s", path);
+		free(path);
+	}
+	if (sl->item < 0)
+		return SM_OK;
+	json_t *item = json_array_get(h->fan_items[sl->stage], (size_t)sl->item);
+	char *text = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
+	env[(*nr)++] = xasprintf("SKILLMEAT_ITEM=%s", text ? text : "null");
+	env[(*nr)++] = xasprintf("SKILLMEAT_ITEM_INDEX=%d", sl->item);
+	free(text);
+	return SM_OK;
+}
+
 /* Build the request for a stage (inputs, env, prompt) and prepare the runner job. */
 static int prepare(struct host *h, struct slot *sl, const struct runner_def *def,
 		   const char *dir, char **err)
@@ -82,16 +104,21 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	const char *cls = NULL;
 	size_t nr_env = 0;
 	char **env = NULL, *prompt = NULL, *cwd = NULL, session[37];
+	host_fan_out_ctx(h, sl);
 	json_t *inputs = host_resolve_inputs(h, s, &cls, err);
 	int r = SM_ERR;
 	if (!inputs) {
 		sl->spawn_class = cls;
+		host_fan_out_ctx(h, NULL);
 		return SM_ERR;
 	}
 	sl->spawn_class = "input_invalid";
 	env = host_stage_env(h, s, &nr_env, err);
-	if (*err)
+	if (*err || fs_mkdirs(dir) || extra_env(h, sl, dir, env, &nr_env, err)) {
+		if (!*err)
+			*err = xasprintf("%s: %s", dir, strerror(errno));
 		goto out;
+	}
 	if (swdl_stage_is_command(s) && s->working_directory) {
 		char *wd = host_render_text(h, s->working_directory, err);
 		if (!wd)
@@ -110,6 +137,7 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	sl->spawn_class = "runner_missing";
 	r = runner_prepare(def, &rq, &sl->job, err);
 out:
+	host_fan_out_ctx(h, NULL);
 	for (size_t i = 0; env && env[i]; i++)
 		free(env[i]);
 	free(env);
@@ -166,13 +194,13 @@ void host_spawn(struct host *h, struct slot *sl)
 	free(dir);
 }
 
-struct slot *host_slot_for(struct host *h, size_t stage, int attempt)
+struct slot *host_slot_for(struct host *h, size_t stage, int item, int attempt)
 {
 	for (size_t i = 0; i < h->nr_slots; i++) {
 		if (!h->slots[i].used) {
 			struct slot *sl = &h->slots[i];
-			*sl = (struct slot){ .h = h, .used = true, .stage = stage, .attempt = attempt,
-					     .started = store_now() };
+			*sl = (struct slot){ .h = h, .used = true, .stage = stage, .item = item,
+					     .attempt = attempt, .started = store_now() };
 			sl->att.pidfd = sl->att.out_fd = sl->att.err_fd = -1;
 			return sl;
 		}
@@ -228,7 +256,9 @@ double host_next_signal(const struct host *h)
 /* Killed by a signal after its deadline, with no host to decide it: a timeout all the same. */
 static bool timed_out_unwatched(const struct host *h, const struct slot *sl)
 {
-	int64_t deadline = h->sched.st[sl->stage].deadline;
+	const struct sched_stage *ss = &h->sched.st[sl->stage];
+	int64_t deadline = sl->item >= 0 && (size_t)sl->item < ss->nr_items
+		? ss->items[sl->item].deadline : ss->deadline;
 	return sl->att.term_signal && deadline && sl->att.finished_at >= (double)deadline;
 }
 /* A runner that reports tokens but no cost (codex, gemini): price them ourselves. */
@@ -305,10 +335,16 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 			? xasprintf("timed out after %s", s->error_policy->timeout.text)
 			: xasprintf("stopped: %s", sl->kill_reason);
 	}
+	/* summary_prompt's answer: the handoff's summary, not an output. */
+	json_t *summary = json_object_get(res->outputs, "handoff_summary");
+	if (s->handoff && s->handoff->summary_prompt && json_is_string(summary)) {
+		sl->summary = xstrdup(json_string_value(summary));
+		json_object_del(res->outputs, "handoff_summary");
+	}
 	char *err = NULL;
 	if (res->ok && outputs_check(s, res->outputs, &err)) {
 		res->ok = false;
-		res->error_class = "output_invalid";
+		res->error_class = "output_contract";
 		res->error = err;
 	}
 	spend(h, sl, res);
@@ -316,6 +352,8 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 
 static void release_slot(struct slot *sl)
 {
+	free(sl->summary);
+	sl->summary = NULL;
 	runner_job_release(&sl->job);
 	attempt_release(&sl->att);
 	free(sl->spawn_error);
@@ -335,6 +373,11 @@ static void lose_attempt(struct host *h, struct slot *sl, const char *why)
 	struct attempt_row ar = { "failed", NULL, NULL, sl->att.child, -1, "host_lost", why,
 		NULL, NULL, 0, 0, 0 };
 	store_attempt_finish(h->st, h->run_id, id, sl->attempt, &ar);
+	if (sl->item >= 0) {
+		host_fan_out_item_ended(h, sl, NULL);
+		release_slot(sl);
+		return;
+	}
 	sched_lost(&h->sched, sl->stage, (int64_t)time(NULL));
 	const struct sched_stage *ss = &h->sched.st[sl->stage];
 	host_persist_stage(h, sl->stage, why, NULL);
@@ -346,34 +389,26 @@ static void lose_attempt(struct host *h, struct slot *sl, const char *why)
 	release_slot(sl);
 }
 
-void host_finish_slot(struct host *h, struct slot *sl)
+/* A stage's attempt ended: the stage retries, completes or fails. */
+static void finish_stage(struct host *h, struct slot *sl, struct runner_result *res,
+			 const char *outs)
 {
-	if (sl->spawned && !sl->att.has_exit) {
-		lose_attempt(h, sl, "the attempt's monitor vanished before its program ended");
-		return;
-	}
-	struct runner_result res = { 0 };
 	const char *id = host_stage_id(h, sl->stage);
-	judge(h, sl, &res);
-	struct attempt_row ar = { res.ok ? "completed" : "failed", NULL, NULL, sl->att.child,
-		sl->spawned ? sl->att.exit_code : -1, res.ok ? NULL : res.error_class, res.error,
-		sl->job.session_id, sl->job.model, sl->job.usd, sl->job.input_tokens,
-		sl->job.output_tokens };
-	store_attempt_finish(h->st, h->run_id, id, sl->attempt, &ar);
-	sched_finished(&h->sched, sl->stage, res.ok, res.error_class, (int64_t)time(NULL));
+	sched_finished(&h->sched, sl->stage, res->ok, res->error_class, (int64_t)time(NULL));
 	const struct sched_stage *ss = &h->sched.st[sl->stage];
-	char *outs = res.ok ? json_dumps(res.outputs, JSON_COMPACT) : NULL;
-	host_persist_stage(h, sl->stage, res.error, outs);
-	host_ctx_stage(h, sl->stage, stage_state_name(ss->state), res.ok ? res.outputs : NULL);
+	host_persist_stage(h, sl->stage, res->error, outs);
+	host_ctx_stage(h, sl->stage, stage_state_name(ss->state), res->ok ? res->outputs : NULL);
 	double secs = (sl->spawned && sl->att.finished_at > 0 ? sl->att.finished_at : store_now())
 		      - sl->started;
 	secs = round(secs * 1000) / 1000; /* milliseconds are what a reader wants */
-	if (res.ok) {
+	if (ss->state == STAGE_COMPLETED || ss->state == STAGE_FAILED)
+		host_handoff_end(h, sl->stage, sl, res);
+	if (res->ok) {
 		host_event(h, "stage_completed", id, sl->attempt, json_pack("{s:O, s:f}", "outputs",
-			   res.outputs, "duration_seconds", secs));
+			   res->outputs, "duration_seconds", secs));
 	} else {
-		json_t *d = json_pack("{s:s, s:s?, s:b, s:f}", "error_class", res.error_class,
-				      "error", res.error, "will_retry", ss->state == STAGE_RETRY_WAIT,
+		json_t *d = json_pack("{s:s, s:s?, s:b, s:f}", "error_class", res->error_class,
+				      "error", res->error, "will_retry", ss->state == STAGE_RETRY_WAIT,
 				      "duration_seconds", secs);
 		if (ss->state == STAGE_RETRY_WAIT)
 			json_object_set_new(d, "retry_at", host_json_time(ss->ready_at));
@@ -381,6 +416,26 @@ void host_finish_slot(struct host *h, struct slot *sl)
 	}
 	if (ss->state == STAGE_FAILED || h->sched.run == RUN_HALTING)
 		host_persist_run(h);
+}
+
+void host_finish_slot(struct host *h, struct slot *sl)
+{
+	if (sl->spawned && !sl->att.has_exit) {
+		lose_attempt(h, sl, "the attempt's monitor vanished before its program ended");
+		return;
+	}
+	struct runner_result res = { 0 };
+	judge(h, sl, &res);
+	char *outs = res.ok ? json_dumps(res.outputs, JSON_COMPACT) : NULL;
+	struct attempt_row ar = { res.ok ? "completed" : "failed", NULL, NULL, sl->att.child,
+		sl->spawned ? sl->att.exit_code : -1, res.ok ? NULL : res.error_class, res.error,
+		sl->job.session_id, sl->job.model, sl->job.usd, sl->job.input_tokens,
+		sl->job.output_tokens, outs };
+	store_attempt_finish(h->st, h->run_id, host_stage_id(h, sl->stage), sl->attempt, &ar);
+	if (sl->item >= 0)
+		host_fan_out_item_ended(h, sl, &res);
+	else
+		finish_stage(h, sl, &res, outs);
 	free(outs);
 	runner_result_release(&res);
 	release_slot(sl);
@@ -436,7 +491,7 @@ static int replay(struct slot *sl, const int64_t upto[2])
 void host_adopt(struct host *h, const struct adoptee *ad)
 {
 	const struct swdl_stage *s = &h->wf->stages[ad->stage];
-	struct slot *sl = host_slot_for(h, ad->stage, ad->attempt);
+	struct slot *sl = host_slot_for(h, ad->stage, ad->item, ad->attempt);
 	char *dir = attempt_dir(h, ad->stage, ad->attempt);
 	if (ad->started_at > 0)
 		sl->started = ad->started_at;

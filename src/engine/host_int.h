@@ -18,6 +18,7 @@ struct slot {
 	bool replaying;            /* rebuilding the runner's state: no events */
 	bool pid_saved;            /* the program's pid is in the store */
 	size_t stage;
+	int item;                  /* the fan-out item it runs, or -1 */
 	int attempt;
 	double started;
 	struct attempt att;
@@ -28,6 +29,7 @@ struct slot {
 	double hard_kill_at;       /* SIGKILL due (0: none) */
 	double signalled_at;       /* when SIGTERM went out (0: not yet) */
 	char *spawn_error;         /* could not start: the attempt fails with it */
+	char *summary;             /* the answer to handoff.summary_prompt, or NULL */
 	const char *spawn_class;
 };
 
@@ -44,7 +46,17 @@ struct host {
 	struct sched sched;
 	struct slot *slots;
 	size_t nr_slots;
-	size_t *starts;            /* one loop turn's stages to start */
+	struct start {             /* one loop turn's attempts to start */
+		size_t stage;
+		int item;
+		int attempt;
+	} *starts;
+	json_t **fan_items;        /* per stage: a started fan-out's item list, else NULL */
+	json_t **fan_outputs;      /* per stage: each item's outputs (null until it has some) */
+	char *items_error;         /* why the last item list could not be made */
+	json_t *handoffs;          /* {stage id: handoff record} of the stages ended */
+	char *git_root;            /* the git work tree the run works in, or NULL */
+	bool git_checked;
 	double usd;
 	int64_t tokens;
 	double last_heartbeat;
@@ -70,8 +82,8 @@ json_t *host_json_time(int64_t t);
 /* ---- host_attempt.c: the life of an attempt ---- */
 
 const char *host_runner_of(const struct host *h, const struct swdl_stage *s);
-/* A free slot for a new attempt (there is always one). */
-struct slot *host_slot_for(struct host *h, size_t stage, int attempt);
+/* A free slot for a new attempt (there is always one); item -1 for a stage. */
+struct slot *host_slot_for(struct host *h, size_t stage, int item, int attempt);
 /* Prepare and start the slot's attempt; a failure is kept for host_finish_slot. */
 void host_spawn(struct host *h, struct slot *sl);
 /* Read new log output into events; finish attempts that ended.  True: more to read. */
@@ -87,6 +99,7 @@ void host_release_slots(struct host *h);
 /* An attempt recorded as running when this host took the run over. */
 struct adoptee {
 	size_t stage;
+	int item;
 	int attempt;
 	const char *runner;
 	double started_at;
@@ -94,6 +107,38 @@ struct adoptee {
 };
 /* Follow it again (its monitor lives), collect it (it ended), or count it lost. */
 void host_adopt(struct host *h, const struct adoptee *ad);
+
+/* ---- host_fan_out.c: fan-out stages ---- */
+
+/* The scheduler's callback: evaluate the stage's item list (kept in h->fan_items). */
+int host_fan_out_items(void *ctx, const struct swdl_stage *s, size_t *n, const char **cls);
+/* Write a started fan-out (its list, its items pending); settle it if it has none. */
+void host_fan_out_expanded(struct host *h, size_t stage);
+/* Write an item's state (outputs: JSON text or NULL). */
+void host_persist_item(struct host *h, size_t stage, size_t item, const char *error,
+		       const char *outputs);
+/* An item's attempt ended (or was lost: res NULL): record it, settle the stage if done. */
+void host_fan_out_item_ended(struct host *h, struct slot *sl, struct runner_result *res);
+/* The fan-out's items and their states from the store (a new host). */
+int host_fan_out_restore(struct host *h, size_t stage, const char *items_json,
+			 struct adoptee *ads, size_t *nr);
+/* fan_out.{item,index} in the context while an item's attempt is prepared (NULL: remove). */
+void host_fan_out_ctx(struct host *h, const struct slot *sl);
+
+/* ---- host_handoff.c: what a stage hands on ---- */
+
+/* A stage is about to start for the first time: note the work tree's state. */
+void host_handoff_begin(struct host *h, size_t stage);
+/* A stage ended (completed or failed): build, store and keep its record. */
+void host_handoff_end(struct host *h, size_t stage, const struct slot *sl,
+		      const struct runner_result *res);
+/* The handoffs of the stages `s` depends on, for its prompt (within max bytes), or NULL. */
+char *host_handoff_prompt(struct host *h, const struct swdl_stage *s, size_t max);
+/* Write them as JSON into dir/handoff.json; *path gets its path. */
+int host_handoff_file(struct host *h, const struct swdl_stage *s, const char *dir,
+		      char **path, char **err);
+/* Restore a stage's record from the store. */
+void host_handoff_restore(struct host *h, size_t stage, const char *text);
 
 /* ---- host_prompt.c: run-time interpolation and what an agent is sent ---- */
 

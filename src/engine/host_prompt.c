@@ -88,6 +88,32 @@ static void add_contract(struct strbuf *sb, const struct swdl_stage *s)
 			    s->outputs[i].description ? s->outputs[i].description : "");
 }
 
+/* Handoffs get what the context pack left of its token budget (4 characters a token). */
+#define HANDOFF_DEFAULT_TOKENS 4000
+#define HANDOFF_MIN_TOKENS 500
+static size_t handoff_budget(const struct host *h, const struct swdl_stage *s)
+{
+	json_t *m = json_object_get(json_object_get(h->packs, s->id), "manifest");
+	json_int_t budget = json_integer_value(json_object_get(m, "budget"));
+	json_int_t used = json_integer_value(json_object_get(m, "tokens"));
+	json_int_t left = m && budget > 0 ? budget - used : HANDOFF_DEFAULT_TOKENS;
+	return (size_t)(left < HANDOFF_MIN_TOKENS ? HANDOFF_MIN_TOKENS : left) * 4;
+}
+
+/* A fan-out item's attempt: which item it works on. */
+static void add_item(struct strbuf *sb, struct host *h, const struct swdl_stage *s)
+{
+	json_t *f = json_object_get(h->ctx, "fan_out");
+	if (!f)
+		return;
+	char *item = json_dumps(json_object_get(f, "item"), JSON_INDENT(2) | JSON_ENCODE_ANY);
+	strbuf_addf(sb, "\n## Item\n\nThis stage runs once per item of a list; this run is "
+		    "for item %lld of %zu:\n\n```json\n%s\n```\n",
+		    (long long)json_integer_value(json_object_get(f, "index")),
+		    json_array_size(h->fan_items[s->index]), item);
+	free(item);
+}
+
 /* The prompt of an agent stage: instructions, context modules, inputs, contract. */
 char *host_build_prompt(struct host *h, const struct swdl_stage *s, const json_t *inputs,
 			  char **err)
@@ -96,6 +122,10 @@ char *host_build_prompt(struct host *h, const struct swdl_stage *s, const json_t
 	const char *pack = host_pack_text(h, s);
 	if (pack && *pack)
 		strbuf_addf(&sb, "%s\n", pack);
+	char *handoffs = host_handoff_prompt(h, s, handoff_budget(h, s));
+	if (handoffs)
+		strbuf_addf(&sb, "# Handoffs from the stages this one depends on\n\n%s\n", handoffs);
+	free(handoffs);
 	strbuf_addf(&sb, "# Stage: %s (%s) of workflow %s\n", s->name, s->id, h->wf->name);
 	if (s->description)
 		strbuf_addf(&sb, "\n%s\n", s->description);
@@ -120,14 +150,26 @@ char *host_build_prompt(struct host *h, const struct swdl_stage *s, const json_t
 	char *in = json_dumps(inputs, JSON_INDENT(2) | JSON_SORT_KEYS);
 	strbuf_addf(&sb, "\n## Inputs\n\n```json\n%s\n```\n", in);
 	free(in);
+	add_item(&sb, h, s);
 	add_contract(&sb, s);
+	if (s->handoff && s->handoff->summary_prompt) {
+		char *text = host_render_text(h, s->handoff->summary_prompt, err);
+		if (!text) {
+			strbuf_release(&sb);
+			return NULL;
+		}
+		strbuf_addf(&sb, "\n## Handoff summary\n\n%s\n\nPut this summary, as a string, "
+			    "in the `handoff_summary` key of that JSON object.\n", text);
+		free(text);
+	}
 	return strbuf_detach(&sb, NULL);
 }
 
 /* Stage env: "KEY=value" strings, values interpolated. */
 char **host_stage_env(struct host *h, const struct swdl_stage *s, size_t *nr, char **err)
 {
-	char **v = xcalloc(s->nr_env + h->wf->nr_env + 1, sizeof(*v));
+	/* Room for what the host adds: SKILLMEAT_HANDOFF, SKILLMEAT_ITEM(_INDEX). */
+	char **v = xcalloc(s->nr_env + h->wf->nr_env + 4, sizeof(*v));
 	const char *key;
 	json_t *val;
 	*nr = 0;

@@ -111,8 +111,10 @@ static const char *failure_advice(const char *cls)
 		{ "exit_", "it exited with an error: its log says why" },
 		{ "timeout", "it ran past its error_policy.timeout: raise the timeout, or make "
 			     "the stage do less" },
-		{ "output_invalid", "its outputs did not fit its declared outputs: check what it "
-				    "wrote to $SKILLMEAT_OUTPUT (or its final ```json block)" },
+		{ "output_invalid", "its outputs could not be read: check what it wrote to "
+				    "$SKILLMEAT_OUTPUT (or its final ```json block)" },
+		{ "output_contract", "its outputs did not fit its declared outputs: check what it "
+				     "wrote to $SKILLMEAT_OUTPUT (or its final ```json block)" },
 		{ "runner_missing", "its program could not be started: install the agent CLI, or "
 				    "define the runner in config.toml [runners.NAME]" },
 		{ "budget_exceeded", "it reached a budget: raise config.budget or the stage's "

@@ -29,14 +29,15 @@ void sched_restore(struct sched *s, size_t i, enum stage_state state, unsigned a
 		   int64_t ready_at, int64_t deadline, const char *error_class)
 {
 	struct sched_stage *st = &s->st[i];
-	if (st->state == STAGE_RUNNING)
+	bool counts = s->wf->stages[i].type != STAGE_FAN_OUT; /* its items count */
+	if (st->state == STAGE_RUNNING && counts)
 		s->running--;
 	st->state = state;
 	st->attempt = attempt;
 	st->ready_at = ready_at;
 	st->deadline = deadline;
 	st->error_class = error_class;
-	if (state == STAGE_RUNNING)
+	if (state == STAGE_RUNNING && counts)
 		s->running++;
 	/* Its on_failure again (idempotent): the run halts, dependents are skipped. */
 	if (state == STAGE_FAILED)
@@ -69,6 +70,8 @@ void sched_init(struct sched *s, const struct swdl_workflow *wf, const struct sw
 
 void sched_release(struct sched *s)
 {
+	for (size_t i = 0; s->st && i < s->wf->nr_stages; i++)
+		free(s->st[i].items);
 	free(s->st);
 	s->st = NULL;
 }
@@ -127,10 +130,11 @@ static void fail_stage(struct sched *s, size_t i, const char *error_class)
 	}
 }
 
-static bool retryable(const struct sched *s, size_t i, const char *error_class)
+/* May stage i (or one of its items) try again after `tries` attempts counted? */
+static bool retryable(const struct sched *s, size_t i, unsigned tries, const char *error_class)
 {
 	const struct swdl_retry *r = s->wf->stages[i].error_policy->retry;
-	if (!r || s->st[i].attempt - s->st[i].lost >= r->max_attempts)
+	if (!r || tries >= r->max_attempts)
 		return false;
 	/* Retrying cannot help these: the same input meets the same limit. */
 	static const char *const never[] = { "budget_exceeded", "condition_error",
@@ -139,7 +143,8 @@ static bool retryable(const struct sched *s, size_t i, const char *error_class)
 		if (!strcmp(never[k], error_class))
 			return false;
 	/* A command's outputs are what its script wrote: the same run writes them again. */
-	if (error_class && !strcmp(error_class, "output_invalid") &&
+	if (error_class && (!strcmp(error_class, "output_invalid") ||
+			    !strcmp(error_class, "output_contract")) &&
 	    swdl_stage_is_command(&s->wf->stages[i]))
 		return false;
 	for (size_t k = 0; error_class && k < r->non_retryable_errors.nr; k++)
@@ -169,7 +174,7 @@ void sched_finished(struct sched *s, size_t i, bool ok, const char *error_class,
 		st->state = STAGE_COMPLETED;
 	} else if (s->run == RUN_CANCELLING) {
 		st->state = STAGE_CANCELLED;
-	} else if (retryable(s, i, error_class)) {
+	} else if (retryable(s, i, st->attempt - st->lost, error_class)) {
 		st->state = STAGE_RETRY_WAIT;
 		st->ready_at = now + backoff(s->wf->stages[i].error_policy->retry,
 					     st->attempt - st->lost);
@@ -196,6 +201,130 @@ void sched_lost(struct sched *s, size_t i, int64_t now)
 	} else {
 		fail_stage(s, i, "host_lost"); /* halting: nothing new starts */
 	}
+}
+
+/* ---- fan-out items ---------------------------------------------------------------- */
+
+/* fail_fast and an item failed for good: the stage's other items stop. */
+static bool items_stopped(const struct sched *s, size_t i)
+{
+	const struct swdl_fan_out *f = s->wf->stages[i].fan_out;
+	return s->st[i].error_class && (!f || f->on_item_failure == ON_ITEM_FAIL_FAST);
+}
+
+/* The stage ends once no item runs and none will start. */
+static void settle_fan_out(struct sched *s, size_t i)
+{
+	struct sched_stage *st = &s->st[i];
+	if (st->state != STAGE_RUNNING || st->items_running)
+		return;
+	bool stop = s->run != RUN_RUNNING && s->run != RUN_PAUSED;
+	size_t open = 0, done = 0, failed = 0;
+	for (size_t k = 0; k < st->nr_items; k++) {
+		enum stage_state is = st->items[k].state;
+		open += is == STAGE_PENDING || is == STAGE_RETRY_WAIT;
+		done += is == STAGE_COMPLETED;
+		failed += is == STAGE_FAILED;
+	}
+	if (open && !stop && !items_stopped(s, i))
+		return;
+	for (size_t k = 0; k < st->nr_items; k++)
+		if (st->items[k].state == STAGE_PENDING || st->items[k].state == STAGE_RETRY_WAIT)
+			st->items[k].state = STAGE_CANCELLED;
+	if (s->run == RUN_CANCELLING)
+		st->state = STAGE_CANCELLED;
+	else if (failed && (items_stopped(s, i) || !done))
+		fail_stage(s, i, st->error_class ? st->error_class : "item_failed");
+	else if (open)
+		st->state = STAGE_CANCELLED; /* halting: the rest never started */
+	else
+		st->state = STAGE_COMPLETED;
+}
+
+static struct sched_item *running_item(struct sched *s, size_t i, size_t k)
+{
+	struct sched_stage *st = &s->st[i];
+	if (st->state != STAGE_RUNNING || k >= st->nr_items ||
+	    st->items[k].state != STAGE_RUNNING)
+		return NULL;
+	s->running--;
+	st->items_running--;
+	st->items[k].kill_sent = false;
+	return &st->items[k];
+}
+
+static void item_failed(struct sched *s, size_t i, struct sched_item *it, const char *cls)
+{
+	it->state = STAGE_FAILED;
+	it->error_class = cls ? cls : "error";
+	if (!s->st[i].error_class)
+		s->st[i].error_class = it->error_class;
+}
+
+void sched_item_finished(struct sched *s, size_t i, size_t k, bool ok, const char *error_class,
+			 int64_t now)
+{
+	struct sched_item *it = running_item(s, i, k);
+	if (!it)
+		return;
+	if (ok) {
+		it->state = STAGE_COMPLETED;
+	} else if (s->run == RUN_CANCELLING || items_stopped(s, i)) {
+		it->state = STAGE_CANCELLED;
+	} else if (retryable(s, i, it->tries - it->lost, error_class)) {
+		it->state = STAGE_RETRY_WAIT;
+		it->ready_at = now + backoff(s->wf->stages[i].error_policy->retry,
+					     it->tries - it->lost);
+		it->error_class = error_class;
+	} else {
+		item_failed(s, i, it, error_class);
+	}
+	settle_fan_out(s, i);
+}
+
+void sched_item_lost(struct sched *s, size_t i, size_t k, int64_t now)
+{
+	struct sched_item *it = running_item(s, i, k);
+	if (!it)
+		return;
+	it->lost++;
+	if (s->run == RUN_CANCELLING || items_stopped(s, i)) {
+		it->state = STAGE_CANCELLED;
+	} else if (s->run == RUN_RUNNING || s->run == RUN_PAUSED) {
+		it->state = STAGE_RETRY_WAIT;
+		it->ready_at = now;
+		it->error_class = "host_lost";
+	} else {
+		item_failed(s, i, it, "host_lost");
+	}
+	settle_fan_out(s, i);
+}
+
+void sched_restore_items(struct sched *s, size_t i, size_t n)
+{
+	struct sched_stage *st = &s->st[i];
+	free(st->items);
+	st->items = xcalloc(n ? n : 1, sizeof(*st->items));
+	st->nr_items = n;
+	st->items_running = 0;
+}
+
+void sched_restore_item(struct sched *s, size_t i, size_t k, enum stage_state state,
+			unsigned tries, unsigned lost, unsigned attempt, int64_t ready_at,
+			int64_t deadline, const char *error_class)
+{
+	struct sched_stage *st = &s->st[i];
+	if (k >= st->nr_items)
+		return;
+	struct sched_item *it = &st->items[k];
+	*it = (struct sched_item){ state, tries, lost, attempt, ready_at, deadline, false,
+				   error_class };
+	if (state == STAGE_RUNNING) {
+		s->running++;
+		st->items_running++;
+	}
+	if (state == STAGE_FAILED && !st->error_class)
+		st->error_class = error_class;
 }
 
 void sched_gate(struct sched *s, size_t i, bool approved, int64_t now)
@@ -233,7 +362,7 @@ void sched_resume(struct sched *s)
 static struct sched_action act(enum sched_action_kind k, size_t i, unsigned attempt,
 			       const char *reason)
 {
-	return (struct sched_action){ k, i, attempt, reason };
+	return (struct sched_action){ k, i, attempt, reason, -1 };
 }
 
 /* Dependencies let stage i start: completed, skipped, or failed with continue. */
@@ -252,12 +381,34 @@ static bool deps_done(const struct sched *s, size_t i)
 	return true;
 }
 
+/* A fan-out's items owed a stop: timed out, cancelled, or fail_fast. */
+static bool next_item_kill(struct sched *s, size_t i, int64_t now, struct sched_action *a)
+{
+	struct sched_stage *st = &s->st[i];
+	bool cancel = s->run == RUN_CANCELLING, stop = items_stopped(s, i);
+	for (size_t k = 0; k < st->nr_items; k++) {
+		struct sched_item *it = &st->items[k];
+		if (it->state != STAGE_RUNNING || it->kill_sent)
+			continue;
+		if (!cancel && !stop && !(it->deadline && now >= it->deadline))
+			continue;
+		it->kill_sent = true;
+		*a = act(SA_KILL, i, it->attempt, cancel ? "cancelled" : stop ? "fail_fast"
+			 : "timeout");
+		a->item = (int)k;
+		return true;
+	}
+	return false;
+}
+
 /* Kills owed: timeouts, or everything when cancelling. */
 static bool next_kill(struct sched *s, int64_t now, struct sched_action *a)
 {
 	for (size_t i = 0; i < s->wf->nr_stages; i++) {
 		struct sched_stage *st = &s->st[i];
-		if (st->state != STAGE_RUNNING || st->kill_sent)
+		if (st->state == STAGE_RUNNING && st->items && next_item_kill(s, i, now, a))
+			return true;
+		if (st->state != STAGE_RUNNING || st->kill_sent || st->items)
 			continue;
 		bool cancel = s->run == RUN_CANCELLING;
 		if (!cancel && !(st->deadline && now >= st->deadline))
@@ -310,12 +461,67 @@ static bool next_skip(struct sched *s, struct sched_action *a)
 	return false;
 }
 
+/* The stage's item list is known now: its items start as slots allow. */
+static void expand(struct sched *s, size_t i, struct sched_action *a)
+{
+	struct sched_stage *st = &s->st[i];
+	size_t n = 0;
+	const char *cls = "fan_out_items";
+	if (!s->items || s->items(s->ctx, &s->wf->stages[i], &n, &cls)) {
+		fail_stage(s, i, cls);
+		*a = act(SA_FAIL, i, 0, cls);
+		return;
+	}
+	st->state = STAGE_RUNNING;
+	st->error_class = NULL;
+	sched_restore_items(s, i, n);
+	settle_fan_out(s, i); /* no items: done at once */
+	*a = act(SA_EXPAND, i, 0, NULL);
+}
+
+/* The next item of running fan-out stage i to start; -1: none may, 0: none here. */
+static int next_item(struct sched *s, size_t i, int64_t now, struct sched_action *a)
+{
+	struct sched_stage *st = &s->st[i];
+	const struct swdl_fan_out *f = s->wf->stages[i].fan_out;
+	if (items_stopped(s, i))
+		return 0;
+	for (size_t k = 0; k < st->nr_items; k++) {
+		struct sched_item *it = &st->items[k];
+		if (it->state != STAGE_PENDING && !(it->state == STAGE_RETRY_WAIT &&
+						    now >= it->ready_at))
+			continue;
+		if (s->running >= s->max_parallel)
+			return -1;
+		if (f && f->max_parallel > 0 && st->items_running >= (unsigned)f->max_parallel)
+			return 0;
+		it->state = STAGE_RUNNING;
+		it->tries++;
+		it->attempt = ++st->attempt;
+		it->kill_sent = false;
+		int64_t t = s->wf->stages[i].error_policy->timeout.seconds;
+		it->deadline = t > 0 ? now + t : 0;
+		s->running++;
+		st->items_running++;
+		*a = act(SA_START, i, it->attempt, NULL);
+		a->item = (int)k;
+		return 1;
+	}
+	return 0;
+}
+
 /* The first stage (declaration order) that may begin now. */
 static bool next_start(struct sched *s, int64_t now, struct sched_action *a)
 {
 	for (size_t i = 0; i < s->wf->nr_stages; i++) {
 		struct sched_stage *st = &s->st[i];
 		const struct swdl_stage *stage = &s->wf->stages[i];
+		if (st->state == STAGE_RUNNING && st->items) {
+			int r = next_item(s, i, now, a);
+			if (r)
+				return r > 0;
+			continue;
+		}
 		bool retry = st->state == STAGE_RETRY_WAIT && now >= st->ready_at;
 		if (!retry && !(st->state == STAGE_PENDING && deps_done(s, i)))
 			continue;
@@ -331,6 +537,10 @@ static bool next_start(struct sched *s, int64_t now, struct sched_action *a)
 				*a = act(SA_SKIP, i, 0, "condition_false");
 				return true;
 			}
+		}
+		if (stage->type == STAGE_FAN_OUT) {
+			expand(s, i, a);
+			return true;
 		}
 		if (stage->type == STAGE_GATE) {
 			st->state = STAGE_WAITING_APPROVAL;
@@ -356,6 +566,9 @@ static bool next_start(struct sched *s, int64_t now, struct sched_action *a)
 static bool next_finish(struct sched *s, struct sched_action *a)
 {
 	bool open = false, failed = false;
+	for (size_t i = 0; i < s->wf->nr_stages; i++)
+		if (s->st[i].items)
+			settle_fan_out(s, i); /* halting or cancelling: items not started never will */
 	for (size_t i = 0; i < s->wf->nr_stages; i++) {
 		enum stage_state st = s->st[i].state;
 		if (st == STAGE_RUNNING)
@@ -408,6 +621,15 @@ int64_t sched_next_wakeup(const struct sched *s)
 	EARLIER(s->workflow_deadline);
 	for (size_t i = 0; i < s->wf->nr_stages; i++) {
 		const struct sched_stage *st = &s->st[i];
+		for (size_t k = 0; st->state == STAGE_RUNNING && k < st->nr_items; k++) {
+			const struct sched_item *it = &st->items[k];
+			if (it->state == STAGE_RETRY_WAIT)
+				EARLIER(it->ready_at);
+			else if (it->state == STAGE_RUNNING && !it->kill_sent)
+				EARLIER(it->deadline);
+		}
+		if (st->items)
+			continue;
 		if (st->state == STAGE_RETRY_WAIT)
 			EARLIER(st->ready_at);
 		else if ((st->state == STAGE_RUNNING && !st->kill_sent) ||

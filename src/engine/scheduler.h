@@ -23,7 +23,13 @@
  *  - a stage that reaches its timeout is killed and fails ("timeout");
  *    the workflow timeout halts the run and kills what is running;
  *  - cancel kills what is running and starts nothing; pause starts
- *    nothing new until resume.
+ *    nothing new until resume;
+ *  - a fan_out stage, once ready, asks for its item count (a callback)
+ *    and runs one attempt series per item: each item is started, retried,
+ *    timed out and counted against max_parallel like a stage (and against
+ *    fan_out.max_parallel); the stage ends when its items have: fail_fast
+ *    stops the others at the first item that fails for good, continue
+ *    lets them all run and fails the stage only if every item failed.
  */
 #ifndef SM_ENGINE_SCHEDULER_H
 #define SM_ENGINE_SCHEDULER_H
@@ -60,6 +66,7 @@ enum sched_action_kind {
 	SA_KILL,           /* stop a running stage (reason: timeout, cancelled) */
 	SA_GATE_DECIDED,   /* a gate timed out and on_timeout decided it */
 	SA_RUN_FINISHED,   /* the run reached a final state */
+	SA_EXPAND,         /* a fan-out stage started: its items are known */
 };
 
 struct sched_action {
@@ -67,6 +74,17 @@ struct sched_action {
 	size_t stage;
 	unsigned attempt;
 	const char *reason;
+	int item;          /* SA_START / SA_KILL of a fan-out item; -1 otherwise */
+};
+
+/* One item of a fan-out stage: the life of a stage, in small. */
+struct sched_item {
+	enum stage_state state;  /* PENDING, RETRY_WAIT, RUNNING, COMPLETED, FAILED, CANCELLED */
+	unsigned tries, lost;    /* attempts of this item; of which lost with their host */
+	unsigned attempt;        /* the stage-wide number of its latest attempt */
+	int64_t ready_at, deadline;
+	bool kill_sent;
+	const char *error_class;
 };
 
 struct sched_stage {
@@ -78,10 +96,17 @@ struct sched_stage {
 	bool kill_sent;
 	const char *skip_reason; /* PENDING: to be reported as skipped */
 	const char *error_class; /* FAILED: why */
+	/* type: fan_out, once started: attempt counts every item's attempts. */
+	size_t nr_items;
+	struct sched_item *items;
+	unsigned items_running;
 };
 
 /* Evaluate a stage's condition: SM_OK with *result, or SM_ERR. */
 typedef int (*sched_condition_fn)(void *ctx, const struct swdl_stage *s, bool *result);
+/* A fan-out stage's item count: SM_OK with *n, or SM_ERR with *error_class. */
+typedef int (*sched_items_fn)(void *ctx, const struct swdl_stage *s, size_t *n,
+			      const char **error_class);
 
 struct sched {
 	const struct swdl_workflow *wf;
@@ -92,6 +117,7 @@ struct sched {
 	int64_t started_at, workflow_deadline; /* seconds; 0 = no deadline */
 	const char *fail_reason;
 	sched_condition_fn condition;
+	sched_items_fn items;     /* set after sched_init; NULL: fan-outs fail */
 	void *ctx;
 };
 
@@ -114,6 +140,10 @@ void sched_finished(struct sched *s, size_t stage, bool ok, const char *error_cl
  * max_attempts.
  */
 void sched_lost(struct sched *s, size_t stage, int64_t now);
+/* The same for one item of a fan-out stage. */
+void sched_item_finished(struct sched *s, size_t stage, size_t item, bool ok,
+			 const char *error_class, int64_t now);
+void sched_item_lost(struct sched *s, size_t stage, size_t item, int64_t now);
 /* A human decided a waiting gate. */
 void sched_gate(struct sched *s, size_t stage, bool approved, int64_t now);
 void sched_cancel(struct sched *s);
@@ -127,6 +157,16 @@ void sched_resume(struct sched *s);
  */
 void sched_restore(struct sched *s, size_t stage, enum stage_state st, unsigned attempt,
 		   int64_t ready_at, int64_t deadline, const char *error_class);
+
+/*
+ * Restore a fan-out stage's items (after sched_restore of the stage): n
+ * items, then each one's state.  A RUNNING item counts against
+ * max_parallel until sched_item_finished is called for it.
+ */
+void sched_restore_items(struct sched *s, size_t stage, size_t n);
+void sched_restore_item(struct sched *s, size_t stage, size_t item, enum stage_state st,
+			unsigned tries, unsigned lost, unsigned attempt, int64_t ready_at,
+			int64_t deadline, const char *error_class);
 
 const char *stage_state_name(enum stage_state st);
 /* The state named `name` (as stage_state_name spells it), or -1. */

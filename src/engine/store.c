@@ -64,6 +64,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE attempts ADD COLUMN out_off INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE attempts ADD COLUMN err_off INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE runs ADD COLUMN host_kind TEXT;",
+	/* 4: handoffs; fan-out stages' item lists, items and which item an attempt ran. */
+	"ALTER TABLE stages ADD COLUMN handoff TEXT;"
+	"ALTER TABLE stages ADD COLUMN items TEXT;"
+	"ALTER TABLE attempts ADD COLUMN item INTEGER;"
+	"ALTER TABLE attempts ADD COLUMN outputs TEXT;"
+	"CREATE TABLE items ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  stage_id TEXT NOT NULL, item INTEGER NOT NULL, status TEXT NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0, lost INTEGER NOT NULL DEFAULT 0,"
+	"  attempt INTEGER NOT NULL DEFAULT 0, ready_at REAL, deadline REAL,"
+	"  error_class TEXT, error TEXT, outputs TEXT,"
+	"  PRIMARY KEY (run_id, stage_id, item)) WITHOUT ROWID;",
 };
 
 char *store_default_path(const char *home)
@@ -383,12 +395,70 @@ int store_stage_update(struct store *st, const char *run_id, const char *stage_i
 	return done(s);
 }
 
+static const char SQL_STAGE_HANDOFF[] =
+	"UPDATE stages SET handoff = ?3 WHERE run_id = ?1 AND stage_id = ?2";
+
+int store_stage_handoff(struct store *st, const char *run_id, const char *stage_id,
+			const char *handoff)
+{
+	sqlite3_stmt *s = stmt(st, SQL_STAGE_HANDOFF);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		bind_text(s, 3, handoff);
+	}
+	return done(s);
+}
+
+static const char SQL_STAGE_ITEMS[] =
+	"UPDATE stages SET items = ?3 WHERE run_id = ?1 AND stage_id = ?2";
+
+int store_stage_items(struct store *st, const char *run_id, const char *stage_id,
+		      const char *items)
+{
+	sqlite3_stmt *s = stmt(st, SQL_STAGE_ITEMS);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		bind_text(s, 3, items);
+	}
+	return done(s);
+}
+
+static const char SQL_ITEM_UPDATE[] =
+	"INSERT INTO items (run_id, stage_id, item, status, tries, lost, attempt, ready_at,"
+	" deadline, error_class, error, outputs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	" ?10, ?11, ?12) ON CONFLICT (run_id, stage_id, item) DO UPDATE SET status = ?4,"
+	" tries = ?5, lost = ?6, attempt = ?7, ready_at = ?8, deadline = ?9, error_class = ?10,"
+	" error = ?11, outputs = coalesce(?12, outputs)";
+
+int store_item_update(struct store *st, const char *run_id, const char *stage_id,
+		      const struct item_row *row)
+{
+	sqlite3_stmt *s = stmt(st, SQL_ITEM_UPDATE);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		sqlite3_bind_int(s, 3, row->item);
+		bind_text(s, 4, row->status);
+		sqlite3_bind_int(s, 5, row->tries);
+		sqlite3_bind_int(s, 6, row->lost);
+		sqlite3_bind_int(s, 7, row->attempt);
+		bind_time(s, 8, row->ready_at);
+		bind_time(s, 9, row->deadline);
+		bind_text(s, 10, row->error_class);
+		bind_text(s, 11, row->error);
+		bind_text(s, 12, row->outputs);
+	}
+	return done(s);
+}
+
 static const char SQL_ATTEMPT_START[] =
 	"INSERT OR REPLACE INTO attempts (run_id, stage_id, attempt, status, runner, dir,"
-	" started_at) VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)";
+	" started_at, item) VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7)";
 
 int store_attempt_start(struct store *st, const char *run_id, const char *stage_id,
-			int attempt, const char *runner, const char *dir)
+			int attempt, int item, const char *runner, const char *dir)
 {
 	sqlite3_stmt *s = stmt(st, SQL_ATTEMPT_START);
 	if (s) {
@@ -398,6 +468,8 @@ int store_attempt_start(struct store *st, const char *run_id, const char *stage_
 		bind_text(s, 4, runner);
 		bind_text(s, 5, dir);
 		sqlite3_bind_double(s, 6, store_now());
+		if (item >= 0)
+			sqlite3_bind_int(s, 7, item);
 	}
 	return done(s);
 }
@@ -439,7 +511,7 @@ int store_attempt_offsets(struct store *st, const char *run_id, const char *stag
 static const char SQL_ATTEMPT_FINISH[] =
 	"UPDATE attempts SET status = ?4, finished_at = ?5, exit_code = ?6, error_class = ?7,"
 	" error = ?8, session_id = ?9, model = ?10, usd = ?11, input_tokens = ?12,"
-	" output_tokens = ?13 WHERE run_id = ?1 AND stage_id = ?2 AND attempt = ?3";
+	" output_tokens = ?13, outputs = ?14 WHERE run_id = ?1 AND stage_id = ?2 AND attempt = ?3";
 
 int store_attempt_finish(struct store *st, const char *run_id, const char *stage_id,
 			 int attempt, const struct attempt_row *a)
@@ -460,6 +532,7 @@ int store_attempt_finish(struct store *st, const char *run_id, const char *stage
 		sqlite3_bind_double(s, 11, a->usd);
 		sqlite3_bind_int64(s, 12, a->input_tokens);
 		sqlite3_bind_int64(s, 13, a->output_tokens);
+		bind_text(s, 14, a->outputs);
 	}
 	return done(s);
 }

@@ -9,8 +9,11 @@
  * Tables (schema version in PRAGMA user_version, migrations in store.c):
  *   runs      one row a run: snapshot, parameters, manifest, status,
  *             lease (host pid, token, heartbeat), next event seq, spend
- *   stages    one row a stage of a run: status, attempt, timers, outputs
- *   attempts  one row an attempt: runner, pid, exit, error class, usage
+ *   stages    one row a stage of a run: status, attempt, timers, outputs,
+ *             handoff record, fan-out item list
+ *   attempts  one row an attempt: runner, pid, exit, error class, usage,
+ *             outputs, and the fan-out item it ran (NULL for other stages)
+ *   items     one row an item of a fan-out stage: its state like a stage's
  *   events    append-only, (run_id, seq) with seq monotonic per run
  *   commands  control requests from any process, taken once by the host
  */
@@ -78,9 +81,26 @@ struct attempt_row {
 	const char *error_class, *error, *session_id, *model;
 	double usd;
 	int64_t input_tokens, output_tokens;
+	const char *outputs;       /* JSON text, or NULL */
 };
+/* The stage's handoff record (JSON text). */
+int store_stage_handoff(struct store *st, const char *run_id, const char *stage_id,
+			const char *handoff);
+/* A fan-out stage's item list (JSON array text), fixed once it is evaluated. */
+int store_stage_items(struct store *st, const char *run_id, const char *stage_id,
+		      const char *items);
+struct item_row {
+	int item;
+	const char *status;
+	int tries, lost, attempt;
+	double ready_at, deadline;                  /* 0 = unset */
+	const char *error_class, *error, *outputs;  /* outputs NULL = unchanged */
+};
+int store_item_update(struct store *st, const char *run_id, const char *stage_id,
+		      const struct item_row *row);
+/* item: the fan-out item the attempt runs, -1 for other stages. */
 int store_attempt_start(struct store *st, const char *run_id, const char *stage_id,
-			int attempt, const char *runner, const char *dir);
+			int attempt, int item, const char *runner, const char *dir);
 int store_attempt_pid(struct store *st, const char *run_id, const char *stage_id,
 		      int attempt, int pid);
 /* How far the host has read the attempt's stdout and stderr logs. */
