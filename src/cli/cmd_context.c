@@ -132,6 +132,8 @@ static int context_preview(int argc, char **argv)
 	swdl_load_file(path, &lo, &l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, o.params, o.nr_params, true, &dl);
+	if (params)
+		swdl_plan_fan_out(&l->wf, params, &dl);
 	if (!dl.errors && !open_collection_optional(&c, &dl) && c)
 		collection_check_workflow(c, &l->wf, o.allow_missing, &refs, &dl);
 	if (!dl.errors && o.stage && swdl_stage_find(&l->wf, o.stage) < 0) {

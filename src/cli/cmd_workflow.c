@@ -279,6 +279,8 @@ static int cmd_plan(int argc, char **argv)
 	check_runners(l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, o.params, o.nr_params, o.allow_extra, &dl);
+	if (params)
+		swdl_plan_fan_out(&l->wf, params, &dl);
 	if (!dl.errors && !open_collection_optional(&c, &dl) && c) {
 		refs.missing = collection_check_workflow(c, &l->wf, o.allow_missing, &refs_table, &dl);
 		refs = (struct plan_refs){ c->name, c->root, refs_table.nr - refs.missing,

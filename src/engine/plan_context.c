@@ -70,6 +70,10 @@ int plan_context_init(struct plan_context *pc, const char *home, const struct sw
 		}
 		estimate_stage(s, agent_tokens(refs, s->artifact), sc->pack.tokens, &pc->prices,
 			       &sc->est);
+		int64_t runs = swdl_plan_runs(s); /* a fan-out's agent runs once per item */
+		sc->est.input_tokens *= runs;
+		sc->est.output_tokens *= runs;
+		sc->est.usd *= (double)runs;
 	}
 	return SM_OK;
 }

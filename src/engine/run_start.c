@@ -14,6 +14,8 @@ int run_prepare(const struct run_request *rq, struct run_prepared *p, struct dia
 	if (!dl->errors)
 		p->params = swdl_plan_parameters(&p->l->wf, rq->params, rq->nr_params,
 						 rq->allow_extra, dl);
+	if (p->params)
+		swdl_plan_fan_out(&p->l->wf, p->params, dl);
 	if (!dl->errors && !collection_open_optional(&p->c, dl) && p->c)
 		collection_check_workflow(p->c, &p->l->wf, rq->allow_missing, &p->refs, dl);
 	if (dl->errors)

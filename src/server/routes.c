@@ -83,6 +83,8 @@ void api_workflow_plan(struct request *rq, struct reply *out)
 	swdl_load_file(file, &lo, &l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, rp.p, rp.nr, false, &dl);
+	if (params)
+		swdl_plan_fan_out(&l->wf, params, &dl);
 	if (!dl.errors)
 		collection_check_workflow(c, &l->wf, false, &refs, &dl);
 	if (!dl.errors && plan_context_init(&pc, rq->srv->home, l, c, &refs,

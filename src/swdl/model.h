@@ -129,6 +129,7 @@ struct swdl_fan_out {
 	int64_t max_parallel;        /* 0 = the run's limit */
 	enum on_item_failure on_item_failure;
 	int64_t max_items;           /* default SWDL_FAN_OUT_MAX_ITEMS */
+	int64_t planned_items;       /* swdl_plan_fan_out: the count, or -1 (dynamic) */
 };
 
 struct swdl_ui {

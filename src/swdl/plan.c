@@ -73,6 +73,62 @@ json_t *swdl_plan_parameters(const struct swdl_workflow *wf, const struct plan_p
 	return out;
 }
 
+/* Does the expression read anything but parameters and workflow fields? */
+static void note_dynamic(const struct expr *e, void *data)
+{
+	if (e->kind == EXPR_PATH && strcmp(e->segments[0], "parameters") &&
+	    strcmp(e->segments[0], "workflow"))
+		*(bool *)data = true;
+}
+
+static int64_t count_items(struct swdl_workflow *wf, const char *text, json_t *params)
+{
+	struct arena a = ARENA_INIT;
+	struct tmpl t;
+	struct expr_error pe;
+	bool dynamic = false;
+	int64_t n = -1;
+	if (!tmpl_parse(&a, text, &t, &pe) && t.nr == 1 && t.parts[0].is_expr) {
+		expr_walk(t.parts[0].expr, note_dynamic, &dynamic);
+		json_t *ctx = json_pack("{s:O, s:{s:s, s:s}}", "parameters", params, "workflow",
+					"id", wf->id, "name", wf->name);
+		char *err = NULL;
+		json_t *v = dynamic ? NULL : expr_eval(t.parts[0].expr, ctx, &err);
+		if (json_is_array(v))
+			n = (int64_t)json_array_size(v);
+		json_decref(v);
+		json_decref(ctx);
+		free(err);
+	}
+	arena_free(&a);
+	return n;
+}
+
+void swdl_plan_fan_out(struct swdl_workflow *wf, json_t *params, struct diag_list *dl)
+{
+	for (size_t i = 0; i < wf->nr_stages; i++) {
+		const struct swdl_stage *s = &wf->stages[i];
+		struct swdl_fan_out *f = s->fan_out;
+		if (!f || s->type != STAGE_FAN_OUT)
+			continue;
+		f->planned_items = f->items ? count_items(wf, f->items, params) : -1;
+		if (f->planned_items > f->max_items) {
+			struct loc loc = swdl_stage_loc(s, "fan_out.items");
+			diag_add(dl, DIAG_ERROR, &loc, "fan_out", s->id, "fan_out.items",
+				 "fan_out.items yields %lld items, more than max_items (%lld); "
+				 "raise fan_out.max_items if that many is meant",
+				 (long long)f->planned_items, (long long)f->max_items);
+		}
+	}
+}
+
+int64_t swdl_plan_runs(const struct swdl_stage *s)
+{
+	if (s->type != STAGE_FAN_OUT || !s->fan_out || s->fan_out->planned_items < 0)
+		return 1;
+	return s->fan_out->planned_items;
+}
+
 int64_t swdl_plan_estimate(const struct swdl_workflow *wf, const struct swdl_dag *dag)
 {
 	int64_t total = 0;
@@ -81,6 +137,10 @@ int64_t swdl_plan_estimate(const struct swdl_workflow *wf, const struct swdl_dag
 		for (size_t k = dag->batch_off[b]; k < dag->batch_off[b + 1]; k++) {
 			const struct swdl_stage *s = &wf->stages[dag->batch_items[k]];
 			int64_t t = s->error_policy ? s->error_policy->timeout.seconds : 0;
+			int64_t n = swdl_plan_runs(s), p = s->fan_out && s->fan_out->max_parallel
+				? s->fan_out->max_parallel : 4;
+			if (s->type == STAGE_FAN_OUT)
+				t *= (n + p - 1) / p;
 			if (t > longest)
 				longest = t;
 		}
@@ -293,6 +353,21 @@ static void write_stage(struct jsonw *w, const struct swdl_workflow *wf,
 	}
 	write_stage_overrides(w, po, s->id);
 	write_stage_roles(w, wf, s);
+	if (s->type == STAGE_FAN_OUT && s->fan_out) {
+		jw_key(w, "fan_out");
+		jw_object(w);
+		jw_kstring(w, "items", s->fan_out->items);
+		jw_key(w, "item_count");
+		if (s->fan_out->planned_items >= 0)
+			jw_int(w, s->fan_out->planned_items);
+		else
+			jw_null(w);
+		jw_kbool(w, "dynamic", s->fan_out->planned_items < 0);
+		jw_kint(w, "max_parallel", s->fan_out->max_parallel);
+		jw_kstring(w, "on_item_failure", on_item_failure_names[s->fan_out->on_item_failure]);
+		jw_kint(w, "max_items", s->fan_out->max_items);
+		jw_end(w);
+	}
 	write_stage_refs(w, s, refs);
 	if (extra && extra->stage_json) {
 		jw_key(w, "context");
@@ -457,6 +532,18 @@ static void add_stage(struct strbuf *out, const struct swdl_workflow *wf,
 	if (swdl_stage_is_command(s))
 		strbuf_addf(out, "      Run: %.*s%s\n", (int)strcspn(s->run, "\n"), s->run,
 			    s->run[strcspn(s->run, "\n")] ? " ..." : "");
+	if (s->type == STAGE_FAN_OUT && s->fan_out) {
+		const struct swdl_fan_out *f = s->fan_out;
+		if (f->planned_items >= 0)
+			strbuf_addf(out, "      Items: %lld (%s)", (long long)f->planned_items, f->items);
+		else
+			strbuf_addf(out, "      Items: dynamic (%s, known when the stage starts)",
+				    f->items ? f->items : "?");
+		strbuf_addf(out, "; at most %s%lld at once; on item failure: %s\n",
+			    f->max_parallel ? "" : "the run's limit, default ",
+			    (long long)(f->max_parallel ? f->max_parallel : 4),
+			    on_item_failure_names[f->on_item_failure]);
+	}
 	if (s->type == STAGE_GATE && s->gate) {
 		strbuf_addf(out, "      Type: %s\n", s->gate->kind);
 		add_list(out, "Approvers", &s->gate->approvers, NULL);

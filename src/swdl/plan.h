@@ -25,7 +25,19 @@ struct plan_param {
 json_t *swdl_plan_parameters(const struct swdl_workflow *wf, const struct plan_param *given,
 			     size_t nr_given, bool allow_extra, struct diag_list *dl);
 
-/* Upstream's estimate: sum over batches of the longest stage timeout. */
+/*
+ * Count each fan-out stage's items when its list depends only on the
+ * parameters (fan_out.planned_items; -1 when it is known only at run time);
+ * a count over fan_out.max_items is an error in dl.
+ */
+void swdl_plan_fan_out(struct swdl_workflow *wf, json_t *params, struct diag_list *dl);
+/* How many times a stage runs in the plan: its items, else 1. */
+int64_t swdl_plan_runs(const struct swdl_stage *s);
+
+/*
+ * Upstream's estimate: sum over batches of the longest stage timeout (a
+ * fan-out's timeout times its rounds of fan_out.max_parallel, default 4).
+ */
 int64_t swdl_plan_estimate(const struct swdl_workflow *wf, const struct swdl_dag *dag);
 
 /* Which fields an overrides file changed, for display. */

@@ -134,11 +134,17 @@ static void check_stage_ref(struct ref_check *rc, const struct expr *e)
 		strbuf_release(&sb);
 		return;
 	}
-	if (rc->input_type && e->nr_segments == 4 &&
-	    !swdl_types_compatible(rc->input_type, out->type))
+	/* A fan-out's output is a list: one value per item. */
+	char list_type[300];
+	const char *type = out->type;
+	if (target->type == STAGE_FAN_OUT) {
+		snprintf(list_type, sizeof(list_type), "array<%s>", out->type);
+		type = list_type;
+	}
+	if (rc->input_type && e->nr_segments == 4 && !swdl_types_compatible(rc->input_type, type))
 		ref_diag(rc, DIAG_WARNING, "expression", e->pos,
 			 "type mismatch: input expects '%s' but stage '%s' output '%s' is '%s'",
-			 rc->input_type, sid, out->name, out->type);
+			 rc->input_type, sid, out->name, type);
 }
 
 static bool param_declared(const struct swdl_workflow *wf, const char *name)
@@ -273,7 +279,7 @@ static void check_text(struct vctx *v, const struct swdl_stage *s, const struct 
 			continue;
 		rc.base = t.parts[i].offset;
 		/* Type checks only for a source that is exactly one placeholder. */
-		rc.input_type = t.nr == 1 ? input_type : NULL;
+		rc.input_type = t.nr == 1 && t.parts[i].expr->kind == EXPR_PATH ? input_type : NULL;
 		expr_walk(t.parts[i].expr, visit, &rc);
 	}
 }
