@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "run_view.h"
 #include "collection/collection.h"
+#include "engine/handoff.h"
 
 #include <getopt.h>
 #include <time.h>
@@ -13,12 +14,14 @@
 #include <unistd.h>
 
 static const char runs_usage[] =
-	"usage: skillmeat workflow runs [RUN] [--workflow ID] [--status S] [--limit N]\n"
-	"                               [--format FORMAT]\n"
+	"usage: skillmeat workflow runs [RUN [--stage STAGE]] [--workflow ID] [--status S]\n"
+	"                               [--limit N] [--format FORMAT]\n"
 	"\n"
 	"Without RUN: the latest runs (newest first).  With RUN (an id, a unique\n"
-	"prefix or `last`): its stages, attempts, durations, outputs, errors, cost\n"
-	"and tokens.  Exit status 1 when RUN failed, was cancelled or is unknown.\n";
+	"prefix or `last`): its role bindings, stages, attempts, durations, outputs,\n"
+	"errors, cost and tokens.  --stage STAGE: that stage alone, with its handoff\n"
+	"record (what the stages after it received) and, for a fan-out, each item.\n"
+	"Exit status 1 when RUN failed, was cancelled or is unknown.\n";
 
 static const char logs_usage[] =
 	"usage: skillmeat workflow logs RUN [STAGE] [--follow] [--raw] [--format FORMAT]\n"
@@ -41,11 +44,11 @@ static const char control_usage[] =
 	"On a terminal, approve, reject and cancel ask first unless --yes.\n";
 
 enum { OPT_FORMAT = 256, OPT_WORKFLOW, OPT_STATUS, OPT_LIMIT, OPT_FOLLOW, OPT_RAW, OPT_REASON,
-       OPT_YES };
+       OPT_YES, OPT_STAGE };
 
 struct ropts {
 	enum output_format format;
-	const char *workflow, *status, *reason;
+	const char *workflow, *status, *reason, *stage;
 	long limit;
 	bool follow, raw, yes;
 	const char *args[2];
@@ -65,6 +68,7 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		{ "raw", no_argument, NULL, OPT_RAW },
 		{ "reason", required_argument, NULL, OPT_REASON },
 		{ "yes", no_argument, NULL, OPT_YES },
+		{ "stage", required_argument, NULL, OPT_STAGE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -87,6 +91,11 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		case OPT_RAW: o->raw = true; break;
 		case OPT_REASON: o->reason = optarg; break;
 		case 'y': case OPT_YES: o->yes = true; break;
+		case OPT_STAGE:
+			if (strcmp(cmd, "workflow runs"))
+				die_bad_option(cmd, longopts, argv[optind - 1]);
+			o->stage = optarg;
+			break;
 		default: die_bad_option(cmd, longopts, argv[optind - 1]);
 		}
 	}
@@ -201,6 +210,28 @@ static void show_runners(const json_t *runners)
 		printf("\n");
 }
 
+/* "      items: 5 (3 completed, 1 failed, 1 running)" for a fan-out. */
+static void show_item_counts(const json_t *items)
+{
+	static const char *const states[] = { "completed", "failed", "running", "retry_wait",
+		"pending", "cancelled" };
+	if (!json_is_array(items))
+		return;
+	printf("      items: %zu", json_array_size(items));
+	const char *sep = " (";
+	for (size_t k = 0; k < ARRAY_SIZE(states); k++) {
+		size_t n = 0, i;
+		const json_t *it;
+		json_array_foreach(items, i, it)
+			n += !strcmp(str(it, "status"), states[k]);
+		if (n) {
+			printf("%s%zu %s", sep, n, states[k]);
+			sep = ", ";
+		}
+	}
+	printf("%s\n", strcmp(sep, " (") ? ")" : "");
+}
+
 /* "  roles: reviewer = agent:x (--bind), ..." from the manifest. */
 static void show_bindings(const json_t *bindings)
 {
@@ -241,6 +272,7 @@ static void show_run_text(const json_t *run)
 		if (*str(s, "error"))
 			printf("      error (%s): %s\n", str(s, "error_class"), str(s, "error"));
 		show_context(json_object_get(s, "context"));
+		show_item_counts(json_object_get(s, "item_states"));
 		const json_t *outs = json_object_get(s, "outputs");
 		if (json_object_size(outs)) {
 			char *t = json_dumps(outs, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
@@ -255,8 +287,14 @@ static void show_run_text(const json_t *run)
 		if (json_is_integer(code))
 			snprintf(exit_text, sizeof(exit_text), "%lld",
 				 (long long)json_integer_value(code));
-		printf("  %-24s #%lld %-9s %-8s exit %-4s $%.4f %lld+%lld tokens%s%s\n",
-		       str(s, "stage_id"), (long long)json_integer_value(json_object_get(s, "attempt")),
+		char name[96]; /* a fan-out item's attempt: "stage[item]" */
+		if (json_is_integer(json_object_get(s, "item")))
+			snprintf(name, sizeof(name), "%s[%lld]", str(s, "stage_id"),
+				 (long long)json_integer_value(json_object_get(s, "item")));
+		else
+			snprintf(name, sizeof(name), "%s", str(s, "stage_id"));
+		printf("  %-24s #%lld %-9s %-8s exit %-4s $%.4f %lld+%lld tokens%s%s\n", name,
+		       (long long)json_integer_value(json_object_get(s, "attempt")),
 		       str(s, "status"), str(s, "runner"), exit_text, num(s, "usd"),
 		       (long long)json_integer_value(json_object_get(s, "input_tokens")),
 		       (long long)json_integer_value(json_object_get(s, "output_tokens")),
@@ -264,10 +302,71 @@ static void show_run_text(const json_t *run)
 	}
 }
 
+/* One stage of a run: its state, its items, its handoff (as the next stages read it). */
+static void show_stage_text(const json_t *run, const json_t *s)
+{
+	printf("Stage %s (%s) of run %s: %s, %lld attempt%s\n", str(s, "stage_id"), str(s, "name"),
+	       str(run, "id"), str(s, "status"),
+	       (long long)json_integer_value(json_object_get(s, "attempt")),
+	       json_integer_value(json_object_get(s, "attempt")) == 1 ? "" : "s");
+	if (*str(s, "error"))
+		printf("  error (%s): %s\n", str(s, "error_class"), str(s, "error"));
+	size_t i;
+	const json_t *it;
+	json_array_foreach(json_object_get(s, "item_states"), i, it) {
+		char *item = json_dumps(json_array_get(json_object_get(s, "items"), i),
+					JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("  item %-4zu %-10s tries %lld  %.60s%s%s\n", i, str(it, "status"),
+		       (long long)json_integer_value(json_object_get(it, "tries")), item ? item : "",
+		       *str(it, "error_class") ? "  " : "", str(it, "error_class"));
+		free(item);
+	}
+	const json_t *h = json_object_get(s, "handoff");
+	if (!json_is_object(h)) {
+		printf("  no handoff (the stage has not ended, or was skipped)\n");
+		return;
+	}
+	struct strbuf sb = STRBUF_INIT;
+	handoff_render(&sb, h, HANDOFF_MARKDOWN, (size_t)-1);
+	printf("\n%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+static const json_t *find_stage(const json_t *run, const char *id)
+{
+	size_t i;
+	const json_t *s;
+	json_array_foreach(json_object_get(run, "stages"), i, s)
+		if (!strcmp(str(s, "stage_id"), id))
+			return s;
+	return NULL;
+}
+
+static int show_run(const json_t *run, const struct ropts *o)
+{
+	const json_t *s = o->stage ? find_stage(run, o->stage) : NULL;
+	if (o->stage && !s) {
+		error_msg("run %s has no stage '%s'", str(run, "id"), o->stage);
+		return EXIT_FAIL;
+	}
+	if (s && o->format == FORMAT_JSON)
+		print_json((json_t *)s);
+	else if (s)
+		show_stage_text(run, s);
+	else if (o->format == FORMAT_JSON)
+		print_json((json_t *)run);
+	else
+		show_run_text(run);
+	const char *status = str(s ? s : run, "status");
+	return strcmp(status, "failed") && strcmp(status, "cancelled") ? EXIT_OK : EXIT_FAIL;
+}
+
 int cmd_workflow_runs(int argc, char **argv)
 {
 	struct ropts o = { 0 };
 	parse("workflow runs", runs_usage, argc, argv, &o, 1);
+	if (o.stage && !o.nr_args)
+		die_usage("workflow runs", "--stage needs RUN");
 	struct store *st = open_run_store(NULL);
 	if (!st)
 		return EXIT_FAIL;
@@ -277,15 +376,8 @@ int cmd_workflow_runs(int argc, char **argv)
 	} else {
 		char *id = resolve_run_id(st, o.args[0]);
 		json_t *run = id ? run_details_json(st, id) : NULL;
-		if (run) {
-			if (o.format == FORMAT_JSON)
-				print_json(run);
-			else
-				show_run_text(run);
-			const char *status = str(run, "status");
-			rc = strcmp(status, "failed") && strcmp(status, "cancelled") ? EXIT_OK
-										  : EXIT_FAIL;
-		}
+		if (run)
+			rc = show_run(run, &o);
 		json_decref(run);
 		free(id);
 	}

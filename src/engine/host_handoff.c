@@ -120,7 +120,8 @@ static json_t *run_log(struct host *h, const char *id, int attempt)
 		sqlite3_finalize(s);
 	}
 	while (n--) {
-		strbuf_addf(&sb, "%s\n", json_string_value(json_object_get(lines[n], "text")));
+		strbuf_addf(&sb, "%s%s", sb.len ? "\n" : "",
+			    json_string_value(json_object_get(lines[n], "text")));
 		json_decref(lines[n]);
 	}
 	free(lines);

@@ -15,7 +15,8 @@ json_t *store_row_json(sqlite3_stmt *s)
 		default: {
 			const char *t = (const char *)sqlite3_column_text(s, i);
 			bool is_json = !strcmp(name, "outputs") || !strcmp(name, "parameters") ||
-				       !strcmp(name, "manifest") || !strcmp(name, "data");
+				       !strcmp(name, "manifest") || !strcmp(name, "data") ||
+				       !strcmp(name, "handoff") || !strcmp(name, "items");
 			v = is_json ? json_loads(t, 0, NULL) : json_string(t);
 			if (!v)
 				v = json_string(t);
@@ -83,6 +84,29 @@ static void attach_snapshot(struct store *st, const char *run_id, json_t *stages
 	json_decref(snap);
 }
 
+/* A fan-out stage's "item_states": each item's status, tries, error and outputs. */
+static void attach_items(struct store *st, const char *run_id, json_t *stages)
+{
+	json_t *rows = store_rows_json(st, "SELECT stage_id, item, status, tries, attempt,"
+		" error_class, error, outputs FROM items WHERE run_id = ?1 ORDER BY stage_id, item",
+		run_id);
+	size_t i, k;
+	json_t *stage, *row;
+	json_array_foreach(stages, i, stage) {
+		if (json_is_null(json_object_get(stage, "items")))
+			continue;
+		json_t *mine = json_array();
+		const char *id = json_string_value(json_object_get(stage, "stage_id"));
+		json_array_foreach(rows, k, row) {
+			const char *sid = json_string_value(json_object_get(row, "stage_id"));
+			if (id && sid && !strcmp(sid, id))
+				json_array_append(mine, row);
+		}
+		json_object_set_new(stage, "item_states", mine);
+	}
+	json_decref(rows);
+}
+
 json_t *run_details_json(struct store *st, const char *run_id)
 {
 	json_t *runs = store_rows_json(st, "SELECT id, workflow_id, workflow_name, workflow_version,"
@@ -94,13 +118,14 @@ json_t *run_details_json(struct store *st, const char *run_id)
 	if (!run)
 		return NULL;
 	json_object_set_new(run, "stages", store_rows_json(st, "SELECT stage_id, status, attempt,"
-		" started_at, finished_at, error_class, error, outputs FROM stages"
+		" started_at, finished_at, error_class, error, outputs, handoff, items FROM stages"
 		" WHERE run_id = ?1 ORDER BY idx", run_id));
 	attach_snapshot(st, run_id, json_object_get(run, "stages"));
-	json_object_set_new(run, "attempts", store_rows_json(st, "SELECT stage_id, attempt, status,"
-		" runner, pid, started_at, finished_at, exit_code, error_class, error, session_id,"
-		" model, usd, input_tokens, output_tokens FROM attempts WHERE run_id = ?1"
-		" ORDER BY started_at", run_id));
+	attach_items(st, run_id, json_object_get(run, "stages"));
+	json_object_set_new(run, "attempts", store_rows_json(st, "SELECT stage_id, attempt, item,"
+		" status, runner, pid, started_at, finished_at, exit_code, error_class, error,"
+		" session_id, model, usd, input_tokens, output_tokens FROM attempts"
+		" WHERE run_id = ?1 ORDER BY started_at", run_id));
 	return run;
 }
 

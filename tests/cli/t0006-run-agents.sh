@@ -67,7 +67,7 @@ for mode in error api-error max-turns truncated garbage exit3 no-json; do
 	cls=$(last_stage error_class research)
 	case $mode in
 	error) want=agent_error ;; api-error) want=api_error ;; max-turns) want=max_turns ;;
-	truncated | garbage) want=protocol_error ;; exit3) want=exit_3 ;; no-json) want=output_invalid ;;
+	truncated | garbage) want=protocol_error ;; exit3) want=exit_3 ;; no-json) want=output_contract ;;
 	esac
 	check "claude $mode: class $want (got $cls)" test "$cls" = "$want"
 done
