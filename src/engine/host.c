@@ -136,6 +136,11 @@ static void build_ctx(struct host *h, double started_at)
 			   "started_at", started_at, "workflow", "id", wf->id, "name", wf->name,
 			   "version", wf->version);
 	json_decref(h->stage_ctx);
+	json_t *roles = json_object(); /* ${{ roles.NAME }}: the artifact bound to it */
+	for (size_t i = 0; i < wf->nr_roles; i++)
+		if (wf->roles[i].bound)
+			json_object_set_new(roles, wf->roles[i].name, json_string(wf->roles[i].bound));
+	json_object_set_new(h->ctx, "roles", roles);
 	/* config.env: values may use parameters (and run, workflow). */
 	json_t *env = json_object_get(h->ctx, "env");
 	for (size_t i = 0; i < wf->nr_env; i++) {

@@ -209,10 +209,13 @@ json_t *swdl_roles_json(const struct swdl_workflow *wf)
 	json_t *o = json_object();
 	for (size_t i = 0; i < wf->nr_roles; i++) {
 		const struct swdl_role *r = &wf->roles[i];
-		if (r->bound)
-			json_object_set_new(o, r->name, json_pack("{s:s, s:s, s:s?}", "artifact",
-				r->bound, "source", role_source_names[r->source], "file",
-				r->source_file));
+		if (!r->bound)
+			continue;
+		json_t *b = json_pack("{s:s, s:s}", "artifact", r->bound, "source",
+				      role_source_names[r->source]);
+		if (r->source_file)
+			json_object_set_new(b, "file", json_string(r->source_file));
+		json_object_set_new(o, r->name, b);
 	}
 	return o;
 }

@@ -57,6 +57,23 @@ stages:
 `;
 fs.writeFileSync(path.join(tmp, "hand.yaml"), HAND);
 execFileSync(sm, ["workflow", "create", path.join(tmp, "hand.yaml")], { env, stdio: ["ignore", "ignore", "inherit"] });
+// A role with no default (bound in the Run dialog) and a fan-out of two items.
+const ROLES = `workflow: {id: roles-e2e, name: Roles e2e}
+roles:
+  reviewer: {description: "Reviews the change", accepts: [agent]}
+stages:
+  - id: review
+    name: Review
+    roles: {primary: {artifact: "\${{ roles.reviewer }}"}}
+  - id: each
+    name: Each
+    type: fan_out
+    depends_on: [review]
+    fan_out: {items: "\${{ fromJSON('[\\"x\\", \\"y\\"]') }}"}
+    run: echo "item $SKILLMEAT_ITEM"
+`;
+fs.writeFileSync(path.join(tmp, "roles.yaml"), ROLES);
+execFileSync(sm, ["workflow", "create", path.join(tmp, "roles.yaml")], { env, stdio: ["ignore", "ignore", "inherit"] });
 const handFile = path.join(coll, "workflows/hand/WORKFLOW.yaml");
 
 const server = spawn(sm, ["web", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
@@ -159,6 +176,7 @@ step("Create saves it; the YAML on disk is the graph that was drawn", async () =
 
 step("Run starts it; the run page follows it live to the waiting gate", async () => {
   await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByRole("dialog", { name: "Run workflow" }).getByRole("button", { name: "Start run" }).click();
   await page.waitForURL(/#\/runs\//);
   await page.evaluate(() => { window.__samePage = true; });
   await page.locator(".live.on").waitFor();
@@ -183,6 +201,30 @@ step("the runs list shows the run", async () => {
   await page.getByRole("link", { name: "Runs", exact: true }).click();
   await page.locator("table.grid .badge.status-completed").first().waitFor();
   await shot("05-runs");
+});
+
+step("a role bound in the Run dialog is the agent that ran; a fan-out has a row per item", async () => {
+  await page.goto(`${origin}/#/workflows/roles-e2e`);
+  await page.locator('.react-flow__node[data-id="each"] .stage-node.stack').waitFor();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Run workflow" });
+  expect(await dialog.getByRole("button", { name: "Start run" }).isDisabled(), "started with an unbound role");
+  const select = dialog.getByLabel(/^reviewer/);
+  const offered = await select.locator("option").allTextContents();
+  expect(offered.includes("agent:writer") && !offered.some((o) => o.startsWith("ctx:")), offered.join(", "));
+  await select.selectOption("agent:writer");
+  await dialog.getByRole("button", { name: "Start run" }).click();
+  await page.waitForURL(/#\/runs\//);
+  await page.locator(".page-head .badge.status-completed").waitFor();
+  const role = await page.locator('[data-role="reviewer"]').textContent();
+  expect(role.includes("agent:writer") && role.includes("request"), role);
+  await page.locator('.tl-row[data-stage="each"][data-item="1"] .tl-bar.status-completed').waitFor();
+  await page.getByRole("tab", { name: /^review/ }).click();
+  await page.getByRole("region", { name: "Handoff" }).getByText("format structured").waitFor();
+  const runId = decodeURIComponent(page.url().split("#/runs/")[1]);
+  const sys = fs.readFileSync(path.join(home, "runs", runId, "review/1/system-prompt.md"), "utf8");
+  expect(sys.includes("You write."), sys);
+  await shot("05b-roles-fan-out");
 });
 
 step("a hand-written workflow opened and saved unedited is unchanged, byte for byte", async () => {

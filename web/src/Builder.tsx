@@ -13,7 +13,7 @@ import { Diags } from "./fields";
 import { Picker } from "./Picker";
 import { go } from "./route";
 import { StageEditor, WorkflowEditor } from "./StageEditor";
-import { assignArtifact, NEW_WORKFLOW, StageType, WorkflowDoc } from "./swdl";
+import { assignArtifact, NEW_WORKFLOW, RoleDecl, rolesOf, StageType, WorkflowDoc } from "./swdl";
 import { errorText } from "./util";
 
 export function Builder({ id }: { id: string | null }) {
@@ -140,12 +140,13 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
     }
   };
 
-  const run = async () => {
+  const [runOpen, setRunOpen] = useState(false);
+  const run = async (params: Record<string, unknown>, bindings: Record<string, string>) => {
     if (!id) return;
     try {
-      const r = await api.startRun(id, {});
+      const r = await api.startRun(id, params, bindings);
       go(`#/runs/${encodeURIComponent(r.id)}`);
-    } catch (e) { setStatus({ text: `cannot start: ${errorText(e)}`, kind: "error" }); }
+    } catch (e) { setStatus({ text: `cannot start: ${errorText(e)}`, kind: "error" }); setRunOpen(false); }
   };
 
   useEffect(() => {
@@ -175,7 +176,7 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
           <button type="button" aria-pressed={view === "yaml"} onClick={() => setView("yaml")}>{doc.format.toUpperCase()}</button>
         </div>
         <button type="button" className="primary" onClick={save} disabled={saving} title="Ctrl+S">{id ? "Save" : "Create"}</button>
-        <button type="button" onClick={run} disabled={!id || doc.dirty || errors > 0}
+        <button type="button" onClick={() => setRunOpen(true)} disabled={!id || doc.dirty || errors > 0}
           title={!id ? "save the workflow first" : doc.dirty ? "save your changes first" : "start a run"}>Run</button>
         {id && <a className="button" href={`#/runs?workflow=${encodeURIComponent(String(doc.get(["workflow", "id"]) ?? id))}`}>Runs</a>}
       </div>
@@ -206,8 +207,75 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
             : <WorkflowEditor doc={doc} diags={diags.filter((d) => !d.stage_id)} modules={modules} changed={changed} />}
         </aside>
       </div>
+      {runOpen && <RunDialog roles={rolesOf(doc)} params={paramsOf(doc)} artifacts={artifacts}
+        start={run} close={() => setRunOpen(false)} />}
       <datalist id="artifact-refs">{artifacts.filter((a) => a.type !== "workflow").map((a) => <option key={a.ref} value={a.ref} />)}</datalist>
     </section>
+  );
+}
+
+interface ParamDecl { name: string; type: string; default?: unknown; required: boolean }
+
+function paramsOf(doc: WorkflowDoc): ParamDecl[] {
+  const m = doc.get(["config", "parameters"]);
+  if (!m || typeof m !== "object") return [];
+  return Object.entries(m as Record<string, { type?: string; default?: unknown; required?: unknown } | null>).map(([name, p]) => ({
+    name, type: String(p?.type ?? "string"), default: p?.default, required: p?.required === true || p?.required === "true",
+  }));
+}
+
+/** Start a run: values for its parameters, an artifact for each role (filtered by what it accepts). */
+function RunDialog({ roles, params, artifacts, start, close }: {
+  roles: RoleDecl[]; params: ParamDecl[]; artifacts: Artifact[];
+  start: (params: Record<string, unknown>, bindings: Record<string, string>) => Promise<void>; close: () => void;
+}) {
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [binds, setBinds] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const missing = roles.filter((r) => !r.default && !binds[r.name]).map((r) => r.name);
+  const submit = async () => {
+    setBusy(true);
+    const p: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(values)) if (v !== "") p[k] = v;
+    const b: Record<string, string> = {};
+    for (const [k, v] of Object.entries(binds)) if (v) b[k] = v;
+    await start(p, b);
+    setBusy(false);
+  };
+  return (
+    <div className="run-dialog" role="dialog" aria-modal="true" aria-label="Run workflow"
+      onKeyDown={(e) => { if (e.key === "Escape") close(); }}>
+      <form onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+        <h2>Run</h2>
+        {roles.length > 0 && <fieldset><legend>Roles</legend>
+          {roles.map((r) => {
+            const options = artifacts.filter((a) => !r.accepts.length || r.accepts.includes(a.type));
+            return (
+              <div className="field" key={r.name} data-role={r.name}>
+                <label htmlFor={`bind-${r.name}`}>{r.name}{r.description ? ` — ${r.description}` : ""}</label>
+                <select id={`bind-${r.name}`} value={binds[r.name] ?? ""} onChange={(e) => setBinds({ ...binds, [r.name]: e.target.value })}>
+                  <option value="">{r.default ? `default: ${r.default}` : "— choose —"}</option>
+                  {options.map((a) => <option key={a.ref} value={a.ref}>{a.ref}</option>)}
+                </select>
+                {options.length === 0 && <p className="muted">no {r.accepts.join(" or ") || ""} artifacts in the collection</p>}
+              </div>);
+          })}
+        </fieldset>}
+        {params.length > 0 && <fieldset><legend>Parameters</legend>
+          {params.map((p) => (
+            <div className="field" key={p.name}>
+              <label htmlFor={`param-${p.name}`}>{p.name} <span className="muted">({p.type}{p.required ? ", required" : ""})</span></label>
+              <input id={`param-${p.name}`} value={values[p.name] ?? ""} placeholder={p.default === undefined ? "" : JSON.stringify(p.default)}
+                onChange={(e) => setValues({ ...values, [p.name]: e.target.value })} />
+            </div>))}
+        </fieldset>}
+        {missing.length > 0 && <p className="error" role="alert">bind {missing.join(", ")}: {missing.length > 1 ? "these roles have" : "this role has"} no default</p>}
+        <div className="actions">
+          <button type="button" onClick={close}>Cancel</button>
+          <button type="submit" className="primary" disabled={busy || missing.length > 0}>Start run</button>
+        </div>
+      </form>
+    </div>
   );
 }
 

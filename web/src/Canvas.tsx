@@ -25,7 +25,7 @@ function StageNode({ data, selected }: NodeProps<Node<StageNodeData>>) {
     e.currentTarget.classList.add("drop-target");
   };
   return (
-    <div className={`stage-node type-${stage.type}${selected ? " selected" : ""}${errors ? " invalid" : ""}${status ? ` status-${status}` : ""}`}
+    <div className={`stage-node type-${stage.type}${stage.type === "fan_out" ? " stack" : ""}${selected ? " selected" : ""}${errors ? " invalid" : ""}${status ? ` status-${status}` : ""}`}
       style={stage.raw.ui && typeof (stage.raw.ui as { color?: unknown }).color === "string"
         ? { borderLeftColor: (stage.raw.ui as { color: string }).color } : undefined}
       data-stage={stage.id}
@@ -43,6 +43,7 @@ function StageNode({ data, selected }: NodeProps<Node<StageNodeData>>) {
       <div className="stage-title">{stage.name || stage.id}</div>
       <div className="stage-meta"><code>{stage.id}</code> · {stage.type}</div>
       {stage.artifact && <div className="stage-artifact">{stage.artifact}</div>}
+      {stage.type === "fan_out" && <div className="stage-items" title="runs once per item">× {stage.fanOutItems ?? "no items set"}</div>}
       {status && <div className="stage-status">{status.replace(/_/g, " ")}</div>}
       {(errors > 0 || warnings > 0) && <div className="stage-diags" aria-label={`${errors} errors, ${warnings} warnings`}>
         {errors > 0 && <span className="error">{errors} ✕</span>} {warnings > 0 && <span className="warning">{warnings} !</span>}</div>}

@@ -54,7 +54,8 @@ export function RunPage({ id }: { id: string }) {
     for (const type of ["run_started", "stage_started", "stage_completed", "stage_failed", "stage_skipped",
       "stage_retrying", "stage_waiting_for_approval", "gate_approved", "gate_rejected", "gate_timed_out",
       "context_consumed", "budget_exceeded", "hook_ran", "run_paused", "run_resumed", "run_completed",
-      "run_failed", "run_cancelled", "run_unpaused", "run_cancel_requested", "stage_killing", "gate_timeout"])
+      "run_failed", "run_cancelled", "run_unpaused", "run_cancel_requested", "stage_killing", "gate_timeout",
+      "item_started", "item_completed", "item_failed", "stage_adopted", "condition_error"])
       es.addEventListener(type, other);
     es.addEventListener("execution_completed", () => { es.close(); setLive(false); refresh.current(); });
     es.onerror = () => setLive(false);
@@ -91,6 +92,8 @@ export function RunPage({ id }: { id: string }) {
         <div><dt>Cost</dt><dd>{fmtUsd(run.usd)}</dd></div>
         <div><dt>Tokens</dt><dd>{run.tokens}</dd></div>
         <div><dt>Runner</dt><dd>{run.runner ?? "default"}</dd></div>
+        {Object.entries(run.manifest?.bindings ?? {}).map(([role, b]) => (
+          <div key={role} data-role={role}><dt>Role {role}</dt><dd><code>{b.artifact}</code> <span className="muted">({b.source}{b.file ? ` ${b.file}` : ""})</span></dd></div>))}
       </dl>
       {run.error && <p className="error" role="alert">{run.error}</p>}
       {waiting.map((s) => <GateBanner key={s.stage_id} run={run} stage={s} events={events} after={refresh.current} />)}
@@ -156,27 +159,34 @@ function Timeline({ run, now, select, selected }: { run: RunDetail; now: number;
     <div className="timeline" role="table" aria-label="Timeline of stage attempts">
       <div className="tl-row tl-axis" role="row"><div className="tl-label" role="rowheader" />
         <div className="tl-track">{ticks.map((t) => <span key={t.f} style={{ left: `${t.f * 100}%` }}>{t.label}</span>)}</div></div>
-      {run.stages.map((s) => {
-        const attempts = run.attempts.filter((a) => a.stage_id === s.stage_id);
+      {run.stages.flatMap((s) => rowsOf(s).map((row) => {
+        const attempts = run.attempts.filter((a) => a.stage_id === s.stage_id && (row.item === null || a.item === row.item));
         const gate = s.type === "gate" && s.started_at == null && s.status !== "pending";
         return (
-          <div key={s.stage_id} className={`tl-row${selected === s.stage_id ? " selected" : ""}`} role="row" data-stage={s.stage_id}>
+          <div key={row.key} className={`tl-row${selected === s.stage_id ? " selected" : ""}${row.item !== null ? " tl-item" : ""}`}
+            role="row" data-stage={s.stage_id} data-item={row.item ?? undefined}>
             <div className="tl-label" role="rowheader">
-              <button type="button" className="link" onClick={() => select(s.stage_id)}>{s.stage_id}</button> <StatusBadge status={s.status} />
+              <button type="button" className="link" onClick={() => select(s.stage_id)}>{row.label}</button> <StatusBadge status={row.status} />
             </div>
             <div className="tl-track" role="cell">
               {attempts.map((a) => {
                 const st = a.started_at ?? t0, fin = a.finished_at ?? now;
                 return <div key={a.attempt} className={`tl-bar status-${a.status}`} data-attempt={a.attempt}
                   style={{ left: pct(st), width: `max(3px, ${(100 * (fin - st)) / span}%)` }}
-                  title={`${s.stage_id} #${a.attempt} ${a.status} ${fmtDuration(fin - st)}${a.model ? ` ${a.model}` : ""}`} />;
+                  title={`${row.label} #${a.attempt} ${a.status} ${fmtDuration(fin - st)}${a.model ? ` ${a.model}` : ""}`} />;
               })}
               {gate && <div className={`tl-gate status-${s.status}`} style={{ left: pct(s.finished_at ?? now) }} title={`gate ${s.status}`} />}
             </div>
           </div>);
-      })}
+      }))}
     </div>
   );
+}
+
+/** A stage's timeline rows: itself, or one row per item of a fan-out that has started. */
+function rowsOf(s: RunStage): { key: string; label: string; status: string; item: number | null }[] {
+  if (!s.item_states?.length) return [{ key: s.stage_id, label: s.stage_id, status: s.status, item: null }];
+  return s.item_states.map((it) => ({ key: `${s.stage_id}[${it.item}]`, label: `${s.stage_id}[${it.item}]`, status: it.status, item: it.item }));
 }
 
 function StageDetail({ run, stage }: { run: RunDetail; stage: RunStage }) {
@@ -206,6 +216,24 @@ function StageDetail({ run, stage }: { run: RunDetail; stage: RunStage }) {
       <section aria-label="Outputs">
         <h3>Outputs</h3>
         {stage.outputs && Object.keys(stage.outputs).length ? <pre className="outputs">{JSON.stringify(stage.outputs, null, 2)}</pre> : <p className="muted">none</p>}
+      </section>
+      {stage.item_states && <section aria-label="Items">
+        <h3>Items</h3>
+        <table className="grid compact"><thead><tr><th>#</th><th>item</th><th>status</th><th>tries</th><th>error</th></tr></thead>
+          <tbody>{stage.item_states.map((it) => (
+            <tr key={it.item}><td>{it.item}</td><td><code>{JSON.stringify(stage.items?.[it.item] ?? null)}</code></td>
+              <td><StatusBadge status={it.status} /></td><td>{it.tries}</td><td>{it.error_class ?? ""}</td></tr>))}</tbody></table>
+      </section>}
+      <section aria-label="Handoff" className="handoff">
+        <h3>Handoff</h3>
+        {!stage.handoff ? <p className="muted">none yet: a stage hands off when it ends</p> : (<>
+          <p>{stage.handoff.summary ?? <span className="muted">no summary</span>}</p>
+          <p className="muted">format {stage.handoff.format} · {stage.handoff.usage.input_tokens}/{stage.handoff.usage.output_tokens} tokens · {fmtUsd(stage.handoff.usage.usd)}</p>
+          <h4>Files changed ({stage.handoff.files_source})</h4>
+          {stage.handoff.files_changed.length ? <ul className="plain">{stage.handoff.files_changed.map((f) =>
+            <li key={f.path}><code>{f.path}</code> {f.status}</li>)}</ul> : <p className="muted">none</p>}
+          <details><summary>The record the next stages receive</summary><pre>{JSON.stringify(stage.handoff, null, 2)}</pre></details>
+        </>)}
       </section>
     </div>
   );

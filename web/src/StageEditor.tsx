@@ -36,10 +36,19 @@ export function StageEditor({ doc, stage, stages, diags, modules, changed, remov
       </details>
       {(t === "agent" || t === "fan_out") && <details open><summary>Roles</summary>
         <TextField b={b} k="roles.primary.artifact" label="Primary agent or skill" list="artifact-refs"
-          hint="drop an agent from the picker on the stage, or type agent:NAME" />
+          hint="drop an agent from the picker on the stage, type agent:NAME, or ${{ roles.NAME }} for a role bound at run time" />
         <TextField b={b} k="roles.primary.model" label="Model" placeholder="the runner's default" />
         <TextField b={b} k="roles.primary.instructions" label="Instructions" multiline />
         <ListField b={b} k="roles.tools" label="Tools" list="artifact-refs" />
+      </details>}
+      {t === "fan_out" && <details open><summary>Fan-out</summary>
+        <TextField b={b} k="fan_out.items" label="Items" placeholder="${{ parameters.files }}"
+          hint="an expression yielding a list; the stage runs once per item (${{ fan_out.item }}, ${{ fan_out.index }})" />
+        <TextField b={b} k="fan_out.max_parallel" label="Items at once" numeric placeholder="the run's limit" />
+        <SelectField b={b} k="fan_out.on_item_failure" label="On item failure" options={["fail_fast", "continue"]} />
+        <TextField b={b} k="fan_out.max_items" label="Max items" numeric placeholder="1000" />
+        <TextField b={b} k="run" label="Script (instead of an agent)" multiline
+          hint="$SKILLMEAT_ITEM is the item as JSON, $SKILLMEAT_ITEM_INDEX its index" />
       </details>}
       {t === "command" && <details open><summary>Command</summary>
         <TextField b={b} k="run" label="Script" multiline hint="outputs: lines NAME=value appended to $SKILLMEAT_OUTPUT" />
@@ -114,6 +123,9 @@ export function WorkflowEditor({ doc, diags, modules, changed }: {
       <MapTable b={b} k="config.parameters" label="Parameters" addLabel="Add parameter" columns={[
         { key: "type", label: "type", options: TYPES }, { key: "default", label: "default" },
         { key: "required", label: "required", options: ["true", "false"] }, { key: "description", label: "description" }]} />
+      <MapTable b={b} k="roles" label="Roles (bound at run time)" addLabel="Add role" newRow={{ accepts: ["agent"] }}
+        columns={[{ key: "description", label: "description" }, { key: "default", label: "default" },
+          { key: "accepts", label: "accepts", kind: "list" }]} />
       <TextField b={b} k="config.timeout" label="Run timeout" placeholder="2h" />
       <PairsField b={b} k="config.env" label="Environment" />
       <ChecksField b={b} k="context.global_modules" label="Context modules (every stage)"

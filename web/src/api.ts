@@ -32,9 +32,24 @@ export interface RunStage {
   attempt: number; started_at: number | null; finished_at: number | null;
   error_class: string | null; error: string | null; outputs: Record<string, unknown> | null;
   context: PackManifest | null;
+  handoff: Handoff | null;
+  items: unknown[] | null;          // a fan-out's item list, once it started
+  item_states?: ItemState[];
 }
+export interface ItemState {
+  item: number; status: string; tries: number; attempt: number;
+  error_class: string | null; error: string | null; outputs: Record<string, unknown> | null;
+}
+export interface Handoff {
+  stage_id: string; status: string; attempt: number; format: string; summary: string | null;
+  outputs: Record<string, unknown>; files_changed: { path: string; status: string }[]; files_source: string;
+  usage: { input_tokens: number; output_tokens: number; usd: number };
+  memory: { consumed: string[]; candidates: unknown[] };
+  final_text?: string; run_log?: string; error?: { class: string; message: string | null };
+}
+export interface Binding { artifact: string; source: string; file?: string | null }
 export interface Attempt {
-  stage_id: string; attempt: number; status: string; runner: string; pid: number | null;
+  stage_id: string; attempt: number; item: number | null; status: string; runner: string; pid: number | null;
   started_at: number | null; finished_at: number | null; exit_code: number | null;
   error_class: string | null; error: string | null; model: string | null; usd: number;
   input_tokens: number; output_tokens: number;
@@ -43,6 +58,7 @@ export interface RunDetail {
   id: string; workflow_id: string; workflow_name: string; status: string; error: string | null;
   created_at: number; started_at: number | null; finished_at: number | null; usd: number;
   tokens: number; parameters: Record<string, unknown>; runner: string | null;
+  manifest?: { bindings?: Record<string, Binding> };
   stages: RunStage[]; attempts: Attempt[];
 }
 export interface RunListItem {
@@ -95,8 +111,8 @@ export const api = {
   runs: (workflow?: string, status?: string) =>
     call<{ items: RunListItem[] }>("GET", `/workflow-executions${q({ workflow, status, limit: "200" })}`),
   run: (id: string) => call<RunDetail>("GET", `/workflow-executions/${enc(id)}`),
-  startRun: (workflow_id: string, parameters: Record<string, unknown>) =>
-    call<{ id: string; status: string }>("POST", "/workflow-executions", { workflow_id, parameters }),
+  startRun: (workflow_id: string, parameters: Record<string, unknown>, bindings: Record<string, string> = {}) =>
+    call<{ id: string; status: string }>("POST", "/workflow-executions", { workflow_id, parameters, bindings }),
   control: (id: string, action: "pause" | "resume" | "cancel") =>
     call<unknown>("POST", `/workflow-executions/${enc(id)}/${action}`),
   gate: (id: string, stage: string, decision: "approve" | "reject", reason?: string) =>

@@ -100,9 +100,10 @@ export function ChecksField({ b, k, label, options, empty }: { b: Bound; k: stri
 }
 
 /** A mapping name → {fields…} (inputs, outputs, parameters) as editable rows. */
-export function MapTable({ b, k, label, columns, addLabel }: {
+export function MapTable({ b, k, label, columns, addLabel, newRow }: {
   b: Bound; k: string; label: string; addLabel: string;
-  columns: { key: string; label: string; kind?: "bool" | "text"; options?: string[] }[];
+  columns: { key: string; label: string; kind?: "bool" | "text" | "list"; options?: string[] }[];
+  newRow?: Record<string, unknown>;
 }) {
   const path = pathOf(b, k);
   const map = (b.doc.get(path) ?? {}) as Record<string, Record<string, unknown> | null>;
@@ -111,7 +112,7 @@ export function MapTable({ b, k, label, columns, addLabel }: {
   const add = () => {
     let n = 1;
     while (`${k.split(".").pop()}_${n}` in map) n++;
-    b.doc.set([...path, `${k.split(".").pop()}_${n}`], { type: "string" });
+    b.doc.set([...path, `${k.split(".").pop()}_${n}`], newRow ?? { type: "string" });
     b.changed();
   };
   const rename = (from: string, to: string) => {
@@ -133,7 +134,10 @@ export function MapTable({ b, k, label, columns, addLabel }: {
               const cell = [...path, name, c.key];
               const v = b.doc.get(cell);
               const set = (x: unknown) => { b.doc.set(cell, x); b.changed(); };
-              return <td key={c.key}>{c.kind === "bool"
+              return <td key={c.key}>{c.kind === "list"
+                ? <input aria-label={`${name} ${c.label}`} value={Array.isArray(v) ? v.join(", ") : str(v)}
+                    onChange={(e) => set(e.target.value.split(",").map((x) => x.trim()).filter(Boolean))} />
+                : c.kind === "bool"
                 ? <input type="checkbox" aria-label={`${name} ${c.label}`} checked={v !== false} onChange={(e) => set(e.target.checked ? undefined : false)} />
                 : c.options ? <select aria-label={`${name} ${c.label}`} value={str(v)} onChange={(e) => set(e.target.value === "true" ? true : e.target.value === "false" ? false : e.target.value)}>
                     {[...new Set(["", ...c.options, str(v)])].map((o) => <option key={o} value={o}>{o || "—"}</option>)}</select>

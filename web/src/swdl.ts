@@ -17,6 +17,7 @@ export interface StageView {
   type: StageType;
   depends_on: string[];
   artifact?: string;
+  fanOutItems?: string;  // type: fan_out: the item expression
   position?: [number, number];
   raw: Record<string, unknown>;
 }
@@ -108,6 +109,7 @@ export class WorkflowDoc {
         type: (raw.type as StageType) ?? "agent",
         depends_on: Array.isArray(raw.depends_on) ? raw.depends_on.map(String) : [],
         artifact: roles?.primary?.artifact,
+        fanOutItems: (raw.fan_out as { items?: unknown } | undefined)?.items as string | undefined,
         position: Array.isArray(pos) && pos.length === 2 ? [Number(pos[0]), Number(pos[1])] : undefined,
         raw,
       };
@@ -175,6 +177,24 @@ export class WorkflowDoc {
 
 const isShortList = (v: unknown[]) =>
   v.every((x) => typeof x !== "object" || x === null) && JSON.stringify(v).length < 60;
+
+export interface RoleDecl { name: string; description?: string; default?: string; accepts: string[] }
+
+/** The workflow's declared roles (a bare string is the default). */
+export function rolesOf(doc: WorkflowDoc): RoleDecl[] {
+  const m = doc.get(["roles"]);
+  if (!m || typeof m !== "object" || Array.isArray(m)) return [];
+  return Object.entries(m as Record<string, unknown>).map(([name, v]) => {
+    if (typeof v === "string") return { name, default: v, accepts: [] };
+    const o = (v ?? {}) as { description?: unknown; default?: unknown; accepts?: unknown };
+    return {
+      name,
+      description: typeof o.description === "string" ? o.description : undefined,
+      default: typeof o.default === "string" ? o.default : undefined,
+      accepts: Array.isArray(o.accepts) ? o.accepts.map(String) : [],
+    };
+  });
+}
 
 /** The stage type of an artifact reference dropped on the canvas, and where it goes. */
 function artifactRole(ref: string): "primary" | "tool" | "context" {
