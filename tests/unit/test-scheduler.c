@@ -23,7 +23,20 @@ struct fx {
 	struct sched s;
 	const char *false_conditions; /* stage ids whose condition is false, ",a,b," */
 	const char *bad_conditions;   /* stage ids whose condition fails to evaluate */
+	long items;                   /* a fan-out's item count; -1: the list is bad */
 };
+
+static int fake_items(void *ctx, const struct swdl_stage *st, size_t *n, const char **cls)
+{
+	struct fx *f = ctx;
+	(void)st;
+	if (f->items < 0) {
+		*cls = "fan_out_items";
+		return SM_ERR;
+	}
+	*n = (size_t)f->items;
+	return SM_OK;
+}
 
 static int fake_condition(void *ctx, const struct swdl_stage *st, bool *result)
 {
@@ -50,6 +63,7 @@ static struct fx *setup_fx(const char *stages, size_t max_parallel)
 		if (f->dl.items[i].severity == DIAG_ERROR)
 			fail_msg("fixture invalid: %s", f->dl.items[i].message);
 	sched_init(&f->s, &f->wf, &f->dag, max_parallel, 0, fake_condition, f);
+	f->s.items = fake_items;
 	return f;
 }
 
@@ -75,7 +89,7 @@ static size_t idx(struct fx *f, const char *id)
 static char *drain(struct fx *f, int64_t now)
 {
 	static const char *const kinds[] = { "none", "start", "skip", "fail", "await", "kill",
-		"gate", "finished" };
+		"gate", "finished", "expand" };
 	struct strbuf sb = STRBUF_INIT;
 	for (int guard = 0; guard < 1000; guard++) {
 		struct sched_action a = sched_next(&f->s, now);
@@ -88,6 +102,8 @@ static char *drain(struct fx *f, int64_t now)
 			continue;
 		}
 		strbuf_addf(&sb, "%s:%s", kinds[a.kind], f->wf.stages[a.stage].id);
+		if (a.item >= 0)
+			strbuf_addf(&sb, "[%d]", a.item);
 		if (a.kind == SA_START)
 			strbuf_addf(&sb, "#%u", a.attempt);
 		if (a.reason)
@@ -114,6 +130,19 @@ static void bad(struct fx *f, const char *id, const char *cls, int64_t now)
 }
 
 #define A(id, extra) "  - {id: " id ", name: X, roles: {primary: {artifact: 'agent:x'}}" extra "}\n"
+/* A fan-out stage over a list the fixture's `items` sizes. */
+#define F(id, fan, extra) "  - {id: " id ", name: X, type: fan_out, run: 'true', fan_out: {items: " \
+	"'${{ fromJSON(\"[]\") }}'" fan "}" extra "}\n"
+
+static void item_ok(struct fx *f, const char *id, size_t k, int64_t now)
+{
+	sched_item_finished(&f->s, idx(f, id), k, true, NULL, now);
+}
+
+static void item_bad(struct fx *f, const char *id, size_t k, const char *cls, int64_t now)
+{
+	sched_item_finished(&f->s, idx(f, id), k, false, cls, now);
+}
 
 static void test_dependencies_and_capacity(void **state)
 {
@@ -478,6 +507,161 @@ static void test_restore_final_failure(void **state)
 	teardown_fx(f);
 }
 
+
+/* Items start as slots allow, shared with other stages; outputs wait for all. */
+static void test_fan_out_items_share_slots(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" F("fan", "", "") A("other", "") A("after", ", depends_on: [fan]"), 3);
+	f->items = 4;
+	EXPECT(f, 0, "expand:fan start:fan[0]#1 start:fan[1]#2 start:fan[2]#3");
+	item_ok(f, "fan", 1, 1);
+	EXPECT(f, 1, "start:fan[3]#4"); /* declaration order: the fan's items before `other` */
+	item_ok(f, "fan", 0, 2);
+	EXPECT(f, 2, "start:other#1");
+	item_ok(f, "fan", 2, 3);
+	item_ok(f, "fan", 3, 3);
+	assert_int_equal(f->s.st[idx(f, "fan")].state, STAGE_COMPLETED);
+	EXPECT(f, 3, "start:after#1");
+	ok(f, "other", 4);
+	ok(f, "after", 4);
+	EXPECT(f, 4, "finished(completed)");
+	teardown_fx(f);
+}
+
+static void test_fan_out_max_parallel(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" F("fan", ", max_parallel: 2", ""), 8);
+	f->items = 3;
+	EXPECT(f, 0, "expand:fan start:fan[0]#1 start:fan[1]#2");
+	item_ok(f, "fan", 0, 1);
+	EXPECT(f, 1, "start:fan[2]#3");
+	teardown_fx(f);
+}
+
+/* fail_fast: the first item that fails for good stops the others. */
+static void test_fan_out_fail_fast(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" F("fan", "", ", error_policy: {retry: {max_attempts: 1}}"), 2);
+	f->items = 5;
+	EXPECT(f, 0, "expand:fan start:fan[0]#1 start:fan[1]#2");
+	item_bad(f, "fan", 1, "exit_2", 1);
+	EXPECT(f, 1, "kill:fan[0](fail_fast)");
+	item_bad(f, "fan", 0, "cancelled", 2); /* stopped: cancelled, not failed */
+	const struct sched_stage *st = &f->s.st[idx(f, "fan")];
+	assert_int_equal(st->state, STAGE_FAILED);
+	assert_string_equal(st->error_class, "exit_2");
+	assert_int_equal(st->items[0].state, STAGE_CANCELLED);
+	assert_int_equal(st->items[4].state, STAGE_CANCELLED);
+	EXPECT(f, 2, "finished(failed)");
+	teardown_fx(f);
+}
+
+/* continue: every item runs; the stage fails only if all failed. */
+static void test_fan_out_continue(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" F("fan", ", on_item_failure: continue",
+				", error_policy: {retry: {max_attempts: 1}}"), 4);
+	f->items = 2;
+	EXPECT(f, 0, "expand:fan start:fan[0]#1 start:fan[1]#2");
+	item_bad(f, "fan", 0, "exit_1", 1);
+	EXPECT(f, 1, "");
+	item_ok(f, "fan", 1, 2);
+	assert_int_equal(f->s.st[idx(f, "fan")].state, STAGE_COMPLETED);
+	EXPECT(f, 2, "finished(completed)");
+	teardown_fx(f);
+	f = setup_fx("stages:\n" F("fan", ", on_item_failure: continue",
+		     ", error_policy: {retry: {max_attempts: 1}}"), 4);
+	f->items = 2;
+	EXPECT(f, 0, "expand:fan start:fan[0]#1 start:fan[1]#2");
+	item_bad(f, "fan", 0, "exit_1", 1);
+	item_bad(f, "fan", 1, "exit_3", 1);
+	assert_int_equal(f->s.st[idx(f, "fan")].state, STAGE_FAILED);
+	EXPECT(f, 1, "finished(failed)");
+	teardown_fx(f);
+}
+
+/* Each item retries on its own clock; a lost item runs again at once, for free. */
+static void test_fan_out_item_retries(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" F("fan", "", ", error_policy: {retry: {max_attempts: 2, "
+				"initial_interval: 10s}}"), 4);
+	f->items = 2;
+	EXPECT(f, 0, "expand:fan start:fan[0]#1 start:fan[1]#2");
+	item_bad(f, "fan", 0, "exit_1", 5);
+	assert_int_equal(sched_next_wakeup(&f->s), 15);
+	EXPECT(f, 14, "");
+	sched_item_lost(&f->s, idx(f, "fan"), 1, 14);
+	EXPECT(f, 14, "start:fan[1]#3");
+	EXPECT(f, 15, "start:fan[0]#4");
+	const struct sched_stage *st = &f->s.st[idx(f, "fan")];
+	assert_int_equal(st->items[1].tries - st->items[1].lost, 1);
+	item_bad(f, "fan", 1, "exit_1", 16); /* its second counted try: a retry left */
+	assert_int_equal(st->items[1].state, STAGE_RETRY_WAIT);
+	item_ok(f, "fan", 0, 17);
+	EXPECT(f, 26, "start:fan[1]#5");
+	item_ok(f, "fan", 1, 27);
+	EXPECT(f, 27, "finished(completed)");
+	teardown_fx(f);
+}
+
+static void test_fan_out_empty_and_bad_lists(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" F("fan", "", "") A("after", ", depends_on: [fan]"), 4);
+	f->items = 0;
+	EXPECT(f, 0, "expand:fan start:after#1");
+	teardown_fx(f);
+	f = setup_fx("stages:\n" F("fan", "", "") A("after", ", depends_on: [fan]"), 4);
+	f->items = -1;
+	EXPECT(f, 0, "fail:fan(fan_out_items) finished(failed)");
+	teardown_fx(f);
+}
+
+/* Cancel stops every running item; per-item timeouts kill only that item. */
+static void test_fan_out_cancel_and_timeout(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" F("fan", "", ", error_policy: {timeout: 30s}"), 2);
+	f->items = 3;
+	EXPECT(f, 0, "expand:fan start:fan[0]#1 start:fan[1]#2");
+	item_ok(f, "fan", 0, 10);
+	EXPECT(f, 10, "start:fan[2]#3");
+	EXPECT(f, 30, "kill:fan[1](timeout)");
+	sched_cancel(&f->s);
+	EXPECT(f, 31, "kill:fan[2](cancelled)");
+	item_bad(f, "fan", 1, "timeout", 32);
+	item_bad(f, "fan", 2, "cancelled", 32);
+	EXPECT(f, 32, "finished(cancelled)");
+	assert_int_equal(f->s.st[idx(f, "fan")].state, STAGE_CANCELLED);
+	teardown_fx(f);
+}
+
+/* A new host: running items count against the limit, finished ones stay finished. */
+static void test_fan_out_restore(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" F("fan", "", "") A("other", ""), 2);
+	size_t fan = idx(f, "fan");
+	sched_restore(&f->s, fan, STAGE_RUNNING, 3, 0, 0, NULL);
+	sched_restore_items(&f->s, fan, 4);
+	sched_restore_item(&f->s, fan, 0, STAGE_COMPLETED, 1, 0, 1, 0, 0, NULL);
+	sched_restore_item(&f->s, fan, 1, STAGE_RUNNING, 1, 0, 2, 0, 0, NULL);
+	sched_restore_item(&f->s, fan, 2, STAGE_RUNNING, 2, 1, 3, 0, 0, NULL);
+	assert_int_equal(f->s.running, 2);
+	EXPECT(f, 0, "");
+	item_ok(f, "fan", 1, 1);
+	EXPECT(f, 1, "start:fan[3]#4");
+	item_ok(f, "fan", 2, 2);
+	item_ok(f, "fan", 3, 2);
+	EXPECT(f, 2, "start:other#1");
+	teardown_fx(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +685,14 @@ int main(void)
 		cmocka_unit_test(test_restore_final_failure),
 		cmocka_unit_test(test_lost_attempt_is_free),
 		cmocka_unit_test(test_lost_attempt_when_stopping),
+		cmocka_unit_test(test_fan_out_items_share_slots),
+		cmocka_unit_test(test_fan_out_max_parallel),
+		cmocka_unit_test(test_fan_out_fail_fast),
+		cmocka_unit_test(test_fan_out_continue),
+		cmocka_unit_test(test_fan_out_item_retries),
+		cmocka_unit_test(test_fan_out_empty_and_bad_lists),
+		cmocka_unit_test(test_fan_out_cancel_and_timeout),
+		cmocka_unit_test(test_fan_out_restore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
