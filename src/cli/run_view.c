@@ -9,6 +9,7 @@ struct view_stage {
 	char *id, *status, *last;
 	int attempt;
 	double started, ended;
+	long items, items_ended;   /* a fan-out: its items, and how many have ended */
 };
 
 struct run_view {
@@ -83,8 +84,13 @@ static void draw(struct run_view *v, bool force)
 		if (s->started > 0)
 			snprintf(elapsed, sizeof(elapsed), "%.1fs",
 				 (s->ended > 0 ? s->ended : wall) - s->started);
+		char status[64];
+		if (s->items > 0 && !strcmp(s->status, "running"))
+			snprintf(status, sizeof(status), "running %ld/%ld items", s->items_ended, s->items);
+		else
+			snprintf(status, sizeof(status), "%s", s->status);
 		fprintf(v->out, "\033[2K%-24.24s %s%-22s%s %-7d %-8s %.60s\n", s->id,
-			status_color(s->status), s->status, C_RESET, s->attempt, elapsed,
+			status_color(s->status), status, C_RESET, s->attempt, elapsed,
 			s->last ? s->last : "");
 	}
 	v->drawn = (int)v->nr + 1;
@@ -127,6 +133,10 @@ void run_view_event(void *ctx, const char *type, const char *stage_id, int attem
 			set(&s->status, "running");
 			s->started = store_now();
 			s->ended = 0;
+			s->items = (long)json_integer_value(json_object_get(data, "items"));
+		} else if (!strcmp(type, "item_completed") || (!strcmp(type, "item_failed") &&
+			   !json_is_true(json_object_get(data, "will_retry")))) {
+			s->items_ended++;
 		} else if (!strcmp(type, "log")) {
 			set(&s->last, json_string_value(json_object_get(data, "text")));
 		} else if (!strncmp(type, "stage_", 6) && strcmp(type, "stage_killing")) {

@@ -555,6 +555,7 @@ static int heartbeat(struct host *h)
  */
 static int turn(struct host *h, bool *more)
 {
+	host_handoff_prefetch(h);
 	if (store_begin(h->st))
 		return SM_EIO;
 	*more = host_follow_slots(h);

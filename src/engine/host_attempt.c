@@ -353,7 +353,8 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 static void release_slot(struct slot *sl)
 {
 	free(sl->summary);
-	sl->summary = NULL;
+	free(sl->git_after);
+	sl->summary = sl->git_after = NULL;
 	runner_job_release(&sl->job);
 	attempt_release(&sl->att);
 	free(sl->spawn_error);

@@ -73,8 +73,8 @@ static json_t *stage_outputs(struct host *h, size_t stage)
 	return outs;
 }
 
-/* The stage left RUNNING: write it, its items and its handoff. */
-static void settle(struct host *h, size_t stage)
+/* The stage left RUNNING: write it, its items and its handoff (sl: the last item's attempt). */
+static void settle(struct host *h, size_t stage, const struct slot *sl)
 {
 	const struct sched_stage *ss = &h->sched.st[stage];
 	const char *id = host_stage_id(h, stage);
@@ -94,7 +94,7 @@ static void settle(struct host *h, size_t stage)
 	host_ctx_stage(h, stage, stage_state_name(ss->state),
 		       ss->state == STAGE_COMPLETED ? outs : NULL);
 	if (ss->state == STAGE_COMPLETED || ss->state == STAGE_FAILED)
-		host_handoff_end(h, stage, NULL, NULL);
+		host_handoff_end(h, stage, sl, NULL);
 	if (ss->state == STAGE_COMPLETED)
 		host_event(h, "stage_completed", id, (int)ss->attempt, json_pack("{s:O, s:I, s:I}",
 			   "outputs", outs, "items", (json_int_t)ss->nr_items, "items_failed",
@@ -125,7 +125,7 @@ void host_fan_out_expanded(struct host *h, size_t stage)
 	host_event(h, "stage_started", id, 0, json_pack("{s:s, s:I}", "type", "fan_out",
 		   "items", (json_int_t)ss->nr_items));
 	if (ss->state != STAGE_RUNNING)
-		settle(h, stage); /* an empty list */
+		settle(h, stage, NULL); /* an empty list */
 }
 
 void host_fan_out_item_ended(struct host *h, struct slot *sl, struct runner_result *res)
@@ -161,7 +161,7 @@ void host_fan_out_item_ended(struct host *h, struct slot *sl, struct runner_resu
 		host_event(h, "item_failed", id, sl->attempt, d);
 	}
 	if (ss->state != STAGE_RUNNING)
-		settle(h, stage);
+		settle(h, stage, sl);
 	free(outs);
 }
 

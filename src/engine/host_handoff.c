@@ -45,15 +45,33 @@ void host_handoff_begin(struct host *h, size_t stage)
 	free(path);
 }
 
+void host_handoff_prefetch(struct host *h)
+{
+	for (size_t i = 0; h->git_root && i < h->nr_slots; i++) {
+		struct slot *sl = &h->slots[i];
+		struct strbuf sb = STRBUF_INIT;
+		char *err = NULL;
+		if (!sl->used || !sl->spawned || sl->git_after || !attempt_check_ended(&sl->att))
+			continue;
+		if (!handoff_git_state(h->git_root, &sb, &err))
+			sl->git_after = strbuf_detach(&sb, NULL);
+		strbuf_release(&sb);
+		free(err);
+	}
+}
+
 /* files_changed: git's view when the run is in a work tree, else what the stage listed. */
-static void add_files(struct host *h, size_t stage, json_t *rec, const json_t *outputs)
+static void add_files(struct host *h, size_t stage, const struct slot *sl, json_t *rec,
+		      const json_t *outputs)
 {
 	char *path = git_before_path(h, stage), *err = NULL;
 	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
 	json_t *listed = json_object_get(outputs, "files_changed"), *files = NULL;
 	const char *source = "none";
+	if (sl && sl->git_after)
+		strbuf_addstr(&after, sl->git_after);
 	if (h->git_root && !strbuf_read_file(&before, path, 64u << 20) &&
-	    !handoff_git_state(h->git_root, &after, &err)) {
+	    ((sl && sl->git_after) || !handoff_git_state(h->git_root, &after, &err))) {
 		files = handoff_files_changed(before.buf, after.buf);
 		source = "git";
 	} else if (json_is_array(listed)) {
@@ -207,7 +225,7 @@ void host_handoff_end(struct host *h, size_t stage, const struct slot *sl,
 	bool ok = ss->state == STAGE_COMPLETED;
 	json_t *outputs = ok ? json_object_get(json_object_get(h->stage_ctx, s->id), "outputs")
 			  : NULL;
-	json_t *text = final_text(h, stage, sl);
+	json_t *text = final_text(h, stage, ss->items ? NULL : sl);
 	json_t *rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:O}",
 		"$schema", HANDOFF_SCHEMA, "version", HANDOFF_VERSION, "run_id", h->run_id,
 		"workflow_id", h->wf->id, "stage_id", s->id, "stage_name", s->name, "stage_type",
@@ -217,10 +235,10 @@ void host_handoff_end(struct host *h, size_t stage, const struct slot *sl,
 	if (!ok)
 		json_object_set_new(rec, "error", json_pack("{s:s, s:s?}", "class", ss->error_class
 				    ? ss->error_class : "error", "message", res ? res->error : NULL));
-	add_files(h, stage, rec, outputs);
+	add_files(h, stage, sl, rec, outputs);
 	json_object_set_new(rec, "memory", memory_json(h, s->id, outputs));
 	add_usage(h, s->id, rec);
-	json_object_set_new(rec, "summary", summary_of(sl, outputs, text, ss));
+	json_object_set_new(rec, "summary", summary_of(ss->items ? NULL : sl, outputs, text, ss));
 	json_object_set_new(rec, "final_text", text);
 	if (s->handoff->include_run_log)
 		json_object_set_new(rec, "run_log", run_log(h, s->id, sl ? sl->attempt

@@ -30,6 +30,7 @@ struct slot {
 	double signalled_at;       /* when SIGTERM went out (0: not yet) */
 	char *spawn_error;         /* could not start: the attempt fails with it */
 	char *summary;             /* the answer to handoff.summary_prompt, or NULL */
+	char *git_after;           /* the work tree once it ended (handoff_git_state), or NULL */
 	const char *spawn_class;
 };
 
@@ -129,7 +130,16 @@ void host_fan_out_ctx(struct host *h, const struct slot *sl);
 
 /* A stage is about to start for the first time: note the work tree's state. */
 void host_handoff_begin(struct host *h, size_t stage);
-/* A stage ended (completed or failed): build, store and keep its record. */
+/*
+ * Note the work tree's state for each attempt that has ended, before the
+ * loop takes the database's write lock: git may take seconds.
+ */
+void host_handoff_prefetch(struct host *h);
+/*
+ * A stage ended (completed or failed): build, store and keep its record.
+ * sl: the attempt that ended it (for a fan-out, its last item's), or NULL;
+ * res: that attempt's result (NULL for a fan-out).
+ */
 void host_handoff_end(struct host *h, size_t stage, const struct slot *sl,
 		      const struct runner_result *res);
 /* The handoffs of the stages `s` depends on, for its prompt (within max bytes), or NULL. */
