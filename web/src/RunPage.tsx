@@ -71,6 +71,7 @@ export function RunPage({ id }: { id: string }) {
 
   const views: StageView[] = useMemo(() => (run?.stages ?? []).map((s, index) => ({
     index, id: s.stage_id, name: s.name, type: s.type as StageView["type"], depends_on: s.depends_on, raw: {},
+    fanOutItems: s.type !== "fan_out" ? undefined : s.items ? `${s.items.length} item${s.items.length === 1 ? "" : "s"}` : "items known when it starts",
   })), [run]);
   const statusOf = useCallback((sid: string) => run?.stages.find((s) => s.stage_id === sid)?.status, [run]);
 
