@@ -1,6 +1,7 @@
 #include "../base/compat.h"
 #include "handoff.h"
 #include "proc.h"
+#include "runner.h"
 #include "../base/fsutil.h"
 
 #include <sys/stat.h>
@@ -125,9 +126,7 @@ char *handoff_prose(const char *text)
 {
 	if (!text)
 		return NULL;
-	const char *fence = NULL;
-	for (const char *f = strstr(text, "```json"); f; f = strstr(f + 1, "```json"))
-		fence = f;
+	const char *fence = runner_last_json_fence(text);
 	size_t n = fence ? (size_t)(fence - text) : strlen(text);
 	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
 		n--;

@@ -478,14 +478,19 @@ static json_t *object_at(const char *start, size_t len)
 	return j;
 }
 
+const char *runner_last_json_fence(const char *text)
+{
+	const char *fence = NULL;
+	for (const char *p = text ? strstr(text, "```json") : NULL; p; p = strstr(p + 1, "```json"))
+		fence = p;
+	return fence;
+}
+
 json_t *runner_extract_json(const char *text)
 {
 	if (!text)
 		return NULL;
-	/* The last ```json fenced block. */
-	const char *fence = NULL;
-	for (const char *p = strstr(text, "```json"); p; p = strstr(p + 1, "```json"))
-		fence = p;
+	const char *fence = runner_last_json_fence(text);
 	if (fence) {
 		const char *body = strchr(fence, '\n');
 		const char *end = body ? strstr(body, "```") : NULL;

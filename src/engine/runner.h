@@ -117,6 +117,8 @@ void runner_finish(struct runner_job *job, int exit_code, runner_emit_fn emit, v
 void runner_job_release(struct runner_job *job);
 void runner_result_release(struct runner_result *res);
 
+/* Where the last ```json fence of text starts, or NULL. */
+const char *runner_last_json_fence(const char *text);
 /* The last JSON object in free text: a ```json block, else a {...} that parses. */
 json_t *runner_extract_json(const char *text);
 

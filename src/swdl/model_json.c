@@ -77,6 +77,11 @@ static json_t *stage_json(const struct swdl_stage *s)
 		add_command_json(j, s);
 	if (s->budget)
 		json_object_set_new(j, "budget", budget_json(s->budget));
+	if (s->fan_out)
+		json_object_set_new(j, "fan_out", json_pack("{s:o, s:I, s:s, s:I}", "items",
+			opt_str(s->fan_out->items), "max_parallel", (json_int_t)s->fan_out->max_parallel,
+			"on_item_failure", on_item_failure_names[s->fan_out->on_item_failure],
+			"max_items", (json_int_t)s->fan_out->max_items));
 	json_t *inputs = json_object(), *outputs = json_object();
 	for (size_t i = 0; i < s->nr_inputs; i++) {
 		const struct swdl_input *in = &s->inputs[i];
@@ -149,6 +154,16 @@ json_t *swdl_workflow_to_json(const struct swdl_workflow *wf)
 			on_stage_failure_names[wf->on_stage_failure]));
 	if (wf->hooks)
 		json_object_set_new(j, "hooks", node_to_json(wf->hooks));
+	if (wf->nr_roles) {
+		json_t *roles = json_object();
+		for (size_t i = 0; i < wf->nr_roles; i++) {
+			const struct swdl_role *r = &wf->roles[i];
+			json_object_set_new(roles, r->name, json_pack("{s:o, s:o, s:o}", "description",
+				opt_str(r->description), "default", opt_str(r->default_ref), "accepts",
+				strs(&r->accepts)));
+		}
+		json_object_set_new(j, "roles", roles);
+	}
 	return j;
 }
 
