@@ -74,6 +74,9 @@ static void new_uuid(char out[37])
 		 b[13], b[14], b[15]);
 }
 
+/* Bytes of a fan-out item passed in $SKILLMEAT_ITEM (all of it is in $SKILLMEAT_ITEM_FILE). */
+#define ITEM_ENV_MAX (64 * 1024)
+
 /* Extra variables of an attempt: the handoffs file; a fan-out item and its index. */
 static int extra_env(struct host *h, struct slot *sl, const char *dir, char **env, size_t *nr,
 		     char **err)
@@ -90,10 +93,18 @@ static int extra_env(struct host *h, struct slot *sl, const char *dir, char **en
 		return SM_OK;
 	json_t *item = json_array_get(h->fan_items[sl->stage], (size_t)sl->item);
 	char *text = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
-	env[(*nr)++] = xasprintf("SKILLMEAT_ITEM=%s", text ? text : "null");
+	char *path = path_join(dir, "item.json");
+	int r = fs_write_file(path, text, strlen(text));
+	if (r)
+		*err = xasprintf("%s: %s", path, strerror(errno));
+	env[(*nr)++] = xasprintf("SKILLMEAT_ITEM_FILE=%s", path);
 	env[(*nr)++] = xasprintf("SKILLMEAT_ITEM_INDEX=%d", sl->item);
+	/* A big item only in the file: one variable may not pass 128 KiB (E2BIG). */
+	if (strlen(text) <= ITEM_ENV_MAX)
+		env[(*nr)++] = xasprintf("SKILLMEAT_ITEM=%s", text);
+	free(path);
 	free(text);
-	return SM_OK;
+	return r ? SM_ERR : SM_OK;
 }
 
 /* Build the request for a stage (inputs, env, prompt) and prepare the runner job. */

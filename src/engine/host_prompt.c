@@ -168,8 +168,8 @@ char *host_build_prompt(struct host *h, const struct swdl_stage *s, const json_t
 /* Stage env: "KEY=value" strings, values interpolated. */
 char **host_stage_env(struct host *h, const struct swdl_stage *s, size_t *nr, char **err)
 {
-	/* Room for what the host adds: SKILLMEAT_HANDOFF, SKILLMEAT_ITEM(_INDEX). */
-	char **v = xcalloc(s->nr_env + h->wf->nr_env + 4, sizeof(*v));
+	/* Room for what the host adds: SKILLMEAT_HANDOFF, SKILLMEAT_ITEM(_INDEX, _FILE). */
+	char **v = xcalloc(s->nr_env + h->wf->nr_env + 5, sizeof(*v));
 	const char *key;
 	json_t *val;
 	*nr = 0;

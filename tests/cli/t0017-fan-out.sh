@@ -213,6 +213,28 @@ run $sm workflow run par.yaml -p 'n=[]'
 check "an empty list: completes" exit_is 0
 check "an empty list: no attempt" test "$(q "SELECT count(*) FROM attempts WHERE run_id='$(last_run)'")" = 0
 
+# A 300 KiB item: in the file only (one variable may not pass 128 KiB).
+python3 -c 'print("n=" + __import__("json").dumps(["x" * 300000, "small"]))' >big.out
+cat >big.yaml <<'Y'
+workflow: {id: fbig, name: Fan big}
+stages:
+  - id: gen
+    name: Gen
+    type: command
+    run: cat "$BIG" >> "$SKILLMEAT_OUTPUT"
+    outputs: {n: {type: string}}
+  - id: each
+    name: Each
+    type: fan_out
+    depends_on: [gen]
+    fan_out: {items: "${{ fromJSON(stages.gen.outputs.n) }}"}
+    run: 'printf "len=%s\nenv=%s\n" "$(wc -c <"$SKILLMEAT_ITEM_FILE")" "${#SKILLMEAT_ITEM}" >> "$SKILLMEAT_OUTPUT"'
+    outputs: {len: {type: string}, env: {type: string}}
+Y
+BIG=$TMP/big.out run $sm workflow run big.yaml
+check "a 300 KiB item runs" exit_is 0
+check "big item: in the file, not the variable" test "$(stage_col each outputs)" = '{"len":["300002","7"],"env":["0","7"]}'
+
 # ---- cancel stops every item ----
 sed 's/sleep 0.3/sleep 60/; s/CANCEL_MARK=x//' par.yaml >long.yaml
 $sm workflow run long.yaml --detach >/dev/null 2>&1
