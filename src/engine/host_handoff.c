@@ -116,6 +116,16 @@ static void add_usage(struct host *h, const char *id, json_t *rec)
 			    "output_tokens", out, "usd", usd));
 }
 
+/* The last `max` bytes of sb as a JSON string, cut at a character ("" if not UTF-8). */
+static json_t *tail_string(const struct strbuf *sb, size_t max)
+{
+	size_t off = sb->len > max ? sb->len - max : 0;
+	while (off && off < sb->len && ((unsigned char)sb->buf[off] & 0xC0) == 0x80)
+		off++;
+	json_t *j = json_stringn(sb->buf + off, sb->len - off);
+	return j ? j : json_string("");
+}
+
 /* The last lines the stage logged (its last attempt), at most HANDOFF_LOG_MAX bytes. */
 static json_t *run_log(struct host *h, const char *id, int attempt)
 {
@@ -143,9 +153,9 @@ static json_t *run_log(struct host *h, const char *id, int attempt)
 		json_decref(lines[n]);
 	}
 	free(lines);
-	json_t *j = json_stringn(sb.buf, sb.len);
+	json_t *j = tail_string(&sb, HANDOFF_LOG_MAX);
 	strbuf_release(&sb);
-	return j ? j : json_string("");
+	return j;
 }
 
 /* The stage's last words: an agent's final answer, a command's stdout (their ends). */
@@ -160,12 +170,9 @@ static json_t *final_text(struct host *h, size_t stage, const struct slot *sl)
 		strbuf_read_file(&sb, path, 64u << 20);
 		free(path);
 	}
-	size_t off = sb.len > HANDOFF_TEXT_MAX ? sb.len - HANDOFF_TEXT_MAX : 0;
-	while (off && off < sb.len && ((unsigned char)sb.buf[off] & 0xC0) == 0x80)
-		off++;
-	json_t *j = json_stringn(sb.buf + off, sb.len - off);
+	json_t *j = tail_string(&sb, HANDOFF_TEXT_MAX);
 	strbuf_release(&sb);
-	return j ? j : json_string("");
+	return j;
 }
 
 static json_t *summary_of(const struct slot *sl, const json_t *outputs, const json_t *text,
