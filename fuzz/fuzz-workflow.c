@@ -1,9 +1,11 @@
 /*
- * fuzz-workflow: load (YAML, then JSON) + parse + validate + plan on
- * arbitrary bytes.  Anything but a clean diagnostic is a bug.
+ * fuzz-workflow: load (YAML, then JSON) + parse + bind roles (their
+ * defaults) + validate + plan (with fan-out counts) on arbitrary bytes.
+ * Anything but a clean diagnostic is a bug.
  */
 #include "base/compat.h"
 #include "swdl/plan.h"
+#include "swdl/roles.h"
 #include "swdl/validate.h"
 #include "formats/load.h"
 
@@ -23,10 +25,14 @@ static void one(const uint8_t *data, size_t size, enum doc_format fmt)
 		memset(&dag, 0, sizeof(dag));
 		bool ok = swdl_parse(d->root, &a, &wf, &dl) == SM_OK;
 		swdl_apply_defaults(&wf);
+		if (ok)
+			swdl_bind_roles(&wf, NULL, 0, NULL, &dl);
 		if (d->root && d->root->kind == NODE_MAP)
 			swdl_validate(&wf, &dag, &dl);
 		if (ok && !dl.errors) {
 			json_t *p = swdl_plan_parameters(&wf, NULL, 0, true, &dl);
+			if (p)
+				swdl_plan_fan_out(&wf, p, &dl);
 			if (p) {
 				struct strbuf sb = STRBUF_INIT;
 				struct jsonw w;
