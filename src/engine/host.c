@@ -717,6 +717,8 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	h.starts = xcalloc(h.wf->nr_stages + h.nr_slots, sizeof(*h.starts));
 	bool was_final = is_final_run(h.sched.run);
 	if (!was_final)
+		host_handoff_init(&h);
+	if (!was_final)
 		r = take_over(&h);
 	if (o->on_hosting)
 		o->on_hosting(o->hosting_ctx, r == SM_OK);

@@ -21,12 +21,13 @@ static char *git_before_path(const struct host *h, size_t stage)
 	return xasprintf("%s/%s/git-before", h->run_dir, host_stage_id(h, stage));
 }
 
+void host_handoff_init(struct host *h)
+{
+	handoff_git_root(h->workdir, &h->git_root);
+}
+
 void host_handoff_begin(struct host *h, size_t stage)
 {
-	if (!h->git_checked) {
-		handoff_git_root(h->workdir, &h->git_root);
-		h->git_checked = true;
-	}
 	if (!h->git_root)
 		return;
 	char *path = git_before_path(h, stage), *err = NULL;

@@ -57,7 +57,6 @@ struct host {
 	char *items_error;         /* why the last item list could not be made */
 	json_t *handoffs;          /* {stage id: handoff record} of the stages ended */
 	char *git_root;            /* the git work tree the run works in, or NULL */
-	bool git_checked;
 	double usd;
 	int64_t tokens;
 	double last_heartbeat;
@@ -128,6 +127,12 @@ void host_fan_out_ctx(struct host *h, const struct slot *sl);
 
 /* ---- host_handoff.c: what a stage hands on ---- */
 
+/*
+ * Find the git work tree the run works in, once, when the host starts:
+ * not between recording an attempt as running and starting it, where a
+ * host's death would lose the attempt.
+ */
+void host_handoff_init(struct host *h);
 /* A stage is about to start for the first time: note the work tree's state. */
 void host_handoff_begin(struct host *h, size_t stage);
 /*
