@@ -234,12 +234,12 @@ void host_handoff_end(struct host *h, size_t stage, const struct slot *sl,
 	json_t *outputs = ok ? json_object_get(json_object_get(h->stage_ctx, s->id), "outputs")
 			  : NULL;
 	json_t *text = final_text(h, stage, ss->items ? NULL : sl);
-	json_t *rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:O}",
+	json_t *rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
 		"$schema", HANDOFF_SCHEMA, "version", HANDOFF_VERSION, "run_id", h->run_id,
 		"workflow_id", h->wf->id, "stage_id", s->id, "stage_name", s->name, "stage_type",
 		stage_type_names[s->type], "status", stage_state_name(ss->state), "attempt",
 		(int)ss->attempt, "format", handoff_format_names[s->handoff->format], "outputs",
-		outputs ? outputs : json_object());
+		outputs ? json_incref(outputs) : json_object());
 	if (!ok)
 		json_object_set_new(rec, "error", json_pack("{s:s, s:s?}", "class", ss->error_class
 				    ? ss->error_class : "error", "message", res ? res->error : NULL));
