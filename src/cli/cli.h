@@ -90,6 +90,7 @@ int cmd_workflow_delete(int argc, char **argv);
 int cmd_workflow_run(int argc, char **argv);
 int cmd_workflow_resume(int argc, char **argv);
 int cmd_workflow_runs(int argc, char **argv);
+int cmd_workflow_export(int argc, char **argv);
 int cmd_workflow_logs(int argc, char **argv);
 int cmd_workflow_approve(int argc, char **argv);
 int cmd_workflow_reject(int argc, char **argv);
@@ -101,5 +102,6 @@ int cmd_context(int argc, char **argv);
 int cmd_web(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
+int cmd_stage(int argc, char **argv);
 
 #endif

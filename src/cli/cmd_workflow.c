@@ -368,6 +368,7 @@ int cmd_workflow(int argc, char **argv)
 		{ "delete", cmd_workflow_delete, "remove a stored workflow" },
 		{ "run", cmd_workflow_run, "run a workflow for real, durably" },
 		{ "runs", cmd_workflow_runs, "list runs, or show one run" },
+		{ "export", cmd_workflow_export, "write a workflow for another system to run" },
 		{ "logs", cmd_workflow_logs, "show (or follow) a run's events and logs" },
 		{ "approve", cmd_workflow_approve, "approve a gate waiting for approval" },
 		{ "reject", cmd_workflow_reject, "reject a gate waiting for approval" },

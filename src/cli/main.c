@@ -18,6 +18,7 @@ int main(int argc, char **argv)
 		{ "context", cmd_context, "preview the context a stage would receive" },
 		{ "pack", cmd_pack, "share workflows as signed .skillmeat-pack files" },
 		{ "web", cmd_web, "serve the HTTP API and live run events" },
+		{ "stage", cmd_stage, "run one stage of a run orchestrated elsewhere" },
 		{ "debug", cmd_debug, "low-level entry points for tests and tools" },
 		{ NULL, NULL, NULL },
 	};

@@ -667,7 +667,7 @@ static int take_over(struct host *h)
 	if (r)
 		store_rollback(h->st);
 	free(ads);
-	if (!r && h->fresh)
+	if (!r && h->fresh && !h->o->stage_exec)
 		run_hook(h, "on_start");
 	return r;
 }
@@ -711,6 +711,7 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	h.sched.condition = eval_condition;
 	h.sched.items = host_fan_out_items;
 	h.sched.ctx = &h;
+	h.sched.single_attempt = o->stage_exec;
 	h.run_dir = xasprintf("%s/runs/%s", o->home, run_id);
 	h.nr_slots = h.sched.max_parallel + 1;
 	h.slots = xcalloc(h.nr_slots, sizeof(*h.slots));
@@ -725,7 +726,7 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	if (!r)
 		r = loop(&h);
 	if (!r && is_final_run(h.sched.run)) {
-		if (!was_final)
+		if (!was_final && !o->stage_exec)
 			run_hook(&h, h.sched.run == RUN_COMPLETED ? "on_complete" : "on_failure");
 		snprintf(status, 16, "%s", run_state_name(h.sched.run));
 	} else if (!*err) {

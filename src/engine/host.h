@@ -36,6 +36,11 @@ struct run_create {
 	const json_t *packs;            /* {stage: {text, manifest}} (context packs) or NULL */
 };
 
+/*
+ * What a run executes: {workflow (merged), artifacts (their texts), packs,
+ * bindings} (new reference), or NULL with *err.
+ */
+json_t *host_snapshot_json(const struct run_create *rc, char **err);
 /* Snapshot the workflow and create the run (status pending).  out gets its id. */
 int host_create_run(struct store *st, const struct run_create *rc, char out[24], char **err);
 
@@ -55,6 +60,8 @@ struct host_opts {
 	/* Called once the run is ours and its state restored (ok), or could not be. */
 	void (*on_hosting)(void *hosting_ctx, bool ok);
 	void *hosting_ctx;
+	/* One stage of a run elsewhere (stage_exec.h): one attempt, no workflow hooks. */
+	bool stage_exec;
 };
 
 /*

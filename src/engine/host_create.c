@@ -121,17 +121,24 @@ static char *manifest_json(const struct run_create *rc, const char *hash)
 	return s;
 }
 
-int host_create_run(struct store *st, const struct run_create *rc, char out[24], char **err)
+json_t *host_snapshot_json(const struct run_create *rc, char **err)
 {
 	const struct swdl_workflow *wf = &rc->loaded->wf;
 	*err = NULL;
 	json_t *arts = artifacts_json(rc, err);
 	if (!arts)
-		return SM_ERR;
+		return NULL;
 	/* The bindings travel with the snapshot: every host binds the roles the same way. */
-	json_t *snap = json_pack("{s:o, s:o, s:O*, s:o}", "workflow", node_to_json(wf->root),
-				 "artifacts", arts, "packs", rc->packs, "bindings",
-				 swdl_roles_json(wf));
+	return json_pack("{s:o, s:o, s:O*, s:o}", "workflow", node_to_json(wf->root),
+			 "artifacts", arts, "packs", rc->packs, "bindings", swdl_roles_json(wf));
+}
+
+int host_create_run(struct store *st, const struct run_create *rc, char out[24], char **err)
+{
+	const struct swdl_workflow *wf = &rc->loaded->wf;
+	json_t *snap = host_snapshot_json(rc, err);
+	if (!snap)
+		return SM_ERR;
 	char *snapshot = json_dumps(snap, JSON_COMPACT);
 	char *params = json_dumps(rc->params, JSON_COMPACT);
 	unsigned char digest[crypto_hash_sha256_BYTES];

@@ -1,5 +1,6 @@
 #include "../base/compat.h"
 #include "run_start.h"
+#include "stage_exec.h"
 
 #include <unistd.h>
 
@@ -30,21 +31,42 @@ int run_prepare(const struct run_request *rq, struct run_prepared *p, struct dia
 				 p->workdir, dl, err);
 }
 
-int run_prepared_create(const struct run_request *rq, struct run_prepared *p, struct store *st,
-			const struct engine_config *cfg, char out[24], char **err)
+/* What host_create_run and run_bundle_json need, from a prepared run. */
+static void run_create_of(const struct run_request *rq, struct run_prepared *p,
+			  const struct engine_config *cfg, struct run_create *cr)
 {
 	struct artifact_text *arts = xcalloc(p->refs.nr + 1, sizeof(*arts));
 	size_t nr = 0;
 	for (size_t i = 0; i < p->refs.nr; i++)
 		if (p->refs.paths[i])
 			arts[nr++] = (struct artifact_text){ p->refs.refs[i], p->refs.paths[i] };
-	json_t *packs = plan_context_packs(&p->pc);
-	struct run_create cr = { p->l, p->params, rq->path, p->workdir, rq->runner,
-		rq->max_parallel, arts, nr, cfg, packs };
+	*cr = (struct run_create){ p->l, p->params, rq->path, p->workdir, rq->runner,
+		rq->max_parallel, arts, nr, cfg, plan_context_packs(&p->pc) };
+}
+
+static void run_create_release(struct run_create *cr)
+{
+	json_decref((json_t *)cr->packs);
+	free((void *)cr->artifacts);
+}
+
+int run_prepared_create(const struct run_request *rq, struct run_prepared *p, struct store *st,
+			const struct engine_config *cfg, char out[24], char **err)
+{
+	struct run_create cr;
+	run_create_of(rq, p, cfg, &cr);
 	int r = host_create_run(st, &cr, out, err);
-	json_decref(packs);
-	free(arts);
+	run_create_release(&cr);
 	return r;
+}
+
+json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p, char **err)
+{
+	struct run_create cr;
+	run_create_of(rq, p, NULL, &cr);
+	json_t *b = run_bundle_json(&cr, err);
+	run_create_release(&cr);
+	return b;
 }
 
 void run_prepared_release(struct run_prepared *p)

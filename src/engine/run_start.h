@@ -41,6 +41,8 @@ int run_prepare(const struct run_request *rq, struct run_prepared *p, struct dia
 /* Snapshot a prepared run into the store (status pending); out gets its id. */
 int run_prepared_create(const struct run_request *rq, struct run_prepared *p, struct store *st,
 			const struct engine_config *cfg, char out[24], char **err);
+/* The prepared run as a run bundle (stage_exec.h) for elsewhere (new reference). */
+json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p, char **err);
 void run_prepared_release(struct run_prepared *p);
 
 #endif

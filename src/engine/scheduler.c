@@ -130,15 +130,12 @@ static void fail_stage(struct sched *s, size_t i, const char *error_class)
 	}
 }
 
-/* May stage i (or one of its items) try again after `tries` attempts counted? */
-static bool retryable(const struct sched *s, size_t i, unsigned tries, const char *error_class)
+bool sched_class_retryable(const struct sched *s, size_t i, const char *error_class)
 {
 	const struct swdl_retry *r = s->wf->stages[i].error_policy->retry;
-	if (!r || tries >= r->max_attempts)
-		return false;
 	/* Retrying cannot help these: the same input meets the same limit. */
 	static const char *const never[] = { "budget_exceeded", "condition_error",
-		"input_missing", "input_invalid", "runner_missing" };
+		"input_missing", "input_invalid", "runner_missing", "fan_out_items" };
 	for (size_t k = 0; error_class && k < ARRAY_SIZE(never); k++)
 		if (!strcmp(never[k], error_class))
 			return false;
@@ -147,9 +144,20 @@ static bool retryable(const struct sched *s, size_t i, unsigned tries, const cha
 			    !strcmp(error_class, "output_contract")) &&
 	    swdl_stage_is_command(&s->wf->stages[i]))
 		return false;
-	for (size_t k = 0; error_class && k < r->non_retryable_errors.nr; k++)
+	for (size_t k = 0; r && error_class && k < r->non_retryable_errors.nr; k++)
 		if (!strcmp(r->non_retryable_errors.v[k], error_class))
 			return false;
+	return true;
+}
+
+/* May stage i (or one of its items) try again after `tries` attempts counted? */
+static bool retryable(const struct sched *s, size_t i, unsigned tries, const char *error_class)
+{
+	const struct swdl_retry *r = s->wf->stages[i].error_policy->retry;
+	if (!r || tries >= r->max_attempts || s->single_attempt)
+		return false;
+	if (!sched_class_retryable(s, i, error_class))
+		return false;
 	return s->run == RUN_RUNNING || s->run == RUN_PAUSED;
 }
 

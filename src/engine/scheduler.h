@@ -119,6 +119,7 @@ struct sched {
 	sched_condition_fn condition;
 	sched_items_fn items;     /* set after sched_init; NULL: fan-outs fail */
 	void *ctx;
+	bool single_attempt;      /* never retry: another system retries (stage exec) */
 };
 
 /* `dag` must be acyclic.  Times are seconds on the host's clock. */
@@ -144,6 +145,12 @@ void sched_lost(struct sched *s, size_t stage, int64_t now);
 void sched_item_finished(struct sched *s, size_t stage, size_t item, bool ok,
 			 const char *error_class, int64_t now);
 void sched_item_lost(struct sched *s, size_t stage, size_t item, int64_t now);
+/*
+ * Could a failure of class `error_class` of stage i succeed on another
+ * attempt (its class is not one that is never retried, nor in the stage's
+ * non_retryable_errors)?  Attempts left are not considered.
+ */
+bool sched_class_retryable(const struct sched *s, size_t i, const char *error_class);
 /* A human decided a waiting gate. */
 void sched_gate(struct sched *s, size_t stage, bool approved, int64_t now);
 void sched_cancel(struct sched *s);

@@ -1,0 +1,210 @@
+#include "../base/compat.h"
+#include "stage_exec.h"
+#include "run_json.h"
+#include "scheduler.h"
+#include "../base/fsutil.h"
+
+#include <sodium.h>
+#include <unistd.h>
+
+json_t *run_bundle_json(const struct run_create *rc, char **err)
+{
+	json_t *b = host_snapshot_json(rc, err);
+	if (b) {
+		json_object_set_new(b, "format", json_string(RUN_BUNDLE_FORMAT));
+		json_object_set(b, "parameters", (json_t *)rc->params);
+	}
+	return b;
+}
+
+/* The bundle's workflow, loaded and bound as a host loads a run's snapshot. */
+static int load_bundle(json_t *b, struct swdl_loaded **l, char **err)
+{
+	const char *fmt = json_string_value(json_object_get(b, "format"));
+	if (!fmt || strcmp(fmt, RUN_BUNDLE_FORMAT)) {
+		*err = xasprintf("not a run bundle (format \"%s\" expected)", RUN_BUNDLE_FORMAT);
+		return SM_ERR;
+	}
+	if (!json_is_object(json_object_get(b, "parameters"))) {
+		*err = xstrdup("the bundle has no parameters object");
+		return SM_ERR;
+	}
+	struct role_binding *binds = NULL;
+	size_t nr = 0;
+	struct diag_list dl = DIAG_LIST_INIT;
+	char *text = json_dumps(json_object_get(b, "workflow"), JSON_COMPACT);
+	if (!text || role_bindings_from_json(json_object_get(b, "bindings"), &binds, &nr)) {
+		*err = xstrdup("the bundle's workflow or bindings are damaged");
+	} else {
+		struct swdl_load_opts lo = { .bind_roles = true, .bindings = binds, .nr_bindings = nr };
+		swdl_load_buffer("bundle.json", text, strlen(text), DOC_JSON, &lo, l, &dl);
+		if (dl.errors || !*l || !(*l)->dag.acyclic)
+			*err = xasprintf("the bundle's workflow does not validate (%s)",
+					 dl.nr ? dl.items[0].message : "cycle");
+	}
+	free(binds);
+	free(text);
+	diag_list_release(&dl);
+	return *err ? SM_ERR : SM_OK;
+}
+
+/* Every stage the target depends on, directly or not, must have ended elsewhere. */
+static int check_upstream(const struct swdl_loaded *l, size_t target, json_t *up, char **err)
+{
+	static const char *const ended[] = { "completed", "failed", "skipped", NULL };
+	for (size_t i = 0; i < l->wf.nr_stages; i++) {
+		const char *id = l->wf.stages[i].id;
+		json_t *r = json_object_get(up, id);
+		const char *st = json_string_value(json_object_get(r, "status"));
+		bool known = false;
+		for (size_t k = 0; st && ended[k]; k++)
+			known |= !strcmp(st, ended[k]);
+		if (r && !known) {
+			*err = xasprintf("the result of stage '%s' has no status (completed, failed or "
+					 "skipped)", id);
+			return SM_ERR;
+		}
+		if (!r && i != target && swdl_dag_depends_on(&l->dag, target, i)) {
+			*err = xasprintf("no result for stage '%s', which '%s' depends on", id,
+					 l->wf.stages[target].id);
+			return SM_ERR;
+		}
+	}
+	return SM_OK;
+}
+
+static int create_run(struct store *st, const struct stage_exec_request *rq,
+		      const struct swdl_loaded *l, json_t *b, char id[24], char **err)
+{
+	const struct swdl_workflow *wf = &l->wf;
+	char *snapshot = json_dumps(b, JSON_COMPACT);
+	char *params = json_dumps(json_object_get(b, "parameters"), JSON_COMPACT);
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hash[2 * crypto_hash_sha256_BYTES + 1];
+	crypto_hash_sha256(digest, (const unsigned char *)snapshot, strlen(snapshot));
+	sodium_bin2hex(hash, sizeof(hash), digest, sizeof(digest));
+	json_t *m = json_pack("{s:s, s:s, s:s, s:O, s:s, s:O}", "engine", "skillmeat",
+			      "engine_version", SM_VERSION, "workflow_hash", hash, "parameters",
+			      json_object_get(b, "parameters"), "stage_exec", rq->stage_id,
+			      "bindings", json_object_get(b, "bindings"));
+	char *manifest = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+	char *cwd = rq->workdir ? realpath(rq->workdir, NULL) : getcwd(NULL, 0);
+	const char **ids = xcalloc(wf->nr_stages + 1, sizeof(*ids));
+	for (size_t i = 0; i < wf->nr_stages; i++)
+		ids[i] = wf->stages[i].id;
+	store_new_run_id(id);
+	struct run_new rn = { id, wf->id, wf->name, wf->version, hash, "stage exec", snapshot,
+		params, manifest, cwd ? cwd : ".", rq->runner, 1 };
+	int r = store_create_run(st, &rn, ids, wf->nr_stages);
+	if (r)
+		*err = xasprintf("cannot record the run: %s", store_error(st));
+	free(ids);
+	free(cwd);
+	free(manifest);
+	json_decref(m);
+	free(params);
+	free(snapshot);
+	return r ? SM_ERR : SM_OK;
+}
+
+/* Record the other stages as they ended elsewhere (not given: skipped here). */
+static int record_upstream(struct store *st, const char *run_id, const struct swdl_loaded *l,
+			   size_t target, json_t *up, char **err)
+{
+	int r = store_begin(st);
+	for (size_t i = 0; !r && i < l->wf.nr_stages; i++) {
+		const char *id = l->wf.stages[i].id;
+		json_t *res = json_object_get(up, id);
+		if (i == target)
+			continue;
+		char *outs = json_dumps(json_object_get(res, "outputs"), JSON_COMPACT);
+		char *handoff = json_dumps(json_object_get(res, "handoff"), JSON_COMPACT);
+		const char *status = res ? json_string_value(json_object_get(res, "status"))
+					 : "skipped";
+		struct stage_row row = { status, 0, 0, store_now(), 0, 0,
+			!strcmp(status, "failed") ? "upstream_failed" : NULL, NULL, outs };
+		r = store_stage_update(st, run_id, id, &row) ||
+		    (handoff && store_stage_handoff(st, run_id, id, handoff));
+		free(outs);
+		free(handoff);
+	}
+	if (r || store_commit(st)) {
+		store_rollback(st);
+		*err = xasprintf("cannot record the other stages: %s", store_error(st));
+		return SM_ERR;
+	}
+	return SM_OK;
+}
+
+static json_t *read_result(struct store *st, const char *run_id, const struct swdl_loaded *l,
+			   size_t target)
+{
+	json_t *rows = store_rows_json(st, "SELECT stage_id, status, attempt, error_class,"
+		" error, outputs, handoff FROM stages WHERE run_id = ?1", run_id);
+	json_t *res = NULL, *row;
+	size_t i;
+	json_array_foreach(rows, i, row)
+		if (!strcmp(json_string_value(json_object_get(row, "stage_id")),
+			    l->wf.stages[target].id))
+			res = json_incref(row);
+	json_decref(rows);
+	if (!res)
+		return NULL;
+	struct sched s;
+	sched_init(&s, &l->wf, &l->dag, 1, 0, NULL, NULL);
+	const char *cls = json_string_value(json_object_get(res, "error_class"));
+	const char *status = json_string_value(json_object_get(res, "status"));
+	json_object_set_new(res, "retryable", json_boolean(status && !strcmp(status, "failed") &&
+			    sched_class_retryable(&s, target, cls)));
+	sched_release(&s);
+	json_t *h = json_object_get(res, "handoff");
+	if (json_is_string(h)) /* stored as text */
+		json_object_set_new(res, "handoff", json_loads(json_string_value(h), 0, NULL));
+	return res;
+}
+
+int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
+{
+	struct swdl_loaded *l = NULL;
+	struct store *st = NULL;
+	char run_id[24], status[16], *path = NULL;
+	*result = NULL;
+	*err = NULL;
+	json_t *b = json_loads(rq->bundle, 0, NULL);
+	int r = SM_ERR;
+	if (!json_is_object(b)) {
+		*err = xstrdup("the bundle is not JSON");
+		goto out;
+	}
+	if (load_bundle(b, &l, err))
+		goto out;
+	long target = swdl_stage_find(&l->wf, rq->stage_id);
+	if (target < 0) {
+		*err = xasprintf("the workflow has no stage '%s'", rq->stage_id);
+		goto out;
+	}
+	if (check_upstream(l, (size_t)target, rq->upstream, err))
+		goto out;
+	path = store_default_path(rq->home);
+	if (fs_mkdirs(rq->home) || store_open(path, &st, err)) {
+		if (!*err)
+			*err = xasprintf("%s: %s", rq->home, strerror(errno));
+		goto out;
+	}
+	if (create_run(st, rq, l, b, run_id, err) ||
+	    record_upstream(st, run_id, l, (size_t)target, rq->upstream, err))
+		goto out;
+	struct host_opts ho = { .home = rq->home, .config = rq->config, .on_event = rq->on_event,
+		.ctx = rq->ctx, .host_kind = "stage-exec", .stage_exec = true };
+	if (host_run(st, run_id, &ho, status, err))
+		goto out;
+	if (!(*result = read_result(st, run_id, l, (size_t)target)))
+		*err = xstrdup("the stage's result could not be read back");
+	r = *result ? SM_OK : SM_ERR;
+out:
+	store_close(st);
+	free(path);
+	swdl_loaded_free(l);
+	json_decref(b);
+	return r;
+}

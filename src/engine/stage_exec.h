@@ -1,0 +1,42 @@
+/*
+ * stage_exec.h - run one stage of a workflow whose other stages run
+ * elsewhere (an Argo Workflows task: docs/argo.md).
+ *
+ * The input is a run bundle (what `workflow export` writes: the run's
+ * snapshot, its parameters) and the results of the stages it depends on.
+ * The stage runs exactly as a local host runs it, because a local host
+ * runs it: a run is made from the bundle in a scratch SkillMeat home, the
+ * other stages are recorded as they ended elsewhere, and the host hosts it
+ * with one attempt (the orchestrator retries) and no workflow hooks.
+ */
+#ifndef SM_ENGINE_STAGE_EXEC_H
+#define SM_ENGINE_STAGE_EXEC_H
+
+#include "host.h"
+
+#define RUN_BUNDLE_FORMAT "skillmeat-run-bundle/1"
+
+/* A bundle: the snapshot object plus "format" and "parameters" (new reference). */
+json_t *run_bundle_json(const struct run_create *rc, char **err);
+
+struct stage_exec_request {
+	const char *home;            /* scratch home: the run's database and attempt files */
+	const char *bundle;          /* the bundle's JSON text */
+	const char *stage_id;
+	json_t *upstream;            /* {stage: {status, outputs, handoff}} of stages that ended */
+	const char *workdir;         /* where command stages run (NULL: the current directory) */
+	const char *runner;          /* default agent runner (NULL: claude) */
+	const struct engine_config *config;
+	host_event_fn on_event;
+	void *ctx;
+};
+
+/*
+ * Run the stage.  *result: {stage_id, status (completed, failed, skipped),
+ * attempt, error_class, error, retryable, outputs, handoff} (new
+ * reference).  SM_ERR with *err when it could not be run at all (a bad
+ * bundle, an unknown stage, a missing upstream result).
+ */
+int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err);
+
+#endif
