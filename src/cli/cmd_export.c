@@ -5,22 +5,37 @@
 #include "cli.h"
 #include "base/fsutil.h"
 #include "collection/collection.h"
+#include "engine/export_argo.h"
 #include "engine/run_start.h"
+#include "formats/yaml_write.h"
 
 #include <getopt.h>
 
 static const char export_usage[] =
-"usage: skillmeat workflow export WORKFLOW --to bundle [--param K=V]...\n"
-"                                 [--bind ROLE=TYPE:NAME]... [-o FILE] [options]\n"
+"usage: skillmeat workflow export WORKFLOW --to argo|bundle [--param K=V]...\n"
+"                                 [--bind ROLE=TYPE:NAME]... [-o PATH] [options]\n"
 "\n"
-"Write WORKFLOW in a form another system runs.  --to bundle: the run bundle\n"
-"that `skillmeat stage exec` reads (the merged workflow with its roles bound,\n"
-"its parameters, the text of every agent and context module it uses, and\n"
-"its context packs), as JSON.\n"
+"Write WORKFLOW in a form another system runs, loaded, bound and checked as\n"
+"`workflow run` does.\n"
+"\n"
+"--to argo: an Argo Workflows Workflow (one DAG task a stage, each running\n"
+"`skillmeat stage exec` in IMAGE) and a ConfigMap with the run bundle\n"
+"(docs/argo.md).  With -o DIR: DIR/workflow.yaml and DIR/bundle-configmap.yaml;\n"
+"without: both documents on standard output, separated by ---.\n"
+"--to bundle: the run bundle alone (what `skillmeat stage exec` reads: the\n"
+"merged workflow with its roles bound, its parameters, the text of every\n"
+"agent and context module it uses, its context packs), as JSON.\n"
 "\n"
 "  -p, --param KEY=VALUE    set a parameter (coerced to its declared type)\n"
 "      --bind ROLE=TYPE:NAME  bind a role the workflow declares\n"
-"  -o, --output FILE        write there (default: standard output)\n"
+"  -o, --output PATH        write there (argo: a directory; default: standard output)\n"
+"      --image IMAGE        (argo) the image with skillmeat and the agent CLIs\n"
+"                           (default " ARGO_DEFAULT_IMAGE ")\n"
+"      --secret NAME        (argo) a Kubernetes Secret whose keys become every\n"
+"                           task's environment (agent credentials; repeatable)\n"
+"      --template           (argo) a WorkflowTemplate instead of a Workflow\n"
+"  -j, --max-parallel N     (argo) tasks running at once (default 4)\n"
+"      --format FORMAT      (argo) yaml (default) or json\n"
 "      --no-overrides       ignore .skillmeat-workflow-overrides.*\n"
 "      --overrides-dir DIR  look for the overrides file from DIR up\n"
 "      --allow-missing      export even if artifacts are missing from the collection\n"
@@ -33,13 +48,18 @@ struct export_opts {
 	size_t nr_params;
 	struct role_binding binds[MAX_PARAMS];
 	size_t nr_binds;
-	const char *to, *output, *overrides_dir, *path;
-	bool no_overrides, allow_missing;
+	const char *to, *output, *overrides_dir, *path, *image;
+	const char *secrets[MAX_PARAMS];
+	size_t nr_secrets;
+	bool no_overrides, allow_missing, template;
+	long max_parallel;
+	enum output_format format;
 };
 
 static void parse_export(int argc, char **argv, struct export_opts *o)
 {
-	enum { OPT_TO = 256, OPT_BIND, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_MISSING };
+	enum { OPT_TO = 256, OPT_BIND, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_MISSING,
+	       OPT_IMAGE, OPT_SECRET, OPT_TEMPLATE, OPT_FORMAT };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "param", required_argument, NULL, 'p' },
@@ -49,13 +69,20 @@ static void parse_export(int argc, char **argv, struct export_opts *o)
 		{ "no-overrides", no_argument, NULL, OPT_NO_OVERRIDES },
 		{ "overrides-dir", required_argument, NULL, OPT_OVERRIDES_DIR },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+		{ "image", required_argument, NULL, OPT_IMAGE },
+		{ "secret", required_argument, NULL, OPT_SECRET },
+		{ "template", no_argument, NULL, OPT_TEMPLATE },
+		{ "max-parallel", required_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "workflow export";
+	char *end;
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hp:o:", longopts, NULL)) != -1) {
+	o->max_parallel = 4;
+	while ((c = getopt_long(argc, argv, "hp:o:j:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': fputs(export_usage, stdout); exit(EXIT_OK);
 		case 'p': add_param_arg(cmd, o->params, &o->nr_params, optarg); break;
@@ -65,6 +92,19 @@ static void parse_export(int argc, char **argv, struct export_opts *o)
 		case OPT_NO_OVERRIDES: o->no_overrides = true; break;
 		case OPT_OVERRIDES_DIR: o->overrides_dir = optarg; break;
 		case OPT_ALLOW_MISSING: o->allow_missing = true; break;
+		case OPT_IMAGE: o->image = optarg; break;
+		case OPT_TEMPLATE: o->template = true; break;
+		case OPT_FORMAT: o->format = parse_format(cmd, optarg); break;
+		case OPT_SECRET:
+			if (o->nr_secrets == MAX_PARAMS)
+				die_usage(cmd, "too many --secret options");
+			o->secrets[o->nr_secrets++] = optarg;
+			break;
+		case 'j':
+			o->max_parallel = strtol(optarg, &end, 10);
+			if (*end || o->max_parallel < 1 || o->max_parallel > 256)
+				die_usage(cmd, "--max-parallel must be 1 to 256, got '%s'", optarg);
+			break;
 		default: die_bad_option(cmd, longopts, argv[optind - 1]);
 		}
 	}
@@ -72,8 +112,8 @@ static void parse_export(int argc, char **argv, struct export_opts *o)
 		die_usage(cmd, optind == argc ? "missing WORKFLOW" : "unexpected argument '%s'",
 			  argv[optind + (optind < argc)]);
 	o->path = argv[optind];
-	if (!o->to || strcmp(o->to, "bundle"))
-		die_usage(cmd, "--to must be bundle%s%s%s", o->to ? ", got '" : "",
+	if (!o->to || (strcmp(o->to, "bundle") && strcmp(o->to, "argo")))
+		die_usage(cmd, "--to must be argo or bundle%s%s%s", o->to ? ", got '" : "",
 			  o->to ? o->to : "", o->to ? "'" : "");
 }
 
@@ -90,6 +130,59 @@ static int write_out(const char *path, const char *text)
 	return SM_OK;
 }
 
+/* A document as text in the chosen format (YAML or indented JSON), with a final newline. */
+static char *doc_text(const json_t *v, enum output_format f)
+{
+	char *text = NULL;
+	if (f == FORMAT_JSON)
+		text = json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	else if (yaml_from_json(v, &text))
+		return NULL;
+	size_t n = strlen(text);
+	if (n && text[n - 1] == '\n')
+		return text;
+	text = xrealloc(text, n + 2);
+	memcpy(text + n, "\n", 2);
+	return text;
+}
+
+static int write_argo(const struct export_opts *o, const struct swdl_loaded *l, json_t *b)
+{
+	struct argo_opts ao = { o->image, o->template, o->secrets, o->nr_secrets,
+		o->max_parallel };
+	json_t *wf, *cm;
+	char *err = NULL, *wt = NULL, *ct = NULL;
+	int rc = EXIT_FAIL;
+	if (export_argo(l, b, &ao, &wf, &cm, &err)) {
+		error_msg("%s", err);
+		free(err);
+		return EXIT_FAIL;
+	}
+	wt = doc_text(wf, o->format);
+	ct = doc_text(cm, o->format);
+	if (!wt || !ct) {
+		error_msg("cannot write the documents as YAML");
+	} else if (!o->output) {
+		printf("%s%s%s", ct, o->format == FORMAT_JSON ? "" : "---\n", wt);
+		rc = fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	} else {
+		const char *ext = o->format == FORMAT_JSON ? "json" : "yaml";
+		char *wp = xasprintf("%s/workflow.%s", o->output, ext);
+		char *cp = xasprintf("%s/bundle-configmap.%s", o->output, ext);
+		if (fs_mkdirs(o->output))
+			error_msg("%s: %s", o->output, strerror(errno));
+		else if (!write_out(wp, wt) && !write_out(cp, ct))
+			rc = EXIT_OK;
+		free(wp);
+		free(cp);
+	}
+	free(wt);
+	free(ct);
+	json_decref(wf);
+	json_decref(cm);
+	return rc;
+}
+
 int cmd_workflow_export(int argc, char **argv)
 {
 	struct export_opts o = { 0 };
@@ -103,7 +196,7 @@ int cmd_workflow_export(int argc, char **argv)
 	if (!path || !home)
 		goto out;
 	struct run_request rq = { home, path, o.params, o.nr_params, false, o.allow_missing,
-		o.no_overrides, o.overrides_dir, NULL, NULL, 4, o.binds, o.nr_binds };
+		o.no_overrides, o.overrides_dir, NULL, NULL, o.max_parallel, o.binds, o.nr_binds };
 	int r = run_prepare(&rq, &p, &dl, &err);
 	diag_list_sort(&dl);
 	const struct doc *docs[2] = { p.l ? p.l->doc : NULL, p.l ? p.l->overrides_doc : NULL };
@@ -118,6 +211,10 @@ int cmd_workflow_export(int argc, char **argv)
 	}
 	if (!(b = run_prepared_bundle(&rq, &p, &err))) {
 		error_msg("%s", err);
+		goto out;
+	}
+	if (!strcmp(o.to, "argo")) {
+		rc = write_argo(&o, p.l, b);
 		goto out;
 	}
 	char *text = json_dumps(b, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));

@@ -81,15 +81,9 @@ static bool is_final(enum run_state r)
 	return r == RUN_COMPLETED || r == RUN_FAILED || r == RUN_CANCELLED;
 }
 
-/* on_failure: the stage's own when written, else the workflow's on_stage_failure. */
 static enum on_failure failure_policy(const struct sched *s, size_t i)
 {
-	const struct swdl_stage *st = &s->wf->stages[i];
-	if (node_map_get(node_map_get(st->node, "error_policy"), "on_failure"))
-		return st->error_policy->on_failure;
-	if (s->wf->has_error_policy && s->wf->on_stage_failure == ON_STAGE_FAILURE_CONTINUE)
-		return ON_FAILURE_CONTINUE;
-	return ON_FAILURE_HALT; /* halt, and rollback, which has nothing to undo yet */
+	return swdl_stage_on_failure(s->wf, &s->wf->stages[i]);
 }
 
 /* Mark everything downstream of stage i, not yet started, to be skipped. */

@@ -222,6 +222,9 @@ struct swdl_role *swdl_role_find(const struct swdl_workflow *wf, const char *nam
  */
 const char *swdl_role_expr(struct arena *a, const char *value);
 
+/* What a final failure of s does: its own on_failure when written, else the workflow's. */
+enum on_failure swdl_stage_on_failure(const struct swdl_workflow *wf, const struct swdl_stage *s);
+
 /* Index of stage `id`, or -1. */
 long swdl_stage_find(const struct swdl_workflow *wf, const char *id);
 /* Location of a stage field ("inputs.x.source"), nearest existing node. */

@@ -937,6 +937,15 @@ const char *swdl_role_expr(struct arena *a, const char *value)
 	return *c ? NULL : arena_strndup(a, name, len);
 }
 
+enum on_failure swdl_stage_on_failure(const struct swdl_workflow *wf, const struct swdl_stage *s)
+{
+	if (node_map_get(node_map_get(s->node, "error_policy"), "on_failure"))
+		return s->error_policy->on_failure;
+	if (wf->has_error_policy && wf->on_stage_failure == ON_STAGE_FAILURE_CONTINUE)
+		return ON_FAILURE_CONTINUE;
+	return ON_FAILURE_HALT; /* halt, and rollback, which has nothing to undo yet */
+}
+
 long swdl_stage_find(const struct swdl_workflow *wf, const char *id)
 {
 	size_t i;

@@ -1,0 +1,283 @@
+#include "../base/compat.h"
+#include "export_argo.h"
+#include "../base/strbuf.h"
+
+#include <ctype.h>
+
+#define BUNDLE_VOLUME "skillmeat-bundle"
+#define BUNDLE_DIR "/skillmeat/bundle"
+#define OUTPUTS_DIR "/tmp/outputs"
+
+/* A Kubernetes/Argo name: lower case letters, digits and '-', at most `max`. */
+static char *dns_name(const char *id, size_t max)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (const char *c = id; *c && sb.len < max; c++) {
+		char ch = (char)tolower((unsigned char)*c);
+		if (!isalnum((unsigned char)ch))
+			ch = '-';
+		if (ch == '-' && (!sb.len || sb.buf[sb.len - 1] == '-'))
+			continue;
+		strbuf_addch(&sb, ch);
+	}
+	while (sb.len && sb.buf[sb.len - 1] == '-')
+		sb.buf[--sb.len] = '\0';
+	if (!sb.len || !isalpha((unsigned char)sb.buf[0])) {
+		char *s = xasprintf("s-%s", sb.buf);
+		strbuf_release(&sb);
+		return s;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/* One task name a stage, unique after sanitising ("a_b" and "a-b" both exist). */
+static char **task_names(const struct swdl_workflow *wf)
+{
+	char **n = xcalloc(wf->nr_stages + 1, sizeof(*n));
+	for (size_t i = 0; i < wf->nr_stages; i++) {
+		n[i] = dns_name(wf->stages[i].id, 50);
+		for (size_t k = 0; k < i; k++) {
+			if (strcmp(n[k], n[i]))
+				continue;
+			char *u = xasprintf("%s-%zu", n[i], i);
+			free(n[i]);
+			n[i] = u;
+			break;
+		}
+	}
+	return n;
+}
+
+static void free_names(char **n, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(n[i]);
+	free(n);
+}
+
+/* A gate lets its dependents run once it is resumed: its result is known. */
+static const char GATE_RESULT[] = "{\"status\": \"completed\", \"outputs\": {}}";
+
+/* {{tasks.A.outputs.parameters.result}} for every stage the stage depends on, at any depth. */
+static json_t *upstream_args(const struct swdl_loaded *l, size_t i, char **names)
+{
+	json_t *a = json_array();
+	for (size_t k = 0; k < l->wf.nr_stages; k++) {
+		if (k == i || !swdl_dag_depends_on(&l->dag, i, k))
+			continue;
+		char *name = xasprintf("up-%s", names[k]);
+		char *value = l->wf.stages[k].type == STAGE_GATE ? xstrdup(GATE_RESULT)
+			: xasprintf("{{tasks.%s.outputs.parameters.result}}", names[k]);
+		json_array_append_new(a, json_pack("{s:s, s:s}", "name", name, "value", value));
+		free(name);
+		free(value);
+	}
+	return a;
+}
+
+static json_t *dag_task(const struct swdl_loaded *l, size_t i, char **names)
+{
+	const struct swdl_stage *s = &l->wf.stages[i];
+	json_t *deps = json_array();
+	for (size_t k = 0; k < s->depends_on.nr; k++) {
+		long d = swdl_stage_find(&l->wf, s->depends_on.v[k]);
+		if (d >= 0)
+			json_array_append_new(deps, json_string(names[d]));
+	}
+	json_t *t = json_pack("{s:s, s:s}", "name", names[i], "template", names[i]);
+	if (json_array_size(deps))
+		json_object_set_new(t, "dependencies", deps);
+	else
+		json_decref(deps);
+	json_t *args = s->type == STAGE_GATE ? json_array() : upstream_args(l, i, names);
+	if (json_array_size(args))
+		json_object_set_new(t, "arguments", json_pack("{s:o}", "parameters", args));
+	else
+		json_decref(args);
+	if (swdl_stage_on_failure(&l->wf, s) == ON_FAILURE_CONTINUE)
+		json_object_set_new(t, "continueOn", json_pack("{s:b}", "failed", 1));
+	return t;
+}
+
+/* "30" or "1.5": Argo's factor is an int or a string. */
+static json_t *factor_json(double f)
+{
+	if (f == (double)(json_int_t)f)
+		return json_integer((json_int_t)f);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%g", f);
+	return json_string(buf);
+}
+
+/* Retries are Argo's; exit status 3 from stage exec means another try cannot help. */
+static json_t *retry_strategy(const struct swdl_retry *r)
+{
+	if (!r || r->max_attempts <= 1)
+		return NULL;
+	char limit[24], dur[24], cap[24];
+	snprintf(limit, sizeof(limit), "%lld", (long long)(r->max_attempts - 1));
+	snprintf(dur, sizeof(dur), "%llds", (long long)r->initial_interval.seconds);
+	snprintf(cap, sizeof(cap), "%llds", (long long)r->max_interval.seconds);
+	char *expr = xasprintf("asInt(lastRetry.exitCode) != %d", ARGO_EXIT_PERMANENT);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:{s:s, s:o, s:s}}", "limit", limit,
+			      "retryPolicy", "Always", "expression", expr, "backoff", "duration",
+			      dur, "factor", factor_json(r->backoff_multiplier), "cap", cap);
+	free(expr);
+	return j;
+}
+
+static json_t *container(const struct swdl_loaded *l, size_t i, char **names,
+			 const struct argo_opts *o)
+{
+	const struct swdl_stage *s = &l->wf.stages[i];
+	json_t *args = json_pack("[s, s, s, s, s, s, s, s]", "stage", "exec", "--bundle",
+				 BUNDLE_DIR "/bundle.json", "--stage", s->id, "--outputs",
+				 OUTPUTS_DIR);
+	for (size_t k = 0; k < l->wf.nr_stages; k++) {
+		if (k == i || !swdl_dag_depends_on(&l->dag, i, k))
+			continue;
+		char *a = xasprintf("%s={{inputs.parameters.up-%s}}", l->wf.stages[k].id, names[k]);
+		json_array_append_new(args, json_string("--upstream"));
+		json_array_append_new(args, json_string(a));
+		free(a);
+	}
+	json_t *env_from = json_array();
+	for (size_t k = 0; k < o->nr_secrets; k++)
+		json_array_append_new(env_from, json_pack("{s:{s:s}}", "secretRef", "name",
+							  o->secrets[k]));
+	json_t *c = json_pack("{s:s, s:[s], s:o, s:[{s:s, s:s}], s:[{s:s, s:s, s:b}]}",
+		"image", o->image ? o->image : ARGO_DEFAULT_IMAGE, "command", "skillmeat",
+		"args", args, "env", "name", "SKILLMEAT_HOME", "value", "/tmp/skillmeat",
+		"volumeMounts", "name", BUNDLE_VOLUME, "mountPath", BUNDLE_DIR, "readOnly", 1);
+	if (json_array_size(env_from))
+		json_object_set_new(c, "envFrom", env_from);
+	else
+		json_decref(env_from);
+	return c;
+}
+
+static json_t *stage_outputs(const struct swdl_stage *s)
+{
+	json_t *p = json_pack("[{s:s, s:{s:s}}]", "name", "result", "valueFrom", "path",
+			      OUTPUTS_DIR "/result.json");
+	for (size_t k = 0; k < s->nr_outputs; k++) {
+		char *name = xasprintf("out-%s", s->outputs[k].name);
+		char *path = xasprintf(OUTPUTS_DIR "/%s", s->outputs[k].name);
+		json_array_append_new(p, json_pack("{s:s, s:{s:s, s:s}}", "name", name, "valueFrom",
+						   "path", path, "default", ""));
+		free(name);
+		free(path);
+	}
+	return json_pack("{s:o}", "parameters", p);
+}
+
+/* A gate waits in a suspend template (`argo resume` approves, `argo stop` rejects). */
+static json_t *gate_template(const struct swdl_stage *s, const char *name)
+{
+	json_t *susp = json_object();
+	if (s->gate && s->gate->on_timeout == ON_TIMEOUT_AUTO_APPROVE) {
+		char d[24];
+		snprintf(d, sizeof(d), "%lld", (long long)s->gate->timeout.seconds);
+		json_object_set_new(susp, "duration", json_string(d));
+	}
+	return json_pack("{s:s, s:o}", "name", name, "suspend", susp);
+}
+
+static json_t *stage_template(const struct swdl_loaded *l, size_t i, char **names,
+			      const struct argo_opts *o)
+{
+	const struct swdl_stage *s = &l->wf.stages[i];
+	if (s->type == STAGE_GATE)
+		return gate_template(s, names[i]);
+	json_t *inputs = json_array();
+	for (size_t k = 0; k < l->wf.nr_stages; k++) {
+		if (k == i || !swdl_dag_depends_on(&l->dag, i, k))
+			continue;
+		char *n = xasprintf("up-%s", names[k]);
+		json_array_append_new(inputs, json_pack("{s:s}", "name", n));
+		free(n);
+	}
+	json_t *t = json_pack("{s:s, s:o, s:o}", "name", names[i], "container",
+			      container(l, i, names, o), "outputs", stage_outputs(s));
+	if (json_array_size(inputs))
+		json_object_set_new(t, "inputs", json_pack("{s:o}", "parameters", inputs));
+	else
+		json_decref(inputs);
+	json_t *retry = retry_strategy(s->error_policy->retry);
+	if (retry)
+		json_object_set_new(t, "retryStrategy", retry);
+	int64_t timeout = s->error_policy->timeout.seconds;
+	if (timeout > 0) /* stage exec stops it at the timeout itself, then reports it */
+		json_object_set_new(t, "activeDeadlineSeconds",
+				    json_integer(timeout + ARGO_DEADLINE_GRACE));
+	json_object_set_new(t, "metadata", json_pack("{s:{s:s, s:s}}", "labels",
+			    "skillmeat.dev/workflow", l->wf.id, "skillmeat.dev/stage", s->id));
+	return t;
+}
+
+/* skip_dependents needs the other branches to go on after a failure: no fail-fast. */
+static bool fail_fast(const struct swdl_workflow *wf)
+{
+	for (size_t i = 0; i < wf->nr_stages; i++)
+		if (swdl_stage_on_failure(wf, &wf->stages[i]) == ON_FAILURE_SKIP_DEPENDENTS)
+			return false;
+	return true;
+}
+
+static json_t *workflow_doc(const struct swdl_loaded *l, const char *name, const char *cm,
+			    char **names, const struct argo_opts *o)
+{
+	const struct swdl_workflow *wf = &l->wf;
+	json_t *tasks = json_array(), *templates = json_array();
+	for (size_t i = 0; i < wf->nr_stages; i++)
+		json_array_append_new(tasks, dag_task(l, i, names));
+	json_array_append_new(templates, json_pack("{s:s, s:{s:b, s:o}}", "name", "main", "dag",
+				"failFast", fail_fast(wf), "tasks", tasks));
+	for (size_t i = 0; i < wf->nr_stages; i++)
+		json_array_append_new(templates, stage_template(l, i, names, o));
+	json_t *spec = json_pack("{s:s, s:o, s:[{s:s, s:{s:s}}]}", "entrypoint", "main",
+				 "templates", templates, "volumes", "name", BUNDLE_VOLUME,
+				 "configMap", "name", cm);
+	if (o->parallelism > 0)
+		json_object_set_new(spec, "parallelism", json_integer(o->parallelism));
+	if (wf->timeout.seconds > 0)
+		json_object_set_new(spec, "activeDeadlineSeconds", json_integer(wf->timeout.seconds));
+	json_t *meta = json_pack("{s:{s:s, s:s}, s:{s:s}}", "labels", "skillmeat.dev/workflow",
+				 wf->id, "skillmeat.dev/version", wf->version, "annotations",
+				 "skillmeat.dev/name", wf->name);
+	if (o->workflow_template) {
+		json_object_set_new(meta, "name", json_string(name));
+	} else {
+		char *gen = xasprintf("%s-", name);
+		json_object_set_new(meta, "generateName", json_string(gen));
+		free(gen);
+	}
+	return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "argoproj.io/v1alpha1", "kind",
+			 o->workflow_template ? "WorkflowTemplate" : "Workflow", "metadata", meta,
+			 "spec", spec);
+}
+
+int export_argo(const struct swdl_loaded *l, const json_t *bundle, const struct argo_opts *o,
+		json_t **workflow, json_t **configmap, char **err)
+{
+	*workflow = *configmap = NULL;
+	char *text = json_dumps(bundle, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text || strlen(text) > ARGO_BUNDLE_MAX) {
+		*err = xasprintf("the run bundle is %zu bytes, more than a ConfigMap holds (%d); "
+				 "the agents and context modules it carries are too large",
+				 text ? strlen(text) : 0, ARGO_BUNDLE_MAX);
+		free(text);
+		return SM_ERR;
+	}
+	char *name = dns_name(l->wf.id, 52), *cm = xasprintf("%s-bundle", name);
+	char **names = task_names(&l->wf);
+	*workflow = workflow_doc(l, name, cm, names, o);
+	*configmap = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:s}}", "apiVersion", "v1",
+			       "kind", "ConfigMap", "metadata", "name", cm, "labels",
+			       "skillmeat.dev/workflow", l->wf.id, "data", "bundle.json", text);
+	free_names(names, l->wf.nr_stages);
+	free(cm);
+	free(name);
+	free(text);
+	return SM_OK;
+}

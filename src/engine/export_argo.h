@@ -1,0 +1,42 @@
+/*
+ * export_argo.h - a workflow as an Argo Workflows `Workflow` (or
+ * `WorkflowTemplate`) and the ConfigMap that holds its run bundle
+ * (docs/argo.md has the mapping, and where it differs).
+ *
+ * Every stage is a DAG task whose container runs `skillmeat stage exec`
+ * on the bundle, so a stage runs with the same semantics as locally; Argo
+ * orders the tasks, retries them (retryStrategy), bounds them
+ * (activeDeadlineSeconds, parallelism) and suspends at gates.
+ */
+#ifndef SM_ENGINE_EXPORT_ARGO_H
+#define SM_ENGINE_EXPORT_ARGO_H
+
+#include "../swdl/workflow.h"
+
+#include <jansson.h>
+
+/* A ConfigMap holds at most 1 MiB; the bundle must fit with room to spare. */
+#define ARGO_BUNDLE_MAX (1000 * 1024)
+/* Seconds a task's pod gets past the stage's timeout to report it. */
+#define ARGO_DEADLINE_GRACE 60
+/* stage exec's exit status for a failure another attempt cannot fix. */
+#define ARGO_EXIT_PERMANENT 3
+
+struct argo_opts {
+	const char *image;          /* the container image with skillmeat (NULL: default) */
+	bool workflow_template;     /* kind WorkflowTemplate instead of Workflow */
+	const char *const *secrets; /* Secrets whose keys become the tasks' environment */
+	size_t nr_secrets;
+	long parallelism;           /* tasks at once (the run's -j) */
+};
+
+#define ARGO_DEFAULT_IMAGE "skillmeat-workflow:" SM_VERSION
+
+/*
+ * The two documents (new references): *workflow and *configmap.  SM_ERR
+ * with *err (the bundle too large for a ConfigMap).
+ */
+int export_argo(const struct swdl_loaded *l, const json_t *bundle, const struct argo_opts *o,
+		json_t **workflow, json_t **configmap, char **err);
+
+#endif
