@@ -10,7 +10,7 @@ for c in "" "init" "workflow" "workflow validate" "workflow plan" "workflow show
 	"memory delete" "memory export" "memory import" "memory capture" "context" \
 	"context preview" "web" "debug routes" "pack" "pack build" "pack inspect" "pack verify" \
 	"pack sign" "pack install" "pack keygen" "pack keys" "pack export-key" "pack trust" \
-	"pack untrust"; do
+	"pack untrust" "workflow export" "stage" "stage exec"; do
 	# shellcheck disable=SC2086
 	run $sm $c --help
 	check "'$c --help' exits 0" exit_is 0

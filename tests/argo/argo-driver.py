@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""argo-driver.py SKILLMEAT DIR WORK: run an exported Argo Workflow the way Argo's
+controller runs a DAG, on this machine, for the semantics test (no cluster here).
+
+DIR holds `workflow export --to argo --format json` (workflow.json and
+bundle-configmap.json).  The ConfigMap's bundle is mounted at a directory in WORK;
+each DAG task runs when its dependencies have succeeded (or failed with
+continueOn.failed); with failFast no task starts after a failure; a suspend
+template (a gate) is resumed at once; a task's container runs with its
+arguments substituted ({{inputs.parameters.*}}, {{tasks.*.outputs.parameters.*}}),
+its image replaced by SKILLMEAT, its mount paths and SKILLMEAT_HOME mapped into
+WORK (a fresh home per pod, as a new pod has), and retried per retryStrategy
+(limit, and the expression on the exit code; backoff is not waited for).
+Output parameters are read from their valueFrom.path (or default).
+Prints {"phase", "tasks": {name: {"phase", "attempts", "exit_codes", "result"}}}."""
+import json, os, re, subprocess, sys
+
+sm, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
+wf = json.load(open(os.path.join(src, "workflow.json")))
+cm = json.load(open(os.path.join(src, "bundle-configmap.json")))
+spec = wf["spec"]
+templates = {t["name"]: t for t in spec["templates"]}
+main = templates[spec["entrypoint"]]["dag"]
+fail_fast = main.get("failFast", True)
+mounts = {}
+for v in spec.get("volumes", []):
+    assert v["configMap"]["name"] == cm["metadata"]["name"], "the volume names the ConfigMap"
+    d = os.path.join(work, "volumes", v["name"])
+    os.makedirs(d, exist_ok=True)
+    for k, text in cm["data"].items():
+        with open(os.path.join(d, k), "w") as f:
+            f.write(text)
+    mounts[v["name"]] = d
+
+tasks = {t["name"]: t for t in main["tasks"]}
+state = {}    # name -> {"phase", "attempts", "exit_codes", "outputs", "result"}
+failed = False
+
+def substitute(text, scope):
+    def one(m):
+        key = m.group(1).strip()
+        if key not in scope:
+            raise KeyError(key)
+        return scope[key]
+    return re.sub(r"\{\{([^}]*)\}\}", one, text)
+
+def run_pod(t, tpl, args_scope, attempt):
+    c = tpl["container"]
+    pod = os.path.join(work, "pods", "%s-%d" % (t["name"], attempt))
+    paths = {}
+    for m in c.get("volumeMounts", []):
+        paths[m["mountPath"]] = mounts[m["name"]]
+    outputs_dir = os.path.join(pod, "outputs")
+    paths["/tmp/outputs"] = outputs_dir
+    env = dict(os.environ)
+    for e in c.get("env", []):
+        env[e["name"]] = e["value"]
+    env["SKILLMEAT_HOME"] = os.path.join(pod, "home")  # a fresh pod: an empty home
+    def local(a):
+        for k, v in paths.items():
+            if a == k or a.startswith(k + "/"):
+                return v + a[len(k):]
+        return a
+    argv = [sm] + [local(substitute(a, args_scope)) for a in c.get("args", [])]
+    assert c["command"] == ["skillmeat"], c["command"]
+    os.makedirs(pod, exist_ok=True)
+    with open(os.path.join(pod, "log"), "w") as log:
+        code = subprocess.call(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               cwd=os.path.join(work, "workdir"))
+    outs = {}
+    for p in tpl.get("outputs", {}).get("parameters", []):
+        path = local(p["valueFrom"]["path"])
+        if os.path.exists(path):
+            outs[p["name"]] = open(path).read()
+        elif "default" in p["valueFrom"]:
+            outs[p["name"]] = p["valueFrom"]["default"]
+    return code, outs
+
+def retry_allowed(tpl, code, attempts):
+    rs = tpl.get("retryStrategy")
+    if not rs or attempts > int(rs.get("limit", 0)):
+        return False
+    expr = rs.get("expression")
+    if expr:
+        m = re.fullmatch(r"asInt\(lastRetry\.exitCode\) != (\d+)", expr)
+        assert m, "an expression this driver does not know: " + expr
+        return code != int(m.group(1))
+    return True
+
+def run_task(t):
+    tpl = templates[t["template"]]
+    if "suspend" in tpl:
+        return {"phase": "Succeeded", "attempts": 0, "exit_codes": [], "outputs": {}}
+    scope = {}
+    for p in t.get("arguments", {}).get("parameters", []):
+        try:
+            scope["inputs.parameters." + p["name"]] = substitute(p["value"], task_scope)
+        except KeyError as e:
+            return {"phase": "Error", "attempts": 0, "exit_codes": [],
+                    "message": "unresolved %s" % e, "outputs": {}}
+    codes, attempt = [], 0
+    while True:
+        code, outs = run_pod(t, tpl, scope, attempt)
+        codes.append(code)
+        attempt += 1
+        if code == 0 or not retry_allowed(tpl, code, attempt):
+            break
+    return {"phase": "Succeeded" if code == 0 else "Failed", "attempts": attempt,
+            "exit_codes": codes, "outputs": outs}
+
+task_scope = {}
+os.makedirs(os.path.join(work, "workdir"), exist_ok=True)
+while True:
+    ready = []
+    for name, t in tasks.items():
+        if name in state:
+            continue
+        deps = t.get("dependencies", [])
+        if any(d not in state for d in deps):
+            continue
+        ok = all(state[d]["phase"] == "Succeeded" or
+                 (state[d]["phase"] == "Failed" and tasks[d].get("continueOn", {}).get("failed"))
+                 for d in deps)
+        ready.append((name, ok))
+    if not ready:
+        break
+    for name, ok in ready:
+        if not ok or (failed and fail_fast):
+            state[name] = {"phase": "Omitted", "attempts": 0, "exit_codes": [], "outputs": {}}
+            continue
+        st = run_task(tasks[name])
+        state[name] = st
+        for k, v in st["outputs"].items():
+            task_scope["tasks.%s.outputs.parameters.%s" % (name, k)] = v
+        if st["phase"] in ("Failed", "Error") and not tasks[name].get("continueOn", {}).get("failed"):
+            failed = True
+for s in state.values():
+    r = s["outputs"].get("result")
+    s["result"] = json.loads(r) if r else None
+    del s["outputs"]
+print(json.dumps({"phase": "Failed" if failed else "Succeeded", "tasks": state}, indent=2,
+                 sort_keys=True))

@@ -1,0 +1,211 @@
+#!/bin/sh
+# Argo Workflows export (no cluster here, so proven without one): every
+# example and valid test workflow exports to a Workflow that fits the schema
+# of the fields Argo defines (tests/argo/workflow-subset.schema.json); the
+# examples' exports equal their golden files; a driver that runs an export
+# as Argo's controller would (tests/argo/argo-driver.py: DAG order,
+# retryStrategy, continueOn, failFast, output parameters) gives the same
+# stage outcomes, outputs and attempts as `workflow run`; secrets never
+# appear in an export; `stage exec` refuses what it cannot run.
+. "$(dirname "$0")/lib.sh"
+tests=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$tests/.." && pwd)
+fakes=$tests/fake-agents
+driver=$tests/argo/argo-driver.py
+schema=$tests/argo/workflow-subset.schema.json
+cd "$TMP" || exit 1
+export NO_COLOR=1
+mkdir bin
+ln -s "$fakes/fake-claude" bin/claude
+export PATH="$TMP/bin:$PATH"
+q() { sqlite3 "$SKILLMEAT_HOME/workflow-runs.db" "$1"; }
+
+fits() { # DIR: workflow.json against the schema, and a ConfigMap beside it
+	python3 - "$schema" "$1" <<'P'
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1]))
+w = json.load(open(sys.argv[2] + "/workflow.json"))
+c = json.load(open(sys.argv[2] + "/bundle-configmap.json"))
+jsonschema.validate(w, s)
+assert c["kind"] == "ConfigMap" and "bundle.json" in c["data"]
+assert w["spec"]["volumes"][0]["configMap"]["name"] == c["metadata"]["name"]
+names = {t["name"] for t in w["spec"]["templates"]}
+for t in w["spec"]["templates"][0]["dag"]["tasks"]:
+    assert t["template"] in names and all(d in names for d in t.get("dependencies", []))
+P
+}
+
+# ---- every example and valid workflow exports, and fits ----
+args_for() { # the parameters an example requires
+	case $1 in
+	code-review) echo "-p pr_number=42" ;; sdlc-feature-ship) echo "-p feature_name=login" ;;
+	esac
+}
+bad=""
+n=0
+for f in "$root"/examples/*.yaml "$tests"/swdl/valid/*/workflow.*; do
+	name=$(basename "$f" .yaml)
+	[ "$name" = workflow ] && name=$(basename "$(dirname "$f")")
+	extra=$(args_for "$name")
+	[ -f "$(dirname "$f")/args" ] && [ "$name" != "$(basename "$f" .yaml)" ] && extra="$extra $(cat "$(dirname "$f")/args")"
+	# shellcheck disable=SC2086
+	if ! $sm workflow export "$f" --to argo --format json --allow-missing $extra -o "ex/$name" \
+		>/dev/null 2>"ex-$name.err" || ! fits "ex/$name" 2>>"ex-$name.err"; then
+		bad="$bad $name"
+	fi
+	n=$((n + 1))
+done
+check "all $n workflows export and fit the schema (bad:$bad)" test -z "$bad"
+
+mkdir golden
+for f in "$root"/examples/*.yaml; do
+	name=$(basename "$f" .yaml)
+	# shellcheck disable=SC2086
+	$sm workflow export "$f" --to argo --allow-missing $(args_for "$name") >"golden/$name.yaml" 2>/dev/null
+	if [ -n "${UPDATE_EXPECTED:-}" ]; then
+		cp "golden/$name.yaml" "$tests/argo/golden/$name.yaml"
+	fi
+	check "golden export: $name" cmp -s "golden/$name.yaml" "$tests/argo/golden/$name.yaml"
+done
+
+# ---- semantics: the same outcomes as workflow run ----
+compare() { # WORKFLOW [export args]: run it both ways, compare stage by stage
+	rc=0
+	wf=$1
+	shift
+	rm -rf sem && mkdir sem
+	$sm workflow run "$wf" --allow-missing "$@" >sem/local.out 2>&1
+	run_id=$(q "SELECT id FROM runs ORDER BY created_at DESC LIMIT 1")
+	q "SELECT stage_id, status, attempt, coalesce(outputs, '{}') FROM stages WHERE run_id='$run_id' ORDER BY idx" >sem/local.txt
+	$sm workflow export "$wf" --to argo --format json --allow-missing "$@" -o sem/export >/dev/null &&
+		python3 "$driver" "$sm" sem/export "$TMP/sem/work" >sem/driver.json &&
+		python3 - sem/local.txt sem/driver.json sem/export/workflow.json <<'P'
+import json, sys
+local = {}
+for line in open(sys.argv[1]):
+    sid, status, attempt, outs = line.rstrip("\n").split("|", 3)
+    local[sid] = (status, int(attempt), json.loads(outs))
+drv = json.load(open(sys.argv[2]))
+tasks = {t["metadata"]["labels"]["skillmeat.dev/stage"]: t["name"]
+         for t in json.load(open(sys.argv[3]))["spec"]["templates"][1:] if "metadata" in t}
+diff = []
+for sid, (status, attempts, outs) in local.items():
+    t = drv["tasks"].get(tasks.get(sid, sid), {})
+    r = t.get("result") or {}
+    if status in ("pending", "cancelled"):
+        ok = t.get("phase") == "Omitted"
+    elif status == "skipped":  # a pod ran, and found its condition false
+        ok = r.get("status") == "skipped" and t.get("attempts") == 1
+    else:
+        ok = (r.get("status"), t.get("attempts"), r.get("outputs") or {}) == (status, attempts, outs)
+    if not ok:
+        diff.append("%s: local %s/%d/%s, argo %s/%s/%s" % (sid, status, attempts, outs,
+                    t.get("phase"), t.get("attempts"), r))
+print("\n".join(diff))
+sys.exit(1 if diff else 0)
+P
+}
+
+cat >sem1.yaml <<'Y'
+workflow: {id: sem-one, name: Semantics one}
+config:
+  parameters:
+    deploy: {type: boolean, default: false}
+stages:
+  - id: build
+    name: Build
+    type: command
+    run: echo "version=1.2.3" >> "$SKILLMEAT_OUTPUT"
+    outputs: {version: {type: string}}
+  - id: unit_test
+    name: Test
+    type: command
+    depends_on: [build]
+    run: |
+      echo "seen=$V" >> "$SKILLMEAT_OUTPUT"
+      python3 -c 'import json,os; print("from_handoff=" + json.load(open(os.environ["SKILLMEAT_HANDOFF"]))["build"]["outputs"]["version"])' >> "$SKILLMEAT_OUTPUT"
+    env: {V: "${{ stages.build.outputs.version }}"}
+    outputs: {seen: {type: string}, from_handoff: {type: string}}
+  - id: deploy
+    name: Deploy
+    type: command
+    depends_on: [unit_test]
+    condition: "${{ parameters.deploy }}"
+    run: echo deployed
+  - id: lint
+    name: Lint
+    type: command
+    depends_on: [build]
+    run: exit 5
+    error_policy: {on_failure: continue, retry: {max_attempts: 2, initial_interval: 1s}}
+  - id: report
+    name: Report
+    type: command
+    depends_on: [lint, unit_test, deploy]
+    run: printf 'lint=%s\ndeploy=%s\n' "$L" "$D" >> "$SKILLMEAT_OUTPUT"
+    env: {L: "${{ stages.lint.status }}", D: "${{ stages.deploy.status }}"}
+    outputs: {lint: {type: string}, deploy: {type: string}}
+Y
+check "semantics: outputs, handoffs, a skipped stage, a failure that continues" compare sem1.yaml
+check "  local report saw lint failed, deploy skipped" grep -q 'report|completed|1|{"lint":"failed","deploy":"skipped"}' sem/local.txt
+check "  lint retried by Argo: two pods" python3 -c 'import json; t=json.load(open("sem/driver.json"))["tasks"]["lint"]; assert t["attempts"] == 2 and t["exit_codes"] == [1, 1], t'
+check "semantics: with the condition true" compare sem1.yaml -p deploy=true
+
+cat >sem2.yaml <<'Y'
+workflow: {id: sem-two, name: Semantics two}
+stages:
+  - id: ask
+    name: Ask
+    roles: {primary: {artifact: "agent:asker"}}
+    error_policy: {retry: {max_attempts: 3, initial_interval: 1s}}
+  - id: after
+    name: After
+    type: command
+    depends_on: [ask]
+    run: echo never
+Y
+FAKE_CLAUDE_MODE=error
+export FAKE_CLAUDE_MODE
+check "semantics: a failing agent is retried, then fails; dependents do not run" compare sem2.yaml
+check "  three pods, each exit 1" python3 -c 'import json; t=json.load(open("sem/driver.json"))["tasks"]["ask"]; assert t["exit_codes"] == [1, 1, 1], t'
+unset FAKE_CLAUDE_MODE
+
+cat >sem3.yaml <<'Y'
+workflow: {id: sem-three, name: Semantics three}
+stages:
+  - id: make
+    name: Make
+    type: command
+    run: echo "not the declared output"
+    outputs: {answer: {type: string}}
+    error_policy: {retry: {max_attempts: 3, initial_interval: 1s}}
+Y
+check "semantics: a failure retries cannot fix is not retried" compare sem3.yaml
+check "  one pod, exit 3" python3 -c 'import json; t=json.load(open("sem/driver.json"))["tasks"]["make"]; assert t["exit_codes"] == [3], t'
+
+# ---- secrets never appear ----
+mkdir -p "$SKILLMEAT_HOME"
+printf '[runners.mine]\ncommand = ["my-agent"]\nprotocol = "claude"\nenv = {API_TOKEN = "sk-planted-in-config-0001"}\n' >"$SKILLMEAT_HOME/config.toml"
+ANTHROPIC_API_KEY=sk-planted-in-env-0002 run $sm workflow export sem2.yaml --to argo --secret agent-keys -o secret-out
+check "export with secrets: written" exit_is 0
+check "no planted token in the export" sh -c '! grep -rq "sk-planted" secret-out'
+check "the Secret only by name" grep -q "name: agent-keys" secret-out/workflow.yaml
+rm "$SKILLMEAT_HOME/config.toml"
+
+# ---- stage exec refuses what it cannot run ----
+$sm workflow export sem1.yaml --to bundle -o bundle.json
+run $sm stage exec --bundle bundle.json --stage unit_test --outputs o1
+check "stage exec: a missing upstream result" err_has "no result for stage 'build', which 'unit_test' depends on"
+check "stage exec: exit 3" exit_is 3
+run $sm stage exec --bundle bundle.json --stage nope
+check "stage exec: an unknown stage" err_has "the workflow has no stage 'nope'"
+echo '{"format": "other"}' >not-bundle.json
+run $sm stage exec --bundle not-bundle.json --stage build
+check "stage exec: not a bundle" err_has "not a run bundle"
+run $sm stage exec --bundle bundle.json --stage unit_test --upstream 'build=[1]'
+check "stage exec: a result that is not an object" exit_is 2
+run $sm stage exec --bundle bundle.json --stage build --outputs o2
+check "stage exec: events are JSON lines" sh -c 'head -1 "$0" | python3 -c "import json,sys; assert json.loads(sys.stdin.read())[\"type\"]"' "$TMP/out"
+check "stage exec: outputs as files" test "$(cat o2/version)" = 1.2.3
+check "stage exec: result.json" python3 -c 'import json; r=json.load(open("o2/result.json")); assert r["status"] == "completed" and r["outputs"] == {"version": "1.2.3"}'
+done_testing
