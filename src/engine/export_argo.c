@@ -207,7 +207,9 @@ static json_t *stage_template(const struct swdl_loaded *l, size_t i, char **name
 	if (retry)
 		json_object_set_new(t, "retryStrategy", retry);
 	int64_t timeout = s->error_policy->timeout.seconds;
-	if (timeout > 0) /* stage exec stops it at the timeout itself, then reports it */
+	/* stage exec stops it at its timeout itself, then reports it; a fan-out's pod runs
+	 * every item, each bounded by the timeout, so the pod itself has no deadline. */
+	if (timeout > 0 && s->type != STAGE_FAN_OUT)
 		json_object_set_new(t, "activeDeadlineSeconds",
 				    json_integer(timeout + ARGO_DEADLINE_GRACE));
 	json_object_set_new(t, "metadata", json_pack("{s:{s:s, s:s}}", "labels",

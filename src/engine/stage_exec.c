@@ -13,6 +13,8 @@ json_t *run_bundle_json(const struct run_create *rc, char **err)
 	if (b) {
 		json_object_set_new(b, "format", json_string(RUN_BUNDLE_FORMAT));
 		json_object_set(b, "parameters", (json_t *)rc->params);
+		/* a fan-out's items at once inside its pod (the run's -j) */
+		json_object_set_new(b, "max_parallel", json_integer(rc->max_parallel));
 	}
 	return b;
 }
@@ -93,8 +95,9 @@ static int create_run(struct store *st, const struct stage_exec_request *rq,
 	for (size_t i = 0; i < wf->nr_stages; i++)
 		ids[i] = wf->stages[i].id;
 	store_new_run_id(id);
+	json_int_t jobs = json_integer_value(json_object_get(b, "max_parallel"));
 	struct run_new rn = { id, wf->id, wf->name, wf->version, hash, "stage exec", snapshot,
-		params, manifest, cwd ? cwd : ".", rq->runner, 1 };
+		params, manifest, cwd ? cwd : ".", rq->runner, jobs >= 1 && jobs <= 256 ? jobs : 4 };
 	int r = store_create_run(st, &rn, ids, wf->nr_stages);
 	if (r)
 		*err = xasprintf("cannot record the run: %s", store_error(st));

@@ -88,6 +88,9 @@ for line in open(sys.argv[1]):
 drv = json.load(open(sys.argv[2]))
 tasks = {t["metadata"]["labels"]["skillmeat.dev/stage"]: t["name"]
          for t in json.load(open(sys.argv[3]))["spec"]["templates"][1:] if "metadata" in t}
+cm = json.load(open(sys.argv[3].replace("workflow.json", "bundle-configmap.json")))
+fan_outs = {s["id"] for s in json.loads(cm["data"]["bundle.json"])["workflow"]["stages"]
+            if s.get("type") == "fan_out"}
 diff = []
 for sid, (status, attempts, outs) in local.items():
     t = drv["tasks"].get(tasks.get(sid, sid), {})
@@ -96,8 +99,9 @@ for sid, (status, attempts, outs) in local.items():
         ok = t.get("phase") == "Omitted"
     elif status == "skipped":  # a pod ran, and found its condition false
         ok = r.get("status") == "skipped" and t.get("attempts") == 1
-    else:
-        ok = (r.get("status"), t.get("attempts"), r.get("outputs") or {}) == (status, attempts, outs)
+    else:  # a fan-out's pod runs every item: its attempts are the items' attempts
+        pods = r.get("attempt") if sid in fan_outs else t.get("attempts")
+        ok = (r.get("status"), pods, r.get("outputs") or {}) == (status, attempts, outs)
     if not ok:
         diff.append("%s: local %s/%d/%s, argo %s/%s/%s" % (sid, status, attempts, outs,
                     t.get("phase"), t.get("attempts"), r))
@@ -182,6 +186,32 @@ stages:
 Y
 check "semantics: a failure retries cannot fix is not retried" compare sem3.yaml
 check "  one pod, exit 3" python3 -c 'import json; t=json.load(open("sem/driver.json"))["tasks"]["make"]; assert t["exit_codes"] == [3], t'
+
+cat >sem4.yaml <<'Y'
+workflow: {id: sem-four, name: Semantics four}
+config:
+  parameters:
+    files: {type: array, default: [a.c, b.c, c.c]}
+stages:
+  - id: each
+    name: Each
+    type: fan_out
+    fan_out: {items: "${{ parameters.files }}", on_item_failure: continue}
+    error_policy: {retry: {max_attempts: 1}}
+    run: |
+      [ "$SKILLMEAT_ITEM_INDEX" = 1 ] && exit 4
+      echo "name=$SKILLMEAT_ITEM" >> "$SKILLMEAT_OUTPUT"
+    outputs: {name: {type: string}}
+  - id: after
+    name: After
+    type: command
+    depends_on: [each]
+    run: echo "names=$N" >> "$SKILLMEAT_OUTPUT"
+    env: {N: "${{ toJSON(stages.each.outputs.name) }}"}
+    outputs: {names: {type: string}}
+Y
+check "semantics: a fan-out with a failed item, outputs as lists" compare sem4.yaml
+check "  one pod ran the three items" python3 -c 'import json; t=json.load(open("sem/driver.json"))["tasks"]["each"]; assert t["attempts"] == 1 and t["result"]["outputs"]["name"][1] is None, t'
 
 # ---- secrets never appear ----
 mkdir -p "$SKILLMEAT_HOME"
