@@ -141,7 +141,9 @@ static int write_outputs(const char *dir, const json_t *res)
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(res, "outputs"), k, v) {
-		if (r || !strcmp(k, "result.json") || !strcmp(k, "handoff.json") || strchr(k, '/'))
+		/* An output is a file in DIR: never a path out of it, nor one of ours. */
+		if (r || k[0] == '.' || strchr(k, '/') || !strcmp(k, "result.json") ||
+		    !strcmp(k, "handoff.json"))
 			continue;
 		if (!json_is_string(v)) {
 			r = write_json(dir, k, v);
@@ -183,8 +185,10 @@ static int stage_exec_cmd(int argc, char **argv)
 	const char *status = json_string_value(json_object_get(res, "status"));
 	if (write_outputs(o.outputs, res))
 		goto out;
-	rc = strcmp(status, "failed") ? EXIT_OK
-	     : json_is_true(json_object_get(res, "retryable")) ? EXIT_FAIL : EXIT_PERMANENT;
+	/* cancelled: it could not start (a dependency failed and halts the run) */
+	rc = !strcmp(status, "completed") || !strcmp(status, "skipped") ? EXIT_OK
+	     : !strcmp(status, "failed") && json_is_true(json_object_get(res, "retryable"))
+	     ? EXIT_FAIL : EXIT_PERMANENT;
 out:
 	json_decref(res);
 	json_decref(o.upstream);

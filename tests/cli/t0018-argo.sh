@@ -234,6 +234,10 @@ run $sm stage exec --bundle not-bundle.json --stage build
 check "stage exec: not a bundle" err_has "not a run bundle"
 run $sm stage exec --bundle bundle.json --stage unit_test --upstream 'build=[1]'
 check "stage exec: a result that is not an object" exit_is 2
+run $sm stage exec --bundle bundle.json --stage unit_test --outputs o3 \
+	--upstream 'build={"status": "failed", "outputs": {}}'
+check "stage exec: after a dependency that failed and halts, it cannot run: exit 3" exit_is 3
+check "  and says so in result.json" python3 -c 'import json; assert json.load(open("o3/result.json"))["status"] == "cancelled"'
 run $sm stage exec --bundle bundle.json --stage build --outputs o2
 check "stage exec: events are JSON lines" sh -c 'head -1 "$0" | python3 -c "import json,sys; assert json.loads(sys.stdin.read())[\"type\"]"' "$TMP/out"
 check "stage exec: outputs as files" test "$(cat o2/version)" = 1.2.3
