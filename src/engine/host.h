@@ -41,6 +41,12 @@ struct run_create {
  * bindings} (new reference), or NULL with *err.
  */
 json_t *host_snapshot_json(const struct run_create *rc, char **err);
+/* The SHA-256 of a snapshot's text, in hex: a run's workflow_hash. */
+#define HOST_HASH_HEX 65
+void host_snapshot_hash(const char *snapshot, char hash[HOST_HASH_HEX]);
+/* Record a new run of wf (rn->id is set to out, its new id) with its stages pending. */
+int host_store_run(struct store *st, const struct swdl_workflow *wf, struct run_new *rn,
+		   char out[24], char **err);
 /* Snapshot the workflow and create the run (status pending).  out gets its id. */
 int host_create_run(struct store *st, const struct run_create *rc, char out[24], char **err);
 

@@ -133,6 +133,28 @@ json_t *host_snapshot_json(const struct run_create *rc, char **err)
 			 "artifacts", arts, "packs", rc->packs, "bindings", swdl_roles_json(wf));
 }
 
+void host_snapshot_hash(const char *snapshot, char hash[HOST_HASH_HEX])
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const unsigned char *)snapshot, strlen(snapshot));
+	sodium_bin2hex(hash, HOST_HASH_HEX, digest, sizeof(digest));
+}
+
+int host_store_run(struct store *st, const struct swdl_workflow *wf, struct run_new *rn,
+		   char out[24], char **err)
+{
+	const char **ids = xcalloc(wf->nr_stages + 1, sizeof(*ids));
+	for (size_t i = 0; i < wf->nr_stages; i++)
+		ids[i] = wf->stages[i].id;
+	store_new_run_id(out);
+	rn->id = out;
+	int r = store_create_run(st, rn, ids, wf->nr_stages);
+	if (r)
+		*err = xasprintf("cannot record the run: %s", store_error(st));
+	free(ids);
+	return r ? SM_ERR : SM_OK;
+}
+
 int host_create_run(struct store *st, const struct run_create *rc, char out[24], char **err)
 {
 	const struct swdl_workflow *wf = &rc->loaded->wf;
@@ -141,24 +163,15 @@ int host_create_run(struct store *st, const struct run_create *rc, char out[24],
 		return SM_ERR;
 	char *snapshot = json_dumps(snap, JSON_COMPACT);
 	char *params = json_dumps(rc->params, JSON_COMPACT);
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char hash[2 * crypto_hash_sha256_BYTES + 1];
-	crypto_hash_sha256(digest, (const unsigned char *)snapshot, strlen(snapshot));
-	sodium_bin2hex(hash, sizeof(hash), digest, sizeof(digest));
+	char hash[HOST_HASH_HEX];
+	host_snapshot_hash(snapshot, hash);
 	char *manifest = manifest_json(rc, hash);
-	const char **ids = xcalloc(wf->nr_stages + 1, sizeof(*ids));
-	for (size_t i = 0; i < wf->nr_stages; i++)
-		ids[i] = wf->stages[i].id;
-	store_new_run_id(out);
-	struct run_new rn = { out, wf->id, wf->name, wf->version, hash, rc->source, snapshot,
+	struct run_new rn = { NULL, wf->id, wf->name, wf->version, hash, rc->source, snapshot,
 		params, manifest, rc->workdir, rc->runner, rc->max_parallel };
-	int r = store_create_run(st, &rn, ids, wf->nr_stages);
-	if (r)
-		*err = xasprintf("cannot record the run: %s", store_error(st));
-	free(ids);
+	int r = host_store_run(st, wf, &rn, out, err);
 	free(manifest);
 	free(params);
 	free(snapshot);
 	json_decref(snap);
-	return r ? SM_ERR : SM_OK;
+	return r;
 }

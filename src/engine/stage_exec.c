@@ -4,7 +4,6 @@
 #include "scheduler.h"
 #include "../base/fsutil.h"
 
-#include <sodium.h>
 #include <unistd.h>
 
 json_t *run_bundle_json(const struct run_create *rc, char **err)
@@ -81,33 +80,24 @@ static int create_run(struct store *st, const struct stage_exec_request *rq,
 	const struct swdl_workflow *wf = &l->wf;
 	char *snapshot = json_dumps(b, JSON_COMPACT);
 	char *params = json_dumps(json_object_get(b, "parameters"), JSON_COMPACT);
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char hash[2 * crypto_hash_sha256_BYTES + 1];
-	crypto_hash_sha256(digest, (const unsigned char *)snapshot, strlen(snapshot));
-	sodium_bin2hex(hash, sizeof(hash), digest, sizeof(digest));
-	json_t *m = json_pack("{s:s, s:s, s:s, s:O, s:s, s:O}", "engine", "skillmeat",
+	char hash[HOST_HASH_HEX];
+	host_snapshot_hash(snapshot, hash);
+	json_t *m = json_pack("{s:s, s:s, s:s, s:O, s:s, s:O*}", "engine", "skillmeat",
 			      "engine_version", SM_VERSION, "workflow_hash", hash, "parameters",
 			      json_object_get(b, "parameters"), "stage_exec", rq->stage_id,
 			      "bindings", json_object_get(b, "bindings"));
 	char *manifest = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
 	char *cwd = rq->workdir ? realpath(rq->workdir, NULL) : getcwd(NULL, 0);
-	const char **ids = xcalloc(wf->nr_stages + 1, sizeof(*ids));
-	for (size_t i = 0; i < wf->nr_stages; i++)
-		ids[i] = wf->stages[i].id;
-	store_new_run_id(id);
 	json_int_t jobs = json_integer_value(json_object_get(b, "max_parallel"));
-	struct run_new rn = { id, wf->id, wf->name, wf->version, hash, "stage exec", snapshot,
+	struct run_new rn = { NULL, wf->id, wf->name, wf->version, hash, "stage exec", snapshot,
 		params, manifest, cwd ? cwd : ".", rq->runner, jobs >= 1 && jobs <= 256 ? jobs : 4 };
-	int r = store_create_run(st, &rn, ids, wf->nr_stages);
-	if (r)
-		*err = xasprintf("cannot record the run: %s", store_error(st));
-	free(ids);
+	int r = host_store_run(st, wf, &rn, id, err);
 	free(cwd);
 	free(manifest);
 	json_decref(m);
 	free(params);
 	free(snapshot);
-	return r ? SM_ERR : SM_OK;
+	return r;
 }
 
 /* Record the other stages as they ended elsewhere (not given: skipped here). */
