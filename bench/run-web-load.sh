@@ -38,7 +38,7 @@ T=$(python3 -c 'import json; print(json.load(open("home/web.json"))["token"])')
 P=$(python3 -c 'import json; print(json.load(open("home/web.json"))["port"])')
 B="http://127.0.0.1:$P/api/v1"
 fds_before=$(ls /proc/$web/fd | wc -l)
-R=$(curl -s -H "Authorization: Bearer $T" -d '{"workflow_id": "load"}' "$B/workflow-executions" |
+R=$(curl -s -H "Authorization: Bearer $T" -H 'Content-Type: application/json' -d '{"workflow_id": "load"}' "$B/workflow-executions" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 python3 "$root/bench/sse-clients.py" "$B/workflow-executions/$R/stream" "$T" "$clients" sse.json &
 sse=$!

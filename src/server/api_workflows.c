@@ -194,6 +194,21 @@ static char *definition_file(struct request *rq, struct reply *out, json_t *body
 	return file;
 }
 
+/*
+ * Load the body's definition as the client sent it: diagnostics name
+ * "definition.yaml" (or .json), never a file of the server's.
+ */
+static struct swdl_loaded *load_definition(json_t *body, struct diag_list *dl)
+{
+	const char *def = json_string_value(json_object_get(body, "definition"));
+	const char *fmt = json_string_value(json_object_get(body, "format"));
+	bool json = fmt && !strcmp(fmt, "json");
+	struct swdl_loaded *l = NULL;
+	swdl_load_buffer(json ? "definition.json" : "definition.yaml", def, strlen(def),
+			 json ? DOC_JSON : DOC_YAML, NULL, &l, dl);
+	return l;
+}
+
 static void remove_definition(char *file)
 {
 	if (!file)
@@ -210,8 +225,7 @@ void api_definition_validate(struct request *rq, struct reply *out)
 	char *file = body ? definition_file(rq, out, body) : NULL;
 	if (file) {
 		struct diag_list dl = DIAG_LIST_INIT;
-		struct swdl_loaded *l = NULL;
-		swdl_load_file(file, NULL, &l, &dl);
+		struct swdl_loaded *l = load_definition(body, &dl);
 		reply_json(out, 200, diags_json(&dl));
 		swdl_loaded_free(l);
 		diag_list_release(&dl);
@@ -229,7 +243,7 @@ static void store_definition(struct request *rq, struct reply *out, bool replace
 	struct swdl_loaded *l = NULL;
 	struct collection *c = NULL;
 	if (file)
-		swdl_load_file(file, NULL, &l, &dl);
+		l = load_definition(body, &dl);
 	if (file && dl.errors) {
 		reply_json(out, 422, diags_json(&dl));
 	} else if (file && (c = open_or_reply(out))) {

@@ -189,7 +189,87 @@ static const char *refusal(struct server *s, struct MHD_Connection *c, bool need
 	return NULL;
 }
 
+/* ---- requests that could be read two ways ------------------------------------------ */
+
+struct repeats {
+	unsigned host, origin, auth, token;
+};
+
+static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	UNUSED(value);
+	struct repeats *r = cls;
+	if (kind == MHD_GET_ARGUMENT_KIND) {
+		r->token += !strcmp(key, "token");
+	} else {
+		r->host += !strcasecmp(key, "Host");
+		r->origin += !strcasecmp(key, "Origin");
+		r->auth += !strcasecmp(key, "Authorization");
+	}
+	return MHD_YES;
+}
+
+/*
+ * A header the checks rely on given twice, or `token=` twice, could be read
+ * one way by a check and another by whatever comes after it: refused.
+ */
+static const char *ambiguity(struct MHD_Connection *c, bool nul_in_uri)
+{
+	struct repeats r = { 0 };
+	if (nul_in_uri)
+		return "a NUL (%00) in the path is refused";
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_value, &r);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, count_value, &r);
+	if (r.host > 1 || r.origin > 1 || r.auth > 1)
+		return r.host > 1 ? "the Host header is given more than once"
+		       : r.origin > 1 ? "the Origin header is given more than once"
+		       : "the Authorization header is given more than once";
+	if (r.token > 1)
+		return "token= is given more than once";
+	return NULL;
+}
+
+/*
+ * A state-changing request's body must be JSON, said so: no HTML form
+ * (urlencoded, multipart, text/plain) from another site can make one.
+ */
+static bool media_type_ok(struct MHD_Connection *c, const char *method, size_t body_len)
+{
+	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+		return true;
+	const char *ct = header(c, "Content-Type");
+	if (!ct)
+		return body_len == 0;
+	size_t n = strlen("application/json");
+	return !strncasecmp(ct, "application/json", n) && (ct[n] == '\0' || ct[n] == ';' ||
+							   ct[n] == ' ');
+}
+
+/* Content-Length over the limit: refused before reading a byte of it. */
+static bool announced_too_big(struct server *s, struct MHD_Connection *c)
+{
+	const char *cl = header(c, "Content-Length");
+	if (!cl)
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(cl, &end, 10);
+	return errno == ERANGE || *end || n > s->max_body;
+}
+
 /* ---- the MHD callbacks ---------------------------------------------------------------- */
+
+/* Called with the raw URI before MHD unescapes it: its result is the request's state. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	UNUSED(c);
+	struct request *rq = xcalloc(1, sizeof(*rq));
+	rq->srv = cls;
+	strbuf_init(&rq->body, 0);
+	rq->nul_in_uri = strcasestr(uri, "%00") != NULL;
+	return rq;
+}
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *out)
 {
@@ -224,12 +304,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	UNUSED(version);
 	struct server *s = cls;
 	struct request *rq = *state;
-	if (!rq) {
-		rq = xcalloc(1, sizeof(*rq));
-		rq->srv = s;
-		strbuf_init(&rq->body, 0);
-		*state = rq;
-		return MHD_YES;
+	struct reply out = { 200, NULL, NULL };
+	if (!rq->started) {
+		rq->started = true;
+		if (!announced_too_big(s, c))
+			return MHD_YES;
+		/* Answered now; MHD closes the connection rather than read the body. */
+		reply_error(&out, 413, "too_large", "the request body is over %zu bytes",
+			    s->max_body);
+		enum MHD_Result r = send_reply(c, &out);
+		json_decref(out.json);
+		return r;
 	}
 	if (*upload_size) {
 		if (rq->body.len + *upload_size > s->max_body)
@@ -239,10 +324,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	struct reply out = { 200, NULL, NULL };
-	int status = 503;
+	int status = 400;
 	bool ui = static_is_ui_path(url);
-	const char *why = s->ready ? refusal(s, c, !ui, &status) : "starting up";
+	const char *why = ambiguity(c, rq->nul_in_uri);
+	if (!why) {
+		status = 503;
+		why = s->ready ? refusal(s, c, !ui, &status) : "starting up";
+	}
 	if (ui && !why)
 		return static_serve(s, c, url, method, token_ok(s, c) &&
 				    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"));
@@ -251,10 +339,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	rq->url = url;
 	if (why)
 		reply_error(&out, status, status == 401 ? "unauthorized" : status == 403 ? "forbidden"
-			    : "unavailable", "%s", why);
+			    : status == 400 ? "ambiguous_request" : "unavailable", "%s", why);
 	else if (rq->too_big)
 		reply_error(&out, 413, "too_large", "the request body is over %zu bytes",
 			    s->max_body);
+	else if (!media_type_ok(c, method, rq->body.len))
+		reply_error(&out, 415, "unsupported_media_type", "a %s body must be JSON, sent "
+			    "with Content-Type: application/json", method);
 	else
 		dispatch(rq, &out);
 	enum MHD_Result r = send_reply(c, &out);
@@ -332,7 +423,8 @@ int server_start(const struct server_opts *o, struct server **out, char **err)
 				0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
 	if (!s->d) {
 		*err = xasprintf("cannot listen on %s:%d: %s", host, o->port, strerror(errno));
 		server_stop(s);

@@ -39,7 +39,9 @@ struct request {
 	struct MHD_Connection *c;
 	const char *method, *url;
 	struct strbuf body;
+	bool started;              /* the headers have been looked at */
 	bool too_big;
+	bool nul_in_uri;           /* "%00" in the raw URI: MHD would cut the path there */
 	char *params[MAX_PATH_PARAMS];
 	size_t nr_params;
 };

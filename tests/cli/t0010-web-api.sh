@@ -246,6 +246,44 @@ check "delete" json_eq 'j["deleted"] is True'
 api GET /workflows/flow
 check "deleted: 404" code_is 404
 
+# ---- requests that could be read two ways are refused ----
+status() { curl -s -o "$TMP/out" -w '%{http_code}' "$@"; }
+raw() { # the request on stdin, as bytes over a socket (curl sends one Host only): the reply
+	timeout 10 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.stdin.buffer.read())
+print(s.recv(4096).decode())' "$P"
+}
+printf 'GET /api/v1/workflows HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nHost: evil.example\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n' "$P" "$T" | raw >"$TMP/out"
+check "two Host headers (good, then evil): 400" grep -q "^HTTP/1.1 400" "$TMP/out"
+check "  says which" grep -q "the Host header is given more than once" "$TMP/out"
+check "two Origin headers (self, then evil): 400" test "$(status -H "Authorization: Bearer $T" \
+	-H "Origin: http://127.0.0.1:$P" -H 'Origin: http://evil.example' "$B/workflows")" = 400
+check "two Authorization headers: 400" test "$(status -H "Authorization: Bearer $T" \
+	-H 'Authorization: Bearer nope' "$B/workflows")" = 400
+check "token= twice: 400" test "$(status "$B/workflows?token=$T&token=nope")" = 400
+check "token= twice on a page: 400" test "$(status "http://127.0.0.1:$P/?token=$T&token=$T")" = 400
+check "a NUL in the path: 400" test "$(status -H "Authorization: Bearer $T" "$B/workflows/flow%00.evil")" = 400
+check "  says so" grep -q "NUL" out
+check "a text/plain POST with the cookie, no Origin: 415" test "$(status -b "skillmeat_token=$T" \
+	-H 'Content-Type: text/plain' --data-binary '{"definition": "x"}' "$B/workflows/validate")" = 415
+check "a form POST: 415" test "$(status -H "Authorization: Bearer $T" \
+	--data 'definition=x' "$B/workflows/validate")" = 415
+check "a body with no Content-Type: 415" test "$(status -H "Authorization: Bearer $T" \
+	-H 'Content-Type:' --data-binary '{}' "$B/workflows/validate")" = 415
+check "application/json; charset=utf-8 is JSON" test "$(status -H "Authorization: Bearer $T" \
+	-H 'Content-Type: application/json; charset=utf-8' \
+	--data-binary '{"definition": "workflow: {id: w, name: W}"}' "$B/workflows/validate")" = 200
+check "validate names the document as sent, not a server file" \
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["warnings"] or j["errors"] or j["valid"]; assert "/" not in json.dumps(j), j' "$TMP/out"
+api POST /workflows/validate '{"definition": "workflow: {id: w}\nstages: 3\n"}'
+check "  its diagnostics name definition.yaml" json_eq 'all(d.get("file") == "definition.yaml" for d in j["errors"]) and j["errors"]'
+start=$(date +%s)
+printf 'POST /api/v1/workflows/validate HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 99999999999999\r\n\r\n' "$P" "$T" | raw >"$TMP/out"
+check "Content-Length 99999999999999 and no body: 413 at once" grep -q "^HTTP/1.1 413" "$TMP/out"
+check "  without waiting for the body" test $(($(date +%s) - start)) -lt 5
+
 kill -TERM "$web"
 wait "$web"
 check "SIGTERM stops it cleanly" test $? -eq 0
