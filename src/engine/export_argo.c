@@ -55,15 +55,41 @@ static void free_names(char **n, size_t nr)
 	free(n);
 }
 
+/* What the documents are made from: the workflow, its task names, who depends on whom. */
+struct export {
+	const struct swdl_loaded *l;
+	char **names;
+	unsigned char *anc;          /* anc[i * n + k]: stage i depends on k, at any depth */
+	const struct argo_opts *o;
+};
+
+/* Every stage gets every ancestor's result: the pairs are found once, not per use. */
+static unsigned char *ancestors(const struct swdl_loaded *l)
+{
+	size_t n = l->wf.nr_stages;
+	unsigned char *a = xcalloc(n * n + 1, 1);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < n; k++)
+			a[i * n + k] = k != i && swdl_dag_depends_on(&l->dag, i, k);
+	return a;
+}
+
+static bool is_ancestor(const struct export *x, size_t i, size_t k)
+{
+	return x->anc[i * x->l->wf.nr_stages + k];
+}
+
 /* A gate lets its dependents run once it is resumed: its result is known. */
 static const char GATE_RESULT[] = "{\"status\": \"completed\", \"outputs\": {}}";
 
 /* {{tasks.A.outputs.parameters.result}} for every stage the stage depends on, at any depth. */
-static json_t *upstream_args(const struct swdl_loaded *l, size_t i, char **names)
+static json_t *upstream_args(const struct export *x, size_t i)
 {
+	const struct swdl_loaded *l = x->l;
+	char **names = x->names;
 	json_t *a = json_array();
 	for (size_t k = 0; k < l->wf.nr_stages; k++) {
-		if (k == i || !swdl_dag_depends_on(&l->dag, i, k))
+		if (!is_ancestor(x, i, k))
 			continue;
 		char *name = xasprintf("up-%s", names[k]);
 		char *value = l->wf.stages[k].type == STAGE_GATE ? xstrdup(GATE_RESULT)
@@ -75,8 +101,10 @@ static json_t *upstream_args(const struct swdl_loaded *l, size_t i, char **names
 	return a;
 }
 
-static json_t *dag_task(const struct swdl_loaded *l, size_t i, char **names)
+static json_t *dag_task(const struct export *x, size_t i)
 {
+	const struct swdl_loaded *l = x->l;
+	char **names = x->names;
 	const struct swdl_stage *s = &l->wf.stages[i];
 	json_t *deps = json_array();
 	for (size_t k = 0; k < s->depends_on.nr; k++) {
@@ -89,7 +117,7 @@ static json_t *dag_task(const struct swdl_loaded *l, size_t i, char **names)
 		json_object_set_new(t, "dependencies", deps);
 	else
 		json_decref(deps);
-	json_t *args = s->type == STAGE_GATE ? json_array() : upstream_args(l, i, names);
+	json_t *args = s->type == STAGE_GATE ? json_array() : upstream_args(x, i);
 	if (json_array_size(args))
 		json_object_set_new(t, "arguments", json_pack("{s:o}", "parameters", args));
 	else
@@ -126,17 +154,19 @@ static json_t *retry_strategy(const struct swdl_retry *r)
 	return j;
 }
 
-static json_t *container(const struct swdl_loaded *l, size_t i, char **names,
-			 const struct argo_opts *o)
+static json_t *container(const struct export *x, size_t i)
 {
+	const struct swdl_loaded *l = x->l;
+	const struct argo_opts *o = x->o;
 	const struct swdl_stage *s = &l->wf.stages[i];
 	json_t *args = json_pack("[s, s, s, s, s, s, s, s]", "stage", "exec", "--bundle",
 				 BUNDLE_DIR "/bundle.json", "--stage", s->id, "--outputs",
 				 OUTPUTS_DIR);
 	for (size_t k = 0; k < l->wf.nr_stages; k++) {
-		if (k == i || !swdl_dag_depends_on(&l->dag, i, k))
+		if (!is_ancestor(x, i, k))
 			continue;
-		char *a = xasprintf("%s={{inputs.parameters.up-%s}}", l->wf.stages[k].id, names[k]);
+		char *a = xasprintf("%s={{inputs.parameters.up-%s}}", l->wf.stages[k].id,
+				    x->names[k]);
 		json_array_append_new(args, json_string("--upstream"));
 		json_array_append_new(args, json_string(a));
 		free(a);
@@ -183,22 +213,23 @@ static json_t *gate_template(const struct swdl_stage *s, const char *name)
 	return json_pack("{s:s, s:o}", "name", name, "suspend", susp);
 }
 
-static json_t *stage_template(const struct swdl_loaded *l, size_t i, char **names,
-			      const struct argo_opts *o)
+static json_t *stage_template(const struct export *x, size_t i)
 {
+	const struct swdl_loaded *l = x->l;
+	char **names = x->names;
 	const struct swdl_stage *s = &l->wf.stages[i];
 	if (s->type == STAGE_GATE)
 		return gate_template(s, names[i]);
 	json_t *inputs = json_array();
 	for (size_t k = 0; k < l->wf.nr_stages; k++) {
-		if (k == i || !swdl_dag_depends_on(&l->dag, i, k))
+		if (!is_ancestor(x, i, k))
 			continue;
 		char *n = xasprintf("up-%s", names[k]);
 		json_array_append_new(inputs, json_pack("{s:s}", "name", n));
 		free(n);
 	}
 	json_t *t = json_pack("{s:s, s:o, s:o}", "name", names[i], "container",
-			      container(l, i, names, o), "outputs", stage_outputs(s));
+			      container(x, i), "outputs", stage_outputs(s));
 	if (json_array_size(inputs))
 		json_object_set_new(t, "inputs", json_pack("{s:o}", "parameters", inputs));
 	else
@@ -226,17 +257,18 @@ static bool fail_fast(const struct swdl_workflow *wf)
 	return true;
 }
 
-static json_t *workflow_doc(const struct swdl_loaded *l, const char *name, const char *cm,
-			    char **names, const struct argo_opts *o)
+static json_t *workflow_doc(const struct export *x, const char *name, const char *cm)
 {
+	const struct swdl_loaded *l = x->l;
+	const struct argo_opts *o = x->o;
 	const struct swdl_workflow *wf = &l->wf;
 	json_t *tasks = json_array(), *templates = json_array();
 	for (size_t i = 0; i < wf->nr_stages; i++)
-		json_array_append_new(tasks, dag_task(l, i, names));
+		json_array_append_new(tasks, dag_task(x, i));
 	json_array_append_new(templates, json_pack("{s:s, s:{s:b, s:o}}", "name", "main", "dag",
 				"failFast", fail_fast(wf), "tasks", tasks));
 	for (size_t i = 0; i < wf->nr_stages; i++)
-		json_array_append_new(templates, stage_template(l, i, names, o));
+		json_array_append_new(templates, stage_template(x, i));
 	json_t *spec = json_pack("{s:s, s:o, s:[{s:s, s:{s:s}}]}", "entrypoint", "main",
 				 "templates", templates, "volumes", "name", BUNDLE_VOLUME,
 				 "configMap", "name", cm);
@@ -272,12 +304,13 @@ int export_argo(const struct swdl_loaded *l, const json_t *bundle, const struct 
 		return SM_ERR;
 	}
 	char *name = dns_name(l->wf.id, 52), *cm = xasprintf("%s-bundle", name);
-	char **names = task_names(&l->wf);
-	*workflow = workflow_doc(l, name, cm, names, o);
+	struct export x = { l, task_names(&l->wf), ancestors(l), o };
+	*workflow = workflow_doc(&x, name, cm);
 	*configmap = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:s}}", "apiVersion", "v1",
 			       "kind", "ConfigMap", "metadata", "name", cm, "labels",
 			       "skillmeat.dev/workflow", l->wf.id, "data", "bundle.json", text);
-	free_names(names, l->wf.nr_stages);
+	free_names(x.names, l->wf.nr_stages);
+	free(x.anc);
 	free(cm);
 	free(name);
 	free(text);

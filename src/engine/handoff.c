@@ -73,13 +73,20 @@ int handoff_git_state(const char *root, struct strbuf *out, char **err)
 	return SM_OK;
 }
 
-/* The line of `state` for path, or NULL (lines are "XY\tmtime\tsize\tpath"). */
+/* The path of a state line "XY\tmtime\tsize\tpath", or NULL. */
+static const char *line_path(const char *l)
+{
+	const char *p = l;
+	for (int tabs = 0; tabs < 3 && p; tabs++)
+		p = strchr(p, '\t'), p = p ? p + 1 : NULL;
+	return p;
+}
+
+/* The line of `state` for path, or NULL. */
 static const char *find_path(const char *state, const char *path, size_t plen)
 {
 	for (const char *l = state; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		const char *p = l;
-		for (int tabs = 0; tabs < 3 && p; tabs++)
-			p = strchr(p, '\t'), p = p ? p + 1 : NULL;
+		const char *p = line_path(l);
 		if (p && !strncmp(p, path, plen) && (p[plen] == '\n' || !p[plen]))
 			return l;
 	}
@@ -95,9 +102,7 @@ static size_t line_len(const char *l)
 static void diff_into(json_t *out, const char *a, const char *b, bool a_is_after)
 {
 	for (const char *l = a; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		const char *p = l;
-		for (int tabs = 0; tabs < 3 && p; tabs++)
-			p = strchr(p, '\t'), p = p ? p + 1 : NULL;
+		const char *p = line_path(l);
 		if (!p)
 			continue;
 		size_t plen = line_len(p);

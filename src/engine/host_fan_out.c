@@ -12,6 +12,15 @@
 #include <math.h>
 #include <time.h>
 
+/* Each item's outputs: null until the item completes. */
+static json_t *no_outputs(size_t n)
+{
+	json_t *a = json_array();
+	for (size_t k = 0; k < n; k++)
+		json_array_append_new(a, json_null());
+	return a;
+}
+
 int host_fan_out_items(void *ctx, const struct swdl_stage *s, size_t *n, const char **cls)
 {
 	struct host *h = ctx;
@@ -38,9 +47,7 @@ int host_fan_out_items(void *ctx, const struct swdl_stage *s, size_t *n, const c
 	json_decref(h->fan_items[s->index]);
 	json_decref(h->fan_outputs[s->index]);
 	h->fan_items[s->index] = v;
-	h->fan_outputs[s->index] = json_array();
-	for (size_t k = 0; k < json_array_size(v); k++)
-		json_array_append_new(h->fan_outputs[s->index], json_null());
+	h->fan_outputs[s->index] = no_outputs(json_array_size(v));
 	*n = json_array_size(v);
 	return SM_OK;
 }
@@ -202,9 +209,7 @@ int host_fan_out_restore(struct host *h, size_t stage, const char *items_json,
 	}
 	size_t n = json_array_size(items);
 	h->fan_items[stage] = items;
-	h->fan_outputs[stage] = json_array();
-	for (size_t k = 0; k < n; k++)
-		json_array_append_new(h->fan_outputs[stage], json_null());
+	h->fan_outputs[stage] = no_outputs(n);
 	sched_restore_items(&h->sched, stage, n);
 	sqlite3_bind_text(s, 1, h->run_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, host_stage_id(h, stage), -1, SQLITE_STATIC);

@@ -166,20 +166,30 @@ void api_workflow_validate(struct request *rq, struct reply *out)
 	free(file);
 }
 
-/* A definition from a body {definition, format}: in a file, so stored bytes are exact. */
-static char *definition_file(struct request *rq, struct reply *out, json_t *body)
+/* The body's {definition, format} is usable (or an error reply). */
+static bool definition_ok(struct reply *out, json_t *body)
 {
 	const char *def = json_string_value(json_object_get(body, "definition"));
 	const char *fmt = json_string_value(json_object_get(body, "format"));
 	if (!def || strlen(def) > MAX_DEFINITION) {
 		reply_error(out, 400, "bad_request", "definition (the workflow's YAML or JSON "
 			    "text, at most 1 MiB) is required");
-		return NULL;
+		return false;
 	}
 	if (fmt && strcmp(fmt, "yaml") && strcmp(fmt, "json")) {
 		reply_error(out, 400, "bad_request", "format must be yaml or json");
-		return NULL;
+		return false;
 	}
+	return true;
+}
+
+/* A definition to store, in a file, so the stored bytes are exact. */
+static char *definition_file(struct request *rq, struct reply *out, json_t *body)
+{
+	const char *def = json_string_value(json_object_get(body, "definition"));
+	const char *fmt = json_string_value(json_object_get(body, "format"));
+	if (!definition_ok(out, body))
+		return NULL;
 	char *dir = path_join(rq->srv->home, "tmp");
 	char *file = xasprintf("%s/def-%d-%lx/workflow.%s", dir, (int)getpid(),
 			       (unsigned long)pthread_self(), fmt ? fmt : "yaml");
@@ -222,15 +232,13 @@ static void remove_definition(char *file)
 void api_definition_validate(struct request *rq, struct reply *out)
 {
 	json_t *body = request_json(rq, out);
-	char *file = body ? definition_file(rq, out, body) : NULL;
-	if (file) {
+	if (body && definition_ok(out, body)) {
 		struct diag_list dl = DIAG_LIST_INIT;
 		struct swdl_loaded *l = load_definition(body, &dl);
 		reply_json(out, 200, diags_json(&dl));
 		swdl_loaded_free(l);
 		diag_list_release(&dl);
 	}
-	remove_definition(file);
 	json_decref(body);
 }
 

@@ -31,7 +31,7 @@ static void bind_error(struct diag_list *dl, const struct loc *loc, const char *
 	free(msg);
 }
 
-static const char *role_suggestion(const struct swdl_workflow *wf, const char *name)
+const char *swdl_role_suggest(const struct swdl_workflow *wf, const char *name)
 {
 	const char **names = xcalloc(wf->nr_roles + 1, sizeof(*names));
 	for (size_t i = 0; i < wf->nr_roles; i++)
@@ -82,7 +82,7 @@ static void bind_one(struct swdl_workflow *wf, const char *name, const char *art
 	if (!r) {
 		if (!unknown_is_error || !dl)
 			return;
-		const char *near = role_suggestion(wf, name);
+		const char *near = swdl_role_suggest(wf, name);
 		struct strbuf sb = STRBUF_INIT;
 		describe_source(&sb, src, file);
 		bind_error(dl, loc, field, "%s binds role '%s', which the workflow does not "
@@ -302,7 +302,7 @@ static void check_use(const struct swdl_workflow *wf, const struct swdl_stage *s
 	}
 	if (swdl_role_find(wf, role))
 		return;
-	const char *near = role_suggestion(wf, role);
+	const char *near = swdl_role_suggest(wf, role);
 	diag_add(dl, DIAG_ERROR, &loc, "role", s->id, field, "role '%s' is not declared%s%s%s "
 		 "(declare it under the top-level roles: block)", role,
 		 near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");

@@ -35,6 +35,9 @@ struct role_overrides {
 int swdl_bind_roles(struct swdl_workflow *wf, const struct role_binding *given, size_t nr,
 		    const struct role_overrides *ov, struct diag_list *dl);
 
+/* The declared role nearest to an unknown `name`, for "did you mean", or NULL. */
+const char *swdl_role_suggest(const struct swdl_workflow *wf, const char *name);
+
 /* Static checks: declarations, and every "${{ roles.X }}" names one. */
 void swdl_roles_check(const struct swdl_workflow *wf, struct diag_list *dl);
 

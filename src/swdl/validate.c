@@ -177,13 +177,9 @@ static void check_role_ref(struct ref_check *rc, const struct expr *e)
 	const struct swdl_workflow *wf = rc->v->wf;
 	if (e->nr_segments < 2 || swdl_role_find(wf, e->segments[1]))
 		return;
-	const char **names = xcalloc(wf->nr_roles + 1, sizeof(*names));
-	for (size_t i = 0; i < wf->nr_roles; i++)
-		names[i] = wf->roles[i].name;
-	const char *near = suggest_nearest(e->segments[1], names, wf->nr_roles);
+	const char *near = swdl_role_suggest(wf, e->segments[1]);
 	ref_diag(rc, DIAG_ERROR, "expression", e->segment_pos[1], "role '%s' is not declared%s%s%s",
 		 e->segments[1], near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-	free(names);
 }
 
 /* fan_out.item / fan_out.index: only inside a fan-out stage's own fields. */
