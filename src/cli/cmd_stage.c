@@ -14,6 +14,7 @@ static const char exec_usage[] =
 "usage: skillmeat stage exec --bundle FILE --stage ID [--upstream STAGE=JSON]...\n"
 "                            [--upstream-file STAGE=FILE]... [--outputs DIR]\n"
 "                            [--workdir DIR] [--runner NAME]\n"
+"                            [--list-items | --item INDEX | --item-results FILE]\n"
 "\n"
 "Run one stage of a workflow whose other stages run elsewhere (an Argo\n"
 "Workflows task; docs/argo.md), exactly as `workflow run` runs it: runner,\n"
@@ -29,6 +30,15 @@ static const char exec_usage[] =
 "      --runner NAME        runner for agent stages that name none (default claude)\n"
 "  -h, --help               show this help\n"
 "\n"
+"A fan-out's items in pods of their own (Argo's withParam) take three parts:\n"
+"      --list-items         evaluate the item list only; write items.json, the\n"
+"                           indices [0, 1, ...] (or [\"none\"]: nothing to run)\n"
+"      --item INDEX         run that item only; result.json is the item's result\n"
+"                           (\"none\": a placeholder that runs nothing)\n"
+"      --item-results FILE  run no item: gather the items' results (Argo's list of\n"
+"                           output parameters, or a list of item results) into\n"
+"                           the stage's result, as if they had run here\n"
+"\n"
 "The SkillMeat home (SKILLMEAT_HOME) holds the run's database and attempt\n"
 "files, as for any run.\n"
 "Exit status: 0 completed or skipped, 1 failed (another attempt may help),\n"
@@ -41,7 +51,48 @@ static const char exec_usage[] =
 struct exec_opts {
 	const char *bundle, *stage, *outputs, *workdir, *runner;
 	json_t *upstream;
+	int part;                  /* STAGE_EXEC_* */
+	long item;
+	json_t *item_results;
 };
+
+static void set_part(struct exec_opts *o, int part)
+{
+	if (o->part != STAGE_EXEC_WHOLE && o->part != part)
+		die_usage("stage exec", "--list-items, --item and --item-results exclude each other");
+	o->part = part;
+}
+
+static void parse_item(struct exec_opts *o, const char *arg)
+{
+	char *end;
+	set_part(o, STAGE_EXEC_ITEM);
+	if (!strcmp(arg, "none")) {
+		o->item = -1;
+		return;
+	}
+	errno = 0;
+	o->item = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || o->item < 0)
+		die_usage("stage exec", "--item: expected an item index or none, got '%s'", arg);
+}
+
+static void read_item_results(struct exec_opts *o, const char *file)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_error_t je;
+	char *err = NULL;
+	set_part(o, STAGE_EXEC_GATHER);
+	if (strbuf_read_file(&sb, file, MAX_UPSTREAM))
+		die_usage("stage exec", "--item-results %s: %s", file, strerror(errno));
+	json_t *v = json_loads(sb.buf, 0, &je);
+	strbuf_release(&sb);
+	if (!v)
+		die_usage("stage exec", "%s:%d:%d: %s", file, je.line, je.column, je.text);
+	if (stage_exec_item_results(v, &o->item_results, &err))
+		die_usage("stage exec", "%s: %s", file, err);
+	json_decref(v);
+}
 
 static void add_upstream(struct exec_opts *o, char *arg, bool is_file)
 {
@@ -65,7 +116,7 @@ static void add_upstream(struct exec_opts *o, char *arg, bool is_file)
 static void parse_exec(int argc, char **argv, struct exec_opts *o)
 {
 	enum { OPT_BUNDLE = 256, OPT_STAGE, OPT_UP, OPT_UP_FILE, OPT_OUTPUTS, OPT_WORKDIR,
-	       OPT_RUNNER };
+	       OPT_RUNNER, OPT_LIST, OPT_ITEM, OPT_RESULTS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -75,6 +126,9 @@ static void parse_exec(int argc, char **argv, struct exec_opts *o)
 		{ "outputs", required_argument, NULL, OPT_OUTPUTS },
 		{ "workdir", required_argument, NULL, OPT_WORKDIR },
 		{ "runner", required_argument, NULL, OPT_RUNNER },
+		{ "list-items", no_argument, NULL, OPT_LIST },
+		{ "item", required_argument, NULL, OPT_ITEM },
+		{ "item-results", required_argument, NULL, OPT_RESULTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -91,6 +145,9 @@ static void parse_exec(int argc, char **argv, struct exec_opts *o)
 		case OPT_OUTPUTS: o->outputs = optarg; break;
 		case OPT_WORKDIR: o->workdir = optarg; break;
 		case OPT_RUNNER: o->runner = optarg; break;
+		case OPT_LIST: set_part(o, STAGE_EXEC_LIST); break;
+		case OPT_ITEM: parse_item(o, optarg); break;
+		case OPT_RESULTS: read_item_results(o, optarg); break;
 		default: die_bad_option("stage exec", longopts, argv[optind - 1]);
 		}
 	}
@@ -128,14 +185,21 @@ static int write_json(const char *dir, const char *name, const json_t *v)
 	return r;
 }
 
-/* result.json, handoff.json, and each output as its own file (strings as they are). */
-static int write_outputs(const char *dir, const json_t *res)
+/*
+ * result.json, then for a stage handoff.json and each output as its own
+ * file (strings as they are); for a fan-out's list, items.json.
+ */
+static int write_outputs(const char *dir, const json_t *res, int part)
 {
 	if (fs_mkdirs(dir)) {
 		error_msg("%s: %s", dir, strerror(errno));
 		return SM_ERR;
 	}
 	int r = write_json(dir, "result.json", res);
+	if (part == STAGE_EXEC_LIST)
+		return r ? r : write_json(dir, "items.json", json_object_get(res, "items"));
+	if (part == STAGE_EXEC_ITEM)
+		return r;
 	if (!r)
 		r = write_json(dir, "handoff.json", json_object_get(res, "handoff"));
 	const char *k;
@@ -177,21 +241,24 @@ static int stage_exec_cmd(int argc, char **argv)
 	if (load_engine_config(home, &cfg))
 		goto out;
 	struct stage_exec_request rq = { home, bundle.buf, o.stage, o.upstream, o.workdir,
-		o.runner, &cfg, print_event, NULL };
+		o.runner, &cfg, print_event, NULL, o.part, o.item, o.item_results };
 	if (stage_exec(&rq, &res, &err)) {
 		error_msg("%s", err);
 		goto out;
 	}
 	const char *status = json_string_value(json_object_get(res, "status"));
-	if (write_outputs(o.outputs, res))
+	if (write_outputs(o.outputs, res, o.part))
 		goto out;
-	/* cancelled: it could not start (a dependency failed and halts the run) */
-	rc = !strcmp(status, "completed") || !strcmp(status, "skipped") ? EXIT_OK
+	/* cancelled: it could not start (a dependency failed and halts the run); a list
+	 * is always given (the gather reports a stage that failed before its items) */
+	rc = o.part == STAGE_EXEC_LIST || !strcmp(status, "completed") ||
+	     !strcmp(status, "skipped") || !strcmp(status, "none") ? EXIT_OK
 	     : !strcmp(status, "failed") && json_is_true(json_object_get(res, "retryable"))
 	     ? EXIT_FAIL : EXIT_PERMANENT;
 out:
 	json_decref(res);
 	json_decref(o.upstream);
+	json_decref(o.item_results);
 	engine_config_release(&cfg);
 	strbuf_release(&bundle);
 	free(err);

@@ -7,6 +7,10 @@
 #define BUNDLE_VOLUME "skillmeat-bundle"
 #define BUNDLE_DIR "/skillmeat/bundle"
 #define OUTPUTS_DIR "/tmp/outputs"
+#define ITEM_RESULTS_PATH "/tmp/inputs/item-results.json"
+/* A fan-out's other tasks: "--" never comes out of dns_name, so no stage has these names. */
+#define LIST_SUFFIX "--list"
+#define ITEM_SUFFIX "--item"
 
 /* A Kubernetes/Argo name: lower case letters, digits and '-', at most `max`. */
 static char *dns_name(const char *id, size_t max)
@@ -101,30 +105,59 @@ static json_t *upstream_args(const struct export *x, size_t i)
 	return a;
 }
 
-static json_t *dag_task(const struct export *x, size_t i)
+static void set_list(json_t *obj, const char *key, const char *inner, json_t *list)
+{
+	if (json_array_size(list))
+		json_object_set_new(obj, key, inner ? json_pack("{s:o}", inner, list) : list);
+	else
+		json_decref(list);
+}
+
+static json_t *task(const char *name, const char *tpl, json_t *deps, json_t *args)
+{
+	json_t *t = json_pack("{s:s, s:s}", "name", name, "template", tpl);
+	set_list(t, "dependencies", NULL, deps);
+	set_list(t, "arguments", "parameters", args);
+	return t;
+}
+
+/* The stage's task; a fan-out's list and item tasks come before it. */
+static void dag_tasks(const struct export *x, size_t i, json_t *tasks)
 {
 	const struct swdl_loaded *l = x->l;
-	char **names = x->names;
+	const char *n = x->names[i];
 	const struct swdl_stage *s = &l->wf.stages[i];
 	json_t *deps = json_array();
 	for (size_t k = 0; k < s->depends_on.nr; k++) {
 		long d = swdl_stage_find(&l->wf, s->depends_on.v[k]);
 		if (d >= 0)
-			json_array_append_new(deps, json_string(names[d]));
+			json_array_append_new(deps, json_string(x->names[d]));
 	}
-	json_t *t = json_pack("{s:s, s:s}", "name", names[i], "template", names[i]);
-	if (json_array_size(deps))
-		json_object_set_new(t, "dependencies", deps);
-	else
-		json_decref(deps);
 	json_t *args = s->type == STAGE_GATE ? json_array() : upstream_args(x, i);
-	if (json_array_size(args))
-		json_object_set_new(t, "arguments", json_pack("{s:o}", "parameters", args));
-	else
-		json_decref(args);
+	if (s->type == STAGE_FAN_OUT) {
+		char *list = xasprintf("%s" LIST_SUFFIX, n), *item = xasprintf("%s" ITEM_SUFFIX, n);
+		char *items = xasprintf("{{tasks.%s.outputs.parameters.items}}", list);
+		char *results = xasprintf("{{tasks.%s.outputs.parameters}}", item);
+		json_array_append_new(tasks, task(list, list, deps, json_deep_copy(args)));
+		json_t *ia = json_deep_copy(args);
+		json_array_append_new(ia, json_pack("{s:s, s:s}", "name", "item", "value", "{{item}}"));
+		json_t *it = task(item, item, json_pack("[s]", list), ia);
+		json_object_set_new(it, "withParam", json_string(items));
+		/* a failed item fails the stage only as on_item_failure says: the gather decides */
+		json_object_set_new(it, "continueOn", json_pack("{s:b}", "failed", 1));
+		json_array_append_new(tasks, it);
+		json_array_append_new(args, json_pack("{s:s, s:s}", "name", "results", "value",
+						      results));
+		deps = json_pack("[s]", item);
+		free(list);
+		free(item);
+		free(items);
+		free(results);
+	}
+	json_t *t = task(n, n, deps, args);
 	if (swdl_stage_on_failure(&l->wf, s) == ON_FAILURE_CONTINUE)
 		json_object_set_new(t, "continueOn", json_pack("{s:b}", "failed", 1));
-	return t;
+	json_array_append_new(tasks, t);
 }
 
 /* "30" or "1.5": Argo's factor is an int or a string. */
@@ -154,7 +187,8 @@ static json_t *retry_strategy(const struct swdl_retry *r)
 	return j;
 }
 
-static json_t *container(const struct export *x, size_t i)
+/* part: NULL (the whole stage) or a fan-out's part's option and its value. */
+static json_t *container(const struct export *x, size_t i, const char *part, const char *arg)
 {
 	const struct swdl_loaded *l = x->l;
 	const struct argo_opts *o = x->o;
@@ -162,6 +196,10 @@ static json_t *container(const struct export *x, size_t i)
 	json_t *args = json_pack("[s, s, s, s, s, s, s, s]", "stage", "exec", "--bundle",
 				 BUNDLE_DIR "/bundle.json", "--stage", s->id, "--outputs",
 				 OUTPUTS_DIR);
+	if (part)
+		json_array_append_new(args, json_string(part));
+	if (arg)
+		json_array_append_new(args, json_string(arg));
 	for (size_t k = 0; k < l->wf.nr_stages; k++) {
 		if (!is_ancestor(x, i, k))
 			continue;
@@ -213,39 +251,98 @@ static json_t *gate_template(const struct swdl_stage *s, const char *name)
 	return json_pack("{s:s, s:o}", "name", name, "suspend", susp);
 }
 
-static json_t *stage_template(const struct export *x, size_t i)
+/* {name: up-A} for every ancestor: a template's inputs. */
+static json_t *upstream_inputs(const struct export *x, size_t i)
 {
-	const struct swdl_loaded *l = x->l;
-	char **names = x->names;
-	const struct swdl_stage *s = &l->wf.stages[i];
-	if (s->type == STAGE_GATE)
-		return gate_template(s, names[i]);
 	json_t *inputs = json_array();
-	for (size_t k = 0; k < l->wf.nr_stages; k++) {
+	for (size_t k = 0; k < x->l->wf.nr_stages; k++) {
 		if (!is_ancestor(x, i, k))
 			continue;
-		char *n = xasprintf("up-%s", names[k]);
+		char *n = xasprintf("up-%s", x->names[k]);
 		json_array_append_new(inputs, json_pack("{s:s}", "name", n));
 		free(n);
 	}
-	json_t *t = json_pack("{s:s, s:o, s:o}", "name", names[i], "container",
-			      container(x, i), "outputs", stage_outputs(s));
-	if (json_array_size(inputs))
-		json_object_set_new(t, "inputs", json_pack("{s:o}", "parameters", inputs));
-	else
-		json_decref(inputs);
-	json_t *retry = retry_strategy(s->error_policy->retry);
+	return inputs;
+}
+
+
+static json_t *labels(const struct export *x, size_t i, const char *part)
+{
+	json_t *m = json_pack("{s:{s:s, s:s}}", "labels", "skillmeat.dev/workflow",
+			      x->l->wf.id, "skillmeat.dev/stage", x->l->wf.stages[i].id);
+	if (part)
+		json_object_set_new(json_object_get(m, "labels"), "skillmeat.dev/part",
+				    json_string(part));
+	return m;
+}
+
+/* What a fan-out's part is called (labels) and the stage exec option that runs it. */
+struct part {
+	const char *label, *option;
+};
+static const struct part LIST = { "list", "--list-items" }, ITEM = { "item", "--item" },
+	GATHER = { "gather", "--item-results" };
+
+/* A pod's template: the whole stage (part NULL) or one part of a fan-out. */
+static json_t *pod_template(const struct export *x, size_t i, const char *name,
+			    const struct part *part, const char *arg, json_t *outputs)
+{
+	const struct swdl_stage *s = &x->l->wf.stages[i];
+	json_t *t = json_pack("{s:s, s:o, s:o}", "name", name, "container",
+			      container(x, i, part ? part->option : NULL, arg), "outputs", outputs);
+	json_t *inputs = upstream_inputs(x, i);
+	if (part == &ITEM || part == &GATHER) /* the item's index; the items' results */
+		json_array_append_new(inputs, json_pack("{s:s}", "name", part == &ITEM ? "item"
+							: "results"));
+	set_list(t, "inputs", "parameters", inputs);
+	if (part == &GATHER) /* the results can be large: a file, not an argument */
+		json_object_set_new(json_object_get(t, "inputs"), "artifacts", json_pack(
+			"[{s:s, s:s, s:{s:s}}]", "name", "results", "path", ITEM_RESULTS_PATH,
+			"raw", "data", "{{inputs.parameters.results}}"));
+	bool runs = !part || part == &ITEM; /* what retries and times out */
+	json_t *retry = runs ? retry_strategy(s->error_policy->retry) : NULL;
 	if (retry)
 		json_object_set_new(t, "retryStrategy", retry);
 	int64_t timeout = s->error_policy->timeout.seconds;
-	/* stage exec stops it at its timeout itself, then reports it; a fan-out's pod runs
-	 * every item, each bounded by the timeout, so the pod itself has no deadline. */
-	if (timeout > 0 && s->type != STAGE_FAN_OUT)
+	/* stage exec stops it at its timeout itself, then reports it */
+	if (runs && timeout > 0)
 		json_object_set_new(t, "activeDeadlineSeconds",
 				    json_integer(timeout + ARGO_DEADLINE_GRACE));
-	json_object_set_new(t, "metadata", json_pack("{s:{s:s, s:s}}", "labels",
-			    "skillmeat.dev/workflow", l->wf.id, "skillmeat.dev/stage", s->id));
+	json_object_set_new(t, "metadata", labels(x, i, part && part != &GATHER ? part->label
+							      : NULL));
 	return t;
+}
+
+static json_t *one_output(const char *name, const char *path)
+{
+	return json_pack("{s:[{s:s, s:{s:s}}]}", "parameters", "name", name, "valueFrom", "path",
+			 path);
+}
+
+/*
+ * A fan-out is three tasks: NAME--list evaluates the items, NAME--item
+ * runs each in a pod of its own (withParam; Argo retries each) and NAME,
+ * the stage's task, gathers their results into the stage's result.
+ */
+static void stage_templates(const struct export *x, size_t i, json_t *templates)
+{
+	const struct swdl_stage *s = &x->l->wf.stages[i];
+	const char *n = x->names[i];
+	if (s->type == STAGE_GATE) {
+		json_array_append_new(templates, gate_template(s, n));
+		return;
+	}
+	if (s->type == STAGE_FAN_OUT) {
+		char *list = xasprintf("%s" LIST_SUFFIX, n), *item = xasprintf("%s" ITEM_SUFFIX, n);
+		json_array_append_new(templates, pod_template(x, i, list, &LIST, NULL,
+			one_output("items", OUTPUTS_DIR "/items.json")));
+		json_array_append_new(templates, pod_template(x, i, item, &ITEM,
+			"{{inputs.parameters.item}}", one_output("result", OUTPUTS_DIR "/result.json")));
+		free(list);
+		free(item);
+	}
+	json_array_append_new(templates, pod_template(x, i, n, s->type == STAGE_FAN_OUT ? &GATHER
+		: NULL, s->type == STAGE_FAN_OUT ? ITEM_RESULTS_PATH : NULL, stage_outputs(s)));
 }
 
 /* skip_dependents needs the other branches to go on after a failure: no fail-fast. */
@@ -264,11 +361,11 @@ static json_t *workflow_doc(const struct export *x, const char *name, const char
 	const struct swdl_workflow *wf = &l->wf;
 	json_t *tasks = json_array(), *templates = json_array();
 	for (size_t i = 0; i < wf->nr_stages; i++)
-		json_array_append_new(tasks, dag_task(x, i));
+		dag_tasks(x, i, tasks);
 	json_array_append_new(templates, json_pack("{s:s, s:{s:b, s:o}}", "name", "main", "dag",
 				"failFast", fail_fast(wf), "tasks", tasks));
 	for (size_t i = 0; i < wf->nr_stages; i++)
-		json_array_append_new(templates, stage_template(x, i));
+		stage_templates(x, i, templates);
 	json_t *spec = json_pack("{s:s, s:o, s:[{s:s, s:{s:s}}]}", "entrypoint", "main",
 				 "templates", templates, "volumes", "name", BUNDLE_VOLUME,
 				 "configMap", "name", cm);

@@ -6,7 +6,9 @@
  * Every stage is a DAG task whose container runs `skillmeat stage exec`
  * on the bundle, so a stage runs with the same semantics as locally; Argo
  * orders the tasks, retries them (retryStrategy), bounds them
- * (activeDeadlineSeconds, parallelism) and suspends at gates.
+ * (activeDeadlineSeconds, parallelism) and suspends at gates.  A fan-out
+ * is three tasks: its list, its items (withParam, a pod each) and the
+ * stage's own task, which gathers their results.
  */
 #ifndef SM_ENGINE_EXPORT_ARGO_H
 #define SM_ENGINE_EXPORT_ARGO_H

@@ -68,6 +68,23 @@ struct host_opts {
 	void *hosting_ctx;
 	/* One stage of a run elsewhere (stage_exec.h): one attempt, no workflow hooks. */
 	bool stage_exec;
+	/* With stage_exec: a fan-out whose items run elsewhere (NULL: all run here). */
+	const struct items_elsewhere *items_elsewhere;
+};
+
+/*
+ * A fan-out stage whose items run in pods of their own (Argo's withParam):
+ * the host runs the stage, but an item it does not run here ends at once
+ * with the result given for it.  ITEMS_LIST: none runs (each "completed",
+ * no outputs; the list is what is wanted); ITEMS_ONE: only `item` runs;
+ * ITEMS_GATHER: none runs, each ends as `results[item]` says ({status,
+ * error_class, error, outputs}; missing: failed, class "item_lost").
+ */
+struct items_elsewhere {
+	enum { ITEMS_LIST, ITEMS_ONE, ITEMS_GATHER } mode;
+	size_t stage;
+	long item;
+	json_t *results;                 /* ITEMS_GATHER: {"INDEX": result} */
 };
 
 /*

@@ -177,9 +177,27 @@ static void consumed(struct host *h, struct slot *sl)
 	      "budget", json_object_get(m, "budget")));
 }
 
+/* An item that runs elsewhere: its result, or NULL when it runs here. */
+static json_t *given_result(const struct host *h, const struct slot *sl)
+{
+	const struct items_elsewhere *e = h->o->items_elsewhere;
+	if (!e || sl->item < 0 || sl->stage != e->stage ||
+	    (e->mode == ITEMS_ONE && sl->item == e->item))
+		return NULL;
+	if (e->mode != ITEMS_GATHER)
+		return json_pack("{s:s, s:{}}", "status", "completed", "outputs");
+	char key[24];
+	snprintf(key, sizeof(key), "%d", sl->item);
+	json_t *r = json_object_get(e->results, key);
+	return r ? json_incref(r) : json_pack("{s:s, s:s, s:s}", "status", "failed", "error_class",
+		"item_lost", "error", "no result came back for this item");
+}
+
 void host_spawn(struct host *h, struct slot *sl)
 {
 	const struct swdl_stage *s = &h->wf->stages[sl->stage];
+	if ((sl->given = given_result(h, sl)))
+		return; /* it ends on the next turn, with that result */
 	const char *name = host_runner_of(h, s);
 	const struct runner_def *def = runner_set_find(&h->o->config->runners, name);
 	char *dir = attempt_dir(h, sl->stage, sl->attempt);
@@ -322,9 +340,29 @@ static void spend(struct host *h, struct slot *sl, struct runner_result *res)
 	}
 }
 
+/* An item that ran elsewhere ends as its result says. */
+static void judge_given(struct host *h, struct slot *sl, struct runner_result *res)
+{
+	const char *status = json_string_value(json_object_get(sl->given, "status"));
+	const char *cls = json_string_value(json_object_get(sl->given, "error_class"));
+	const char *err = json_string_value(json_object_get(sl->given, "error"));
+	json_t *outs = json_object_get(sl->given, "outputs");
+	res->ok = status && !strcmp(status, "completed");
+	res->outputs = json_is_object(outs) ? json_deep_copy(outs) : json_object();
+	if (!res->ok) {
+		/* the scheduler keeps the class: it must live as long as the host */
+		res->error_class = arena_strdup(&h->scratch, cls ? cls : "error");
+		res->error = xstrdup(err ? err : "the item failed elsewhere");
+	}
+}
+
 static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 {
 	const struct swdl_stage *s = &h->wf->stages[sl->stage];
+	if (sl->given) {
+		judge_given(h, sl, res);
+		return;
+	}
 	if (!sl->spawned) {
 		res->error_class = sl->spawn_class;
 		res->error = sl->spawn_error;
@@ -363,6 +401,8 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 
 static void release_slot(struct slot *sl)
 {
+	json_decref(sl->given);
+	sl->given = NULL;
 	free(sl->summary);
 	free(sl->git_after);
 	sl->summary = sl->git_after = NULL;

@@ -32,6 +32,7 @@ struct slot {
 	char *summary;             /* the answer to handoff.summary_prompt, or NULL */
 	char *git_after;           /* the work tree once it ended (handoff_git_state), or NULL */
 	const char *spawn_class;
+	json_t *given;             /* the result of an item run elsewhere (items_elsewhere) */
 };
 
 struct host {

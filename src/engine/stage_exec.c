@@ -129,6 +129,18 @@ static int record_upstream(struct store *st, const char *run_id, const struct sw
 	return SM_OK;
 }
 
+/* "retryable": whether another attempt could end a failed result differently. */
+static void set_retryable(json_t *res, const struct swdl_loaded *l, size_t target)
+{
+	struct sched s;
+	sched_init(&s, &l->wf, &l->dag, 1, 0, NULL, NULL);
+	const char *cls = json_string_value(json_object_get(res, "error_class"));
+	const char *status = json_string_value(json_object_get(res, "status"));
+	json_object_set_new(res, "retryable", json_boolean(status && !strcmp(status, "failed") &&
+			    sched_class_retryable(&s, target, cls)));
+	sched_release(&s);
+}
+
 static json_t *read_result(struct store *st, const char *run_id, const struct swdl_loaded *l,
 			   size_t target)
 {
@@ -143,17 +155,98 @@ static json_t *read_result(struct store *st, const char *run_id, const struct sw
 	json_decref(rows);
 	if (!res)
 		return NULL;
-	struct sched s;
-	sched_init(&s, &l->wf, &l->dag, 1, 0, NULL, NULL);
-	const char *cls = json_string_value(json_object_get(res, "error_class"));
-	const char *status = json_string_value(json_object_get(res, "status"));
-	json_object_set_new(res, "retryable", json_boolean(status && !strcmp(status, "failed") &&
-			    sched_class_retryable(&s, target, cls)));
-	sched_release(&s);
+	set_retryable(res, l, target);
 	json_t *h = json_object_get(res, "handoff");
 	if (json_is_string(h)) /* stored as text */
 		json_object_set_new(res, "handoff", json_loads(json_string_value(h), 0, NULL));
 	return res;
+}
+
+/* The fan-out's item indices, or ["none"]: Argo's withParam is never given an empty list. */
+static json_t *list_result(struct store *st, const char *run_id, const char *stage_id)
+{
+	json_t *rows = store_rows_json(st, "SELECT stage_id, status, items FROM stages"
+				       " WHERE run_id = ?1", run_id);
+	json_t *res = NULL, *row, *idx = json_array();
+	size_t i;
+	json_array_foreach(rows, i, row)
+		if (!strcmp(json_string_value(json_object_get(row, "stage_id")), stage_id))
+			res = json_incref(row);
+	json_decref(rows);
+	size_t n = res ? json_array_size(json_object_get(res, "items")) : 0;
+	for (size_t k = 0; k < n; k++)
+		json_array_append_new(idx, json_integer((json_int_t)k));
+	if (!n)
+		json_array_append_new(idx, json_string("none"));
+	if (res)
+		json_object_set_new(res, "items", idx);
+	else
+		json_decref(idx);
+	return res;
+}
+
+/* One item's row of the items table, as its result. */
+static json_t *item_result(struct store *st, const char *run_id, const struct swdl_loaded *l,
+			   size_t target, long item, char **err)
+{
+	const char *sid = l->wf.stages[target].id;
+	json_t *rows = store_rows_json(st, "SELECT stage_id, item, status, tries, error_class,"
+				       " error, outputs FROM items WHERE run_id = ?1", run_id);
+	json_t *res = NULL, *row;
+	size_t i, n = 0;
+	json_array_foreach(rows, i, row) {
+		if (strcmp(json_string_value(json_object_get(row, "stage_id")), sid))
+			continue;
+		n++;
+		if (json_integer_value(json_object_get(row, "item")) == item)
+			res = json_incref(row);
+	}
+	json_decref(rows);
+	if (!res) {
+		*err = xasprintf("stage '%s' has %zu items here, none numbered %ld (were its "
+				 "dependencies' results the same as for the list?)", sid, n, item);
+		return NULL;
+	}
+	if (json_is_null(json_object_get(res, "outputs")))
+		json_object_set_new(res, "outputs", json_object());
+	set_retryable(res, l, target);
+	return res;
+}
+
+int stage_exec_item_results(const json_t *list, json_t **map, char **err)
+{
+	size_t i;
+	json_t *e;
+	*map = NULL;
+	if (!json_is_array(list)) {
+		*err = xstrdup("the item results are not a JSON list");
+		return SM_ERR;
+	}
+	json_t *m = json_object();
+	json_array_foreach(list, i, e) {
+		json_t *r = json_object_get(e, "result"), *parsed = NULL;
+		if (json_is_string(r)) /* Argo's aggregate: parameters are text */
+			r = parsed = json_loads(json_string_value(r), 0, NULL);
+		else if (!r)
+			r = (json_t *)e;
+		json_t *item = json_object_get(r, "item");
+		const char *status = json_string_value(json_object_get(r, "status"));
+		if (!json_is_object(r) || !status || (!json_is_integer(item) && !json_is_null(item))) {
+			*err = xasprintf("item result %zu is not one (an object with item and status)",
+					 i);
+			json_decref(parsed);
+			json_decref(m);
+			return SM_ERR;
+		}
+		if (json_is_integer(item)) {
+			char key[24];
+			snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(item));
+			json_object_set(m, key, r);
+		}
+		json_decref(parsed);
+	}
+	*map = m;
+	return SM_OK;
 }
 
 int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
@@ -176,8 +269,18 @@ int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
 		*err = xasprintf("the workflow has no stage '%s'", rq->stage_id);
 		goto out;
 	}
+	if (rq->part != STAGE_EXEC_WHOLE && l->wf.stages[target].type != STAGE_FAN_OUT) {
+		*err = xasprintf("stage '%s' is not a fan-out: it has no items", rq->stage_id);
+		goto out;
+	}
 	if (check_upstream(l, (size_t)target, rq->upstream, err))
 		goto out;
+	if (rq->part == STAGE_EXEC_ITEM && rq->item < 0) { /* a placeholder: nothing to run */
+		*result = json_pack("{s:s, s:n, s:s}", "stage_id", rq->stage_id, "item", "status",
+				    "none");
+		r = SM_OK;
+		goto out;
+	}
 	path = store_default_path(rq->home);
 	if (fs_mkdirs(rq->home) || store_open(path, &st, err)) {
 		if (!*err)
@@ -187,11 +290,22 @@ int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
 	if (create_run(st, rq, l, b, run_id, err) ||
 	    record_upstream(st, run_id, l, (size_t)target, rq->upstream, err))
 		goto out;
+	static const int modes[] = { [STAGE_EXEC_LIST] = ITEMS_LIST,
+		[STAGE_EXEC_ITEM] = ITEMS_ONE, [STAGE_EXEC_GATHER] = ITEMS_GATHER };
+	struct items_elsewhere ie = { modes[rq->part], (size_t)target, rq->item,
+				      rq->item_results };
 	struct host_opts ho = { .home = rq->home, .config = rq->config, .on_event = rq->on_event,
-		.ctx = rq->ctx, .host_kind = "stage-exec", .stage_exec = true };
+		.ctx = rq->ctx, .host_kind = "stage-exec", .stage_exec = true,
+		.items_elsewhere = rq->part != STAGE_EXEC_WHOLE ? &ie : NULL };
 	if (host_run(st, run_id, &ho, status, err))
 		goto out;
-	if (!(*result = read_result(st, run_id, l, (size_t)target)))
+	if (rq->part == STAGE_EXEC_LIST)
+		*result = list_result(st, run_id, rq->stage_id);
+	else if (rq->part == STAGE_EXEC_ITEM)
+		*result = item_result(st, run_id, l, (size_t)target, rq->item, err);
+	else
+		*result = read_result(st, run_id, l, (size_t)target);
+	if (!*result && !*err)
 		*err = xstrdup("the stage's result could not be read back");
 	r = *result ? SM_OK : SM_ERR;
 out:

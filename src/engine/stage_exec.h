@@ -29,6 +29,11 @@ struct stage_exec_request {
 	const struct engine_config *config;
 	host_event_fn on_event;
 	void *ctx;
+	/* A fan-out run as Argo's withParam runs it (docs/argo.md): STAGE_EXEC_WHOLE runs
+	 * every item here; the others are an items_elsewhere mode plus one. */
+	enum { STAGE_EXEC_WHOLE, STAGE_EXEC_LIST, STAGE_EXEC_ITEM, STAGE_EXEC_GATHER } part;
+	long item;                   /* STAGE_EXEC_ITEM: the index; -1: a placeholder item */
+	json_t *item_results;        /* STAGE_EXEC_GATHER: {"INDEX": item result} */
 };
 
 /*
@@ -38,5 +43,23 @@ struct stage_exec_request {
  * bundle, an unknown stage, a missing upstream result).
  */
 int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err);
+
+/*
+ * The other parts of a fan-out.  STAGE_EXEC_LIST: *result is {stage_id,
+ * status, items: [0, 1, ..., n-1]} (["none"] when the stage has no item
+ * to run: skipped, failed before its list, an empty list: Argo's withParam
+ * never gets an empty list).  STAGE_EXEC_ITEM: {stage_id, item, status,
+ * tries, error_class, error, retryable, outputs} of that item ({item:
+ * null, status: "none"} for a placeholder).  STAGE_EXEC_GATHER: the
+ * stage's result, as stage_exec's.
+ */
+
+/*
+ * Item results as Argo aggregates a withParam task's output parameters
+ * ([{"result": "<item result JSON>"}, ...], in any order) or as a list of
+ * item results, into {"INDEX": result}; placeholders are left out.
+ * SM_ERR with *err naming the entry that is not one.
+ */
+int stage_exec_item_results(const json_t *list, json_t **map, char **err);
 
 #endif

@@ -9,10 +9,15 @@ continueOn.failed); with failFast no task starts after a failure; a suspend
 template (a gate) is resumed at once; a task's container runs with its
 arguments substituted ({{inputs.parameters.*}}, {{tasks.*.outputs.parameters.*}}),
 its image replaced by SKILLMEAT, its mount paths and SKILLMEAT_HOME mapped into
-WORK (a fresh home per pod, as a new pod has), and retried per retryStrategy
-(limit, and the expression on the exit code; backoff is not waited for).
-Output parameters are read from their valueFrom.path (or default).
-Prints {"phase", "tasks": {name: {"phase", "attempts", "exit_codes", "result"}}}."""
+WORK (a fresh home per pod, as a new pod has), its raw input artifacts written
+where they are mounted, and retried per retryStrategy (limit, and the expression
+on the exit code; backoff is not waited for).  Output parameters are read from
+their valueFrom.path (or default).  A task with withParam runs once per element
+of the JSON list ({{item}}); it succeeds when every child succeeded (or failed
+with continueOn.failed), and {{tasks.NAME.outputs.parameters}} is the JSON list
+of the children's parameter maps, as Argo aggregates a loop's outputs.
+Prints {"phase", "tasks": {name: {"phase", "attempts", "exit_codes", "result" (the
+"result" output parameter, parsed), "parameters" (the others)}}}."""
 import json, os, re, subprocess, sys
 
 sm, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -44,12 +49,18 @@ def substitute(text, scope):
         return scope[key]
     return re.sub(r"\{\{([^}]*)\}\}", one, text)
 
-def run_pod(t, tpl, args_scope, attempt):
+def run_pod(pod_name, tpl, args_scope, attempt):
     c = tpl["container"]
-    pod = os.path.join(work, "pods", "%s-%d" % (t["name"], attempt))
+    pod = os.path.join(work, "pods", "%s-%d" % (pod_name, attempt))
     paths = {}
     for m in c.get("volumeMounts", []):
         paths[m["mountPath"]] = mounts[m["name"]]
+    for a in tpl.get("inputs", {}).get("artifacts", []):
+        local_path = os.path.join(pod, "artifacts", a["name"])
+        os.makedirs(os.path.dirname(local_path), exist_ok=True)
+        with open(local_path, "w") as f:
+            f.write(substitute(a["raw"]["data"], args_scope))
+        paths[a["path"]] = local_path
     outputs_dir = os.path.join(pod, "outputs")
     paths["/tmp/outputs"] = outputs_dir
     env = dict(os.environ)
@@ -87,26 +98,48 @@ def retry_allowed(tpl, code, attempts):
         return code != int(m.group(1))
     return True
 
-def run_task(t):
+def run_task(t, pod_name, item_scope):
     tpl = templates[t["template"]]
     if "suspend" in tpl:
         return {"phase": "Succeeded", "attempts": 0, "exit_codes": [], "outputs": {}}
     scope = {}
+    declared = {p["name"] for p in tpl.get("inputs", {}).get("parameters", [])}
     for p in t.get("arguments", {}).get("parameters", []):
+        assert p["name"] in declared, "argument %s is not an input of %s" % (p["name"], tpl["name"])
         try:
-            scope["inputs.parameters." + p["name"]] = substitute(p["value"], task_scope)
+            scope["inputs.parameters." + p["name"]] = substitute(p["value"],
+                                                                 dict(task_scope, **item_scope))
         except KeyError as e:
             return {"phase": "Error", "attempts": 0, "exit_codes": [],
                     "message": "unresolved %s" % e, "outputs": {}}
     codes, attempt = [], 0
     while True:
-        code, outs = run_pod(t, tpl, scope, attempt)
+        code, outs = run_pod(pod_name, tpl, scope, attempt)
         codes.append(code)
         attempt += 1
         if code == 0 or not retry_allowed(tpl, code, attempt):
             break
     return {"phase": "Succeeded" if code == 0 else "Failed", "attempts": attempt,
             "exit_codes": codes, "outputs": outs}
+
+def run_expanded(t):
+    """withParam: a child per element; the outputs aggregated as Argo does."""
+    try:
+        elements = json.loads(substitute(t["withParam"], task_scope))
+    except KeyError as e:
+        return {"phase": "Error", "attempts": 0, "exit_codes": [], "outputs": {},
+                "message": "unresolved %s" % e}
+    assert isinstance(elements, list) and elements, "withParam needs a non-empty list"
+    children = []
+    for k, e in enumerate(elements):
+        value = e if isinstance(e, str) else json.dumps(e)
+        children.append(run_task(t, "%s-%d" % (t["name"], k), {"item": value}))
+    cont = t.get("continueOn", {}).get("failed")
+    ok = all(c["phase"] == "Succeeded" or (c["phase"] == "Failed" and cont) for c in children)
+    return {"phase": "Succeeded" if ok else "Failed",
+            "attempts": sum(c["attempts"] for c in children),
+            "exit_codes": [c["exit_codes"] for c in children], "children": len(children),
+            "outputs": {}, "aggregate": json.dumps([c["outputs"] for c in children])}
 
 task_scope = {}
 os.makedirs(os.path.join(work, "workdir"), exist_ok=True)
@@ -128,15 +161,18 @@ while True:
         if not ok or (failed and fail_fast):
             state[name] = {"phase": "Omitted", "attempts": 0, "exit_codes": [], "outputs": {}}
             continue
-        st = run_task(tasks[name])
+        st = run_expanded(tasks[name]) if "withParam" in tasks[name] else \
+            run_task(tasks[name], name, {})
         state[name] = st
         for k, v in st["outputs"].items():
             task_scope["tasks.%s.outputs.parameters.%s" % (name, k)] = v
+        if "aggregate" in st:
+            task_scope["tasks.%s.outputs.parameters" % name] = st.pop("aggregate")
         if st["phase"] in ("Failed", "Error") and not tasks[name].get("continueOn", {}).get("failed"):
             failed = True
 for s in state.values():
     r = s["outputs"].get("result")
     s["result"] = json.loads(r) if r else None
-    del s["outputs"]
+    s["parameters"] = {k: v for k, v in s.pop("outputs").items() if k != "result"}
 print(json.dumps({"phase": "Failed" if failed else "Succeeded", "tasks": state}, indent=2,
                  sort_keys=True))

@@ -77,17 +77,22 @@ compare() { # WORKFLOW [export args]: run it both ways, compare stage by stage
 	$sm workflow run "$wf" --allow-missing "$@" >sem/local.out 2>&1
 	run_id=$(q "SELECT id FROM runs ORDER BY created_at DESC LIMIT 1")
 	q "SELECT stage_id, status, attempt, coalesce(outputs, '{}') FROM stages WHERE run_id='$run_id' ORDER BY idx" >sem/local.txt
+	q "SELECT stage_id, item, tries FROM items WHERE run_id='$run_id' ORDER BY stage_id, item" >sem/items.txt
 	$sm workflow export "$wf" --to argo --format json --allow-missing "$@" -o sem/export >/dev/null &&
 		python3 "$driver" "$sm" sem/export "$TMP/sem/work" >sem/driver.json &&
-		python3 - sem/local.txt sem/driver.json sem/export/workflow.json <<'P'
+		python3 - sem/local.txt sem/driver.json sem/export/workflow.json sem/items.txt <<'P'
 import json, sys
-local = {}
+local, tries = {}, {}
+for line in open(sys.argv[4]):
+    sid, item, n = line.rstrip("\n").split("|")
+    tries.setdefault(sid, []).append(int(n))
 for line in open(sys.argv[1]):
     sid, status, attempt, outs = line.rstrip("\n").split("|", 3)
     local[sid] = (status, int(attempt), json.loads(outs))
 drv = json.load(open(sys.argv[2]))
 tasks = {t["metadata"]["labels"]["skillmeat.dev/stage"]: t["name"]
-         for t in json.load(open(sys.argv[3]))["spec"]["templates"][1:] if "metadata" in t}
+         for t in json.load(open(sys.argv[3]))["spec"]["templates"][1:]
+         if "metadata" in t and "skillmeat.dev/part" not in t["metadata"]["labels"]}
 cm = json.load(open(sys.argv[3].replace("workflow.json", "bundle-configmap.json")))
 fan_outs = {s["id"] for s in json.loads(cm["data"]["bundle.json"])["workflow"]["stages"]
             if s.get("type") == "fan_out"}
@@ -99,11 +104,19 @@ for sid, (status, attempts, outs) in local.items():
         ok = t.get("phase") == "Omitted"
     elif status == "skipped":  # a pod ran, and found its condition false
         ok = r.get("status") == "skipped" and t.get("attempts") == 1
-    else:  # a fan-out's pod runs every item: its attempts are the items' attempts
-        pods = r.get("attempt") if sid in fan_outs else t.get("attempts")
-        ok = (r.get("status"), pods, r.get("outputs") or {}) == (status, attempts, outs)
+    elif sid in fan_outs:  # each item's pods (Argo's retries) as the item's local tries
+        items = drv["tasks"].get(tasks[sid] + "--item", {})
+        pods = [len(c) for c in items.get("exit_codes", [])]
+        if not tries.get(sid):  # no item: one placeholder pod that runs nothing
+            pods = [] if pods == [1] else pods
+        ok = (r.get("status"), pods, r.get("outputs") or {}) == (status, tries.get(sid, []),
+                                                                  outs)
+        attempts = tries.get(sid, [])
+    else:
+        ok = (r.get("status"), t.get("attempts"), r.get("outputs") or {}) == (status, attempts,
+                                                                                outs)
     if not ok:
-        diff.append("%s: local %s/%d/%s, argo %s/%s/%s" % (sid, status, attempts, outs,
+        diff.append("%s: local %s/%s/%s, argo %s/%s/%s" % (sid, status, attempts, outs,
                     t.get("phase"), t.get("attempts"), r))
 print("\n".join(diff))
 sys.exit(1 if diff else 0)
@@ -211,7 +224,87 @@ stages:
     outputs: {names: {type: string}}
 Y
 check "semantics: a fan-out with a failed item, outputs as lists" compare sem4.yaml
-check "  one pod ran the three items" python3 -c 'import json; t=json.load(open("sem/driver.json"))["tasks"]["each"]; assert t["attempts"] == 1 and t["result"]["outputs"]["name"][1] is None, t'
+check "  a pod per item (withParam), one to list them, one to gather them" python3 -c '
+import json
+t = json.load(open("sem/driver.json"))["tasks"]
+assert t["each--list"]["attempts"] == 1, t
+assert json.loads(t["each--list"]["parameters"]["items"]) == [0, 1, 2], t
+assert t["each--item"]["children"] == 3 and t["each--item"]["exit_codes"] == [[0], [1], [0]], t
+assert t["each"]["attempts"] == 1 and t["each"]["result"]["outputs"]["name"][1] is None, t'
+
+cat >sem5.yaml <<'Y'
+workflow: {id: sem-five, name: Semantics five}
+config:
+  parameters:
+    none: {type: array, default: []}
+    flag: {type: boolean, default: false}
+stages:
+  - id: find
+    name: Find
+    type: command
+    run: |
+      echo '{"files": ["x", "y", "z"]}' > "$SKILLMEAT_OUTPUT"
+    outputs: {files: {type: array}}
+  - id: each
+    name: Each
+    type: fan_out
+    depends_on: [find]
+    fan_out: {items: "${{ stages.find.outputs.files }}", max_parallel: 2}
+    error_policy: {retry: {max_attempts: 2, initial_interval: 1s}}
+    run: |
+      if [ "$SKILLMEAT_ITEM_INDEX" = 1 ] && [ ! -e tried-y ]; then touch tried-y; exit 7; fi
+      echo "up=$SKILLMEAT_ITEM" >> "$SKILLMEAT_OUTPUT"
+    outputs: {up: {type: string}}
+  - id: empty
+    name: Empty
+    type: fan_out
+    depends_on: [find]
+    fan_out: {items: "${{ parameters.none }}"}
+    run: exit 1
+    outputs: {never: {type: string}}
+  - id: off
+    name: Off
+    type: fan_out
+    depends_on: [find]
+    condition: "${{ parameters.flag }}"
+    fan_out: {items: "${{ stages.find.outputs.files }}"}
+    run: exit 1
+  - id: after
+    name: After
+    type: command
+    depends_on: [each, empty, off]
+    run: printf 'ups=%s\nnever=%s\n' "$U" "$N" >> "$SKILLMEAT_OUTPUT"
+    env: {U: "${{ toJSON(stages.each.outputs.up) }}", N: "${{ toJSON(stages.empty.outputs.never) }}"}
+    outputs: {ups: {type: string}, never: {type: string}}
+Y
+rm -f tried-y
+check "semantics: items from a stage's output, an item retried, an empty list, a skipped fan-out" compare sem5.yaml
+check "  the item that failed once had two pods (Argo's retry)" python3 -c '
+import json
+t = json.load(open("sem/driver.json"))["tasks"]
+assert t["each--item"]["exit_codes"] == [[0], [1, 0], [0]], t["each--item"]
+assert json.loads(t["empty--list"]["parameters"]["items"]) == ["none"], t["empty--list"]
+assert t["after"]["result"]["outputs"]["never"] == "[]", t["after"]'
+
+cat >sem6.yaml <<'Y'
+workflow: {id: sem-six, name: Semantics six}
+config:
+  parameters:
+    n: {type: array, default: [1, 2, 3]}
+stages:
+  - id: each
+    name: Each
+    type: fan_out
+    fan_out: {items: "${{ parameters.n }}", on_item_failure: fail_fast}
+    error_policy: {retry: {max_attempts: 1}}
+    run: '[ "$SKILLMEAT_ITEM" = 2 ] && exit 9; echo ok'
+  - id: after
+    name: After
+    type: command
+    depends_on: [each]
+    run: echo never
+Y
+check "semantics: fail_fast: the fan-out fails, its dependents do not run" compare sem6.yaml
 
 # ---- secrets never appear ----
 mkdir -p "$SKILLMEAT_HOME"
@@ -242,4 +335,28 @@ run $sm stage exec --bundle bundle.json --stage build --outputs o2
 check "stage exec: events are JSON lines" sh -c 'head -1 "$0" | python3 -c "import json,sys; assert json.loads(sys.stdin.read())[\"type\"]"' "$TMP/out"
 check "stage exec: outputs as files" test "$(cat o2/version)" = 1.2.3
 check "stage exec: result.json" python3 -c 'import json; r=json.load(open("o2/result.json")); assert r["status"] == "completed" and r["outputs"] == {"version": "1.2.3"}'
+
+# ---- a fan-out's parts refuse what they cannot run ----
+$sm workflow export sem4.yaml --to bundle -o fan-bundle.json
+run $sm stage exec --bundle bundle.json --stage build --list-items --outputs o4
+check "stage exec --list-items: not a fan-out" err_has "stage 'build' is not a fan-out"
+run $sm stage exec --bundle fan-bundle.json --stage each --item 7 --outputs o5
+check "stage exec --item: an index past the list" err_has "has 3 items here, none numbered 7"
+check "  exit 3" exit_is 3
+run $sm stage exec --bundle fan-bundle.json --stage each --item 1 --item-results x.json
+check "stage exec: --item and --item-results together" exit_is 2
+echo '[{"result": "{\"item\": 0}"}]' >bad-results.json
+run $sm stage exec --bundle fan-bundle.json --stage each --item-results bad-results.json
+check "stage exec --item-results: a result without a status" err_has "item result 0 is not one"
+echo '[{"result": "{\"item\": 0, \"status\": \"completed\", \"outputs\": {\"name\": \"A\"}}"}]' >part-results.json
+run $sm stage exec --bundle fan-bundle.json --stage each --item-results part-results.json --outputs o6
+check "stage exec --item-results: an item with no result fails as lost" python3 -c '
+import json
+r = json.load(open("o6/result.json"))
+items = r["handoff"]["items"]
+assert r["status"] == "completed" and r["outputs"]["name"] == ["A", None, None], r
+assert [i["error_class"] for i in items] == [None, "item_lost", "item_lost"], items'
+run $sm stage exec --bundle fan-bundle.json --stage each --item none --outputs o7
+check "stage exec --item none: a placeholder runs nothing" python3 -c '
+import json; assert json.load(open("o7/result.json")) == {"item": None, "stage_id": "each", "status": "none"}'
 done_testing
