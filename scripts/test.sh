@@ -53,7 +53,8 @@ if [ ! -d build-asan ]; then
 		-Dbuildtype=debug -Dc_args=-fno-sanitize-recover=all >/dev/null || exit 1
 fi
 ninja -C build-asan || exit 1
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+# (t0019's flood lighter here too: the full one is the normal build's)
+WEB_FLOOD="1200 100 20" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp:print_suppressions=0" \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_suite asan build-asan
@@ -64,7 +65,9 @@ if [ ! -d build-tsan ]; then
 	CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null || exit 1
 fi
 ninja -C build-tsan src/cli/skillmeat src/cli/skillmeat-monitor || exit 1
-TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --suite server --print-errorlogs \
+# (a lighter flood in t0019: under TSan the server accepts some hundred connections a second)
+TSAN_OPTIONS=halt_on_error=1 WEB_FLOOD="1200 100 20" \
+	meson test -C build-tsan --suite server --print-errorlogs \
 	>build-tsan/test-output.txt 2>&1 || status=1
 tail -n 8 build-tsan/test-output.txt
 python3 scripts/count-results.py build-tsan/meson-logs/testlog.json tsan >>"$summary" ||

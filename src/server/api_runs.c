@@ -97,6 +97,7 @@ void server_stop(struct server *s)
 	if (s->info_path)
 		unlink(s->info_path);
 	pthread_mutex_destroy(&s->lock);
+	conns_release(&s->conns);
 	free(s->info_path);
 	free(s->url);
 	free(s->home);
@@ -315,20 +316,37 @@ void api_run_gate(struct request *rq, struct reply *out)
 	json_decref(body);
 }
 
+/*
+ * A stream's database, once it has a place among the streams (a 503 with
+ * Retry-After when they are all taken; freeing the stream gives it back).
+ */
+static struct store *stream_store(struct request *rq, struct reply *out)
+{
+	if (!conns_stream_take(&rq->srv->conns, rq->conn)) {
+		reply_error(out, 503, "too_many_streams", "%zu event streams are open, the most "
+			    "this server keeps; close one or retry later", rq->srv->conns.lim.streams);
+		out->retry_after = STREAM_RETRY_AFTER;
+		return NULL;
+	}
+	struct store *st = request_store(rq, out);
+	if (!st)
+		conns_stream_release(&rq->srv->conns);
+	return st;
+}
+
 void api_run_stream(struct request *rq, struct reply *out)
 {
 	const char *last = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Last-Event-ID");
 	const char *after = last ? last : request_arg(rq, "after");
-	struct store *st = request_store(rq, out);
+	struct store *st = stream_store(rq, out);
 	if (!st)
 		return;
 	char status[16];
 	if (store_run_status_get(st, rq->params[0], status)) {
 		store_close(st);
-		{
-			reply_error(out, 404, "not_found", "no run '%s'", rq->params[0]);
-			return;
-		}
+		conns_stream_release(&rq->srv->conns);
+		reply_error(out, 404, "not_found", "no run '%s'", rq->params[0]);
+		return;
 	}
 	out->status = 200;
 	out->sse = sse_new(rq->srv, st, rq->params[0], after ? strtoll(after, NULL, 10) : -1,
@@ -341,7 +359,7 @@ void api_runs_stream(struct request *rq, struct reply *out)
 	const char *last = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Last-Event-ID");
 	const char *after = last ? last : request_arg(rq, "after");
 	const char *only = request_arg(rq, "runs_only");
-	struct store *st = request_store(rq, out);
+	struct store *st = stream_store(rq, out);
 	if (!st)
 		return;
 	out->status = 200;

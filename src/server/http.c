@@ -10,10 +10,18 @@
 #include <microhttpd.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #define DEFAULT_MAX_BODY (1u << 20)
+/* Connections (conns.h): ours are kept below MHD's own limit, so we choose who goes. */
 #define MAX_CONNECTIONS 1024
+#define MAX_PER_ADDRESS 512
+#define MAX_STREAMS 64
+#define MHD_CONNECTION_LIMIT (MAX_CONNECTIONS * 4)
+/* Seconds a connection may wait without an authenticated request; once it has sent one. */
+#define FIRST_REQUEST_TIMEOUT 10
+#define AUTHENTICATED_TIMEOUT 120
 
 /* ---- replies ------------------------------------------------------------------- */
 
@@ -290,11 +298,29 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *out)
 		if (out->json)
 			MHD_add_response_header(resp, "Content-Type", "application/json");
 	}
+	if (out->retry_after > 0) {
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%d", out->retry_after);
+		MHD_add_response_header(resp, "Retry-After", secs);
+	}
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	enum MHD_Result r = MHD_queue_response(c, (unsigned)out->status, resp);
 	MHD_destroy_response(resp);
 	return r;
+}
+
+/* The request's connection; with a valid token it may stay longer and is not dropped. */
+static void note_connection(struct server *s, struct MHD_Connection *c, struct request *rq)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	rq->conn = ci ? ci->socket_context : NULL;
+	if (!rq->conn || !token_ok(s, c))
+		return;
+	conns_authenticated(&s->conns, rq->conn);
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+				  (unsigned)AUTHENTICATED_TIMEOUT);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -307,6 +333,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct reply out = { 200, NULL, NULL };
 	if (!rq->started) {
 		rq->started = true;
+		note_connection(s, c, rq);
 		if (!announced_too_big(s, c))
 			return MHD_YES;
 		/* Answered now; MHD closes the connection rather than read the body. */
@@ -356,16 +383,51 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 			 enum MHD_RequestTerminationCode code)
 {
-	UNUSED(cls);
+	struct server *s = cls;
 	UNUSED(c);
 	UNUSED(code);
 	struct request *rq = *state;
 	if (!rq)
 		return;
+	if (rq->conn)
+		conns_request_done(&s->conns, rq->conn, store_now());
 	free_params(rq);
 	strbuf_release(&rq->body);
 	free(rq);
 	*state = NULL;
+}
+
+/* Every connection enters the table when accepted, and may push an older one out. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		conns_close(&s->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *ad = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	uint32_t addr = 0;
+	if (ad && ad->client_addr && ad->client_addr->sa_family == AF_INET)
+		addr = ((const struct sockaddr_in *)(const void *)ad->client_addr)->sin_addr.s_addr;
+	struct conn *entry = NULL;
+	if (fd)
+		conns_open(&s->conns, fd->connect_fd, addr, store_now(), &entry);
+	*socket_context = entry;
+}
+
+/* Many connections need many descriptors: the soft limit goes up to the hard one. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 /* ---- start and stop ------------------------------------------------------------------- */
@@ -419,10 +481,14 @@ int server_start(const struct server_opts *o, struct server **out, char **err)
 		snprintf(s->token, sizeof(s->token), "%s", o->token);
 	else
 		new_token(s->token);
+	const struct conn_limits lim = { MAX_CONNECTIONS, MAX_PER_ADDRESS, MAX_STREAMS };
+	conns_init(&s->conns, &lim);
+	raise_fd_limit();
 	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
 				0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MHD_CONNECTION_LIMIT,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)FIRST_REQUEST_TIMEOUT,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
 	if (!s->d) {

@@ -7,6 +7,7 @@
 
 #include "server.h"
 #include "../base/strbuf.h"
+#include "conns.h"
 #include "../engine/store.h"
 #include "../swdl/plan.h"
 #include "../swdl/roles.h"
@@ -32,6 +33,7 @@ struct server {
 	struct hosted_run *runs;
 	_Atomic int stopping;      /* read by every stream's thread */
 	_Atomic int ready;         /* host_ok and the rest are set (the port is known late) */
+	struct conn_table conns;   /* every connection, and the limits (conns.h) */
 };
 
 struct request {
@@ -42,16 +44,21 @@ struct request {
 	bool started;              /* the headers have been looked at */
 	bool too_big;
 	bool nul_in_uri;           /* "%00" in the raw URI: MHD would cut the path there */
+	struct conn *conn;         /* its connection's entry (conns.h), or NULL */
 	char *params[MAX_PATH_PARAMS];
 	size_t nr_params;
 };
 
 struct sse;
 
+/* Seconds a client refused for the stream limit is told to wait (Retry-After). */
+#define STREAM_RETRY_AFTER 10
+
 struct reply {
 	int status;
 	json_t *json;              /* the body (taken), or NULL */
 	struct sse *sse;           /* an event stream instead */
+	int retry_after;           /* seconds, for a Retry-After header (0: none) */
 };
 
 typedef void (*route_fn)(struct request *rq, struct reply *out);

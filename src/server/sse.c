@@ -170,6 +170,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 static void free_sse(void *cls)
 {
 	struct sse *e = cls;
+	conns_stream_release(&e->srv->conns); /* its place among the streams */
 	sqlite3_finalize(e->events);
 	store_close(e->st);
 	strbuf_release(&e->pending);
