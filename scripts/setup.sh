@@ -5,7 +5,8 @@
 set -eu
 pkgs="build-essential meson ninja-build pkg-config libfyaml-dev libjansson-dev
 libcmocka-dev libsodium-dev clang libclang-rt-14-dev llvm python3 python3-jsonschema python3-yaml
-hyperfine time valgrind libarchive-dev libsqlite3-dev sqlite3 libmicrohttpd-dev curl wrk chromium"
+hyperfine time valgrind libarchive-dev libsqlite3-dev sqlite3 libmicrohttpd-dev curl wrk chromium
+go-md2man man-db zsh fish"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -24,7 +24,12 @@ struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	const struct cmd *sub;   /* a group's commands (completion walks them), or NULL */
 };
+
+/* The command tables: the top level and each group's. */
+extern const struct cmd skillmeat_cmds[], workflow_cmds[], memory_cmds[], context_cmds[],
+	pack_cmds[], stage_cmds[], debug_cmds[];
 
 /* Colour only on a terminal, and never when NO_COLOR is set. */
 bool use_color(FILE *f);
@@ -103,5 +108,6 @@ int cmd_web(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_stage(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
 
 #endif

@@ -163,11 +163,12 @@ out:
 	return rc;
 }
 
+const struct cmd context_cmds[] = {
+	{ "preview", context_preview, "print the context pack of a workflow's stages", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
 int cmd_context(int argc, char **argv)
 {
-	static const struct cmd cmds[] = {
-		{ "preview", context_preview, "print the context pack of a workflow's stages" },
-		{ NULL, NULL, NULL },
-	};
-	return run_subcommand("context", context_usage, cmds, argc, argv);
+	return run_subcommand("context", context_usage, context_cmds, argc, argv);
 }

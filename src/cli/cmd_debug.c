@@ -242,15 +242,16 @@ static int cmd_routes(int argc, char **argv)
 	return EXIT_OK;
 }
 
+const struct cmd debug_cmds[] = {
+	{ "load", cmd_load, "print a YAML/JSON file as the loader sees it", NULL },
+	{ "eval", cmd_eval, "evaluate an expression or template", NULL },
+	{ "toml-decode", cmd_toml_decode, "decode TOML to toml-test's tagged JSON", NULL },
+	{ "toml-encode", cmd_toml_encode, "decode TOML and write it back with our encoder", NULL },
+	{ "routes", cmd_routes, "the HTTP API's routes, one \"METHOD PATH\" a line" },
+	{ NULL, NULL, NULL, NULL },
+};
+
 int cmd_debug(int argc, char **argv)
 {
-	static const struct cmd cmds[] = {
-		{ "load", cmd_load, "print a YAML/JSON file as the loader sees it" },
-		{ "eval", cmd_eval, "evaluate an expression or template" },
-		{ "toml-decode", cmd_toml_decode, "decode TOML to toml-test's tagged JSON" },
-		{ "toml-encode", cmd_toml_encode, "decode TOML and write it back with our encoder" },
-		{ "routes", cmd_routes, "the HTTP API's routes, one \"METHOD PATH\" a line" },
-		{ NULL, NULL, NULL },
-	};
-	return run_subcommand("debug", debug_usage, cmds, argc, argv);
+	return run_subcommand("debug", debug_usage, debug_cmds, argc, argv);
 }

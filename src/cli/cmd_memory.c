@@ -428,19 +428,20 @@ static int memory_delete_cmd(int argc, char **argv)
 	return rc;
 }
 
+const struct cmd memory_cmds[] = {
+	{ "add", memory_add_cmd, "add an item (a candidate unless --status)", NULL },
+	{ "list", memory_list_cmd, "list the items of a project", NULL },
+	{ "show", memory_show_cmd, "one item, its provenance and history", NULL },
+	{ "promote", memory_promote_cmd, "candidate -> active -> stable", NULL },
+	{ "deprecate", memory_deprecate_cmd, "retire an item (kept, never injected)", NULL },
+	{ "delete", memory_delete_cmd, "remove an item for good", NULL },
+	{ "export", memory_export_cmd, "write items as JSON", NULL },
+	{ "import", memory_import_cmd, "add the items of an export", NULL },
+	{ "capture", memory_capture_cmd, "turn a run's learnings into candidates", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
 int cmd_memory(int argc, char **argv)
 {
-	static const struct cmd cmds[] = {
-		{ "add", memory_add_cmd, "add an item (a candidate unless --status)" },
-		{ "list", memory_list_cmd, "list the items of a project" },
-		{ "show", memory_show_cmd, "one item, its provenance and history" },
-		{ "promote", memory_promote_cmd, "candidate -> active -> stable" },
-		{ "deprecate", memory_deprecate_cmd, "retire an item (kept, never injected)" },
-		{ "delete", memory_delete_cmd, "remove an item for good" },
-		{ "export", memory_export_cmd, "write items as JSON" },
-		{ "import", memory_import_cmd, "add the items of an export" },
-		{ "capture", memory_capture_cmd, "turn a run's learnings into candidates" },
-		{ NULL, NULL, NULL },
-	};
-	return run_subcommand("memory", memory_usage, cmds, argc, argv);
+	return run_subcommand("memory", memory_usage, memory_cmds, argc, argv);
 }

@@ -596,20 +596,21 @@ static const char pack_usage[] =
 "Share workflows with the agents, skills and context modules they use, as\n"
 "signed .skillmeat-pack files (see docs/packs.md).\n";
 
+const struct cmd pack_cmds[] = {
+	{ "build", cmd_pack_build, "bundle workflows and what they use into a pack", NULL },
+	{ "inspect", cmd_pack_inspect, "show a pack and what installing it would do", NULL },
+	{ "verify", cmd_pack_verify, "check a pack's hashes and signature", NULL },
+	{ "sign", cmd_pack_sign, "sign a pack with your key", NULL },
+	{ "install", cmd_pack_install, "install a pack into the active collection", NULL },
+	{ "keygen", cmd_pack_keygen, "create a signing key", NULL },
+	{ "keys", cmd_pack_keys, "list your keys and the keys you trust", NULL },
+	{ "export-key", cmd_pack_export_key, "print your public key, for others to trust", NULL },
+	{ "trust", cmd_pack_trust, "trust a publisher's public key", NULL },
+	{ "untrust", cmd_pack_untrust, "stop trusting a key", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
 int cmd_pack(int argc, char **argv)
 {
-	static const struct cmd cmds[] = {
-		{ "build", cmd_pack_build, "bundle workflows and what they use into a pack" },
-		{ "inspect", cmd_pack_inspect, "show a pack and what installing it would do" },
-		{ "verify", cmd_pack_verify, "check a pack's hashes and signature" },
-		{ "sign", cmd_pack_sign, "sign a pack with your key" },
-		{ "install", cmd_pack_install, "install a pack into the active collection" },
-		{ "keygen", cmd_pack_keygen, "create a signing key" },
-		{ "keys", cmd_pack_keys, "list your keys and the keys you trust" },
-		{ "export-key", cmd_pack_export_key, "print your public key, for others to trust" },
-		{ "trust", cmd_pack_trust, "trust a publisher's public key" },
-		{ "untrust", cmd_pack_untrust, "stop trusting a key" },
-		{ NULL, NULL, NULL },
-	};
-	return run_subcommand("pack", pack_usage, cmds, argc, argv);
+	return run_subcommand("pack", pack_usage, pack_cmds, argc, argv);
 }

@@ -266,15 +266,16 @@ out:
 	return rc;
 }
 
+const struct cmd stage_cmds[] = {
+	{ "exec", stage_exec_cmd, "run one stage of a run orchestrated elsewhere", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
 int cmd_stage(int argc, char **argv)
 {
-	static const struct cmd cmds[] = {
-		{ "exec", stage_exec_cmd, "run one stage of a run orchestrated elsewhere" },
-		{ NULL, NULL, NULL },
-	};
 	static const char usage[] =
 		"usage: skillmeat stage COMMAND [ARGS]\n"
 		"\n"
 		"One stage of a run orchestrated elsewhere (docs/argo.md).\n";
-	return run_subcommand("stage", usage, cmds, argc, argv);
+	return run_subcommand("stage", usage, stage_cmds, argc, argv);
 }

@@ -357,25 +357,26 @@ out:
 	return rc;
 }
 
+const struct cmd workflow_cmds[] = {
+	{ "validate", cmd_validate, "check a workflow file for errors", NULL },
+	{ "plan", cmd_plan, "show the execution plan of a workflow", NULL },
+	{ "show", cmd_show, "show a workflow with its defaults", NULL },
+	{ "create", cmd_workflow_create, "store a workflow in the active collection", NULL },
+	{ "list", cmd_workflow_list, "list the workflows of the active collection", NULL },
+	{ "delete", cmd_workflow_delete, "remove a stored workflow", NULL },
+	{ "run", cmd_workflow_run, "run a workflow for real, durably", NULL },
+	{ "runs", cmd_workflow_runs, "list runs, or show one run", NULL },
+	{ "export", cmd_workflow_export, "write a workflow for another system to run", NULL },
+	{ "logs", cmd_workflow_logs, "show (or follow) a run's events and logs", NULL },
+	{ "approve", cmd_workflow_approve, "approve a gate waiting for approval", NULL },
+	{ "reject", cmd_workflow_reject, "reject a gate waiting for approval", NULL },
+	{ "cancel", cmd_workflow_cancel, "cancel a run", NULL },
+	{ "pause", cmd_workflow_pause, "pause a run (running stages finish)", NULL },
+	{ "resume", cmd_workflow_resume, "resume a paused run, or take over a dead one", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
 int cmd_workflow(int argc, char **argv)
 {
-	static const struct cmd cmds[] = {
-		{ "validate", cmd_validate, "check a workflow file for errors" },
-		{ "plan", cmd_plan, "show the execution plan of a workflow" },
-		{ "show", cmd_show, "show a workflow with its defaults" },
-		{ "create", cmd_workflow_create, "store a workflow in the active collection" },
-		{ "list", cmd_workflow_list, "list the workflows of the active collection" },
-		{ "delete", cmd_workflow_delete, "remove a stored workflow" },
-		{ "run", cmd_workflow_run, "run a workflow for real, durably" },
-		{ "runs", cmd_workflow_runs, "list runs, or show one run" },
-		{ "export", cmd_workflow_export, "write a workflow for another system to run" },
-		{ "logs", cmd_workflow_logs, "show (or follow) a run's events and logs" },
-		{ "approve", cmd_workflow_approve, "approve a gate waiting for approval" },
-		{ "reject", cmd_workflow_reject, "reject a gate waiting for approval" },
-		{ "cancel", cmd_workflow_cancel, "cancel a run" },
-		{ "pause", cmd_workflow_pause, "pause a run (running stages finish)" },
-		{ "resume", cmd_workflow_resume, "resume a paused run, or take over a dead one" },
-		{ NULL, NULL, NULL },
-	};
-	return run_subcommand("workflow", workflow_usage, cmds, argc, argv);
+	return run_subcommand("workflow", workflow_usage, workflow_cmds, argc, argv);
 }

@@ -9,22 +9,25 @@ static const char usage[] =
 "SkillMeat workflow engine: validate, plan and run multi-stage agent\n"
 "workflows (SWDL).  See docs/cli.md.\n";
 
+const struct cmd skillmeat_cmds[] = {
+	{ "init", cmd_init, "create a collection", NULL },
+	{ "workflow", cmd_workflow, "validate, plan, run and store workflows", workflow_cmds },
+	{ "memory", cmd_memory, "project memory that context packs draw from", memory_cmds },
+	{ "context", cmd_context, "preview the context a stage would receive", context_cmds },
+	{ "pack", cmd_pack, "share workflows as signed .skillmeat-pack files", pack_cmds },
+	{ "web", cmd_web, "serve the HTTP API and live run events", NULL },
+	{ "stage", cmd_stage, "run one stage of a run orchestrated elsewhere", stage_cmds },
+	{ "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)",
+	  NULL },
+	{ "debug", cmd_debug, "low-level entry points for tests and tools", debug_cmds },
+	{ NULL, NULL, NULL, NULL },
+};
+
 int main(int argc, char **argv)
 {
-	static const struct cmd cmds[] = {
-		{ "init", cmd_init, "create a collection" },
-		{ "workflow", cmd_workflow, "validate, plan, run and store workflows" },
-		{ "memory", cmd_memory, "project memory that context packs draw from" },
-		{ "context", cmd_context, "preview the context a stage would receive" },
-		{ "pack", cmd_pack, "share workflows as signed .skillmeat-pack files" },
-		{ "web", cmd_web, "serve the HTTP API and live run events" },
-		{ "stage", cmd_stage, "run one stage of a run orchestrated elsewhere" },
-		{ "debug", cmd_debug, "low-level entry points for tests and tools" },
-		{ NULL, NULL, NULL },
-	};
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
 		printf("skillmeat %s\n", SM_VERSION);
 		return EXIT_OK;
 	}
-	return run_subcommand(NULL, usage, cmds, argc, argv);
+	return run_subcommand(NULL, usage, skillmeat_cmds, argc, argv);
 }
