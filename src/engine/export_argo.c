@@ -143,8 +143,10 @@ static void dag_tasks(const struct export *x, size_t i, json_t *tasks)
 		json_array_append_new(ia, json_pack("{s:s, s:s}", "name", "item", "value", "{{item}}"));
 		json_t *it = task(item, item, json_pack("[s]", list), ia);
 		json_object_set_new(it, "withParam", json_string(items));
-		/* a failed item fails the stage only as on_item_failure says: the gather decides */
-		json_object_set_new(it, "continueOn", json_pack("{s:b}", "failed", 1));
+		/* a failed item fails the stage only as on_item_failure says: the gather decides;
+		 * a pod lost to an error (its node gone) has no result: the gather fails it */
+		json_object_set_new(it, "continueOn", json_pack("{s:b, s:b}", "failed", 1, "error",
+								1));
 		json_array_append_new(tasks, it);
 		json_array_append_new(args, json_pack("{s:s, s:s}", "name", "results", "value",
 						      results));
@@ -313,10 +315,15 @@ static json_t *pod_template(const struct export *x, size_t i, const char *name,
 	return t;
 }
 
-static json_t *one_output(const char *name, const char *path)
+/* One output parameter; with a default, a pod that wrote no file still has it. */
+static json_t *one_output(const char *name, const char *path, const char *dflt)
 {
-	return json_pack("{s:[{s:s, s:{s:s}}]}", "parameters", "name", name, "valueFrom", "path",
-			 path);
+	json_t *o = json_pack("{s:[{s:s, s:{s:s}}]}", "parameters", "name", name, "valueFrom",
+			      "path", path);
+	if (dflt)
+		json_object_set_new(json_object_get(json_array_get(json_object_get(o, "parameters"),
+			0), "valueFrom"), "default", json_string(dflt));
+	return o;
 }
 
 /*
@@ -335,9 +342,9 @@ static void stage_templates(const struct export *x, size_t i, json_t *templates)
 	if (s->type == STAGE_FAN_OUT) {
 		char *list = xasprintf("%s" LIST_SUFFIX, n), *item = xasprintf("%s" ITEM_SUFFIX, n);
 		json_array_append_new(templates, pod_template(x, i, list, &LIST, NULL,
-			one_output("items", OUTPUTS_DIR "/items.json")));
+			one_output("items", OUTPUTS_DIR "/items.json", NULL)));
 		json_array_append_new(templates, pod_template(x, i, item, &ITEM,
-			"{{inputs.parameters.item}}", one_output("result", OUTPUTS_DIR "/result.json")));
+			"{{inputs.parameters.item}}", one_output("result", OUTPUTS_DIR "/result.json", "")));
 		free(list);
 		free(item);
 	}

@@ -225,6 +225,9 @@ int stage_exec_item_results(const json_t *list, json_t **map, char **err)
 	json_t *m = json_object();
 	json_array_foreach(list, i, e) {
 		json_t *r = json_object_get(e, "result"), *parsed = NULL;
+		if (json_is_object(e) && (json_is_null(r) || (json_is_string(r) &&
+		    !json_string_length(r))))
+			continue; /* a pod that wrote no result (lost): its item has none */
 		if (json_is_string(r)) /* Argo's aggregate: parameters are text */
 			r = parsed = json_loads(json_string_value(r), 0, NULL);
 		else if (!r)

@@ -57,7 +57,8 @@ int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
 /*
  * Item results as Argo aggregates a withParam task's output parameters
  * ([{"result": "<item result JSON>"}, ...], in any order) or as a list of
- * item results, into {"INDEX": result}; placeholders are left out.
+ * item results, into {"INDEX": result}; placeholders and entries whose
+ * result is empty (a pod that wrote none) are left out.
  * SM_ERR with *err naming the entry that is not one.
  */
 int stage_exec_item_results(const json_t *list, json_t **map, char **err);

@@ -134,8 +134,9 @@ def run_expanded(t):
     for k, e in enumerate(elements):
         value = e if isinstance(e, str) else json.dumps(e)
         children.append(run_task(t, "%s-%d" % (t["name"], k), {"item": value}))
-    cont = t.get("continueOn", {}).get("failed")
-    ok = all(c["phase"] == "Succeeded" or (c["phase"] == "Failed" and cont) for c in children)
+    cont = t.get("continueOn", {})
+    ok = all(c["phase"] == "Succeeded" or (c["phase"] == "Failed" and cont.get("failed")) or
+             (c["phase"] == "Error" and cont.get("error")) for c in children)
     return {"phase": "Succeeded" if ok else "Failed",
             "attempts": sum(c["attempts"] for c in children),
             "exit_codes": [c["exit_codes"] for c in children], "children": len(children),

@@ -348,9 +348,9 @@ check "stage exec: --item and --item-results together" exit_is 2
 echo '[{"result": "{\"item\": 0}"}]' >bad-results.json
 run $sm stage exec --bundle fan-bundle.json --stage each --item-results bad-results.json
 check "stage exec --item-results: a result without a status" err_has "item result 0 is not one"
-echo '[{"result": "{\"item\": 0, \"status\": \"completed\", \"outputs\": {\"name\": \"A\"}}"}]' >part-results.json
+echo '[{"result": "{\"item\": 0, \"status\": \"completed\", \"outputs\": {\"name\": \"A\"}}"}, {"result": ""}]' >part-results.json
 run $sm stage exec --bundle fan-bundle.json --stage each --item-results part-results.json --outputs o6
-check "stage exec --item-results: an item with no result fails as lost" python3 -c '
+check "stage exec --item-results: an item with no result (or an empty one: a lost pod) fails as lost" python3 -c '
 import json
 r = json.load(open("o6/result.json"))
 items = r["handoff"]["items"]
