@@ -44,7 +44,8 @@ static void help_options(const struct cmd *c, struct strbuf *out)
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
-		if (!freopen("/dev/null", "w", stderr))
+		/* nothing to read, nothing to say but the help */
+		if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "r", stdin))
 			_exit(1);
 		char *argv[] = { (char *)c->name, (char *)"--help", NULL };
 		exit(c->fn(2, argv));

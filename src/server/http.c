@@ -484,7 +484,8 @@ int server_start(const struct server_opts *o, struct server **out, char **err)
 	const struct conn_limits lim = { MAX_CONNECTIONS, MAX_PER_ADDRESS, MAX_STREAMS };
 	conns_init(&s->conns, &lim);
 	raise_fd_limit();
-	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+	/* poll(), not select(): descriptors past FD_SETSIZE (1,024) come with many connections */
+	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD,
 				0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MHD_CONNECTION_LIMIT,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)FIRST_REQUEST_TIMEOUT,
