@@ -141,18 +141,25 @@ static void set_retryable(json_t *res, const struct swdl_loaded *l, size_t targe
 	sched_release(&s);
 }
 
+/* The row of `sql` (selecting stage_id, for the run ?1) that is stage_id's (new reference). */
+static json_t *stage_row(struct store *st, const char *sql, const char *run_id,
+			 const char *stage_id)
+{
+	json_t *rows = store_rows_json(st, sql, run_id), *res = NULL, *row;
+	size_t i;
+	json_array_foreach(rows, i, row)
+		if (!strcmp(json_string_value(json_object_get(row, "stage_id")), stage_id))
+			res = json_incref(row);
+	json_decref(rows);
+	return res;
+}
+
 static json_t *read_result(struct store *st, const char *run_id, const struct swdl_loaded *l,
 			   size_t target)
 {
-	json_t *rows = store_rows_json(st, "SELECT stage_id, status, attempt, error_class,"
-		" error, outputs, handoff FROM stages WHERE run_id = ?1", run_id);
-	json_t *res = NULL, *row;
-	size_t i;
-	json_array_foreach(rows, i, row)
-		if (!strcmp(json_string_value(json_object_get(row, "stage_id")),
-			    l->wf.stages[target].id))
-			res = json_incref(row);
-	json_decref(rows);
+	json_t *res = stage_row(st, "SELECT stage_id, status, attempt, error_class, error,"
+				" outputs, handoff FROM stages WHERE run_id = ?1", run_id,
+				l->wf.stages[target].id);
 	if (!res)
 		return NULL;
 	set_retryable(res, l, target);
@@ -165,14 +172,8 @@ static json_t *read_result(struct store *st, const char *run_id, const struct sw
 /* The fan-out's item indices, or ["none"]: Argo's withParam is never given an empty list. */
 static json_t *list_result(struct store *st, const char *run_id, const char *stage_id)
 {
-	json_t *rows = store_rows_json(st, "SELECT stage_id, status, items FROM stages"
-				       " WHERE run_id = ?1", run_id);
-	json_t *res = NULL, *row, *idx = json_array();
-	size_t i;
-	json_array_foreach(rows, i, row)
-		if (!strcmp(json_string_value(json_object_get(row, "stage_id")), stage_id))
-			res = json_incref(row);
-	json_decref(rows);
+	json_t *res = stage_row(st, "SELECT stage_id, status, items FROM stages WHERE run_id = ?1",
+				run_id, stage_id), *idx = json_array();
 	size_t n = res ? json_array_size(json_object_get(res, "items")) : 0;
 	for (size_t k = 0; k < n; k++)
 		json_array_append_new(idx, json_integer((json_int_t)k));
