@@ -32,6 +32,15 @@ struct cmd_tree {
 	size_t nr, alloc;
 };
 
+/* Whether `word` is one of the space-separated words of sb. */
+static bool has_word(const struct strbuf *sb, const char *word, size_t len)
+{
+	for (const char *p = sb->buf; p && (p = strstr(p, word)); p += len)
+		if ((p == sb->buf || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
 /* The long options a command's --help names (run in a child: --help exits). */
 static void help_options(const struct cmd *c, struct strbuf *out)
 {
@@ -66,18 +75,14 @@ static void help_options(const struct cmd *c, struct strbuf *out)
 			len++;
 		if (!word_start || len < 4 || !isalpha((unsigned char)p[2]))
 			continue;
-		char *opt = xasprintf(" %.*s ", (int)len, p);
-		char *have = xasprintf(" %s ", out->buf ? out->buf : "");
-		if (!strstr(have, opt))
-			strbuf_addf(out, "%s%.*s", out->len ? " " : "", (int)len, p);
-		free(have);
+		char *opt = xstrndup(p, len);
+		if (!has_word(out, opt, len))
+			strbuf_addf(out, "%s%s", out->len ? " " : "", opt);
 		free(opt);
 	}
 	strbuf_release(&help);
-	char *have = xasprintf(" %s ", out->buf ? out->buf : "");
-	if (!strstr(have, " --help "))
+	if (!has_word(out, "--help", 6))
 		strbuf_addstr(out, out->len ? " --help" : "--help");
-	free(have);
 }
 
 static void walk(struct cmd_tree *t, const char *path, const struct cmd *table)
