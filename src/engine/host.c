@@ -231,6 +231,8 @@ static int restore(struct host *h, char **err)
 	build_ctx(h, started);
 	sched_init(&h->sched, h->wf, &h->l->dag, (size_t)sqlite3_column_int(s, 7),
 		   (int64_t)started, NULL, NULL);
+	h->sched.rate_limit_retries = h->o->config->rate_limit_retries;
+	h->sched.rate_limit_max_wait = h->o->config->rate_limit_max_wait_s;
 	int run = run_state_from_name((const char *)sqlite3_column_text(s, 4));
 	if (run >= 0)
 		h->sched.run = (enum run_state)run;

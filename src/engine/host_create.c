@@ -6,12 +6,11 @@
 #include "../base/compat.h"
 #include "host.h"
 #include "proc.h"
+#include "artifact_capture.h"
 #include "../base/fsutil.h"
 
 #include <sodium.h>
 
-/* Bytes of an artifact (agent body, context module) copied into a snapshot. */
-#define MAX_ARTIFACT (1u << 20)
 /* `program --version` for the manifest must answer within this. */
 #define VERSION_PROBE_S 5
 
@@ -20,28 +19,12 @@ static json_t *artifacts_json(const struct run_create *rc, char **err)
 	json_t *a = json_object();
 	for (size_t i = 0; i < rc->nr_artifacts; i++) {
 		const struct artifact_text *t = &rc->artifacts[i];
-		char *file = fs_is_dir(t->path) ? path_join(t->path, "SKILL.md") : xstrdup(t->path);
-		struct strbuf sb = STRBUF_INIT;
-		int r = strbuf_read_file(&sb, file, MAX_ARTIFACT);
-		if (r) {
-			*err = xasprintf("%s (%s): %s", t->ref, file, r == SM_ELIMIT
-					 ? "larger than 1 MiB" : strerror(errno));
-			free(file);
-			strbuf_release(&sb);
+		json_t *entry = artifact_capture(t->ref, t->path, err);
+		if (!entry) {
 			json_decref(a);
 			return NULL;
 		}
-		json_t *text = json_stringn(sb.buf, sb.len);
-		if (!text) {
-			*err = xasprintf("%s (%s): not UTF-8 text", t->ref, file);
-			free(file);
-			strbuf_release(&sb);
-			json_decref(a);
-			return NULL;
-		}
-		json_object_set_new(a, t->ref, json_pack("{s:s, s:o}", "path", file, "text", text));
-		free(file);
-		strbuf_release(&sb);
+		json_object_set_new(a, t->ref, entry);
 	}
 	return a;
 }

@@ -143,7 +143,8 @@ void host_fan_out_item_ended(struct host *h, struct slot *sl, struct runner_resu
 	char *outs = NULL;
 	if (!res) {
 		sched_item_lost(&h->sched, stage, k, now);
-	} else {
+	} else if (res->ok || !res->error_class || strcmp(res->error_class, "rate_limited") ||
+		   !sched_rate_limited(&h->sched, stage, (int)k, sl->job.retry_at, now)) {
 		sched_item_finished(&h->sched, stage, k, res->ok, res->error_class, now);
 		if (res->ok) {
 			json_array_set(h->fan_outputs[stage], k, res->outputs);

@@ -95,6 +95,15 @@ struct swdl_gate {
 };
 
 /* Spending caps (ours): 0 = no cap. */
+/*
+ * permissions (ours): what an agent may do unattended, in Claude Code's
+ * vocabulary, mapped to each CLI's own flags (docs/running.md).
+ */
+struct swdl_permissions {
+	const char *mode;     /* default dontAsk plan acceptEdits bypassPermissions; NULL */
+	struct str_list allowed_tools, disallowed_tools;
+};
+
 struct swdl_budget {
 	double max_usd;
 	int64_t max_tokens;
@@ -167,6 +176,7 @@ struct swdl_stage {
 	const char **env_keys, **env_values;
 	struct swdl_budget *budget;
 	struct swdl_fan_out *fan_out;
+	struct swdl_permissions *permissions;
 };
 
 struct swdl_workflow {

@@ -77,6 +77,11 @@ static json_t *stage_json(const struct swdl_stage *s)
 		add_command_json(j, s);
 	if (s->budget)
 		json_object_set_new(j, "budget", budget_json(s->budget));
+	if (s->permissions)
+		json_object_set_new(j, "permissions", json_pack("{s:o, s:o, s:o}", "mode",
+			opt_str(s->permissions->mode), "allowed_tools",
+			strs(&s->permissions->allowed_tools), "disallowed_tools",
+			strs(&s->permissions->disallowed_tools)));
 	if (s->fan_out)
 		json_object_set_new(j, "fan_out", json_pack("{s:o, s:I, s:s, s:I}", "items",
 			opt_str(s->fan_out->items), "max_parallel", (json_int_t)s->fan_out->max_parallel,

@@ -646,7 +646,7 @@ static void parse_ui(struct pctx *p, const struct node *m, struct swdl_ui **out,
 static const char *const stage_keys[] = { "id", "name", "description", "depends_on",
 	"condition", "type", "roles", "inputs", "outputs", "context", "error_policy",
 	"handoff", "gate", "ui", "run", "shell", "env", "working_directory", "budget",
-	"fan_out", NULL };
+	"fan_out", "permissions", NULL };
 
 /* A map of strings into parallel key/value arrays (env blocks). */
 static void parse_string_map(struct pctx *p, const struct node *m, size_t *nr,
@@ -689,6 +689,22 @@ static void parse_stage_budget(struct pctx *p, const struct node *m, struct swdl
 	parse_budget(p, m, &s->budget, true);
 }
 
+static const char *const permission_modes[] = { "default", "dontAsk", "plan", "acceptEdits",
+	"bypassPermissions", NULL };
+
+static void parse_permissions(struct pctx *p, const struct node *m, struct swdl_stage *s)
+{
+	static const char *const keys[] = { "mode", "allowed_tools", "disallowed_tools", NULL };
+	struct swdl_permissions *pm = ARENA_NEW(p->a, struct swdl_permissions);
+	check_keys(p, m, keys, "permissions");
+	int v;
+	if (get_enum(p, m, "mode", permission_modes, &v))
+		pm->mode = permission_modes[v];
+	get_str_list(p, m, "allowed_tools", &pm->allowed_tools);
+	get_str_list(p, m, "disallowed_tools", &pm->disallowed_tools);
+	s->permissions = pm;
+}
+
 static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage *s)
 {
 	s->node = m;
@@ -718,6 +734,7 @@ static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage 
 	WITH_MAP(p, m, "env", parse_stage_env, s);
 	WITH_MAP(p, m, "budget", parse_stage_budget, s);
 	WITH_MAP(p, m, "fan_out", parse_fan_out, s);
+	WITH_MAP(p, m, "permissions", parse_permissions, s);
 	p->stage_id = NULL;
 }
 
