@@ -26,7 +26,7 @@ static const struct price builtin[] = {
 	{ "gpt-5-mini", 0.25, 2.0, 0.025, 0.25, false },
 	{ "gpt-5-nano", 0.05, 0.40, 0.005, 0.05, false },
 	{ "gpt-5-codex", 1.25, 10.0, 0.125, 1.25, false },
-	{ "codex-mini", 0.25, 2.0, 0.025, 0.25, false },
+	{ "codex-mini", 1.50, 6.0, 0.375, 1.50, false },
 	{ "gemini-2.5-pro", 1.25, 10.0, 0.125, 1.25, false },
 	{ "gemini-2.5-flash", 0.30, 2.50, 0.03, 0.30, false },
 	{ "gemini-2.5-flash-lite", 0.10, 0.40, 0.01, 0.10, false },

@@ -237,6 +237,10 @@ static void codex_mcp(struct strv *argv, const char *name, const json_t *server)
 		strv_pushf(argv, "mcp_servers.%s.%s=%s", name, keys[i], val);
 		free(val);
 	}
+	/* Without this every tool call of the server fails under exec's "never" approval
+	 * policy; binding the server to the stage is the approval. */
+	strv_push(argv, "-c");
+	strv_pushf(argv, "mcp_servers.%s.default_tools_approval_mode=\"approve\"", name);
 	const char *k;
 	const json_t *v;
 	json_object_foreach((json_t *)json_object_get(server, "env"), k, v) {

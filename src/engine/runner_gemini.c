@@ -126,6 +126,31 @@ static int64_t gemini_retry_at(const char *m)
 	return s > 0 && s < 1e6 ? (int64_t)time(NULL) + (int64_t)(s + 0.999) : 0;
 }
 
+/* The first non-empty line of stderr without its colour codes (errors raised before the run). */
+static char *first_stderr_line(const struct strbuf *err)
+{
+	const char *p = err->buf, *end = err->buf + err->len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		struct strbuf sb = STRBUF_INIT;
+		for (const char *c = p; c < stop; c++) {
+			if (*c == '\x1b' && c + 1 < stop && c[1] == '[') { /* CSI ... letter */
+				for (c += 2; c < stop && !((*c >= '@' && *c <= '~')); c++)
+					;
+				continue;
+			}
+			if ((unsigned char)*c >= 0x20 || *c == '\t')
+				strbuf_addch(&sb, *c);
+		}
+		if (sb.len)
+			return strbuf_detach(&sb, NULL);
+		strbuf_release(&sb);
+		p = stop + 1;
+	}
+	return NULL;
+}
+
 static void gemini_error(struct runner_job *job, int exit_code, const json_t *e,
 			 struct runner_result *res)
 {
@@ -137,11 +162,13 @@ static void gemini_error(struct runner_job *job, int exit_code, const json_t *e,
 	res->error_class = gemini_class(exit_code, http);
 	if (!strcmp(res->error_class, "rate_limited"))
 		job->retry_at = gemini_retry_at(m);
-	if (m)
-		res->error = xasprintf("gemini: %s", m);
+	char *line = m ? NULL : first_stderr_line(&job->whole[1]);
+	if (m || line)
+		res->error = xasprintf("gemini: %s", m ? m : line);
 	else
-		res->error = xasprintf("gemini exited with status %d%s", exit_code,
-				       json_is_object(e) ? "" : " and wrote no error report");
+		res->error = xasprintf("gemini exited with status %d and wrote no error report",
+				       exit_code);
+	free(line);
 }
 
 static void gemini_finish(struct runner_job *job, int exit_code, struct runner_result *res)
