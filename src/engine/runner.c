@@ -646,6 +646,36 @@ void result_outputs(struct runner_job *job, struct runner_result *res)
 		res->outputs = runner_extract_json(job->result_text);
 }
 
+/* What stage s binds that its runner cannot be given: a warning each, on the tools field. */
+static void warn_gaps(const struct runner_def *def, const struct swdl_stage *s,
+		      struct diag_list *dl)
+{
+	json_t *skills = json_object(), *mcp = json_object();
+	const char **allowed = NULL, **disallowed = NULL;
+	for (size_t i = 0; i < s->tools.nr; i++) {
+		if (!strncmp(s->tools.v[i], "skill:", 6))
+			json_object_set_new(skills, s->tools.v[i] + 6, json_object());
+		else if (!strncmp(s->tools.v[i], "mcp:", 4))
+			json_object_set_new(mcp, s->tools.v[i] + 4, json_object());
+	}
+	const struct swdl_permissions *pm = s->permissions;
+	static const char *const listed[] = { "(listed)", NULL }; /* only presence matters */
+	if (pm && pm->allowed_tools.nr)
+		allowed = (const char **)listed;
+	if (pm && pm->disallowed_tools.nr)
+		disallowed = (const char **)listed;
+	struct stage_delivery d = { skills, mcp, pm ? pm->mode : NULL, allowed, disallowed };
+	struct strbuf gaps = STRBUF_INIT;
+	runner_delivery_gaps(def->proto, &d, &gaps);
+	struct loc loc = swdl_stage_loc(s, s->tools.nr ? "roles.tools" : "permissions");
+	for (char *line = gaps.buf, *nl; gaps.len && (nl = strchr(line, '\n')); line = nl + 1)
+		diag_add(dl, DIAG_WARNING, &loc, "runner", s->id, "roles.tools",
+			 "runner '%s' is not given this: %.*s", def->name, (int)(nl - line), line);
+	strbuf_release(&gaps);
+	json_decref(skills);
+	json_decref(mcp);
+}
+
 int runner_check_workflow(const struct runner_set *rs, const struct swdl_workflow *wf,
 			  const char *config_path, struct diag_list *dl)
 {
@@ -657,8 +687,12 @@ int runner_check_workflow(const struct runner_set *rs, const struct swdl_workflo
 			names[n++] = rs->defs[i].name;
 	for (size_t i = 0; i < wf->nr_stages; i++) {
 		const struct swdl_stage *s = &wf->stages[i];
-		if (!s->runner || swdl_stage_is_command(s) || s->type == STAGE_GATE ||
-		    runner_set_find(rs, s->runner))
+		if (swdl_stage_is_command(s) || s->type == STAGE_GATE)
+			continue;
+		const struct runner_def *def = runner_set_find(rs, s->runner ? s->runner : "claude");
+		if (def)
+			warn_gaps(def, s, dl);
+		if (!s->runner || def)
 			continue;
 		struct loc loc = swdl_stage_loc(s, "roles.primary.runner");
 		const char *near = suggest_nearest(s->runner, names, n);

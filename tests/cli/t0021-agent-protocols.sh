@@ -1,0 +1,161 @@
+#!/bin/sh
+# The agent CLIs as they really speak (tests/fake-agents, built from
+# docs/agent-protocols.md), through `workflow run`: usage counted once per
+# message (no false budget_exceeded), an agent lingering after its result,
+# a rate limit waited out without spending an attempt, a result line over
+# 1 MiB, a SIGTERM abort, auth failures not retried; and every bound
+# artifact reaching the agent natively: a skill's files byte for byte in a
+# plugin folder, an MCP server in --mcp-config, the agent's frontmatter and
+# the stage's permissions as flags, codex's -c overrides, and a warning at
+# validate for what a CLI cannot take.
+. "$(dirname "$0")/lib.sh"
+fakes=$(cd "$(dirname "$0")/../fake-agents" && pwd)
+cd "$TMP" || exit 1
+export NO_COLOR=1
+mkdir bin
+ln -s "$fakes/fake-claude" bin/claude
+ln -s "$fakes/fake-codex" bin/codex
+ln -s "$fakes/fake-gemini" bin/gemini
+export PATH="$TMP/bin:$PATH"
+export FAKE_AGENT_LOG="$TMP/agent.log"
+q() { sqlite3 "$SKILLMEAT_HOME/workflow-runs.db" "$1"; }
+last_run() { q "SELECT id FROM runs ORDER BY created_at DESC LIMIT 1"; }
+last_stage() { q "SELECT $1 FROM stages WHERE run_id='$(last_run)' AND stage_id='$2'"; }
+mkdir -p "$SKILLMEAT_HOME"
+
+# ---- usage once per message: 3 lines of one message must not trip a 60k budget ----
+cat >budget.yaml <<'Y'
+workflow: {id: budget, name: Budget}
+stages:
+  - id: a
+    name: A
+    roles: {primary: {artifact: "agent:x", model: sonnet}}
+    budget: {max_tokens: 60000}
+    error_policy: {retry: {max_attempts: 1}, timeout: 30s}
+    outputs: {summary: {type: string}}
+Y
+FAKE_CLAUDE_SLEEP=1 FAKE_CLAUDE_OUTPUTS='{"summary": "s"}' run $sm workflow run budget.yaml --allow-missing
+check "multi-block messages: no false budget_exceeded" exit_is 0
+check "tokens are the result's" test "$(q "SELECT input_tokens || '+' || output_tokens FROM attempts ORDER BY started_at DESC LIMIT 1")" = 1000+200
+check "the cost is claude's own" test "$(q "SELECT usd FROM attempts ORDER BY started_at DESC LIMIT 1")" = 0.0125
+check "a usage event per attempt" test "$(q "SELECT json_extract(data, '$.reported') FROM events WHERE type='usage' ORDER BY seq DESC LIMIT 1")" = 1
+
+# ---- lingering after the result: stopped, judged by the result ----
+printf '[engine]\nresult_grace = "1s"\n' >"$SKILLMEAT_HOME/config.toml"
+start=$(date +%s)
+FAKE_CLAUDE_MODE=linger FAKE_CLAUDE_OUTPUTS='{"summary": "s"}' run $sm workflow run budget.yaml --allow-missing
+took=$(( $(date +%s) - start ))
+check "a lingering agent's answer is kept" exit_is 0
+check "stopped soon after its result (${took}s, timeout 30s)" test "$took" -lt 15
+check "the log says why it was stopped" err_has "still running"
+check "one attempt, not retried" test "$(q "SELECT count(*) FROM attempts WHERE run_id='$(last_run)'")" = 1
+
+# ---- rate limited: waits for the reset, costs no attempt ----
+FAKE_CLAUDE_RATE_LIMIT_ONCE="$TMP/limited" FAKE_CLAUDE_OUTPUTS='{"summary": "s"}' run $sm workflow run budget.yaml --allow-missing
+check "rate limit waited out (max_attempts 1)" exit_is 0
+check "two attempts" test "$(q "SELECT count(*) FROM attempts WHERE run_id='$(last_run)'")" = 2
+check "the first was rate_limited" test "$(q "SELECT error_class FROM attempts WHERE run_id='$(last_run)' ORDER BY attempt LIMIT 1")" = rate_limited
+printf '[engine]\nrate_limit_retries = 0\n' >"$SKILLMEAT_HOME/config.toml"
+rm -f "$TMP/limited"
+FAKE_CLAUDE_RATE_LIMIT_ONCE="$TMP/limited" run $sm workflow run budget.yaml --allow-missing
+check "rate_limit_retries = 0: an ordinary failure" test "$(last_stage error_class a)" = rate_limited
+check "its message is the CLI's, without subtype noise" test "$(last_stage error a)" = "claude: You've hit your limit · resets 3pm"
+rm "$SKILLMEAT_HOME/config.toml"
+
+# ---- other real shapes ----
+FAKE_CLAUDE_MODE=big-result FAKE_CLAUDE_OUTPUTS='{"summary": "big"}' run $sm workflow run budget.yaml --allow-missing
+check "a result line over 1 MiB completes" exit_is 0
+check "its outputs are read" test "$(last_stage outputs a)" = '{"summary":"big"}'
+FAKE_CLAUDE_MODE=sigterm run $sm workflow run budget.yaml --allow-missing
+check "SIGTERM abort: exit_143" test "$(last_stage error_class a)" = exit_143
+sed 's/max_attempts: 1/max_attempts: 3/; s/30s/30s, backoff: {initial_interval: 1s}/' budget.yaml >retry.yaml
+FAKE_CLAUDE_MODE=auth run $sm workflow run retry.yaml --allow-missing
+check "auth failure: auth_error" test "$(last_stage error_class a)" = auth_error
+check "auth failure: not retried" test "$(q "SELECT count(*) FROM attempts WHERE run_id='$(last_run)'")" = 1
+
+# ---- bound artifacts reach the agent natively ----
+run $sm init
+C="$SKILLMEAT_HOME/collections/default"
+mkdir -p "$C/agents" "$C/skills/git-ops/scripts"
+printf -- '---\nname: dev\nmodel: opus\ntools: Read, Grep, Bash(git diff:*)\npermissionMode: plan\n---\nYou are a careful developer.\n' >"$C/agents/dev.md"
+printf -- '---\nname: git-ops\ndescription: Git operations\n---\nUse git carefully.\n' >"$C/skills/git-ops/SKILL.md"
+printf '#!/bin/sh\necho ops\n' >"$C/skills/git-ops/scripts/run.sh"
+chmod +x "$C/skills/git-ops/scripts/run.sh"
+printf '\000\001\002\377binary' >"$C/skills/git-ops/data.bin"
+cat >>"$C/collection.toml" <<'T'
+
+[[mcp_servers]]
+name = "github"
+repo = "github/github-mcp-server"
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-github"]
+env_vars = { GITHUB_TOKEN = "${GITHUB_TOKEN}" }
+T
+cat >bound.yaml <<'Y'
+workflow: {id: bound, name: Bound}
+stages:
+  - id: code
+    name: Code
+    roles:
+      primary: {artifact: "agent:dev"}
+      tools: ["skill:git-ops", "mcp:github"]
+    error_policy: {retry: {max_attempts: 1}, timeout: 30s}
+    outputs: {summary: {type: string}}
+Y
+: >agent.log
+FAKE_CLAUDE_CHECK_SKILL="git-ops:$C/skills/git-ops" FAKE_CLAUDE_CHECK_MCP=github \
+	FAKE_CLAUDE_OUTPUTS='{"summary": "s"}' run $sm workflow run bound.yaml
+check "skill and MCP server handed over natively (the fake checked while running)" exit_is 0
+argv=$(python3 -c 'import json; print(" ".join(json.loads(open("agent.log").readline())["argv"]))')
+check "frontmatter model as --model" expr "$argv" : '.*--model opus' >/dev/null
+check "frontmatter tools as --allowedTools" expr "$argv" : '.*--allowedTools Read,Grep,Bash(git diff:\*)' >/dev/null
+check "frontmatter permissionMode" expr "$argv" : '.*--permission-mode plan' >/dev/null
+check "--strict-mcp-config" expr "$argv" : '.*--strict-mcp-config' >/dev/null
+dir="$SKILLMEAT_HOME/runs/$(last_run)/code/1"
+check "the system prompt is the body, no frontmatter" test "$(cat "$dir/system-prompt.md")" = "You are a careful developer."
+check "delivered.json records the skill" test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["skills"])' "$dir/delivered.json")" = "['git-ops']"
+check "delivered.json records the MCP server" test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mcp_servers"]["github"]["command"])' "$dir/delivered.json")" = npx
+check "the script stays executable" test -x "$dir/plugin/skills/git-ops/scripts/run.sh"
+check "the MCP env is passed" grep -q 'GITHUB_TOKEN' "$dir/mcp.json"
+check "nothing written to the user's claude folder" test ! -e "$HOME/.claude/skills/git-ops"
+FAKE_CLAUDE_CHECK_SKILL="git-ops:$C/agents" run $sm workflow run bound.yaml
+check "the fake's check can fail (a different folder)" exit_is 1
+check "...and says what differs" test -n "$(last_stage error code | grep 'skill files differ')"
+
+# ---- stage permissions win over the frontmatter ----
+cat >perm.yaml <<'Y'
+workflow: {id: perm, name: Perm}
+stages:
+  - id: code
+    name: Code
+    roles: {primary: {artifact: "agent:dev"}}
+    permissions: {mode: dontAsk, allowed_tools: ["Read"], disallowed_tools: ["WebFetch"]}
+    outputs: {summary: {type: string}}
+Y
+: >agent.log
+FAKE_CLAUDE_OUTPUTS='{"summary": "s"}' run $sm workflow run perm.yaml
+argv=$(python3 -c 'import json; print(" ".join(json.loads(open("agent.log").readline())["argv"]))')
+check "stage permission mode wins" expr "$argv" : '.*--permission-mode dontAsk' >/dev/null
+check "stage allowed tools win" expr "$argv" : '.*--allowedTools Read ' >/dev/null
+check "disallowed tools" expr "$argv" : '.*--disallowedTools WebFetch' >/dev/null
+sed 's/dontAsk/sometimes/' perm.yaml >badperm.yaml
+run $sm workflow validate badperm.yaml
+check "an unknown permission mode is an error" exit_is 1
+check "...located" err_has "badperm.yaml:6"
+
+# ---- codex: MCP as -c overrides, sandbox from the mode; a skill is a warning ----
+sed 's/artifact: "agent:dev"}/artifact: "agent:dev", runner: codex, model: gpt-5}/' bound.yaml >codex.yaml
+run $sm workflow validate codex.yaml
+check "validate warns: codex cannot take the skill" err_has "codex loads skills only from its own home folder"
+: >agent.log
+FAKE_CODEX_OUTPUTS='{"summary": "s"}' run $sm workflow run codex.yaml
+check "codex run completes" exit_is 0
+argv=$(python3 -c 'import json; print(" ".join(json.loads(open("agent.log").readline())["argv"]))')
+check "codex MCP command override" expr "$argv" : '.*-c mcp_servers.github.command="npx"' >/dev/null
+check "codex MCP args override" expr "$argv" : '.*mcp_servers.github.args=\["-y","@modelcontextprotocol/server-github"\]' >/dev/null
+check "codex sandbox from permissionMode plan" expr "$argv" : '.*--sandbox read-only' >/dev/null
+check "the attempt's log warns about the skill" err_has "warning: not delivered: skill 'git-ops'"
+FAKE_CODEX_MODE=rate-limit run $sm workflow run codex.yaml
+check "codex usage limit: rate_limited, waited out, then the same again" test "$(last_stage error_class code)" = rate_limited
+check "integrity" test "$(q 'PRAGMA integrity_check')" = ok
+done_testing
