@@ -29,7 +29,7 @@ struct cmd {
 
 /* The command tables: the top level and each group's. */
 extern const struct cmd skillmeat_cmds[], workflow_cmds[], memory_cmds[], context_cmds[],
-	pack_cmds[], stage_cmds[], debug_cmds[];
+	pack_cmds[], stage_cmds[], debug_cmds[], runners_cmds[];
 
 /* Colour only on a terminal, and never when NO_COLOR is set. */
 bool use_color(FILE *f);
@@ -108,6 +108,7 @@ int cmd_web(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_stage(int argc, char **argv);
+int cmd_runners(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 
 #endif

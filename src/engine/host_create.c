@@ -11,9 +11,6 @@
 
 #include <sodium.h>
 
-/* `program --version` for the manifest must answer within this. */
-#define VERSION_PROBE_S 5
-
 static json_t *artifacts_json(const struct run_create *rc, char **err)
 {
 	json_t *a = json_object();
@@ -27,30 +24,6 @@ static json_t *artifacts_json(const struct run_create *rc, char **err)
 		json_object_set_new(a, t->ref, entry);
 	}
 	return a;
-}
-
-/* First line of `program --version` (stdout, else stderr), or NULL. */
-static json_t *program_version(const char *program)
-{
-	const char *argv[] = { program, "--version", NULL };
-	struct proc_spec ps = { argv, NULL, NULL, NULL, 0, 4096, NULL, NULL };
-	struct proc p;
-	char *err = NULL;
-	int r = proc_run(&ps, VERSION_PROBE_S, &p, &err);
-	if (r == SM_ERR) {
-		json_t *e = json_pack("{s:s}", "error", err);
-		free(err);
-		return e;
-	}
-	const struct strbuf *text = p.out.len ? &p.out : &p.err;
-	size_t n = strcspn(text->buf, "\r\n");
-	json_t *v = r == SM_OK && !p.exit_code && n
-		? json_pack("{s:s%}", "version", text->buf, n > 200 ? (size_t)200 : n)
-		: json_pack("{s:s}", "error", r ? "--version did not finish" : "--version failed");
-	if (!v) /* not UTF-8 */
-		v = json_pack("{s:s}", "error", "--version printed something that is not text");
-	proc_release(&p);
-	return v;
 }
 
 /* The runners the stages use: name -> protocol, program and version. */
@@ -76,7 +49,7 @@ static json_t *runners_json(const struct run_create *rc)
 		json_t *r = json_pack("{s:s, s:s?}", "protocol", runner_protocol_name(d->proto),
 				      "program", prog);
 		if (prog && d->proto != PROTO_COMMAND)
-			json_object_update_new(r, program_version(prog));
+			json_object_update_new(r, runner_program_version(prog));
 		json_object_set_new(out, name, r);
 	}
 	return out;

@@ -157,5 +157,24 @@ check "codex sandbox from permissionMode plan" expr "$argv" : '.*--sandbox read-
 check "the attempt's log warns about the skill" err_has "warning: not delivered: skill 'git-ops'"
 FAKE_CODEX_MODE=rate-limit run $sm workflow run codex.yaml
 check "codex usage limit: rate_limited, waited out, then the same again" test "$(last_stage error_class code)" = rate_limited
+
+# ---- runners check ----
+run $sm runners check --format json
+check "runners check: all found" exit_is 0
+check "runners check: claude ok at its version" json_eq 'j["runners"][0] == {"name": "claude", "protocol": "claude", "program": "claude", "path": "'"$TMP"'/bin/claude", "version": "2.1.286 (Claude Code)", "status": "ok", "note": None}'
+check "runners check: gemini's bare version read" json_eq '[r["status"] for r in j["runners"]] == ["ok", "ok", "ok"]'
+printf '#!/bin/sh\necho 0.5.2\n' >bin/old-gemini
+chmod +x bin/old-gemini
+printf '[runners.oldg]\ncommand = ["old-gemini"]\nprotocol = "gemini"\n[runners.gone]\ncommand = ["no-such-agent"]\nprotocol = "claude"\n' >"$SKILLMEAT_HOME/config.toml"
+run $sm runners check oldg
+check "an incompatible version fails the check" exit_is 1
+check "...and says why" out_has "--output-format json needs Gemini CLI 0.6.0 or later"
+run $sm runners check
+check "a runner not installed is listed, not an error" out_has "not_found"
+run $sm runners check gone
+check "...unless it is named" exit_is 1
+run $sm runners check nope
+check "an unknown runner is a usage error" exit_is 2
+rm "$SKILLMEAT_HOME/config.toml"
 check "integrity" test "$(q 'PRAGMA integrity_check')" = ok
 done_testing
