@@ -66,6 +66,29 @@ static void tool_list(struct arena *a, const struct node *n, const char ***out)
 	*out = v;
 }
 
+/*
+ * --tools takes built-in tool names: "Bash(git diff:*)" is the tool Bash, and
+ * MCP tools (mcp__server__tool) are not built in (--tools does not govern them).
+ */
+static void builtin_names(const char **v)
+{
+	size_t out = 0;
+	for (size_t i = 0; v && v[i]; i++) {
+		if (!strncmp(v[i], "mcp__", 5))
+			continue;
+		char *paren = strchr(v[i], '(');
+		if (paren)
+			*paren = '\0'; /* an arena copy of ours */
+		bool seen = false;
+		for (size_t k = 0; k < out; k++)
+			seen |= !strcmp(v[k], v[i]);
+		if (!seen && *v[i])
+			v[out++] = v[i];
+	}
+	if (v)
+		v[out] = NULL;
+}
+
 static const char *fm_str(const struct node *fm, const char *k1, const char *k2)
 {
 	const struct node *n = node_map_get(fm, k1);
@@ -95,13 +118,15 @@ static void from_frontmatter(struct host *h, const char *text, enum runner_proto
 		if (m && strcmp(m, "inherit"))
 			ad->model = arena_strdup(a, m);
 	}
-	if (proto == PROTO_CLAUDE || proto == PROTO_GEMINI) {
+	/* Claude Code's tool names: which built-in tools exist (--tools), which are denied. */
+	if (proto == PROTO_CLAUDE) {
 		const struct node *t = node_map_get(d->root, "tools");
 		if (!t)
 			t = node_map_get(d->root, "allowed-tools");
 		if (!t)
 			t = node_map_get(d->root, "allowedTools");
-		tool_list(a, t, &ad->allowed);
+		tool_list(a, t, &ad->tools);
+		builtin_names(ad->tools);
 		t = node_map_get(d->root, "disallowedTools");
 		tool_list(a, t ? t : node_map_get(d->root, "disallowed-tools"), &ad->disallowed);
 	}
@@ -165,6 +190,7 @@ void host_delivery_build(struct host *h, const struct swdl_stage *s, enum runner
 		ad->disallowed = str_list_v(&h->scratch, &pm->disallowed_tools);
 	ad->d.skills = ad->skills;
 	ad->d.mcp_servers = ad->mcp;
+	ad->d.tools = ad->tools && ad->tools[0] ? ad->tools : NULL;
 	ad->d.allowed_tools = ad->allowed;
 	ad->d.disallowed_tools = ad->disallowed;
 }

@@ -172,7 +172,7 @@ const char *host_artifact_text(const struct host *h, const char *ref);
 struct attempt_delivery {
 	struct stage_delivery d;     /* points into the fields below */
 	json_t *skills, *mcp;
-	const char **allowed, **disallowed;
+	const char **tools, **allowed, **disallowed;
 	const char *model;           /* the agent's frontmatter model (claude), or NULL */
 	const char *body;            /* the agent's text without its frontmatter */
 	const char *undeliverable;   /* an mcp: tool with no command or url, or NULL */

@@ -67,6 +67,7 @@ struct stage_delivery {
 	const json_t *skills;        /* {name: {files: {path: {text|base64, executable}}}} */
 	const json_t *mcp_servers;   /* {name: {command, args, env} | {type, url, headers}} */
 	const char *permission_mode; /* Claude Code's names; NULL: the CLI's own default */
+	const char *const *tools;            /* the built-in tools available (agent's tools) */
 	const char *const *allowed_tools;    /* NULL-terminated, or NULL */
 	const char *const *disallowed_tools; /* NULL-terminated, or NULL */
 };

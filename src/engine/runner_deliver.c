@@ -5,8 +5,9 @@
  *   claude  skills: a plugin folder (plugin/.claude-plugin/plugin.json and
  *           plugin/skills/NAME/...) given with --plugin-dir; MCP servers:
  *           mcp.json ({"mcpServers": ...}) with --mcp-config and
- *           --strict-mcp-config; --permission-mode, --allowedTools,
- *           --disallowedTools.
+ *           --strict-mcp-config; --tools (the agent's frontmatter tools:
+ *           which built-in tools exist), --permission-mode, --allowedTools
+ *           and --disallowedTools (the stage's: what runs unprompted).
  *   codex   MCP servers: -c mcp_servers.NAME.KEY=VALUE overrides (TOML
  *           values); permissions: --sandbox.  Skills and tool lists it
  *           cannot take per run (a gap, warned at validate/plan).
@@ -185,9 +186,10 @@ int runner_delivery_write(const struct stage_request *rq, enum runner_protocol p
 	struct strbuf gaps = STRBUF_INIT;
 	runner_delivery_gaps(proto, d, &gaps);
 	json_t *mcp = d->mcp_servers ? json_deep_copy(d->mcp_servers) : json_object();
-	json_t *rec = json_pack("{s:s, s:o, s:o, s:s?, s:o, s:o, s:s}", "runner_protocol",
+	json_t *rec = json_pack("{s:s, s:o, s:o, s:s?, s:o, s:o, s:o, s:s}", "runner_protocol",
 		runner_protocol_name(proto), "skills", skills, "mcp_servers", mcp,
-		"permission_mode", d->permission_mode, "allowed_tools", str_array(d->allowed_tools),
+		"permission_mode", d->permission_mode, "tools", str_array(d->tools),
+		"allowed_tools", str_array(d->allowed_tools),
 		"disallowed_tools", str_array(d->disallowed_tools), "not_delivered", gaps.buf);
 	strbuf_release(&gaps);
 	return write_json(rq->attempt_dir, "delivered.json", rec, err);
@@ -274,6 +276,7 @@ void runner_delivery_args(struct strv *argv, const struct stage_request *rq,
 			strv_push(argv, "--permission-mode");
 			strv_push(argv, d->permission_mode);
 		}
+		push_list(argv, "--tools", d->tools);
 		push_list(argv, "--allowedTools", d->allowed_tools);
 		push_list(argv, "--disallowedTools", d->disallowed_tools);
 	} else if (proto == PROTO_CODEX) {

@@ -19,6 +19,8 @@ ln -s "$fakes/fake-gemini" bin/gemini
 export PATH="$TMP/bin:$PATH"
 export FAKE_AGENT_LOG="$TMP/agent.log"
 q() { sqlite3 "$SKILLMEAT_HOME/workflow-runs.db" "$1"; }
+# argv_has WORDS: the last agent call's argv (from agent.log) contains WORDS.
+argv_has() { case " $argv " in *" $1 "*) return 0 ;; esac; return 1; }
 last_run() { q "SELECT id FROM runs ORDER BY created_at DESC LIMIT 1"; }
 last_stage() { q "SELECT $1 FROM stages WHERE run_id='$(last_run)' AND stage_id='$2'"; }
 mkdir -p "$SKILLMEAT_HOME"
@@ -107,10 +109,11 @@ FAKE_CLAUDE_CHECK_SKILL="git-ops:$C/skills/git-ops" FAKE_CLAUDE_CHECK_MCP=github
 	FAKE_CLAUDE_OUTPUTS='{"summary": "s"}' run $sm workflow run bound.yaml
 check "skill and MCP server handed over natively (the fake checked while running)" exit_is 0
 argv=$(python3 -c 'import json; print(" ".join(json.loads(open("agent.log").readline())["argv"]))')
-check "frontmatter model as --model" expr "$argv" : '.*--model opus' >/dev/null
-check "frontmatter tools as --allowedTools" expr "$argv" : '.*--allowedTools Read,Grep,Bash(git diff:\*)' >/dev/null
-check "frontmatter permissionMode" expr "$argv" : '.*--permission-mode plan' >/dev/null
-check "--strict-mcp-config" expr "$argv" : '.*--strict-mcp-config' >/dev/null
+check "frontmatter model as --model" argv_has '--model opus'
+check "frontmatter tools as --tools (built-in names)" argv_has '--tools Read,Grep,Bash'
+check "frontmatter tools do not pre-approve" test "${argv#*--allowedTools}" = "$argv"
+check "frontmatter permissionMode" argv_has '--permission-mode plan'
+check "--strict-mcp-config" argv_has '--strict-mcp-config'
 dir="$SKILLMEAT_HOME/runs/$(last_run)/code/1"
 check "the system prompt is the body, no frontmatter" test "$(cat "$dir/system-prompt.md")" = "You are a careful developer."
 check "delivered.json records the skill" test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["skills"])' "$dir/delivered.json")" = "['git-ops']"
@@ -135,9 +138,9 @@ Y
 : >agent.log
 FAKE_CLAUDE_OUTPUTS='{"summary": "s"}' run $sm workflow run perm.yaml
 argv=$(python3 -c 'import json; print(" ".join(json.loads(open("agent.log").readline())["argv"]))')
-check "stage permission mode wins" expr "$argv" : '.*--permission-mode dontAsk' >/dev/null
-check "stage allowed tools win" expr "$argv" : '.*--allowedTools Read ' >/dev/null
-check "disallowed tools" expr "$argv" : '.*--disallowedTools WebFetch' >/dev/null
+check "stage permission mode wins" argv_has '--permission-mode dontAsk'
+check "stage allowed tools win" argv_has '--allowedTools Read'
+check "disallowed tools" argv_has '--disallowedTools WebFetch'
 sed 's/dontAsk/sometimes/' perm.yaml >badperm.yaml
 run $sm workflow validate badperm.yaml
 check "an unknown permission mode is an error" exit_is 1
@@ -151,9 +154,9 @@ check "validate warns: codex cannot take the skill" err_has "codex loads skills 
 FAKE_CODEX_OUTPUTS='{"summary": "s"}' run $sm workflow run codex.yaml
 check "codex run completes" exit_is 0
 argv=$(python3 -c 'import json; print(" ".join(json.loads(open("agent.log").readline())["argv"]))')
-check "codex MCP command override" expr "$argv" : '.*-c mcp_servers.github.command="npx"' >/dev/null
-check "codex MCP args override" expr "$argv" : '.*mcp_servers.github.args=\["-y","@modelcontextprotocol/server-github"\]' >/dev/null
-check "codex sandbox from permissionMode plan" expr "$argv" : '.*--sandbox read-only' >/dev/null
+check "codex MCP command override" argv_has '-c mcp_servers.github.command="npx"'
+check "codex MCP args override" argv_has 'mcp_servers.github.args=["-y","@modelcontextprotocol/server-github"]'
+check "codex sandbox from permissionMode plan" argv_has '--sandbox read-only'
 check "the attempt's log warns about the skill" err_has "warning: not delivered: skill 'git-ops'"
 FAKE_CODEX_MODE=rate-limit run $sm workflow run codex.yaml
 check "codex usage limit: rate_limited, waited out, then the same again" test "$(last_stage error_class code)" = rate_limited
