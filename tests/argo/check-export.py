@@ -214,6 +214,8 @@ def check_task(c, k, by_task, by_name):
             c.fail("%s: {{%s}} names no ancestor's output" % (where, r))
             continue
         src = by_task[m.group(1)]
+        if src["template"] not in by_name:  # reported with its task
+            continue
         outs = {p["name"] for p in by_name[src["template"]].get("outputs", {})
                 .get("parameters", [])}
         if m.group(2) is None and "withParam" not in src:
