@@ -25,6 +25,9 @@ names the file of argoproj/argo-workflows it follows:
   whose list is empty is Skipped; workflow/controller/scope.go
   (addSkippedNodeOutputsToScope) then gives later tasks each declared output's default,
   and no aggregate {{tasks.NAME.outputs.parameters}} exists.
+- workflow/controller/dag.go (resolveDependencyReferences): a task whose arguments name
+  a tasks.* value that does not exist is requeued, not failed: it stays Running, the
+  tasks after it wait, and the workflow does not end.
 - workflow/controller/operator.go (processAggregateNodeOutputs): a withParam task's
   {{tasks.NAME.outputs.parameters}} is the JSON list of the parameter maps of the
   children that Succeeded, in item order: a failed or errored child's outputs are
@@ -115,6 +118,13 @@ def retry_allowed(tpl, code, attempts):
         return code != int(m.group(1))
     return True
 
+def requeued(key):
+    """A reference to tasks.* that does not resolve: Argo requeues the task and waits
+    (workflow/controller/dag.go, resolveDependencyReferences: ReplaceStrictAny, then
+    requeue on a missing variable), so it never starts and the workflow never ends."""
+    return {"phase": "Running", "attempts": 0, "exit_codes": [], "outputs": {},
+            "message": "requeued: %s does not resolve" % key}
+
 def run_task(t, pod_name, item_scope):
     tpl = templates[t["template"]]
     if "suspend" in tpl:  # resumed with its supplied outputs
@@ -131,8 +141,7 @@ def run_task(t, pod_name, item_scope):
             scope["inputs.parameters." + p["name"]] = substitute(p["value"],
                                                                  dict(task_scope, **item_scope))
         except KeyError as e:
-            return {"phase": "Error", "attempts": 0, "exit_codes": [],
-                    "message": "unresolved %s" % e, "outputs": {}}
+            return requeued(e)
     codes, attempt = [], 0
     while True:
         if "retryStrategy" in tpl:
@@ -150,8 +159,7 @@ def run_expanded(t):
     try:
         elements = json.loads(substitute(t["withParam"], task_scope))
     except KeyError as e:
-        return {"phase": "Error", "attempts": 0, "exit_codes": [], "outputs": {},
-                "message": "unresolved %s" % e}
+        return requeued(e)
     assert isinstance(elements, list), "withParam needs a list"
     if not elements:  # Skipped; each declared output its default, no aggregate
         tpl = templates[t["template"]]
@@ -181,7 +189,7 @@ while True:
         if name in state:
             continue
         deps = t.get("dependencies", [])
-        if any(d not in state for d in deps):
+        if any(d not in state or state[d]["phase"] == "Running" for d in deps):
             continue
         ok = all(state[d]["phase"] in ("Succeeded", "Skipped") or
                  (state[d]["phase"] == "Failed" and tasks[d].get("continueOn", {}).get("failed")) or
@@ -207,5 +215,7 @@ for s in state.values():
     r = s["outputs"].get("result")
     s["result"] = json.loads(r) if r else None
     s["parameters"] = {k: v for k, v in s.pop("outputs").items() if k != "result"}
-print(json.dumps({"phase": "Failed" if failed else "Succeeded", "tasks": state}, indent=2,
+phase = "Running" if any(s["phase"] == "Running" for s in state.values()) else \
+    "Failed" if failed else "Succeeded"
+print(json.dumps({"phase": phase, "tasks": state}, indent=2,
                  sort_keys=True))

@@ -256,6 +256,28 @@ r = t["result"]
 assert t["exit_codes"] == [1, 0] and r["attempt"] == 2 and r["outputs"] == {"n": "2"}, t
 assert sys.argv[1] == "completed 2 {\"n\":\"2\"}", sys.argv[1]' "$local_row"
 
+# ---- why a list is never empty: Argo skips an empty withParam, and the gather waits ----
+python3 - hostile emptied <<'P'
+import json, os, shutil, sys
+shutil.copytree(sys.argv[1], sys.argv[2])
+p = os.path.join(sys.argv[2], "workflow.json")
+w = json.load(open(p))
+for t in w["spec"]["templates"][0]["dag"]["tasks"]:
+    if "withParam" in t:
+        t["withParam"] = "[]"
+json.dump(w, open(p, "w"))
+P
+python3 "$driver" "$sm" emptied "$TMP/ew" >emptied.json
+check "driver: an empty withParam is Skipped, the gather that reads its aggregate never starts" \
+	python3 -c '
+import json
+d = json.load(open("emptied.json"))
+t = {k: v for k, v in d["tasks"].items() if k.startswith("each")}
+items = [v for k, v in t.items() if k.endswith("--item")][0]
+gather = [v for k, v in t.items() if not k.endswith(("--item", "--list"))][0]
+assert d["phase"] == "Running" and items["phase"] == "Skipped", d
+assert gather["phase"] == "Running" and "requeued" in gather["message"], gather'
+
 # ---- halt on Argo: other branches go on (dag.go reads failFast at the end) ----
 cat >halt.yaml <<'Y'
 workflow: {id: halt, name: Halt}
