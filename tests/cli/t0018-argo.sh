@@ -1,7 +1,8 @@
 #!/bin/sh
 # Argo Workflows export (no cluster here, so proven without one): every
 # example and valid test workflow exports to a Workflow that fits the schema
-# of the fields Argo defines (tests/argo/workflow-subset.schema.json); the
+# of the fields Argo defines (tests/argo/workflow-subset.schema.json) and passes
+# the checker of what a cluster refuses (tests/argo/check-export.py); the
 # examples' exports equal their golden files; a driver that runs an export
 # as Argo's controller would (tests/argo/argo-driver.py: DAG order,
 # retryStrategy, continueOn, failFast, output parameters) gives the same
@@ -84,6 +85,7 @@ compare() { # WORKFLOW [export args]: run it both ways, compare stage by stage
 	q "SELECT stage_id, status, attempt, coalesce(outputs, '{}') FROM stages WHERE run_id='$run_id' ORDER BY idx" >sem/local.txt
 	q "SELECT stage_id, item, tries FROM items WHERE run_id='$run_id' ORDER BY stage_id, item" >sem/items.txt
 	$sm workflow export "$wf" --to argo --format json --allow-missing "$@" -o sem/export >/dev/null &&
+		python3 "$checker" sem/export &&
 		python3 "$driver" "$sm" sem/export "$TMP/sem/work" >sem/driver.json &&
 		python3 - sem/local.txt sem/driver.json sem/export/workflow.json sem/items.txt <<'P'
 import json, sys
