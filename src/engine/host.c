@@ -713,7 +713,10 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	h.sched.condition = eval_condition;
 	h.sched.items = host_fan_out_items;
 	h.sched.ctx = &h;
-	h.sched.single_attempt = o->stage_exec;
+	/* stage exec: the orchestrator retries a stage; one item in its pod retries here
+	 * (Argo passes on only the outputs of item pods that succeeded: docs/argo.md) */
+	h.sched.single_attempt = o->stage_exec && !(o->items_elsewhere &&
+						    o->items_elsewhere->mode == ITEMS_ONE);
 	h.run_dir = xasprintf("%s/runs/%s", o->home, run_id);
 	h.nr_slots = h.sched.max_parallel + 1;
 	h.slots = xcalloc(h.nr_slots, sizeof(*h.slots));
