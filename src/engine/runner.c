@@ -284,7 +284,10 @@ static char **build_env(const struct stage_request *rq, enum runner_protocol pro
 	struct strv sv = { 0 };
 	for (char **e = environ; *e; e++) {
 		if (!strncmp(*e, "SKILLMEAT_OUTPUT=", 17) || !strncmp(*e, "SKILLMEAT_INPUTS=", 17) ||
-		    !strncmp(*e, "SKILLMEAT_CONTEXT=", 18))
+		    !strncmp(*e, "SKILLMEAT_CONTEXT=", 18) ||
+		    (proto == PROTO_GEMINI && rq->delivery &&
+		     json_object_size(rq->delivery->mcp_servers) &&
+		     !strncmp(*e, "GEMINI_CLI_SYSTEM_SETTINGS_PATH=", 32)))
 			continue;
 		strv_push(&sv, *e);
 	}
@@ -294,6 +297,7 @@ static char **build_env(const struct stage_request *rq, enum runner_protocol pro
 	 * the workflow's own work tree is the one it is asked to work in. */
 	if (proto == PROTO_GEMINI && !getenv("GEMINI_CLI_TRUST_WORKSPACE"))
 		strv_push(&sv, "GEMINI_CLI_TRUST_WORKSPACE=true");
+	runner_delivery_env(&sv, rq, proto);
 	strv_pushf(&sv, "SKILLMEAT_RUN_ID=%s", rq->run_id);
 	strv_pushf(&sv, "SKILLMEAT_STAGE_ID=%s", rq->stage->id);
 	strv_pushf(&sv, "SKILLMEAT_ATTEMPT=%d", rq->attempt);

@@ -11,9 +11,12 @@
  *   codex   MCP servers: -c mcp_servers.NAME.KEY=VALUE overrides (TOML
  *           values); permissions: --sandbox.  Skills and tool lists it
  *           cannot take per run (a gap, warned at validate/plan).
- *   gemini  permissions: --approval-mode, --allowed-tools.  Skills and MCP
- *           servers it reads only from its settings and extension folders
- *           (a gap, warned at validate/plan).
+ *   gemini  MCP servers: gemini-settings.json named by
+ *           GEMINI_CLI_SYSTEM_SETTINGS_PATH (its highest settings layer; the
+ *           machine's own system settings are copied into it first), each
+ *           server trusted (headless runs deny an untrusted server's tools);
+ *           permissions: --approval-mode, --allowed-tools.  Skills it reads
+ *           only from its own folders and denies headless (a gap, warned).
  *
  * delivered.json in the attempt folder records what was given.  Sources
  * for each CLI's mechanism: docs/agent-protocols.md.
@@ -148,6 +151,41 @@ static int write_json(const char *dir, const char *name, json_t *j, char **err)
 	return r ? SM_ERR : SM_OK;
 }
 
+/* Gemini's system settings file as it is, to keep what an administrator set there. */
+static json_t *gemini_system_settings(void)
+{
+	const char *path = getenv("GEMINI_CLI_SYSTEM_SETTINGS_PATH");
+	struct strbuf sb = STRBUF_INIT;
+	json_t *j = NULL;
+	if (!path)
+		path = "/etc/gemini-cli/settings.json";
+	if (fs_is_file(path) && !strbuf_read_file(&sb, path, (size_t)1 << 20))
+		j = json_loadb(sb.buf, sb.len, 0, NULL);
+	strbuf_release(&sb);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	return j;
+}
+
+static int write_gemini_settings(const char *dir, const json_t *servers, char **err)
+{
+	json_t *settings = gemini_system_settings(), *mcp = json_object_get(settings, "mcpServers");
+	if (!json_is_object(mcp)) {
+		mcp = json_object();
+		json_object_set_new(settings, "mcpServers", mcp);
+	}
+	const char *name;
+	const json_t *v;
+	json_object_foreach((json_t *)servers, name, v) {
+		json_t *server = json_deep_copy(v);
+		json_object_set_new(server, "trust", json_true());
+		json_object_set_new(mcp, name, server);
+	}
+	return write_json(dir, "gemini-settings.json", settings, err);
+}
+
 static bool has_skills(const struct stage_delivery *d)
 {
 	return d && json_object_size(d->skills);
@@ -177,6 +215,9 @@ int runner_delivery_write(const struct stage_request *rq, enum runner_protocol p
 	if (proto == PROTO_CLAUDE && has_mcp(d) &&
 	    write_json(rq->attempt_dir, "mcp.json",
 		       json_pack("{s:O}", "mcpServers", d->mcp_servers), err))
+		return SM_ERR;
+	if (proto == PROTO_GEMINI && has_mcp(d) &&
+	    write_gemini_settings(rq->attempt_dir, d->mcp_servers, err))
 		return SM_ERR;
 	json_t *skills = json_array();
 	const char *name;
@@ -313,12 +354,9 @@ void runner_delivery_gaps(enum runner_protocol proto, const struct stage_deliver
 		return;
 	}
 	json_object_foreach((json_t *)d->skills, name, v)
-		strbuf_addf(out, "skill '%s': %s loads skills only from its own home folder, "
-			    "not per run\n", name, cli);
-	if (proto == PROTO_GEMINI)
-		json_object_foreach((json_t *)d->mcp_servers, name, v)
-			strbuf_addf(out, "MCP server '%s': gemini reads MCP servers only from its "
-				    "settings files, not per run\n", name);
+		strbuf_addf(out, "skill '%s': %s loads skills only from its own folders, not "
+			    "per run%s\n", name, cli, proto == PROTO_GEMINI
+			    ? " (and denies activate_skill headless)" : "");
 	if (proto == PROTO_CODEX && (d->allowed_tools || d->disallowed_tools))
 		strbuf_addstr(out, "allowed_tools/disallowed_tools: codex has no per-run tool "
 			      "list (its sandbox mode is given instead)\n");
@@ -327,4 +365,12 @@ void runner_delivery_gaps(enum runner_protocol proto, const struct stage_deliver
 	if (d->permission_mode && mode_index(d->permission_mode) < 0)
 		strbuf_addf(out, "permission mode '%s' is not one of default, dontAsk, plan, "
 			    "acceptEdits, bypassPermissions\n", d->permission_mode);
+}
+
+void runner_delivery_env(struct strv *env, const struct stage_request *rq,
+			 enum runner_protocol proto)
+{
+	if (proto == PROTO_GEMINI && has_mcp(rq->delivery))
+		strv_pushf(env, "GEMINI_CLI_SYSTEM_SETTINGS_PATH=%s/gemini-settings.json",
+			   rq->attempt_dir);
 }

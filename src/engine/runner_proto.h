@@ -41,6 +41,9 @@ int runner_delivery_write(const struct stage_request *rq, enum runner_protocol p
 /* The flags that hand the written delivery to the CLI. */
 void runner_delivery_args(struct strv *argv, const struct stage_request *rq,
 			  enum runner_protocol proto);
+/* Variables that hand the written delivery to the CLI (gemini's settings file). */
+void runner_delivery_env(struct strv *env, const struct stage_request *rq,
+			 enum runner_protocol proto);
 /* Outputs from the agent's final text or structured object. */
 void result_outputs(struct runner_job *job, struct runner_result *res);
 static inline const char *or_str(const char *s, const char *dflt)

@@ -149,7 +149,7 @@ check "...located" err_has "badperm.yaml:6"
 # ---- codex: MCP as -c overrides, sandbox from the mode; a skill is a warning ----
 sed 's/artifact: "agent:dev"}/artifact: "agent:dev", runner: codex, model: gpt-5}/' bound.yaml >codex.yaml
 run $sm workflow validate codex.yaml
-check "validate warns: codex cannot take the skill" err_has "codex loads skills only from its own home folder"
+check "validate warns: codex cannot take the skill" err_has "runner 'codex' is not given this: skill 'git-ops': codex loads skills only from its own folders"
 : >agent.log
 FAKE_CODEX_OUTPUTS='{"summary": "s"}' run $sm workflow run codex.yaml
 check "codex run completes" exit_is 0
@@ -160,6 +160,18 @@ check "codex sandbox from permissionMode plan" argv_has '--sandbox read-only'
 check "the attempt's log warns about the skill" err_has "warning: not delivered: skill 'git-ops'"
 FAKE_CODEX_MODE=rate-limit run $sm workflow run codex.yaml
 check "codex usage limit: rate_limited, waited out, then the same again" test "$(last_stage error_class code)" = rate_limited
+
+# ---- gemini: MCP servers in its highest settings layer, the admin's settings kept ----
+sed 's/artifact: "agent:dev"}/artifact: "agent:dev", runner: gemini, model: gemini-2.5-pro}/' bound.yaml >gemini.yaml
+printf '{"general": {"previewFeatures": false}, "mcpServers": {"corp": {"command": "corp-mcp"}}}\n' >admin.json
+GEMINI_CLI_SYSTEM_SETTINGS_PATH="$TMP/admin.json" FAKE_GEMINI_CHECK_MCP=github:general \
+	FAKE_GEMINI_OUTPUTS='{"summary": "s"}' run $sm workflow run gemini.yaml
+check "gemini is given the MCP server natively" exit_is 0
+settings="$SKILLMEAT_HOME/runs/$(last_run)/code/1/gemini-settings.json"
+check "the admin's own servers are kept" test "$(python3 -c 'import json,sys; print(sorted(json.load(open(sys.argv[1]))["mcpServers"]))' "$settings")" = "['corp', 'github']"
+check "the admin's file is untouched" test "$(cat admin.json)" = '{"general": {"previewFeatures": false}, "mcpServers": {"corp": {"command": "corp-mcp"}}}'
+FAKE_GEMINI_CHECK_MCP=nothere run $sm workflow run gemini.yaml
+check "gemini's check can fail" test "$(last_stage error_class code)" = config_error
 
 # ---- runners check ----
 run $sm runners check --format json
