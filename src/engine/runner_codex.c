@@ -109,12 +109,56 @@ static int64_t retry_in(const char *text)
 	return 0;
 }
 
+/*
+ * "try again at 12:05 PM." / "try again at Dec 6th, 2026 11:05 AM." (codex
+ * 0.171's usage-limit text): local time, no zone, as codex printed it on
+ * this machine.  A bare time already past is tomorrow's.
+ */
+static int64_t retry_at_clock(const char *text)
+{
+	const char *p = strcasestr(text, "try again at ");
+	char buf[64];
+	size_t n = 0;
+	if (!p)
+		return 0;
+	for (p += 13; *p && n + 1 < sizeof(buf); p++) {
+		/* "6th," -> "6,": strptime knows no ordinals */
+		if (n && buf[n - 1] >= '0' && buf[n - 1] <= '9' && (!strncmp(p, "st", 2) ||
+		    !strncmp(p, "nd", 2) || !strncmp(p, "rd", 2) || !strncmp(p, "th", 2))) {
+			p++;
+			continue;
+		}
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	time_t now = time(NULL);
+	struct tm tm, today;
+	localtime_r(&now, &today);
+	const char *end;
+	tm = today;
+	if ((end = strptime(buf, "%b %d, %Y %I:%M %p", &tm)) && (!*end || *end == '.')) {
+		tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		return (int64_t)mktime(&tm);
+	}
+	tm = today;
+	if ((end = strptime(buf, "%I:%M %p", &tm)) && (!*end || *end == '.')) {
+		tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+		return (int64_t)(t < now ? t + 86400 : t);
+	}
+	return 0;
+}
+
 /* The class of a codex error message (its texts: docs/agent-protocols.md). */
 static const char *codex_error_class(struct runner_job *job, const char *m)
 {
 	if (has(m, "429") || has(m, "too many requests") || has(m, "rate limit") ||
 	    has(m, "usage limit") || has(m, "quota")) {
 		job->retry_at = retry_in(m);
+		if (!job->retry_at)
+			job->retry_at = retry_at_clock(m);
 		return "rate_limited";
 	}
 	if (has(m, "context window") || has(m, "context_length_exceeded"))

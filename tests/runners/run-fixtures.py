@@ -5,7 +5,7 @@ and compare how the attempt is judged with the case's expect.json.
 tests/runners/<cli>/<case>/: stdout, stderr (optional), expect.json.  expect.json
 holds the fields to check (ok, error_class, error, model, input_tokens,
 output_tokens, models, usd, usd_reported, retry_at, outputs, session_id),
-"retry_in" (seconds from now, within 5 s), "exit" (the CLI's exit status),
+"retry_in" (seconds from now, within 5 s), "retry_at_local" (a local time), "exit" (the CLI's exit status),
 "stage_model" (the stage's model, for CLIs that name none) and "source" (the
 facts the fixture was built from, docs/agent-protocols.md)."""
 import json, os, subprocess, sys, tempfile, time
@@ -40,6 +40,10 @@ for cli in sorted(os.listdir(root)):
                 if k == "retry_in":
                     if abs(got["retry_at"] - time.time() - v) > 5:
                         problems.append("retry_at %s is not now + %s" % (got["retry_at"], v))
+                elif k == "retry_at_local":  # a local date and time as the CLI printed it
+                    t = time.strftime("%Y-%m-%d %H:%M", time.localtime(got["retry_at"]))
+                    if t != v:
+                        problems.append("retry_at %s, want %s local" % (t, v))
                 elif k == "usd":
                     if abs(got["usd"] - v) > 1e-9:
                         problems.append("usd %r, want %r" % (got["usd"], v))
