@@ -6,7 +6,7 @@ build=$1
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
-for t in workflow expr toml pack; do
+for t in workflow expr toml pack agent-claude agent-codex agent-gemini; do
 	work=$(mktemp -d)
 	cp "$here"/corpus/$t/* "$work"/ 2>/dev/null
 	# Packs are binary: their seeds are made fresh (a valid pack and its manifest).

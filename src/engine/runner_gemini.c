@@ -129,6 +129,8 @@ static int64_t gemini_retry_at(const char *m)
 /* The first non-empty line of stderr without its colour codes (errors raised before the run). */
 static char *first_stderr_line(const struct strbuf *err)
 {
+	if (!err->len)
+		return NULL;
 	const char *p = err->buf, *end = err->buf + err->len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
