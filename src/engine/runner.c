@@ -536,6 +536,8 @@ double runner_cost(struct runner_job *job, const struct price_table *t,
 {
 	double usd = 0;
 	runner_usage_totals(job);
+	if (!job->model && fallback_model) /* codex names no model: the one it was given */
+		job->model = xstrdup(fallback_model);
 	if (job->reported_usd >= 0) {
 		job->usd = job->reported_usd;
 		return job->usd;

@@ -21,6 +21,12 @@ for cli in sorted(os.listdir(root)):
     for name in sorted(os.listdir(d)):
         case = os.path.join(d, name)
         want = json.load(open(os.path.join(case, "expect.json")))
+        missing = {"ok", "error_class", "error", "model", "input_tokens", "output_tokens",
+                   "usd"} - set(want)
+        if missing:  # every case states how it is judged, in full
+            failed += 1
+            print("not ok - %s/%s: expect.json lacks %s" % (cli, name, sorted(missing)))
+            continue
         argv = [sm, "debug", "runner-replay", cli, os.path.join(case, "stdout"),
                 "--exit", str(want.get("exit", 0))]
         if os.path.exists(os.path.join(case, "stderr")):
