@@ -264,17 +264,16 @@ static void replay_emit(void *ctx, const char *kind, int stream, const char *tex
 
 static void replay_feed(struct runner_job *job, int stream, const char *path)
 {
-	struct strbuf sb = STRBUF_INIT;
-	if (strbuf_read_file(&sb, path, (size_t)512 << 20)) {
+	FILE *f = fopen(path, "rb");
+	char buf[4093]; /* odd-sized chunks: lines arrive split as they do from a pipe */
+	size_t n;
+	if (!f) {
 		error_msg("%s: %s", path, strerror(errno));
 		exit(EXIT_USAGE);
 	}
-	/* odd-sized chunks: lines arrive split as they do from a pipe */
-	for (size_t off = 0; off < sb.len; off += 4093) {
-		size_t n = sb.len - off < 4093 ? sb.len - off : 4093;
-		runner_feed(job, stream, sb.buf + off, n, replay_emit, NULL);
-	}
-	strbuf_release(&sb);
+	while ((n = fread(buf, 1, sizeof(buf), f)))
+		runner_feed(job, stream, buf, n, replay_emit, NULL);
+	fclose(f);
 }
 
 static json_t *replay_usage_json(const struct runner_job *job)

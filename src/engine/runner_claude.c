@@ -56,6 +56,12 @@ static int64_t int_of(const json_t *o, const char *key)
 /* Messages counted per id; past this many ids a new one is added, not remembered. */
 #define MAX_MESSAGES 100000
 
+static int64_t record_input(const json_t *r)
+{
+	return json_integer_value(json_array_get(r, 0)) + json_integer_value(json_array_get(r, 1)) +
+	       json_integer_value(json_array_get(r, 2));
+}
+
 /* One assistant line's usage: counted once per message id, the latest figures kept. */
 static void count_message(struct runner_job *job, const json_t *message)
 {
@@ -75,20 +81,18 @@ static void count_message(struct runner_job *job, const json_t *message)
 		snprintf(anon, sizeof(anon), "#%zu", json_object_size(job->msg_tokens));
 		id = anon;
 	}
-	if (json_object_get(job->msg_tokens, id) || json_object_size(job->msg_tokens) < MAX_MESSAGES)
+	/* live totals, for budgets while it runs: this message's latest figures only */
+	const json_t *old = json_object_get(job->msg_tokens, id);
+	if (old) {
+		job->input_tokens -= record_input(old);
+		job->output_tokens -= json_integer_value(json_array_get(old, 3));
+	}
+	job->input_tokens += record_input(rec);
+	job->output_tokens += json_integer_value(json_array_get(rec, 3));
+	if (old || json_object_size(job->msg_tokens) < MAX_MESSAGES)
 		json_object_set_new(job->msg_tokens, id, rec);
 	else
-		json_decref(rec);
-	/* live totals, for budgets while it runs */
-	const char *k;
-	json_t *r;
-	job->input_tokens = job->output_tokens = 0;
-	json_object_foreach(job->msg_tokens, k, r) {
-		job->input_tokens += json_integer_value(json_array_get(r, 0)) +
-				     json_integer_value(json_array_get(r, 1)) +
-				     json_integer_value(json_array_get(r, 2));
-		job->output_tokens += json_integer_value(json_array_get(r, 3));
-	}
+		json_decref(rec); /* counted, not remembered */
 }
 
 /* Without a result: the usage set from the messages seen. */
