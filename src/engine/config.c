@@ -79,6 +79,14 @@ static int load_engine_table(struct engine_config *c, const struct node *t, cons
 	if (engine_duration(t, "result_grace", path, &c->result_grace_s, err) ||
 	    engine_duration(t, "rate_limit_max_wait", path, &c->rate_limit_max_wait_s, err))
 		return SM_ERR;
+	if ((n = node_map_get(t, "max_output_bytes"))) {
+		if (n->kind != NODE_INT || n->v.i < 1024) {
+			*err = xasprintf("%s:%d:%d: engine.max_output_bytes must be an integer of at "
+					 "least 1024", path, n->loc.line, n->loc.col);
+			return SM_ERR;
+		}
+		c->max_output_bytes = n->v.i;
+	}
 	if ((n = node_map_get(t, "rate_limit_retries"))) {
 		if (n->kind != NODE_INT || n->v.i < 0 || n->v.i > 100) {
 			*err = xasprintf("%s:%d:%d: engine.rate_limit_retries must be an integer "
@@ -97,6 +105,7 @@ int engine_config_load(struct engine_config *c, const char *path, char **err)
 	c->result_grace_s = 10;
 	c->rate_limit_retries = 5;
 	c->rate_limit_max_wait_s = 6 * 3600;
+	c->max_output_bytes = (int64_t)256 << 20;
 	runner_set_init(&c->runners);
 	price_table_init(&c->prices);
 	if (!path || !fs_is_file(path))

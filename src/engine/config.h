@@ -12,6 +12,7 @@
  *                       rate_limit_retries = 5, rate_limit_max_wait = "6h"
  *                         (a rate-limited attempt waits for the reset the CLI
  *                         reports; such waits cost no attempt, up to this many)
+ *                       max_output_bytes = 268435456 (per stream of an attempt)
  *
  * A missing file is an empty config.  Other keys belong to other parts
  * of SkillMeat and are left alone.
@@ -30,6 +31,7 @@ struct engine_config {
 	int64_t result_grace_s;     /* default 10 */
 	unsigned rate_limit_retries; /* default 5 */
 	int64_t rate_limit_max_wait_s; /* default 6 hours */
+	int64_t max_output_bytes;   /* per stream of an attempt; default 256 MiB */
 };
 
 int engine_config_load(struct engine_config *c, const char *path, char **err);

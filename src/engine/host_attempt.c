@@ -8,21 +8,51 @@
 #include "outputs.h"
 #include "../base/fsutil.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <time.h>
 
 /* Bytes of a log read in one loop turn: a flood cannot starve the loop. */
 #define FOLLOW_CHUNK ((int64_t)4 << 20)
+/*
+ * Lines of a stream recorded as one event each, per attempt; past either
+ * figure the lines stay in the log file only and each loop turn records one
+ * event with their count and byte range (the database never grows a row a
+ * line, however much a stage writes).
+ */
+#define EVENT_LINES 2000
+#define EVENT_BYTES ((int64_t)512 << 10)
 
 /* ---- output: log lines into events ---------------------------------------------------- */
+
+/* The engine's own notes (stream 0) are always recorded; the program's lines within budget. */
+static bool within_budget(struct slot *sl, int stream, size_t len)
+{
+	if (stream != 1 && stream != 2)
+		return true;
+	int s = stream - 1;
+	if (sl->event_lines[s] < EVENT_LINES && sl->event_bytes[s] + (int64_t)len <= EVENT_BYTES) {
+		sl->event_lines[s]++;
+		sl->event_bytes[s] += (int64_t)len;
+		return true;
+	}
+	if (!sl->skipped_lines[s])
+		sl->skipped_from[s] = sl->att.off[s];
+	sl->skipped_lines[s]++;
+	return false;
+}
 
 static void emit_line(void *ctx, const char *kind, int stream, const char *text, size_t len)
 {
 	struct slot *sl = ctx;
 	struct host *h = sl->h;
 	if (sl->replaying) /* an earlier host already recorded these lines */
+		return;
+	if (!within_budget(sl, stream, len))
 		return;
 	json_t *t = json_stringn(text, len);
 	if (!t) /* not UTF-8: keep it readable rather than lose the line */
@@ -37,18 +67,58 @@ static void on_data(void *ctx, int stream, const char *data, size_t len)
 	runner_feed(&sl->job, stream, data, len, emit_line, sl);
 }
 
+/* The stage's output limit in bytes per stream (budget.max_output_bytes, else config). */
+static int64_t output_limit(const struct host *h, const struct slot *sl)
+{
+	const struct swdl_budget *b = h->wf->stages[sl->stage].budget;
+	return b && b->max_output_bytes ? b->max_output_bytes : h->o->config->max_output_bytes;
+}
+
+/* One event per stream for the lines this turn left in the log file only. */
+static void note_skipped(struct host *h, struct slot *sl)
+{
+	for (int s = 0; s < 2; s++) {
+		if (!sl->skipped_lines[s])
+			continue;
+		host_event(h, "log", host_stage_id(h, sl->stage), sl->attempt,
+			   json_pack("{s:s, s:s, s:[I, I], s:I}", "stream", s ? "stderr" : "stdout",
+				     "text", "(lines not recorded as events: see the attempt's log)",
+				     "range", (json_int_t)sl->skipped_from[s],
+				     (json_int_t)sl->att.off[s], "lines",
+				     (json_int_t)sl->skipped_lines[s]));
+		sl->skipped_lines[s] = 0;
+	}
+}
+
 /* Read what the attempt's logs gained; 1 when a flood left more for the next turn. */
 static int follow(struct host *h, struct slot *sl)
 {
+	int64_t cap = output_limit(h, sl);
 	int64_t stop[2] = { sl->att.off[0] + FOLLOW_CHUNK, sl->att.off[1] + FOLLOW_CHUNK };
+	for (int s = 0; s < 2; s++) {
+		if (stop[s] > cap)
+			stop[s] = cap; /* never read past the limit */
+		if (sl->att.off[s] >= cap && !sl->over_limit && !sl->replaying) {
+			sl->over_limit = true;
+			if (!sl->kill_reason && sl->spawned && !sl->att.ended) {
+				sl->kill_reason = "output_limit";
+				sl->kill_at = store_now();
+			}
+		}
+	}
 	int more = attempt_follow(&sl->att, on_data, sl, stop);
+	if (!sl->replaying)
+		note_skipped(h, sl);
+	bool again = false; /* a flood left more below the limit for the next turn */
+	for (int s = 0; s < 2; s++)
+		again |= sl->att.off[s] < cap && sl->att.off[s] >= stop[s];
 	if (sl->att.off[0] != sl->saved_off[0] || sl->att.off[1] != sl->saved_off[1]) {
 		store_attempt_offsets(h->st, h->run_id, host_stage_id(h, sl->stage), sl->attempt,
 				      sl->att.off[0], sl->att.off[1]);
 		sl->saved_off[0] = sl->att.off[0];
 		sl->saved_off[1] = sl->att.off[1];
 	}
-	return more > 0;
+	return more > 0 && again;
 }
 
 /* ---- starting an attempt --------------------------------------------------------------- */
@@ -441,6 +511,9 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 		free(res->error);
 		res->error = !strcmp(sl->kill_reason, "timeout")
 			? xasprintf("timed out after %s", s->error_policy->timeout.text)
+			: !strcmp(sl->kill_reason, "output_limit")
+			? xasprintf("wrote more than %lld bytes to one stream (its output limit): "
+				    "stopped, and its log cut there", (long long)output_limit(h, sl))
 			: xasprintf("stopped: %s", sl->kill_reason);
 	}
 	/* summary_prompt's answer: the handoff's summary, not an output. */
@@ -532,8 +605,35 @@ static void finish_stage(struct host *h, struct slot *sl, struct runner_result *
 		host_persist_run(h);
 }
 
+/* A log past the output limit is cut there, with a line that says so. */
+static void cut_logs(struct host *h, struct slot *sl)
+{
+	static const char *const names[] = { "stdout.log", "stderr.log" };
+	int64_t cap = output_limit(h, sl);
+	char *dir = attempt_dir(h, sl->stage, sl->attempt);
+	for (int s = 0; s < 2; s++) {
+		char *path = path_join(dir, names[s]);
+		struct stat st;
+		if (!stat(path, &st) && st.st_size > cap && !truncate(path, (off_t)cap)) {
+			char note[128];
+			int n = snprintf(note, sizeof(note), "\n[skillmeat: cut at %lld bytes, the "
+					 "stage's output limit]\n", (long long)cap);
+			int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+			if (fd >= 0) {
+				ssize_t w = write(fd, note, (size_t)n); /* failing: cut, no note */
+				UNUSED(w);
+				close(fd);
+			}
+		}
+		free(path);
+	}
+	free(dir);
+}
+
 void host_finish_slot(struct host *h, struct slot *sl)
 {
+	if (sl->over_limit && sl->spawned && sl->att.ended)
+		cut_logs(h, sl);
 	if (sl->spawned && !sl->att.has_exit) {
 		lose_attempt(h, sl, "the attempt's monitor vanished before its program ended");
 		return;

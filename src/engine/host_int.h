@@ -29,6 +29,10 @@ struct slot {
 	double hard_kill_at;       /* SIGKILL due (0: none) */
 	double signalled_at;       /* when SIGTERM went out (0: not yet) */
 	double result_at;          /* when its final message was read (0: not yet) */
+	/* log events: lines and bytes recorded one event each, per stream; past the
+	 * budget a turn's lines are one event pointing at their byte range */
+	int64_t event_lines[2], event_bytes[2], skipped_from[2], skipped_lines[2];
+	bool over_limit;           /* a stream passed the stage's output limit */
 	char *spawn_error;         /* could not start: the attempt fails with it */
 	char *summary;             /* the answer to handoff.summary_prompt, or NULL */
 	char *git_after;           /* the work tree once it ended (handoff_git_state), or NULL */

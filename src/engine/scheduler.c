@@ -131,7 +131,8 @@ bool sched_class_retryable(const struct sched *s, size_t i, const char *error_cl
 	static const char *const never[] = { "budget_exceeded", "condition_error",
 		"input_missing", "input_invalid", "runner_missing", "fan_out_items",
 		/* the agent CLI's account or setup: the next attempt meets the same */
-		"auth_error", "billing_error", "config_error", "model_not_found", "input_error" };
+		"auth_error", "billing_error", "config_error", "model_not_found", "input_error",
+		"output_limit" };
 	for (size_t k = 0; error_class && k < ARRAY_SIZE(never); k++)
 		if (!strcmp(never[k], error_class))
 			return false;

@@ -108,6 +108,7 @@ struct swdl_budget {
 	double max_usd;
 	int64_t max_tokens;
 	int64_t max_turns;   /* stage only: handed to runners that support it */
+	int64_t max_output_bytes; /* stage only (ours): bytes a stream may write; 0: config's */
 };
 
 /*

@@ -47,6 +47,8 @@ static json_t *budget_json(const struct swdl_budget *b)
 		json_object_set_new(j, "max_tokens", json_integer(b->max_tokens));
 	if (b->max_turns)
 		json_object_set_new(j, "max_turns", json_integer(b->max_turns));
+	if (b->max_output_bytes)
+		json_object_set_new(j, "max_output_bytes", json_integer(b->max_output_bytes));
 	return j;
 }
 

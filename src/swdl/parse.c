@@ -671,7 +671,8 @@ static void parse_stage_env(struct pctx *p, const struct node *m, struct swdl_st
 static void parse_budget(struct pctx *p, const struct node *m, struct swdl_budget **out,
 			 bool stage)
 {
-	static const char *const keys[] = { "max_usd", "max_tokens", "max_turns", NULL };
+	static const char *const keys[] = { "max_usd", "max_tokens", "max_turns",
+		"max_output_bytes", NULL };
 	static const char *const run_keys[] = { "max_usd", "max_tokens", NULL };
 	check_keys(p, m, stage ? keys : run_keys, "budget");
 	struct swdl_budget *b = ARENA_NEW(p->a, struct swdl_budget);
@@ -679,8 +680,10 @@ static void parse_budget(struct pctx *p, const struct node *m, struct swdl_budge
 		report(p, DIAG_ERROR, node_map_get(m, "max_usd"), "max_usd",
 		       "max_usd must be greater than 0");
 	get_int(p, m, "max_tokens", 1, &b->max_tokens);
-	if (stage)
+	if (stage) {
 		get_int(p, m, "max_turns", 1, &b->max_turns);
+		get_int(p, m, "max_output_bytes", 1024, &b->max_output_bytes);
+	}
 	*out = b;
 }
 
