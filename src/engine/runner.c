@@ -591,6 +591,12 @@ void job_set_error(struct runner_job *job, const char *error_class, const char *
 	job->error_class = error_class;
 }
 
+int64_t json_count(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
+}
+
 char *json_str_dup(const json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));

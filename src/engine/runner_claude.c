@@ -47,12 +47,6 @@ static void claude_args(struct strv *argv, const struct stage_request *rq)
 	runner_delivery_args(argv, rq, PROTO_CLAUDE);
 }
 
-static int64_t int_of(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-	return json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
-}
-
 /* Messages counted per id; past this many ids a new one is added, not remembered. */
 #define MAX_MESSAGES 100000
 
@@ -70,10 +64,10 @@ static void count_message(struct runner_job *job, const json_t *message)
 	const char *model = json_string_value(json_object_get(message, "model"));
 	if (!json_is_object(u) || (model && !strcmp(model, "<synthetic>")))
 		return;
-	json_t *rec = json_pack("[I, I, I, I, s]", (json_int_t)int_of(u, "input_tokens"),
-				(json_int_t)int_of(u, "cache_read_input_tokens"),
-				(json_int_t)int_of(u, "cache_creation_input_tokens"),
-				(json_int_t)int_of(u, "output_tokens"), model ? model : "");
+	json_t *rec = json_pack("[I, I, I, I, s]", (json_int_t)json_count(u, "input_tokens"),
+				(json_int_t)json_count(u, "cache_read_input_tokens"),
+				(json_int_t)json_count(u, "cache_creation_input_tokens"),
+				(json_int_t)json_count(u, "output_tokens"), model ? model : "");
 	if (!job->msg_tokens)
 		job->msg_tokens = json_object();
 	char anon[32];
@@ -162,7 +156,7 @@ static void on_rate_limit(struct runner_job *job, const json_t *msg, runner_emit
 {
 	const json_t *info = json_object_get(msg, "rate_limit_info");
 	const char *status = json_string_value(json_object_get(info, "status"));
-	int64_t resets = int_of(info, "resetsAt");
+	int64_t resets = json_count(info, "resetsAt");
 	if (!status || strcmp(status, "rejected"))
 		return;
 	job->error_class = "rate_limited";
@@ -176,10 +170,10 @@ static void on_api_retry(struct runner_job *job, const json_t *msg, runner_emit_
 			 void *ctx)
 {
 	const char *error = json_string_value(json_object_get(msg, "error"));
-	int64_t status = int_of(msg, "error_status");
+	int64_t status = json_count(msg, "error_status");
 	emit_log(emit, ctx, "API retry %lld/%lld in %lld ms: %s%s%.0lld",
-		 (long long)int_of(msg, "attempt"), (long long)int_of(msg, "max_retries"),
-		 (long long)int_of(msg, "retry_delay_ms"), or_str(error, "error"),
+		 (long long)json_count(msg, "attempt"), (long long)json_count(msg, "max_retries"),
+		 (long long)json_count(msg, "retry_delay_ms"), or_str(error, "error"),
 		 status ? " " : "", (long long)status);
 	if (status == 429 || (error && !strcmp(error, "rate_limit")))
 		job->error_class = "rate_limited";
@@ -198,19 +192,19 @@ static void result_usage(struct runner_job *job, const json_t *msg)
 	if (json_object_size(mu)) {
 		json_object_foreach((json_t *)mu, name, v) {
 			struct model_usage *m = usage_set_get(&job->usage, name);
-			m->input = int_of(v, "inputTokens");
-			m->cache_read = int_of(v, "cacheReadInputTokens");
-			m->cache_write = int_of(v, "cacheCreationInputTokens");
-			m->output = int_of(v, "outputTokens");
+			m->input = json_count(v, "inputTokens");
+			m->cache_read = json_count(v, "cacheReadInputTokens");
+			m->cache_write = json_count(v, "cacheCreationInputTokens");
+			m->output = json_count(v, "outputTokens");
 			if (json_is_number(json_object_get(v, "costUSD")))
 				m->usd = json_number_value(json_object_get(v, "costUSD"));
 		}
 	} else if (json_is_object(u)) {
 		struct model_usage *m = usage_set_get(&job->usage, job->model);
-		m->input = int_of(u, "input_tokens");
-		m->cache_read = int_of(u, "cache_read_input_tokens");
-		m->cache_write = int_of(u, "cache_creation_input_tokens");
-		m->output = int_of(u, "output_tokens");
+		m->input = json_count(u, "input_tokens");
+		m->cache_read = json_count(u, "cache_read_input_tokens");
+		m->cache_write = json_count(u, "cache_creation_input_tokens");
+		m->output = json_count(u, "output_tokens");
 	} else {
 		usage_from_messages(job);
 	}
@@ -272,7 +266,7 @@ static void result_message(struct runner_job *job, const char *subtype, const js
 		job_set_error(job, cls, "claude: %s", text);
 	else if (!strcmp(cls, "max_turns"))
 		job_set_error(job, cls, "claude: stopped at the turn limit after %lld turns",
-			      (long long)int_of(msg, "num_turns"));
+			      (long long)json_count(msg, "num_turns"));
 	else if (!strcmp(cls, "budget_exceeded"))
 		job_set_error(job, cls, "claude: stopped at its --max-budget-usd");
 	else

@@ -53,24 +53,18 @@ static void on_item(struct runner_job *job, const json_t *item, bool completed,
 	}
 }
 
-static int64_t int_of(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-	return json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
-}
-
 /* turn.completed: the thread's totals so far (cached and cache-write are parts of input). */
 static void on_usage(struct runner_job *job, const json_t *u)
 {
-	int64_t in = int_of(u, "input_tokens"), cached = int_of(u, "cached_input_tokens");
-	int64_t written = int_of(u, "cache_write_input_tokens");
+	int64_t in = json_count(u, "input_tokens"), cached = json_count(u, "cached_input_tokens");
+	int64_t written = json_count(u, "cache_write_input_tokens");
 	usage_set_clear(&job->usage);
 	struct model_usage *m = usage_set_get(&job->usage, job->model);
 	m->cache_read = cached < in ? cached : in;
 	m->cache_write = written < in - m->cache_read ? written : in - m->cache_read;
 	m->input = in - m->cache_read - m->cache_write;
-	m->output = int_of(u, "output_tokens");
-	m->thinking = int_of(u, "reasoning_output_tokens");
+	m->output = json_count(u, "output_tokens");
+	m->thinking = json_count(u, "reasoning_output_tokens");
 	runner_usage_totals(job);
 }
 

@@ -38,22 +38,16 @@ static void no_line(struct runner_job *job, const char *line, size_t len, runner
 	UNUSED(job), UNUSED(line), UNUSED(len), UNUSED(emit), UNUSED(ctx);
 }
 
-static int64_t int_of(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-	return json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
-}
-
 /* Output tokens a model wrote for the main agent loop (all of its output before roles). */
 static int64_t main_output(const json_t *m)
 {
 	const json_t *roles = json_object_get(m, "roles"), *t;
 	if (json_is_object(roles)) {
 		t = json_object_get(json_object_get(roles, "main"), "tokens");
-		return t ? int_of(t, "candidates") + int_of(t, "thoughts") + 1 : 0;
+		return t ? json_count(t, "candidates") + json_count(t, "thoughts") + 1 : 0;
 	}
 	t = json_object_get(m, "tokens");
-	return int_of(t, "candidates") + int_of(t, "thoughts");
+	return json_count(t, "candidates") + json_count(t, "thoughts");
 }
 
 /*
@@ -70,11 +64,11 @@ static void gemini_usage(struct runner_job *job, const json_t *stats)
 	json_object_foreach((json_t *)models, name, v) {
 		const json_t *t = json_object_get(v, "tokens");
 		struct model_usage *m = usage_set_get(&job->usage, name);
-		int64_t prompt = int_of(t, "prompt"), cached = int_of(t, "cached");
+		int64_t prompt = json_count(t, "prompt"), cached = json_count(t, "cached");
 		m->cache_read = cached < prompt ? cached : prompt;
-		m->input = prompt - m->cache_read + int_of(t, "tool");
-		m->thinking = int_of(t, "thoughts");
-		m->output = int_of(t, "candidates") + m->thinking;
+		m->input = prompt - m->cache_read + json_count(t, "tool");
+		m->thinking = json_count(t, "thoughts");
+		m->output = json_count(t, "candidates") + m->thinking;
 		int64_t out = main_output(v);
 		bool lite = strstr(name, "flash-lite") != NULL;
 		if (out > best_out || (best && out == best_out && !lite)) {

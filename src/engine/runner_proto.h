@@ -50,6 +50,8 @@ static inline const char *or_str(const char *s, const char *dflt)
 {
 	return s ? s : dflt;
 }
+/* A token count member: its value when a positive integer, else 0. */
+int64_t json_count(const json_t *obj, const char *key);
 /* Copy a JSON string member (NULL if absent). */
 char *json_str_dup(const json_t *obj, const char *key);
 
