@@ -22,19 +22,33 @@
  * Lines of a stream recorded as one event each, per attempt; past either
  * figure the lines stay in the log file only and each loop turn records one
  * event with their count and byte range (the database never grows a row a
- * line, however much a stage writes).
+ * line, however much a stage writes).  What an agent's parser makes of its
+ * protocol (its text, the tools it calls) is what a reader follows, so it
+ * has a larger budget of its own than the raw lines.
  */
 #define EVENT_LINES 2000
 #define EVENT_BYTES ((int64_t)512 << 10)
+#define AGENT_LOG_LINES 20000
+#define AGENT_LOG_BYTES ((int64_t)2 << 20)
 
 /* ---- output: log lines into events ---------------------------------------------------- */
 
 /* The engine's own notes (stream 0) are always recorded; the program's lines within budget. */
-static bool within_budget(struct slot *sl, int stream, size_t len)
+static bool within_budget(struct slot *sl, const char *kind, int stream, size_t len)
 {
 	if (stream != 1 && stream != 2)
 		return true;
 	int s = stream - 1;
+	if (!strcmp(kind, "log") && stream == 1 && sl->job.proto != PROTO_COMMAND &&
+	    sl->job.proto != PROTO_TEXT) { /* the parser's reading of an agent's protocol */
+		if (sl->agent_lines < AGENT_LOG_LINES &&
+		    sl->agent_bytes + (int64_t)len <= AGENT_LOG_BYTES) {
+			sl->agent_lines++;
+			sl->agent_bytes += (int64_t)len;
+			return true;
+		}
+		return false; /* its raw lines are counted below, once */
+	}
 	if (sl->event_lines[s] < EVENT_LINES && sl->event_bytes[s] + (int64_t)len <= EVENT_BYTES) {
 		sl->event_lines[s]++;
 		sl->event_bytes[s] += (int64_t)len;
@@ -52,7 +66,7 @@ static void emit_line(void *ctx, const char *kind, int stream, const char *text,
 	struct host *h = sl->h;
 	if (sl->replaying) /* an earlier host already recorded these lines */
 		return;
-	if (!within_budget(sl, stream, len))
+	if (!within_budget(sl, kind, stream, len))
 		return;
 	json_t *t = json_stringn(text, len);
 	if (!t) /* not UTF-8: keep it readable rather than lose the line */

@@ -32,6 +32,7 @@ struct slot {
 	/* log events: lines and bytes recorded one event each, per stream; past the
 	 * budget a turn's lines are one event pointing at their byte range */
 	int64_t event_lines[2], event_bytes[2], skipped_from[2], skipped_lines[2];
+	int64_t agent_lines, agent_bytes; /* the parser's log lines of an agent's stdout */
 	bool over_limit;           /* a stream passed the stage's output limit */
 	char *spawn_error;         /* could not start: the attempt fails with it */
 	char *summary;             /* the answer to handoff.summary_prompt, or NULL */
