@@ -3,6 +3,7 @@
  * create|list|delete`.
  */
 #include "cli.h"
+#include "swdl/dialect.h"
 #include "collection/collection.h"
 #include "swdl/workflow.h"
 
@@ -274,8 +275,8 @@ static char *stored_name(const struct collection *c, const char *arg)
 		struct diag_list dl = DIAG_LIST_INIT;
 		struct doc *d = NULL;
 		if (file && !doc_load_file(file, NULL, &d, &dl)) {
-			const struct node *id = node_map_get(node_map_get(d->root, "workflow"), "id");
-			if (id && id->kind == NODE_STRING && !strcmp(id->text, arg))
+			const char *id = swdl_dialect_workflow_id(d->root);
+			if (id && !strcmp(id, arg))
 				found = xstrdup(e[i].name);
 		}
 		doc_free(d);
