@@ -224,9 +224,5 @@ bool yaml11_retype(const struct node *n, enum yaml11_want want, struct node *out
 	else
 		out->v.f = f;
 	spell_number(out, spell, spell_size);
-	if (k == NODE_INT && n->text[strspn(n->text, "+-")] == '0' && strlen(n->text) > 1 &&
-	    !strchr("bx", n->text[strspn(n->text, "+-") + 1]))
-		snprintf(spell + strlen(spell), spell_size - strlen(spell), " or %s0o%llo",
-			 i < 0 ? "-" : "", (unsigned long long)(i < 0 ? -i : i));
 	return true;
 }

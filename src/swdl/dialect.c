@@ -419,17 +419,18 @@ static struct node *retype(struct dctx *c, const struct node *n, enum yaml11_wan
 		return NULL;
 	struct node *out = ARENA_NEW(c->a, struct node);
 	*out = v;
-	const char *was = n->kind == NODE_STRING ? "a string" : NULL;
-	char other[64];
-	if (!was) {
-		snprintf(other, sizeof(other), "%s", n->text);
-		if (n->kind == NODE_INT)
-			snprintf(other, sizeof(other), "%lld", (long long)n->v.i);
-		was = other;
-	}
-	note(c, DIAG_WARNING, n, c->field.len ? c->field.buf : NULL, "%s is read as YAML 1.1 reads it (upstream "
-	     "SkillMeat uses PyYAML): %s, where YAML 1.2 reads %s; write %s to mean it in "
-	     "both", n->text, spell, was, spell);
+	char was[64] = "is a string", octal[40] = "";
+	if (n->kind == NODE_INT)
+		snprintf(was, sizeof(was), "is %lld", (long long)n->v.i);
+	else if (n->kind == NODE_FLOAT)
+		snprintf(was, sizeof(was), "is %g", n->v.f);
+	const char *digits = n->text + strspn(n->text, "+-");
+	if (v.kind == NODE_INT && digits[0] == '0' && digits[1] && !strchr("bx", digits[1]))
+		snprintf(octal, sizeof(octal), " or %s0o%llo", v.v.i < 0 ? "-" : "",
+			 (unsigned long long)(v.v.i < 0 ? -v.v.i : v.v.i));
+	note(c, DIAG_WARNING, n, c->field.len ? c->field.buf : NULL, "%s means %s in YAML 1.1 "
+	     "(upstream SkillMeat reads files with PyYAML) but %s in YAML 1.2; taken as %s: "
+	     "write %s%s to say it in both", n->text, spell, was, spell, spell, octal);
 	return out;
 }
 
