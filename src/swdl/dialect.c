@@ -79,6 +79,32 @@ static void put(struct dctx *c, struct node *m, const struct node *at, const cha
 	m->pairs[m->nr++].value = v;
 }
 
+/*
+ * Move `key` (when m has it) to just after `after` (NULL: to the front), so
+ * the canonical form reads in the usual order: workflow first, a stage's
+ * name after its id and depends_on after its name.
+ */
+static void move_after(struct node *m, const char *key, const char *after)
+{
+	size_t from = m->nr, to = 0;
+	for (size_t i = 0; i < m->nr; i++) {
+		if (!strcmp(m->pairs[i].key->text, key))
+			from = i;
+		if (after && !strcmp(m->pairs[i].key->text, after))
+			to = i + 1;
+	}
+	if (from == m->nr || (after && !to))
+		return;
+	struct node_pair p = m->pairs[from];
+	if (from < to) {
+		memmove(&m->pairs[from], &m->pairs[from + 1], (to - 1 - from) * sizeof(p));
+		m->pairs[to - 1] = p;
+	} else {
+		memmove(&m->pairs[to + 1], &m->pairs[to], (from - to) * sizeof(p));
+		m->pairs[to] = p;
+	}
+}
+
 /* ---- stages: roles, context_policy, fan-out shapes ----------------------- */
 
 static void add_named(struct dctx *c, const struct node *key, const struct node *artifact)
@@ -249,6 +275,10 @@ static const struct node *stage_canonical(struct dctx *c, const struct node *st,
 		put(c, n, st, "depends_on", dep);
 	}
 	fan_out_shapes(c, st, n);
+	if (seed) {
+		move_after(n, "name", "id");
+		move_after(n, "depends_on", node_map_get(n, "name") ? "name" : "id");
+	}
 	c->stage_id = NULL;
 	return n;
 }
@@ -326,6 +356,7 @@ static struct node *seed_root(struct dctx *c, const struct node *root)
 			    node_map_get(root, meta_keys[i]));
 	struct node *n = map_without(c->a, root, drop, 3);
 	put(c, n, node_map_key(root, "workflow_id"), "workflow", meta);
+	move_after(n, "workflow", NULL);
 	return n;
 }
 
