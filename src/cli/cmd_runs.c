@@ -14,13 +14,14 @@
 #include <unistd.h>
 
 static const char runs_usage[] =
-	"usage: skillmeat workflow runs [RUN [--stage STAGE]] [--workflow ID] [--status S]\n"
-	"                               [--limit N] [--format FORMAT]\n"
+	"usage: skillmeat workflow runs [RUN [--stage STAGE] [--logs]] [--workflow ID]\n"
+	"                               [--status S] [--limit N] [--format FORMAT]\n"
 	"\n"
 	"Without RUN: the latest runs (newest first).  With RUN (an id, a unique\n"
 	"prefix or `last`): its role bindings, stages, attempts, durations, outputs,\n"
 	"errors, cost and tokens.  --stage STAGE: that stage alone, with its handoff\n"
 	"record (what the stages after it received) and, for a fan-out, each item.\n"
+	"--logs: each stage's log lines too (JSON: a `logs` list in each stage).\n"
 	"Exit status 1 when RUN failed, was cancelled or is unknown.\n";
 
 static const char logs_usage[] =
@@ -44,13 +45,13 @@ static const char control_usage[] =
 	"On a terminal, approve, reject and cancel ask first unless --yes.\n";
 
 enum { OPT_FORMAT = 256, OPT_WORKFLOW, OPT_STATUS, OPT_LIMIT, OPT_FOLLOW, OPT_RAW, OPT_REASON,
-       OPT_YES, OPT_STAGE };
+       OPT_YES, OPT_STAGE, OPT_LOGS };
 
 struct ropts {
 	enum output_format format;
 	const char *workflow, *status, *reason, *stage;
 	long limit;
-	bool follow, raw, yes;
+	bool follow, raw, yes, logs;
 	const char *args[2];
 	size_t nr_args;
 };
@@ -69,6 +70,7 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		{ "reason", required_argument, NULL, OPT_REASON },
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "stage", required_argument, NULL, OPT_STAGE },
+		{ "logs", no_argument, NULL, OPT_LOGS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -91,6 +93,11 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		case OPT_RAW: o->raw = true; break;
 		case OPT_REASON: o->reason = optarg; break;
 		case 'y': case OPT_YES: o->yes = true; break;
+		case OPT_LOGS:
+			if (strcmp(cmd, "workflow runs"))
+				die_bad_option(cmd, longopts, argv[optind - 1]);
+			o->logs = true;
+			break;
 		case OPT_STAGE:
 			if (strcmp(cmd, "workflow runs"))
 				die_bad_option(cmd, longopts, argv[optind - 1]);
@@ -247,6 +254,18 @@ static void show_bindings(const json_t *bindings)
 		printf("\n");
 }
 
+/* `runs RUN --logs`: a stage's log lines, "#attempt | text". */
+static void show_logs(const json_t *logs)
+{
+	size_t i;
+	const json_t *l;
+	if (json_is_array(logs) && !json_array_size(logs))
+		printf("      logs: (none)\n");
+	json_array_foreach(logs, i, l)
+		printf("      #%lld | %s\n", (long long)json_integer_value(json_object_get(l, "attempt")),
+		       str(l, "text"));
+}
+
 static void show_run_text(const json_t *run)
 {
 	char when[32];
@@ -273,6 +292,7 @@ static void show_run_text(const json_t *run)
 			printf("      error (%s): %s\n", str(s, "error_class"), str(s, "error"));
 		show_context(json_object_get(s, "context"));
 		show_item_counts(json_object_get(s, "item_states"));
+		show_logs(json_object_get(s, "logs"));
 		const json_t *outs = json_object_get(s, "outputs");
 		if (json_object_size(outs)) {
 			char *t = json_dumps(outs, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
@@ -311,6 +331,7 @@ static void show_stage_text(const json_t *run, const json_t *s)
 	       json_integer_value(json_object_get(s, "attempt")) == 1 ? "" : "s");
 	if (*str(s, "error"))
 		printf("  error (%s): %s\n", str(s, "error_class"), str(s, "error"));
+	show_logs(json_object_get(s, "logs"));
 	size_t i;
 	const json_t *it;
 	json_array_foreach(json_object_get(s, "item_states"), i, it) {
@@ -342,6 +363,33 @@ static const json_t *find_stage(const json_t *run, const char *id)
 	return NULL;
 }
 
+/* Each stage's log lines as a "logs" list: [{seq, attempt, item?, text}]. */
+static void attach_logs(struct store *st, json_t *run)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	json_t *stage;
+	json_array_foreach(json_object_get(run, "stages"), i, stage)
+		json_object_set_new(stage, "logs", json_array());
+	if (sqlite3_prepare_v2(store_db(st), "SELECT seq, stage_id, attempt, data FROM events"
+			       " WHERE run_id = ?1 AND type = 'log' ORDER BY seq", -1, &s,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(s, 1, str(run, "id"), -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *sid = (const char *)sqlite3_column_text(s, 1);
+		json_t *stg = sid ? (json_t *)find_stage(run, sid) : NULL;
+		json_t *data = json_loads((const char *)sqlite3_column_text(s, 3), 0, NULL);
+		if (stg)
+			json_array_append_new(json_object_get(stg, "logs"), json_pack("{s:I, s:i, s:O?, "
+				"s:s}", "seq", (json_int_t)sqlite3_column_int64(s, 0), "attempt",
+				sqlite3_column_int(s, 2), "item", json_object_get(data, "item"),
+				"text", str(data, "text")));
+		json_decref(data);
+	}
+	sqlite3_finalize(s);
+}
+
 static int show_run(const json_t *run, const struct ropts *o)
 {
 	const json_t *s = o->stage ? find_stage(run, o->stage) : NULL;
@@ -367,6 +415,8 @@ int cmd_workflow_runs(int argc, char **argv)
 	parse("workflow runs", runs_usage, argc, argv, &o, 1);
 	if (o.stage && !o.nr_args)
 		die_usage("workflow runs", "--stage needs RUN");
+	if (o.logs && !o.nr_args)
+		die_usage("workflow runs", "--logs needs RUN");
 	struct store *st = open_run_store(NULL);
 	if (!st)
 		return EXIT_FAIL;
@@ -376,6 +426,8 @@ int cmd_workflow_runs(int argc, char **argv)
 	} else {
 		char *id = resolve_run_id(st, o.args[0]);
 		json_t *run = id ? run_details_json(st, id) : NULL;
+		if (run && o.logs)
+			attach_logs(st, run);
 		if (run)
 			rc = show_run(run, &o);
 		json_decref(run);

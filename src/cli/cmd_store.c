@@ -31,12 +31,14 @@ static const char create_usage[] =
 "Exit status: 0 stored, 1 invalid workflow or collection error.\n";
 
 static const char list_usage[] =
-"usage: skillmeat workflow list [--tag TAG] [--format text|json]\n"
+"usage: skillmeat workflow list [--tag TAG] [--status STATUS] [--format text|json]\n"
 "\n"
 "List the workflows stored in the active collection: stored name, display\n"
 "name, version, number of stages, tags.\n"
 "\n"
 "  --tag TAG           only workflows with this tag\n"
+"  --status STATUS     only workflows whose stored file is valid, invalid\n"
+"                      (validate reports errors) or missing\n"
 "  --format FORMAT     text (default) or json\n";
 
 static const char delete_usage[] =
@@ -48,7 +50,7 @@ static const char delete_usage[] =
 "  -y, --yes     do not ask for confirmation (needed when not on a terminal)\n";
 
 struct store_opts {
-	const char *name, *tag;
+	const char *name, *tag, *status;
 	bool force, yes;
 	enum output_format format;
 	const char *arg;
@@ -61,6 +63,7 @@ static void parse_store_opts(const char *cmd, const char *usage, int argc, char 
 		{ "help", no_argument, NULL, 'h' }, { "name", required_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' }, { "yes", no_argument, NULL, 'y' },
 		{ "tag", required_argument, NULL, 't' }, { "format", required_argument, NULL, 'F' },
+		{ "status", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -78,6 +81,15 @@ static void parse_store_opts(const char *cmd, const char *usage, int argc, char 
 		case 'f': o->force = true; break;
 		case 'y': o->yes = true; break;
 		case 't': o->tag = optarg; break;
+		case 's':
+			/* upstream's statuses are its draft/active/archived lifecycle, which
+			 * stored workflows here do not have: theirs is the file's state */
+			if (strcmp(optarg, "valid") && strcmp(optarg, "invalid") &&
+			    strcmp(optarg, "missing"))
+				die_usage(cmd, "--status must be valid, invalid or missing, got '%s'",
+					  optarg);
+			o->status = optarg;
+			break;
 		case 'F': o->format = parse_format(cmd, optarg); break;
 		}
 	}
@@ -227,7 +239,7 @@ int cmd_workflow_list(int argc, char **argv)
 {
 	struct store_opts o = { 0 };
 	struct collection *c = NULL;
-	parse_store_opts("workflow list", list_usage, argc, argv, "tF", false, &o);
+	parse_store_opts("workflow list", list_usage, argc, argv, "tFs", false, &o);
 	if (open_or_report(&c))
 		return EXIT_FAIL;
 	struct artifact_entry *e;
@@ -239,7 +251,8 @@ int cmd_workflow_list(int argc, char **argv)
 		if (x.file)
 			x.valid = swdl_load_file(x.file, NULL, &x.l, &dl) == SM_OK;
 		diag_list_release(&dl);
-		if (o.tag && !has_tag(&x, &e[i], o.tag)) {
+		const char *status = !x.file ? "missing" : x.valid ? "valid" : "invalid";
+		if ((o.tag && !has_tag(&x, &e[i], o.tag)) || (o.status && strcmp(o.status, status))) {
 			swdl_loaded_free(x.l);
 			free(x.file);
 			continue;

@@ -304,3 +304,105 @@ void api_workflow_delete(struct request *rq, struct reply *out)
 	collection_free(c);
 	diag_list_release(&dl);
 }
+
+/*
+ * POST /workflows/{id}/duplicate, body {new_name?, id?}: a copy of a stored
+ * workflow under a new stored name (`id`, else "<id>-copy", "<id>-copy-2"…),
+ * the definition byte for byte and its title `new_name`, else
+ * "<name> (copy)" — upstream's WorkflowService.duplicate.
+ */
+void api_workflow_duplicate(struct request *rq, struct reply *out)
+{
+	json_t *body = request_json(rq, out);
+	struct diag_list dl = DIAG_LIST_INIT;
+	char *file = NULL, *stored = NULL, *name = NULL, *title = NULL;
+	struct collection *c = NULL;
+	struct swdl_loaded *l = body ? load_stored(rq, out, &file, &dl) : NULL;
+	const char *want = json_string_value(json_object_get(body, "id"));
+	const char *new_name = json_string_value(json_object_get(body, "new_name"));
+	if (!l || !(c = open_or_reply(out)))
+		goto out;
+	if (dl.errors) {
+		reply_json(out, 422, diags_json(&dl));
+		goto out;
+	}
+	for (int n = 1; !want && !name && n < 1000; n++) {
+		char *cand = n == 1 ? xasprintf("%s-copy", rq->params[0])
+				    : xasprintf("%s-copy-%d", rq->params[0], n);
+		char *have = collection_workflow_file(c, cand);
+		if (!have)
+			name = cand;
+		else
+			free(cand);
+		free(have);
+	}
+	if (want)
+		name = xstrdup(want);
+	title = new_name ? xstrdup(new_name) : xasprintf("%s (copy)", l->wf.name);
+	struct workflow_meta meta = { l->wf.id, title, l->wf.version, l->wf.description,
+				      l->wf.tags.nr, l->wf.tags.v };
+	struct workflow_add_opts ao = { name, false };
+	if (!name || collection_add_workflow(c, file, &meta, &ao, &stored, &dl))
+		reply_error(out, 409, "cannot_store", "%s", dl.nr ? dl.items[dl.nr - 1].message
+			    : "no free name for the copy");
+	else
+		reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s}", "id", name, "name", title,
+					       "source_id", rq->params[0], "path", stored));
+out:
+	collection_free(c);
+	swdl_loaded_free(l);
+	diag_list_release(&dl);
+	free(file);
+	free(stored);
+	free(name);
+	free(title);
+	json_decref(body);
+}
+
+/* The body's list of ids (1 to 50 strings) under `key`, or an error reply. */
+json_t *request_id_list(struct reply *out, json_t *body, const char *key)
+{
+	json_t *ids = json_object_get(body, key);
+	size_t i;
+	json_t *v;
+	bool ok = json_is_array(ids) && json_array_size(ids) >= 1 && json_array_size(ids) <= 50;
+	json_array_foreach(ids, i, v)
+		ok = ok && json_is_string(v);
+	if (!ok)
+		reply_error(out, 400, "bad_request", "%s must be a list of 1 to 50 ids", key);
+	return ok ? ids : NULL;
+}
+
+/*
+ * POST /workflows/batch/delete, body {ids: [...]}: each deleted on its own
+ * (upstream's batch_delete_workflows): {results: [{id, success, error?}],
+ * succeeded_count, failed_count}, 200 even when some fail.
+ */
+void api_workflows_batch_delete(struct request *rq, struct reply *out)
+{
+	json_t *body = request_json(rq, out), *ids = body ? request_id_list(out, body, "ids") : NULL;
+	struct collection *c = ids ? open_or_reply(out) : NULL;
+	size_t i, ok = 0;
+	json_t *v, *results = json_array();
+	json_array_foreach(c ? ids : NULL, i, v) {
+		const char *id = json_string_value(v);
+		struct diag_list dl = DIAG_LIST_INIT;
+		char *file = collection_workflow_file(c, id);
+		const char *err = !file ? "Not found"
+				  : collection_remove_workflow(c, id, &dl) ? (dl.nr ? dl.items[0].message
+									   : "cannot delete") : NULL;
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "id", id, "success",
+							  !err, "error", err));
+		ok += !err;
+		diag_list_release(&dl);
+		free(file);
+	}
+	if (c)
+		reply_json(out, 200, json_pack("{s:o, s:I, s:I}", "results", results,
+					       "succeeded_count", (json_int_t)ok, "failed_count",
+					       (json_int_t)(json_array_size(ids) - ok)));
+	else
+		json_decref(results);
+	collection_free(c);
+	json_decref(body);
+}

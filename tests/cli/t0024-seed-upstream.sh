@@ -101,4 +101,98 @@ for f in "$root"/examples/*.yaml "$root"/tests/swdl/valid/*/workflow.*; do
 		python3 -c 'import json,sys; a, b = (json.load(open(f)) for f in ("pa.json", "pb.json")); sys.exit(0 if a == b else 1)'
 done
 
+# ---- upstream's CLI flags ---------------------------------------------------------------
+run $sm workflow create seed.json
+check "create takes the short form" out_has "Stored workflow 'sdlc-feature-ship'"
+printf 'workflow_id: broken\nstages: [{id: a, roles: {primary: "agent:researcher-v1"}}]\n' >broken.yaml
+run $sm workflow create broken.yaml
+mkdir -p "$C/workflows/broken"
+printf 'workflow_id: broken\nstages: [{id: a}]\n' >"$C/workflows/broken/WORKFLOW.yaml"
+run $sm workflow list --status invalid --format json
+check "list --status invalid" json_eq '[w["name"] for w in j] == ["broken"]'
+run $sm workflow list --status valid --format json
+check "list --status valid" json_eq '"sdlc-feature-ship" in [w["name"] for w in j] and "broken" not in [w["name"] for w in j]'
+run $sm workflow list --status archived
+check "list --status: an unknown status is a usage error" exit_is 2
+check "list --status: names the statuses" err_has "valid, invalid or missing"
+run $sm workflow runs "$rid" --logs
+check "runs --logs: each stage's log lines" sh -c 'grep -q "^  research " "$1" && grep -q "      #1 | Working on it." "$1"' sh "$TMP/out"
+run $sm workflow runs "$rid" --logs --format json
+check "runs --logs --format json: a logs list per stage" json_eq 'all(any(l["text"].startswith("Working on it.") for l in s["logs"]) for s in j["stages"])'
+run $sm workflow runs --logs
+check "runs --logs without RUN: usage error" exit_is 2
+
+# ---- upstream's API endpoints, over a real socket ------------------------------------------
+cat >slow.yaml <<'Y'
+workflow_id: slow
+stages:
+  - {id: wait, type: command, run: "sleep 30"}
+Y
+run $sm workflow create slow.yaml
+printf 'workflow_id: ghost\nstages: [{id: a, roles: {primary: "agent:ghost"}}]\n' >ghost.yaml
+run $sm workflow create ghost.yaml --force
+web_start
+api() {
+	code=$(curl -s -o "$TMP/out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $T" \
+		-H 'Content-Type: application/json' ${3+--data-binary "$3"} "http://127.0.0.1:$P/api/v1$2")
+	rc=0
+}
+code_is() { [ "$code" = "$1" ]; }
+api POST /workflows/sdlc-feature-ship/duplicate
+check "duplicate: 201" code_is 201
+check "duplicate: named as upstream names it" json_eq 'j["id"] == "sdlc-feature-ship-copy" and j["name"] == "sdlc-feature-ship (copy)" and j["source_id"] == "sdlc-feature-ship"'
+api GET /workflows/sdlc-feature-ship-copy
+check "duplicate: the definition byte for byte" python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["definition"] == open("seed.json").read() else 1)' "$TMP/out"
+api POST /workflows/sdlc-feature-ship/duplicate '{}'
+check "duplicate again: the next free name" json_eq 'j["id"] == "sdlc-feature-ship-copy-2"'
+api POST /workflows/sdlc-feature-ship/duplicate '{"id": "mine", "new_name": "Mine"}'
+check "duplicate: id and new_name" json_eq 'j["id"] == "mine" and j["name"] == "Mine"'
+api POST /workflows/sdlc-feature-ship/duplicate '{"id": "mine"}'
+check "duplicate onto a stored name: 409" code_is 409
+api POST /workflows/nope/duplicate '{}'
+check "duplicate of an unknown workflow: 404" code_is 404
+api POST /workflows/batch/delete '{"ids": ["sdlc-feature-ship-copy-2", "nope", "mine"]}'
+check "batch delete: 200 with a partial failure" code_is 200
+check "batch delete: per-id results and counts" json_eq '[(r["id"], r["success"], r.get("error")) for r in j["results"]] == [("sdlc-feature-ship-copy-2", True, None), ("nope", False, "Not found"), ("mine", True, None)] and j["succeeded_count"] == 2 and j["failed_count"] == 1'
+api GET /workflows/mine
+check "batch delete: gone" code_is 404
+api POST /workflows/batch/delete '{"ids": []}'
+check "batch delete: an empty list is a 400" code_is 400
+api POST /workflows/ghost/plan '{}'
+check "plan: a missing artifact is an error (422)" code_is 422
+api POST /workflows/ghost/plan '{"allow_missing": true}'
+check "plan allow_missing: 200" code_is 200
+check "plan allow_missing: the missing artifact a warning" json_eq 'any("agent:ghost" in w["message"] for w in j["validation"]["warnings"])'
+api POST /workflows/ghost/plan '{"allow_missing": "yes"}'
+check "plan allow_missing: not a boolean is a 400" code_is 400
+api POST /workflow-executions '{"workflow_id": "slow"}'
+r1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+api POST /workflow-executions '{"workflow_id": "slow"}'
+r2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+api GET /workflow-executions/by-workflow/slow
+check "by-workflow: the workflow's runs, newest first" json_eq '[r["id"] for r in j["items"]] == ["'"$r2"'", "'"$r1"'"]'
+api GET "/workflow-executions/by-workflow/slow?limit=1&skip=1"
+check "by-workflow: skip and limit" json_eq '[r["id"] for r in j["items"]] == ["'"$r1"'"]'
+api GET /workflow-executions/by-workflow/sdlc-feature-ship
+check "by-workflow: other workflows' runs" json_eq '[r["id"] for r in j["items"]] == ["'"$rid"'"]'
+api GET "/workflow-executions/by-workflow/slow?limit=500"
+check "by-workflow: limit over 200 is a 400" code_is 400
+wait_for "SELECT count(*) = 2 FROM stages WHERE stage_id = 'wait' AND status = 'running'"
+api POST /workflow-executions/batch/pause '{"execution_ids": ["'"$r1"'", "nope"]}'
+check "batch pause: 200" code_is 200
+check "batch pause: per-run results" json_eq '[(r["execution_id"], r["success"]) for r in j["results"]] == [("'"$r1"'", True), ("nope", False)] and j["results"][1]["error"] == "Execution not found" and j["succeeded_count"] == 1 and j["failed_count"] == 1'
+wait_for "SELECT status = 'paused' FROM runs WHERE id = '$r1'" || true
+api POST /workflow-executions/batch/resume '{"execution_ids": ["'"$r1"'"]}'
+check "batch resume" json_eq 'j["results"][0]["success"] and j["succeeded_count"] == 1'
+api POST /workflow-executions/batch/cancel '{"execution_ids": ["'"$r1"'", "'"$r2"'"]}'
+check "batch cancel: both" json_eq '[r["success"] for r in j["results"]] == [True, True]'
+wait_for "SELECT count(*) = 2 FROM runs WHERE id IN ('$r1', '$r2') AND status = 'cancelled'"
+check "batch cancel: the runs are cancelled" test "$(q "SELECT count(*) FROM runs WHERE id IN ('$r1', '$r2') AND status = 'cancelled'")" = 2
+api POST /workflow-executions/batch/cancel '{"execution_ids": ["'"$r1"'"]}'
+check "batch cancel of an ended run: its error" json_eq 'not j["results"][0]["success"] and "already ended" in j["results"][0]["error"]'
+api POST /workflow-executions/batch/cancel '{"execution_ids": "x"}'
+check "batch: not a list is a 400" code_is 400
+kill "$web" 2>/dev/null
+wait "$web" 2>/dev/null
+
 done_testing
