@@ -344,7 +344,15 @@ static void show_stage_text(const json_t *run, const json_t *s)
 	}
 	const json_t *h = json_object_get(s, "handoff");
 	if (!json_is_object(h)) {
-		printf("  no handoff (the stage has not ended, or was skipped)\n");
+		const char *st = str(s, "status");
+		if (!strcmp(str(s, "type"), "gate"))
+			printf("  no handoff (a gate leaves none: it passes no outputs on)\n");
+		else if (!strcmp(st, "skipped") || !strcmp(st, "cancelled"))
+			printf("  no handoff (the stage was %s)\n", st);
+		else if (!strcmp(st, "completed") || !strcmp(st, "failed"))
+			printf("  no handoff recorded\n");
+		else
+			printf("  no handoff yet (the stage has not ended)\n");
 		return;
 	}
 	struct strbuf sb = STRBUF_INIT;
@@ -538,8 +546,12 @@ static char *waiting_gate(struct store *st, const char *id, const char *want)
 {
 	sqlite3_stmt *s;
 	char *found = NULL;
-	if (sqlite3_prepare_v2(store_db(st), "SELECT stage_id FROM stages WHERE run_id = ?1 AND"
+	/* a gate whose decision is posted but not yet applied is decided already */
+	if (sqlite3_prepare_v2(store_db(st), "SELECT stage_id FROM stages g WHERE run_id = ?1 AND"
 			       " status = 'waiting_for_approval' AND (?2 IS NULL OR stage_id = ?2)"
+			       " AND NOT EXISTS (SELECT 1 FROM commands c WHERE c.run_id = ?1 AND"
+			       "  c.stage_id = g.stage_id AND c.kind IN ('approve', 'reject') AND"
+			       "  c.taken_at IS NULL)"
 			       " ORDER BY idx LIMIT 1", -1, &s, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -549,6 +561,23 @@ static char *waiting_gate(struct store *st, const char *id, const char *want)
 		found = xstrdup((const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	return found;
+}
+
+/* The decision already posted for a gate and not yet applied ("reject"), or NULL. */
+static char *pending_decision(struct store *st, const char *id, const char *stage)
+{
+	sqlite3_stmt *s;
+	char *kind = NULL;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT kind FROM commands WHERE run_id = ?1 AND"
+			       " stage_id = ?2 AND kind IN ('approve', 'reject') AND taken_at IS NULL"
+			       " ORDER BY id LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, stage, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		kind = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return kind;
 }
 
 /*
@@ -609,10 +638,17 @@ static int control(const char *cmd, int argc, char **argv)
 		error_msg("run %s has already ended", id);
 		goto out;
 	}
+	char *decided = gate && o.nr_args > 1 ? pending_decision(st, id, o.args[1]) : NULL;
+	if (decided) {
+		error_msg("gate '%s' of run %s is already decided (%s%s, posted; its host applies "
+			  "it)", o.args[1], id, decided, !strcmp(decided, "reject") ? "ed" : "d");
+		free(decided);
+		goto out;
+	}
 	if (gate && !(stage = waiting_gate(st, id, o.nr_args > 1 ? o.args[1] : NULL))) {
 		error_msg(o.nr_args > 1 ? "stage '%s' of run %s is not waiting for approval"
-				       : "no gate of run %s is waiting for approval",
-			  o.nr_args > 1 ? o.args[1] : id, id);
+				       : "no gate of run %s is waiting for approval (one already "
+					 "decided is not)", o.nr_args > 1 ? o.args[1] : id, id);
 		goto out;
 	}
 	char q[256];

@@ -21,12 +21,14 @@ static const char init_usage[] =
 static const char create_usage[] =
 "usage: skillmeat workflow create PATH [--name NAME] [--force]\n"
 "\n"
-"Validate the workflow file PATH and store it, byte for byte (comments\n"
-"kept), in the active collection as workflows/NAME/WORKFLOW.<ext>, with a\n"
-"manifest entry (collection.toml) and a content hash (collection.lock).\n"
+"Validate the workflow file PATH (exactly as `workflow validate` does) and\n"
+"store it, byte for byte (comments kept), in the active collection as\n"
+"workflows/NAME/WORKFLOW.<ext>, with a manifest entry (collection.toml) and\n"
+"a content hash (collection.lock).  A workflow validate rejects is not stored.\n"
 "\n"
 "  --name NAME   store it under NAME (default: the workflow's id)\n"
-"  --force       replace a stored workflow of the same name\n"
+"  --force       replace a stored workflow of the same name, and store one\n"
+"                that validate rejects (with a warning) when it can be read\n"
 "\n"
 "Exit status: 0 stored, 1 invalid workflow or collection error.\n";
 
@@ -135,13 +137,20 @@ int cmd_workflow_create(int argc, char **argv)
 	int rc = EXIT_FAIL;
 	parse_store_opts("workflow create", create_usage, argc, argv, "nf", true, &o);
 	swdl_load_file(o.arg, NULL, &l, &dl);
+	cli_check_runners(l, &dl);
+	diag_list_sort(&dl);
 	const struct doc *docs[1] = { l ? l->doc : NULL };
 	print_diags(&dl, docs, 1);
-	if (dl.errors) {
-		fprintf(stderr, "%s: not stored: %zu error%s\n", o.arg, dl.errors,
-			dl.errors == 1 ? "" : "s");
+	/* --force stores an invalid workflow only when there is a model to describe it */
+	if (dl.errors && (!o.force || !l || !*l->wf.id)) {
+		fprintf(stderr, "%s: not stored: %zu error%s%s\n", o.arg, dl.errors,
+			dl.errors == 1 ? "" : "s", o.force ? "" : " (--force stores it anyway)");
 		goto out;
 	}
+	if (dl.errors)
+		warning_msg("%s: storing a workflow with %zu error%s (--force): `workflow run` "
+			    "will refuse it until they are fixed", o.arg, dl.errors,
+			    dl.errors == 1 ? "" : "s");
 	if (open_or_report(&c))
 		goto out;
 	struct workflow_meta meta = { l->wf.id, l->wf.name, l->wf.version, l->wf.description,

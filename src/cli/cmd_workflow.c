@@ -195,7 +195,7 @@ bad:
 }
 
 /* Each roles.primary.runner names a runner: built in, or in config.toml [runners]. */
-static void check_runners(const struct swdl_loaded *l, struct diag_list *dl)
+void cli_check_runners(const struct swdl_loaded *l, struct diag_list *dl)
 {
 	char *home = skillmeat_home(), *err = NULL;
 	char *path = home ? path_join(home, "config.toml") : NULL;
@@ -224,7 +224,7 @@ static int cmd_validate(int argc, char **argv)
 	if (!path)
 		return EXIT_FAIL;
 	swdl_load_file(path, NULL, &l, &dl);
-	check_runners(l, &dl);
+	cli_check_runners(l, &dl);
 	diag_list_sort(&dl);
 	bool valid = dl.errors == 0 && (!o.strict || dl.warnings == 0);
 	if (o.format == FORMAT_JSON) {
@@ -295,7 +295,7 @@ static int cmd_plan(int argc, char **argv)
 	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL, true, o.binds,
 		o.nr_binds };
 	swdl_load_file(path, &lo, &l, &dl);
-	check_runners(l, &dl);
+	cli_check_runners(l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, o.params, o.nr_params, o.allow_extra, &dl);
 	if (params)

@@ -107,6 +107,12 @@ void server_stop(struct server *s)
 
 /* ---- reading runs ----------------------------------------------------------------------- */
 
+/* A failed run's error with its stage's class and message, as run_details_json gives it. */
+#define RUN_ERROR_SQL " coalesce((SELECT 'stage ''' || s.stage_id || ''' failed (' ||" \
+	" coalesce(s.error_class, 'failed') || ')' || coalesce(': ' || s.error, '') FROM stages s" \
+	" WHERE s.run_id = runs.id AND s.stage_id = runs.error AND s.status = 'failed')," \
+	" error) AS error,"
+
 static bool known_status(const char *s)
 {
 	static const char *const st[] = { "pending", "running", "paused", "halting", "cancelling",
@@ -135,8 +141,8 @@ void api_runs_list(struct request *rq, struct reply *out)
 	if (!st)
 		return;
 	json_t *a = json_array();
-	if (sqlite3_prepare_v2(store_db(st), "SELECT id, workflow_id, workflow_name, status, error,"
-			       " created_at, started_at, finished_at, usd, tokens FROM runs"
+	if (sqlite3_prepare_v2(store_db(st), "SELECT id, workflow_id, workflow_name, status,"
+			       RUN_ERROR_SQL " created_at, started_at, finished_at, usd, tokens FROM runs"
 			       " WHERE (?1 IS NULL OR workflow_id = ?1) AND (?2 IS NULL OR status = ?2)"
 			       " ORDER BY created_at DESC LIMIT ?3", -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, wf, -1, SQLITE_STATIC);
@@ -185,7 +191,7 @@ void api_runs_by_workflow(struct request *rq, struct reply *out)
 	sqlite3_stmt *s;
 	json_t *a = json_array();
 	if (st && sqlite3_prepare_v2(store_db(st), "SELECT id, workflow_id, workflow_name, status,"
-			" error, created_at, started_at, finished_at, usd, tokens FROM runs"
+			RUN_ERROR_SQL " created_at, started_at, finished_at, usd, tokens FROM runs"
 			" WHERE workflow_id = ?1 OR workflow_id = ?2"
 			" ORDER BY created_at DESC LIMIT ?3 OFFSET ?4", -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, rq->params[0], -1, SQLITE_STATIC);
@@ -400,8 +406,11 @@ static bool gate_waiting(struct store *st, const char *id, const char *stage)
 {
 	sqlite3_stmt *s;
 	bool yes = false;
+	/* a decision posted and not yet applied decides it already */
 	if (sqlite3_prepare_v2(store_db(st), "SELECT 1 FROM stages WHERE run_id = ?1 AND"
-			       " stage_id = ?2 AND status = 'waiting_for_approval'", -1, &s,
+			       " stage_id = ?2 AND status = 'waiting_for_approval' AND NOT EXISTS"
+			       " (SELECT 1 FROM commands WHERE run_id = ?1 AND stage_id = ?2 AND"
+			       "  kind IN ('approve', 'reject') AND taken_at IS NULL)", -1, &s,
 			       NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -418,7 +427,7 @@ void api_run_gate(struct request *rq, struct reply *out)
 	struct store *st = body ? request_store(rq, out) : NULL;
 	if (st && !gate_waiting(st, rq->params[0], rq->params[1]))
 		reply_error(out, 409, "not_waiting", "stage '%s' of run %s is not waiting for "
-			    "approval", rq->params[1], rq->params[0]);
+			    "approval (or is already decided)", rq->params[1], rq->params[0]);
 	else if (st)
 		post(rq, out, action, rq->params[1],
 		     json_string_value(json_object_get(body, "reason")));

@@ -122,6 +122,61 @@ check "runs --logs --format json: a logs list per stage" json_eq 'all(any(l["tex
 run $sm workflow runs --logs
 check "runs --logs without RUN: usage error" exit_is 2
 
+# ---- one surface -------------------------------------------------------------------------
+printf 'workflow_id: odd\nstages: [{id: a, roles: {primary: {artifact: "agent:researcher-v1", runner: nosuch}}}]\n' >odd.yaml
+run $sm workflow validate odd.yaml
+check "validate refuses an unknown runner" exit_is 1
+run $sm workflow create odd.yaml
+check "create refuses what validate refuses" exit_is 1
+check "create: says why and how to force" err_has "(--force stores it anyway)"
+run $sm workflow create odd.yaml --force
+check "create --force stores it" exit_is 0
+check "create --force: with a warning" err_has "warning: odd.yaml: storing a workflow with 1 error (--force)"
+run $sm workflow export seed.json --to argo --format yaml
+check "export --format yaml works" sh -c 'grep -q "^kind: ConfigMap" "$1" && grep -q "^kind: Workflow" "$1"' sh "$TMP/out"
+run $sm workflow export seed.json --to argo --format json
+check "export --format json: one JSON document (a List)" json_eq 'j["kind"] == "List" and [i["kind"] for i in j["items"]] == ["ConfigMap", "Workflow"]'
+run $sm workflow export seed.json --to bundle --format yaml
+check "export: the bundle in yaml is a usage error" exit_is 2
+printf 'workflow: {id: arr, name: Arr}\nconfig:\n  parameters:\n    files: {type: array, default: [a, b]}\nstages: []\n' >arr.yaml
+run $sm workflow show arr.yaml
+check "show: an array default is shown" out_has 'optional, default ["a","b"]'
+cat >fail.yaml <<'Y'
+workflow_id: fail
+stages:
+  - {id: boom, type: command, run: "exit 3", error_policy: {retry: {max_attempts: 1}}}
+Y
+run $sm workflow run fail.yaml
+fid=$(q "SELECT id FROM runs WHERE workflow_id = 'fail'")
+run $sm workflow runs "$fid" --format json
+check "run error: the stage, its class and message" json_eq 'j["error"] == "stage '"'"'boom'"'"' failed (exit_3): the command exited with status 3" and j["failed_stage_id"] == "boom"'
+cat >fanfail.yaml <<'Y'
+workflow_id: fanfail
+stages:
+  - {id: each, type: fan_out, fan_out: {items: "${{ 3 }}"}, run: "true"}
+Y
+run $sm workflow run fanfail.yaml
+check "command fan-out failure: not an agent's" sh -c '! grep -q "the agent reported" "$1" && grep -q "fan_out.items did not give a list" "$1"' sh "$TMP/err"
+cat >gate.yaml <<'Y'
+workflow_id: gated
+stages:
+  - {id: ok, type: gate}
+  - {id: after, type: command, run: "true"}
+Y
+$sm workflow run gate.yaml --detach >/dev/null 2>&1
+wait_for "SELECT count(*) = 1 FROM stages WHERE stage_id = 'ok' AND status = 'waiting_for_approval'"
+gid=$(q "SELECT id FROM runs WHERE workflow_id = 'gated'")
+kill -9 "$(q "SELECT host_pid FROM runs WHERE id = '$gid'")" 2>/dev/null
+sleep 0.2
+run $sm workflow reject "$gid" ok --yes
+check "reject: recorded" exit_is 0
+run $sm workflow reject "$gid" ok --yes
+check "a second reject of a decided gate is refused" exit_is 1
+check "a second reject: says it is decided" err_has "gate 'ok' of run $gid is already decided (rejected"
+run $sm workflow cancel "$gid" --yes
+run $sm workflow runs "$gid" --stage ok
+check "a gate's stage view: no 'has not ended'" sh -c '! grep -q "has not ended" "$1" && grep -q "a gate leaves none" "$1"' sh "$TMP/out"
+
 # ---- upstream's API endpoints, over a real socket ------------------------------------------
 cat >slow.yaml <<'Y'
 workflow_id: slow
@@ -192,6 +247,8 @@ api POST /workflow-executions/batch/cancel '{"execution_ids": ["'"$r1"'"]}'
 check "batch cancel of an ended run: its error" json_eq 'not j["results"][0]["success"] and "already ended" in j["results"][0]["error"]'
 api POST /workflow-executions/batch/cancel '{"execution_ids": "x"}'
 check "batch: not a list is a 400" code_is 400
+api GET /workflow-executions/by-workflow/fail
+check "API run list: the error with the stage's class and message" json_eq 'j["items"][0]["error"] == "stage '"'"'boom'"'"' failed (exit_3): the command exited with status 3"'
 kill "$web" 2>/dev/null
 wait "$web" 2>/dev/null
 
