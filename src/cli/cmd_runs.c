@@ -5,10 +5,12 @@
  */
 #include "cli.h"
 #include "run_view.h"
+#include "base/duration.h"
 #include "collection/collection.h"
 #include "engine/handoff.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <time.h>
 #include <signal.h>
 #include <unistd.h>
@@ -154,10 +156,13 @@ static int list_runs(struct store *st, const struct ropts *o)
 		double dur = started > 0 ? (finished > 0 ? finished : store_now()) - started : 0;
 		int done = sqlite3_column_int(s, 8), total = sqlite3_column_int(s, 9);
 		if (o->format == FORMAT_JSON) {
-			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:f, s:f, s:i, s:i, "
+			char at[40];
+			time_rfc3339(created, at, sizeof(at));
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, "
 				"s:f, s:I}", "id", id, "workflow_id", wf, "status", status,
-				"created_at", created, "duration_seconds", dur, "stages_done", done,
-				"stages", total, "usd", sqlite3_column_double(s, 6), "tokens",
+				"created_at", at, "duration_ms", (json_int_t)llround(dur * 1000),
+				"done_stage_count", done, "stage_count", total, "usd",
+				sqlite3_column_double(s, 6), "tokens",
 				(json_int_t)sqlite3_column_int64(s, 7)));
 			continue;
 		}
@@ -177,6 +182,17 @@ static int list_runs(struct store *st, const struct ropts *o)
 static double num(const json_t *o, const char *k)
 {
 	return json_number_value(json_object_get(o, k));
+}
+
+/* A time of the run's JSON (RFC 3339 UTC, "…T11:19:33.368Z") in seconds; 0 if unset. */
+static double when_of(const json_t *o, const char *k)
+{
+	const char *t = json_string_value(json_object_get(o, k));
+	struct tm tm = { 0 };
+	const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!rest)
+		return 0;
+	return (double)timegm(&tm) + (*rest == '.' ? strtod(rest, NULL) : 0);
 }
 
 static const char *str(const json_t *o, const char *k)
@@ -269,7 +285,7 @@ static void show_logs(const json_t *logs)
 static void show_run_text(const json_t *run)
 {
 	char when[32];
-	fmt_time(num(run, "created_at"), when, sizeof(when));
+	fmt_time(when_of(run, "created_at"), when, sizeof(when));
 	printf("Run %s: %s (%s)\n", str(run, "id"), str(run, "workflow_name"), str(run, "status"));
 	printf("  created %s  workdir %s\n", when, str(run, "workdir"));
 	if (*str(run, "error"))
@@ -282,7 +298,7 @@ static void show_run_text(const json_t *run)
 	size_t i;
 	const json_t *s;
 	json_array_foreach(json_object_get(run, "stages"), i, s) {
-		double st = num(s, "started_at"), fin = num(s, "finished_at");
+		double st = when_of(s, "started_at"), fin = when_of(s, "finished_at");
 		printf("  %-24s %-21s attempt %lld", str(s, "stage_id"), str(s, "status"),
 		       (long long)json_integer_value(json_object_get(s, "attempt")));
 		if (st > 0 && fin > 0)

@@ -205,7 +205,7 @@ static void list_json(const struct listed *items, size_t nr)
 		jw_kstring(&w, "title", wf ? wf->name : NULL);
 		jw_kstring(&w, "version", wf ? wf->version : NULL);
 		jw_kstring(&w, "description", wf ? wf->description : NULL);
-		jw_key(&w, "stages");
+		jw_key(&w, "stage_count");
 		wf ? jw_int(&w, (int64_t)wf->nr_stages) : jw_null(&w);
 		jw_key(&w, "tags");
 		jw_array(&w);

@@ -234,8 +234,8 @@ static int cmd_validate(int argc, char **argv)
 		jw_object(&w);
 		jw_kbool(&w, "valid", valid);
 		jw_kstring(&w, "file", path);
-		jw_kint(&w, "errors", (int64_t)dl.errors);
-		jw_kint(&w, "warnings", (int64_t)dl.warnings);
+		jw_kint(&w, "error_count", (int64_t)dl.errors);
+		jw_kint(&w, "warning_count", (int64_t)dl.warnings);
 		jw_kbool(&w, "strict", o.strict);
 		jw_key(&w, "diagnostics");
 		diag_list_write_json(&w, &dl, DIAG_ERROR, false);

@@ -1,5 +1,6 @@
 #include "../base/compat.h"
 #include "run_json.h"
+#include "../base/duration.h"
 
 /* One row as an object: column names to values (JSON text columns parsed). */
 json_t *store_row_json(sqlite3_stmt *s)
@@ -10,7 +11,16 @@ json_t *store_row_json(sqlite3_stmt *s)
 		json_t *v;
 		switch (sqlite3_column_type(s, i)) {
 		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(s, i)); break;
-		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(s, i)); break;
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(s, i));
+			/* times: RFC 3339 UTC strings, as every JSON output (docs/cli.md) */
+			if (strlen(name) > 3 && !strcmp(name + strlen(name) - 3, "_at")) {
+				char t[40];
+				time_rfc3339(sqlite3_column_double(s, i), t, sizeof(t));
+				json_decref(v);
+				v = json_string(t);
+			}
+			break;
 		case SQLITE_NULL: v = json_null(); break;
 		default: {
 			const char *t = (const char *)sqlite3_column_text(s, i);

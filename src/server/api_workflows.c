@@ -59,7 +59,7 @@ static json_t *summary_json(const struct artifact_entry *e, const struct swdl_lo
 			json_array_append_new(tags, json_string(l->wf.tags.v[i]));
 		json_object_update_new(j, json_pack("{s:s, s:s, s:s, s:s?, s:o, s:I}", "workflow_id",
 				       l->wf.id, "name", l->wf.name, "version", l->wf.version,
-				       "description", l->wf.description, "tags", tags, "stages",
+				       "description", l->wf.description, "tags", tags, "stage_count",
 				       (json_int_t)l->wf.nr_stages));
 	}
 	return j;

@@ -428,8 +428,8 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 		jw_object(w);
 		jw_kstring(w, "name", refs->collection);
 		jw_kstring(w, "root", refs->root);
-		jw_kint(w, "artifacts_found", (int64_t)refs->found);
-		jw_kint(w, "artifacts_missing", (int64_t)refs->missing);
+		jw_kint(w, "found_count", (int64_t)refs->found);
+		jw_kint(w, "missing_count", (int64_t)refs->missing);
 		jw_end(w);
 	} else {
 		jw_null(w);

@@ -38,7 +38,7 @@ printf -- '---\nname: coder-v2\n---\nYou code.\n' >"$C/agents/coder-v2.md"
 printf -- '---\nname: git-ops\ndescription: Git operations\n---\nUse git.\n' >"$C/skills/git-ops/SKILL.md"
 printf -- '---\ndescription: Repo rules\n---\nKeep commits small.\n' >"$C/context/repo-rules.md"
 run $sm workflow plan seed.json --format json
-check "seed plan: every artifact found" json_eq 'j["collection"]["artifacts_missing"] == 0'
+check "seed plan: every artifact found" json_eq 'j["collection"]["missing_count"] == 0'
 FAKE_CLAUDE_OUTPUTS='{}' run $sm workflow run seed.json
 check "seed run with the fake claude: completes" exit_is 0
 rid=$(q "SELECT id FROM runs ORDER BY created_at DESC LIMIT 1")
