@@ -30,7 +30,9 @@ static const char logs_usage[] =
 	"usage: skillmeat workflow logs RUN [STAGE] [--follow] [--raw] [--format FORMAT]\n"
 	"\n"
 	"The run's events and log lines, oldest first.  --follow keeps printing\n"
-	"until the run ends; --raw adds the raw protocol lines of agent runners.\n";
+	"until the run ends; --raw adds the raw protocol lines of agent runners.\n"
+	"--format text (default), json (one document, {events: [...]}, printed when\n"
+	"the run ends with --follow) or jsonl (one event a line, as they come).\n";
 
 static const char control_usage[] =
 	"usage: skillmeat workflow approve RUN [STAGE] [--yes]\n"
@@ -53,7 +55,7 @@ struct ropts {
 	enum output_format format;
 	const char *workflow, *status, *reason, *stage;
 	long limit;
-	bool follow, raw, yes, logs;
+	bool follow, raw, yes, logs, jsonl;
 	const char *args[2];
 	size_t nr_args;
 };
@@ -83,7 +85,11 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 	while ((c = getopt_long(argc, argv, "hfy", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': fputs(usage, stdout); exit(EXIT_OK);
-		case OPT_FORMAT: o->format = parse_format(cmd, optarg); break;
+		case OPT_FORMAT:
+			/* logs streams: JSON Lines is its own format, json stays one document */
+			o->jsonl = !strcmp(cmd, "workflow logs") && !strcmp(optarg, "jsonl");
+			o->format = o->jsonl ? FORMAT_JSON : parse_format(cmd, optarg);
+			break;
 		case OPT_WORKFLOW: o->workflow = optarg; break;
 		case OPT_STATUS: o->status = optarg; break;
 		case OPT_LIMIT:
@@ -467,8 +473,10 @@ static const char SQL_EVENTS[] =
 	"SELECT seq, ts, type, stage_id, attempt, data FROM events WHERE run_id = ?1"
 	" AND seq >= ?2 AND (?3 IS NULL OR stage_id = ?3) ORDER BY seq";
 
-/* Print events from *next on; returns SM_OK, updating *next. */
-static int print_events(struct store *st, const char *id, const struct ropts *o, int64_t *next)
+/* Print events from *next on (JSON: added to `all`, or printed a line each for
+ * jsonl); returns SM_OK, updating *next. */
+static int print_events(struct store *st, const char *id, const struct ropts *o, int64_t *next,
+			json_t *all)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(store_db(st), SQL_EVENTS, -1, &s, NULL) != SQLITE_OK)
@@ -483,10 +491,17 @@ static int print_events(struct store *st, const char *id, const struct ropts *o,
 		if (!strcmp(type, "output") && !o->raw)
 			continue;
 		if (o->format == FORMAT_JSON) {
-			json_t *e = json_pack("{s:I, s:f, s:s, s:s?, s:o}", "seq",
-				(json_int_t)sqlite3_column_int64(s, 0), "ts", sqlite3_column_double(s, 1),
-				"type", type, "stage_id", (const char *)sqlite3_column_text(s, 3), "data",
+			char at[40];
+			time_rfc3339(sqlite3_column_double(s, 1), at, sizeof(at));
+			json_t *e = json_pack("{s:I, s:s, s:s, s:s?, s:i, s:o*}", "seq",
+				(json_int_t)sqlite3_column_int64(s, 0), "at", at, "type", type,
+				"stage_id", (const char *)sqlite3_column_text(s, 3), "attempt",
+				sqlite3_column_int(s, 4), "data",
 				json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL));
+			if (!o->jsonl) {
+				json_array_append_new(all, e);
+				continue;
+			}
 			char *line = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
 			printf("%s\n", line);
 			free(line);
@@ -531,9 +546,10 @@ int cmd_workflow_logs(int argc, char **argv)
 	char *id = st ? resolve_run_id(st, o.args[0]) : NULL;
 	int64_t next = 0;
 	int rc = id ? EXIT_OK : EXIT_FAIL;
+	json_t *all = json_array();
 	while (id) {
 		bool final = run_final(st, id); /* before reading: no event is missed */
-		if (print_events(st, id, &o, &next)) {
+		if (print_events(st, id, &o, &next, all)) {
 			rc = EXIT_FAIL;
 			break;
 		}
@@ -541,6 +557,9 @@ int cmd_workflow_logs(int argc, char **argv)
 			break;
 		usleep(200 * 1000);
 	}
+	if (id && !rc && o.format == FORMAT_JSON && !o.jsonl)
+		print_json_new(json_pack("{s:s, s:o}", "run_id", id, "events", json_incref(all)));
+	json_decref(all);
 	free(id);
 	store_close(st);
 	return rc;

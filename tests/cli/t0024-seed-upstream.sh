@@ -177,6 +177,43 @@ run $sm workflow cancel "$gid" --yes
 run $sm workflow runs "$gid" --stage ok
 check "a gate's stage view: no 'has not ended'" sh -c '! grep -q "has not ended" "$1" && grep -q "a gate leaves none" "$1"' sh "$TMP/out"
 
+# ---- one JSON style: every command's --format json ---------------------------------------
+style=$(cd "$(dirname "$0")" 2>/dev/null && pwd)/json-style.py
+[ -f "$style" ] || style="$root/tests/cli/json-style.py"
+js() { # LABEL CMD...: the command's stdout is one JSON document in the style
+	label=$1
+	shift
+	"$@" >js.out 2>js.err
+	check "json style: $label" python3 "$style" js.out "$label"
+}
+js "workflow validate" $sm workflow validate seed.json --format json
+js "workflow validate (invalid)" $sm workflow validate both.yaml --format json
+js "workflow plan" $sm workflow plan seed.json --format json
+js "workflow plan (errors)" $sm workflow plan odd.yaml --format json
+js "workflow show" $sm workflow show seed.json --format json
+js "workflow convert --to json" $sm workflow convert seed.json --to json
+js "workflow list" $sm workflow list --format json
+js "workflow runs" $sm workflow runs --format json
+js "workflow runs RUN" $sm workflow runs "$rid" --format json
+js "workflow runs RUN --logs" $sm workflow runs "$rid" --logs --format json
+js "workflow runs RUN --stage" $sm workflow runs "$rid" --stage research --format json
+js "workflow runs RUN (failed)" $sm workflow runs "$fid" --format json
+js "workflow logs" $sm workflow logs "$rid" --format json
+js "workflow run" $sm workflow run seed.json --format json
+js "workflow export --to argo" $sm workflow export seed.json --to argo --format json
+js "workflow export --to bundle" $sm workflow export seed.json --to bundle
+js "memory add" $sm memory add "Keep stages small" -t pattern --format json
+js "memory list" $sm memory list --format json
+mid=$(python3 -c 'import json; print(json.load(open("js.out"))[0]["id"])')
+js "memory show" $sm memory show "$mid" --format json
+js "memory capture" $sm memory capture --run "$rid" --format json
+js "context preview" $sm context preview seed.json --format json
+js "pack build" $sm pack build seed.json -o seed.skillmeat-pack --format json
+js "pack inspect" $sm pack inspect seed.skillmeat-pack --format json
+js "pack verify" $sm pack verify seed.skillmeat-pack --format json
+$sm workflow logs "$rid" --format jsonl >jl.out
+check "workflow logs --format jsonl: one event a line" python3 -c 'import json,sys; l=open("jl.out").read().splitlines(); [json.loads(x) for x in l]; sys.exit(0 if len(l) > 3 else 1)'
+
 # ---- upstream's API endpoints, over a real socket ------------------------------------------
 cat >slow.yaml <<'Y'
 workflow_id: slow
@@ -229,7 +266,7 @@ check "by-workflow: the workflow's runs, newest first" json_eq '[r["id"] for r i
 api GET "/workflow-executions/by-workflow/slow?limit=1&skip=1"
 check "by-workflow: skip and limit" json_eq '[r["id"] for r in j["items"]] == ["'"$r1"'"]'
 api GET /workflow-executions/by-workflow/sdlc-feature-ship
-check "by-workflow: other workflows' runs" json_eq '[r["id"] for r in j["items"]] == ["'"$rid"'"]'
+check "by-workflow: other workflows' runs" json_eq '"'"$rid"'" in [r["id"] for r in j["items"]] and {r["workflow_id"] for r in j["items"]} == {"sdlc-feature-ship"}'
 api GET "/workflow-executions/by-workflow/slow?limit=500"
 check "by-workflow: limit over 200 is a 400" code_is 400
 wait_for "SELECT count(*) = 2 FROM stages WHERE stage_id = 'wait' AND status = 'running'"
@@ -249,6 +286,15 @@ api POST /workflow-executions/batch/cancel '{"execution_ids": "x"}'
 check "batch: not a list is a 400" code_is 400
 api GET /workflow-executions/by-workflow/fail
 check "API run list: the error with the stage's class and message" json_eq 'j["items"][0]["error"] == "stage '"'"'boom'"'"' failed (exit_3): the command exited with status 3"'
+for ep in /workflows /workflows/sdlc-feature-ship /workflow-executions "/workflow-executions/$rid" \
+	/workflow-executions/by-workflow/fail; do
+	api GET "$ep"
+	check "json style: GET $ep" python3 "$style" "$TMP/out" "GET $ep"
+done
+api POST /workflows/sdlc-feature-ship/plan '{}'
+check "json style: POST plan" python3 "$style" "$TMP/out" "POST plan"
+api POST /workflows/sdlc-feature-ship/validate '{}'
+check "json style: POST validate" python3 "$style" "$TMP/out" "POST validate"
 kill "$web" 2>/dev/null
 wait "$web" 2>/dev/null
 
