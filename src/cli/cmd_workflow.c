@@ -385,8 +385,10 @@ static int write_converted(const struct swdl_loaded *l, bool json)
 		json_t *j = node_to_json(l->wf.root);
 		jw_init(&w, &sb, true);
 		jw_value(&w, j);
+		jw_flush(&w);
 		json_decref(j);
 		text = strbuf_detach(&sb, NULL);
+		jw_release(&w);
 	} else {
 		yaml_from_node(l->wf.root, l->doc->format == DOC_YAML ? l->doc->text : NULL, &text);
 	}
