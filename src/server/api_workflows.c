@@ -14,6 +14,7 @@
 #include "../swdl/model_json.h"
 #include "../swdl/plan.h"
 #include "../swdl/workflow.h"
+#include "../formats/yaml_write.h"
 
 #include <unistd.h>
 
@@ -145,9 +146,16 @@ void api_workflow_get(struct request *rq, struct reply *out)
 	struct swdl_loaded *l = load_stored(rq, out, &file, &dl);
 	if (l) {
 		json_t *model = dl.errors ? json_null() : swdl_workflow_to_json(&l->wf);
-		reply_json(out, 200, json_pack("{s:s, s:s, s:s%, s:o, s:o}", "id", rq->params[0],
-				       "path", file, "definition", l->doc->text, l->doc->len,
-				       "workflow", model, "validation", diags_json(&dl)));
+		/* the short form, for the builder: what `workflow convert` writes */
+		char *canon = NULL;
+		if (l->wf.seed_form && l->wf.root)
+			yaml_from_node(l->wf.root, l->doc->format == DOC_YAML ? l->doc->text : NULL,
+				       &canon);
+		reply_json(out, 200, json_pack("{s:s, s:s, s:s%, s:o, s:o, s:s?}", "id",
+				       rq->params[0], "path", file, "definition", l->doc->text,
+				       l->doc->len, "workflow", model, "validation", diags_json(&dl),
+				       "canonical", canon));
+		free(canon);
 	}
 	swdl_loaded_free(l);
 	diag_list_release(&dl);

@@ -233,6 +233,8 @@ code_is() { [ "$code" = "$1" ]; }
 api POST /workflows/sdlc-feature-ship/duplicate
 check "duplicate: 201" code_is 201
 check "duplicate: named as upstream names it" json_eq 'j["id"] == "sdlc-feature-ship-copy" and j["name"] == "sdlc-feature-ship (copy)" and j["source_id"] == "sdlc-feature-ship"'
+api GET /workflows/sdlc-feature-ship
+check "the builder's text of a short-form workflow: the canonical form" json_eq '"workflow:\n  id: sdlc-feature-ship" in j["canonical"] and "artifact: \"agent:researcher-v1\"" in j["canonical"]'
 api GET /workflows/sdlc-feature-ship-copy
 check "duplicate: the definition byte for byte" python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["definition"] == open("seed.json").read() else 1)' "$TMP/out"
 api POST /workflows/sdlc-feature-ship/duplicate '{}'

@@ -21,6 +21,8 @@ export interface WorkflowSummary {
 }
 export interface WorkflowDetail {
   id: string; path: string; definition: string; workflow: unknown; validation: Validation;
+  /** The canonical SWDL text of a definition in the seed's short form (what the builder edits). */
+  canonical?: string | null;
 }
 export interface Artifact { ref: string; type: string; name: string; path?: string; description?: string }
 export interface PackManifest {
