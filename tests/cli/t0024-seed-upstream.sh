@@ -211,6 +211,9 @@ js "context preview" $sm context preview seed.json --format json
 js "pack build" $sm pack build seed.json -o seed.skillmeat-pack --format json
 js "pack inspect" $sm pack inspect seed.skillmeat-pack --format json
 js "pack verify" $sm pack verify seed.skillmeat-pack --format json
+js "pack install" env SKILLMEAT_HOME="$TMP/home2" sh -c '"$1" init >/dev/null && "$1" pack install seed.skillmeat-pack --allow-unsigned --format json' sh "$sm"
+run env SKILLMEAT_HOME="$TMP/home2" $sm workflow plan sdlc-feature-ship --format json
+check "a pack carries the short form: installed, it plans in written order" json_eq 'j["stage_order"] == "written" and j["collection"]["missing_count"] == 0'
 $sm workflow logs "$rid" --format jsonl >jl.out
 check "workflow logs --format jsonl: one event a line" python3 -c 'import json,sys; l=open("jl.out").read().splitlines(); [json.loads(x) for x in l]; sys.exit(0 if len(l) > 3 else 1)'
 
