@@ -5,6 +5,7 @@
 #include "../base/compat.h"
 #include "dialect.h"
 #include "../base/strbuf.h"
+#include "../base/suggest.h"
 #include "../formats/yaml11.h"
 
 #include <ctype.h>
@@ -121,16 +122,24 @@ static void add_named(struct dctx *c, const struct node *key, const struct node 
  * key with an artifact is a named role the stage uses as a tool, declared
  * at the top level (bindable like any role) once all stages are read.
  */
+/*
+ * A key of roles naming a role: not primary or tools, not an extension,
+ * not one edit from primary or tools (`primray:` is a typo that parse
+ * reports, not a role), with an artifact.
+ */
+static bool is_named_role(const char *k, const struct node *v)
+{
+	if (!strcmp(k, "primary") || !strcmp(k, "tools") || !strncmp(k, "x-", 2) ||
+	    edit_distance(k, "primary") <= 1 || edit_distance(k, "tools") <= 1)
+		return false;
+	return v->kind == NODE_STRING || text_of(node_map_get(v, "artifact"));
+}
+
 static struct node *roles_canonical(struct dctx *c, const struct node *r)
 {
 	size_t named = 0;
-	for (size_t i = 0; i < r->nr; i++) {
-		const char *k = r->pairs[i].key->text;
-		const struct node *v = r->pairs[i].value;
-		if (strcmp(k, "primary") && strcmp(k, "tools") && strncmp(k, "x-", 2) &&
-		    (v->kind == NODE_STRING || text_of(node_map_get(v, "artifact"))))
-			named++;
-	}
+	for (size_t i = 0; i < r->nr; i++)
+		named += is_named_role(r->pairs[i].key->text, r->pairs[i].value);
 	struct node *n = map_without(c->a, r, NULL, 1);
 	n->nr = 0;
 	const struct node *tools = node_map_get(r, "tools");
@@ -151,9 +160,7 @@ static struct node *roles_canonical(struct dctx *c, const struct node *r)
 			p->nr = 1;
 			n->pairs[n->nr].key = (struct node *)k;
 			n->pairs[n->nr++].value = p;
-		} else if (strcmp(k->text, "primary") && strcmp(k->text, "tools") &&
-			   strncmp(k->text, "x-", 2) &&
-			   (v->kind == NODE_STRING || text_of(node_map_get(v, "artifact")))) {
+		} else if (is_named_role(k->text, v)) {
 			add_named(c, k, v->kind == NODE_STRING ? v : node_map_get(v, "artifact"));
 			char *ref = xasprintf("${{ roles.%s }}", k->text);
 			node_seq_add(seq, located_string(c->a, v, ref));
