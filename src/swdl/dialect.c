@@ -397,6 +397,41 @@ const struct node *swdl_dialect_canonical(struct arena *a, const struct node *ro
 	return n;
 }
 
+/*
+ * An overrides block's partial stages in the short form's spellings
+ * (`roles: {primary: "agent:x"}`, `context_policy`): the same rewrite as a
+ * workflow's stages, so the block merges over the canonical stage.
+ */
+const struct node *swdl_dialect_overrides(struct arena *a, const struct node *block,
+					  struct diag_list *dl)
+{
+	const struct node *stages = node_map_get(block, "stages");
+	if (!stages || stages->kind != NODE_MAP)
+		return block;
+	struct dctx c = { .a = a, .dl = dl, .field = STRBUF_INIT };
+	struct node *ns = node_map_copy(a, stages, 0);
+	for (size_t i = 0; i < stages->nr; i++) {
+		const struct node *st = stages->pairs[i].value;
+		const struct node *r = node_map_get(st, "roles"), *cp = node_map_get(st, "context_policy");
+		if (st->kind != NODE_MAP || (!cp && !(r && r->kind == NODE_MAP &&
+						      text_of(node_map_get(r, "primary")))))
+			continue;
+		static const char *const drop[] = { "context_policy", NULL };
+		struct node *n = map_without(a, st, drop, 2);
+		c.stage_id = stages->pairs[i].key->text;
+		if (r && r->kind == NODE_MAP)
+			put(&c, n, r, "roles", roles_canonical(&c, r));
+		if (cp && cp->kind == NODE_MAP && !node_map_get(st, "context"))
+			put(&c, n, cp, "context", context_policy(&c, cp));
+		ns->pairs[i].value = n;
+	}
+	struct node *nb = node_map_copy(a, block, 0);
+	node_map_set(a, nb, "stages", ns);
+	free(c.named);
+	strbuf_release(&c.field);
+	return nb;
+}
+
 const char *swdl_dialect_workflow_id(const struct node *root)
 {
 	const char *id = text_of(node_map_get(node_map_get(root, "workflow"), "id"));

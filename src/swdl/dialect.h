@@ -36,6 +36,10 @@ const struct node *swdl_dialect_canonical(struct arena *a, const struct node *ro
 const struct node *swdl_dialect_yaml11(struct arena *a, const struct node *root,
 				       struct diag_list *dl);
 
+/* An overrides block's stages in the short form's spellings, rewritten likewise. */
+const struct node *swdl_dialect_overrides(struct arena *a, const struct node *block,
+					  struct diag_list *dl);
+
 /* The workflow id of a tree in either form, or NULL. */
 const char *swdl_dialect_workflow_id(const struct node *root);
 

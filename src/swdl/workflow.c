@@ -27,6 +27,7 @@ static int apply_project_overrides(struct swdl_loaded *l, const struct swdl_load
 	}
 	if (!r && block) {
 		l->po.file = arena_strdup(&l->arena, path);
+		block = swdl_dialect_overrides(&l->arena, block, dl);
 		r = swdl_overrides_apply(&l->arena, *root, block, root, &l->po, dl);
 	}
 	free(path);

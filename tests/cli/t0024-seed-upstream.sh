@@ -28,6 +28,12 @@ check "seed plan: the skill kept as a tool" json_eq 'j["batches"][1]["stages"][0
 check "seed plan: agents" json_eq '[b["stages"][0]["primary_artifact"] for b in j["batches"]] == ["agent:researcher-v1", "agent:coder-v2"]'
 run $sm workflow plan seed.json
 check "seed plan text: says why the order" out_has "Stages run one after another in the order written"
+# the document's section 3.2: a project's TOML overrides swap an agent, in the short spelling
+mkdir proj
+printf '[overrides.sdlc-feature-ship.stages.implementation.roles]\nprimary = "agent:my-coder"\n' \
+	>proj/.skillmeat-workflow-overrides.toml
+run $sm workflow plan seed.json --overrides-dir proj --format json
+check "overrides in the short spelling swap the agent" json_eq '[b["stages"][0]["primary_artifact"] for b in j["batches"]] == ["agent:researcher-v1", "agent:my-coder"] and j["batches"][1]["stages"][0]["tools"] == ["skill:git-ops"]'
 
 # A collection with the example's artifacts: checked, and the module reaches the prompt.
 run $sm init
