@@ -421,7 +421,10 @@ const struct node *swdl_dialect_overrides(struct arena *a, const struct node *bl
 		c.stage_id = stages->pairs[i].key->text;
 		if (r && r->kind == NODE_MAP)
 			put(&c, n, r, "roles", roles_canonical(&c, r));
-		if (cp && cp->kind == NODE_MAP && !node_map_get(st, "context"))
+		if (cp && (cp->kind != NODE_MAP || node_map_get(st, "context")))
+			note(&c, DIAG_ERROR, cp, "context_policy", "context_policy must be a mapping, "
+			     "and not beside context (the seed's name for it); keep one");
+		else if (cp)
 			put(&c, n, cp, "context", context_policy(&c, cp));
 		ns->pairs[i].value = n;
 	}
