@@ -88,6 +88,9 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		case OPT_FORMAT:
 			/* logs streams: JSON Lines is its own format, json stays one document */
 			o->jsonl = !strcmp(cmd, "workflow logs") && !strcmp(optarg, "jsonl");
+			if (!strcmp(cmd, "workflow logs") && !o->jsonl && strcmp(optarg, "text") &&
+			    strcmp(optarg, "json"))
+				die_usage(cmd, "--format must be text, json or jsonl, got '%s'", optarg);
 			o->format = o->jsonl ? FORMAT_JSON : parse_format(cmd, optarg);
 			break;
 		case OPT_WORKFLOW: o->workflow = optarg; break;
