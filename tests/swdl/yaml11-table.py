@@ -104,6 +104,43 @@ def main():
             failed += 1
             print("FAIL %s %r: expected an error (PyYAML %r), exit %d: %s"
                   % (t, text, py, v.returncode, v.stdout + v.stderr))
+    # Typed fields of the schema, not only parameter defaults (yaml11-fields.yaml).
+    fields = os.path.join(os.path.dirname(os.path.abspath(__file__)), "yaml11-fields.yaml")
+    p = subprocess.run([SM, "workflow", "plan", fields, "--no-overrides", "--format", "json"],
+                       capture_output=True, text=True, env=env)
+    plan = json.loads(p.stdout)
+    st = plan["batches"][0]["stages"][0]
+    warned = sorted(w["field"] for w in plan["validation"]["warnings"] if "YAML 1.1" in w["message"])
+    checks = [
+        ("parameters", plan["parameters"], {"quick": False, "count": 15, "ratio": 1000.5,
+                                            "wait": 90, "files": ["a", "b"]}),
+        ("retry", (st["retry"]["max_attempts"], st["retry"]["backoff_multiplier"]), (10, 90.5)),
+        ("fan_out", (st["fan_out"]["max_parallel"], st["fan_out"]["max_items"]), (3, 10)),
+        ("warnings", warned, sorted(["config.parameters.quick.default",
+                                     "config.parameters.quick.required",
+                                     "config.parameters.count.default",
+                                     "config.parameters.ratio.default",
+                                     "config.parameters.wait.default",
+                                     "fan_out.max_parallel", "fan_out.max_items",
+                                     "error_policy.retry.max_attempts",
+                                     "error_policy.retry.backoff_multiplier",
+                                     "handoff.include_run_log"])),
+    ]
+    for name, got, want in checks:
+        if got == want:
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL fields %s: got %r, expected %r" % (name, got, want))
+    with open(fields) as f:
+        py = yaml.safe_load(f)
+    pst = py["stages"][0]
+    if (pst["error_policy"]["retry"]["max_attempts"], pst["fan_out"]["max_parallel"],
+            pst["handoff"]["include_run_log"]) == (10, 3, True):
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL fields: PyYAML reads the file otherwise: %r" % pst)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
