@@ -32,7 +32,7 @@ struct swdl_dialect {
 const struct node *swdl_dialect_canonical(struct arena *a, const struct node *root,
 					  struct swdl_dialect *d, struct diag_list *dl);
 
-/* YAML 1.1 typed values, after overrides apply (they may bring some too). */
+/* YAML 1.1 typed values, after overrides apply (they may bring some too): yaml11_fields.c. */
 const struct node *swdl_dialect_yaml11(struct arena *a, const struct node *root,
 				       struct diag_list *dl);
 
