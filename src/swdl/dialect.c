@@ -385,9 +385,11 @@ const struct node *swdl_dialect_canonical(struct arena *a, const struct node *ro
 	const struct node *stages = node_map_get(root, "stages");
 	if (stages && stages->kind == NODE_SEQ)
 		put(&c, n, stages, "stages", (struct node *)stages_canonical(&c, stages, d));
-	if (c.nr_named)
-		put(&c, n, node_map_get(root, "roles") ? node_map_key(root, "roles") : root,
-		    "roles", (struct node *)declare_named(&c, node_map_get(root, "roles")));
+	/* roles that is not a mapping stays, for parse to report (the names stay undeclared) */
+	const struct node *decl = node_map_get(root, "roles");
+	if (c.nr_named && (!decl || decl->kind == NODE_MAP || decl->kind == NODE_NULL))
+		put(&c, n, decl ? node_map_key(root, "roles") : root, "roles",
+		    (struct node *)declare_named(&c, decl));
 	free(c.named);
 	return n;
 }
