@@ -204,7 +204,10 @@ char *run_failure_summary(struct store *st, const char *run_id)
 	char *out = NULL;
 	/* The stage that halted the run, else the first that failed. */
 	static const char sql[] =
-		"SELECT r.error, s.stage_id, s.error_class, s.error, s.attempt FROM runs r"
+		/* a fan-out numbers attempts across its items: its retries are an item's tries */
+		"SELECT r.error, s.stage_id, s.error_class, s.error,"
+		" coalesce((SELECT max(tries) FROM items i WHERE i.run_id = r.id"
+		"  AND i.stage_id = s.stage_id), s.attempt) FROM runs r"
 		" LEFT JOIN stages s ON s.run_id = r.id AND s.status = 'failed'"
 		" WHERE r.id = ?1 AND r.status = 'failed'"
 		" ORDER BY s.stage_id = r.error DESC, s.idx LIMIT 1";

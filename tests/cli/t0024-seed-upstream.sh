@@ -163,6 +163,13 @@ stages:
 Y
 run $sm workflow run fanfail.yaml
 check "command fan-out failure: not an agent's" sh -c '! grep -q "the agent reported" "$1" && grep -q "fan_out.items did not give a list" "$1"' sh "$TMP/err"
+cat >fanfail2.yaml <<'Y'
+workflow_id: fanfail2
+stages:
+  - {id: each, type: fan_out, fan_out: {items: "${{ fromJSON('[1, 2, 3]') }}", on_item_failure: continue}, run: "exit 4", error_policy: {retry: {max_attempts: 1}}}
+Y
+run $sm workflow run fanfail2.yaml
+check "fan-out of commands failing once each: no 'after retries'" sh -c 'grep -q "failed at stage .each. (exit_4): 3 of 3 items failed" "$1" && ! grep -q "after retries" "$1"' sh "$TMP/err"
 cat >gate.yaml <<'Y'
 workflow_id: gated
 stages:
