@@ -6,6 +6,8 @@
  */
 #include "server_int.h"
 #include "../engine/run_json.h"
+#include "../engine/config.h"
+#include "../engine/runner.h"
 #include "../base/fsutil.h"
 #include "../base/jsonw.h"
 #include "../collection/collection.h"
@@ -29,6 +31,27 @@ static struct collection *open_or_reply(struct reply *out)
 			    "`skillmeat init`)%s%s", dl.nr ? ": " : "", dl.nr ? dl.items[0].message : "");
 	diag_list_release(&dl);
 	return c;
+}
+
+/*
+ * What `workflow validate` checks beyond the file: each roles.primary.runner
+ * names a runner (built in, or config.toml's [runners.NAME]).
+ */
+static void check_runners(struct request *rq, const struct swdl_loaded *l, struct diag_list *dl)
+{
+	char *path = path_join(rq->srv->home, "config.toml"), *err = NULL;
+	struct engine_config cfg;
+	if (l && l->schema_ok) {
+		if (engine_config_load(&cfg, path, &err)) {
+			struct loc loc = { NULL, 0, 0 };
+			diag_add(dl, DIAG_ERROR, &loc, "config", NULL, NULL, "%s", err);
+		} else {
+			runner_check_workflow(&cfg.runners, &l->wf, path, dl);
+		}
+		engine_config_release(&cfg);
+	}
+	free(err);
+	free(path);
 }
 
 /* Diagnostics as {valid, errors: [...], warnings: [...]}. */
@@ -167,6 +190,7 @@ void api_workflow_validate(struct request *rq, struct reply *out)
 	struct diag_list dl = DIAG_LIST_INIT;
 	char *file = NULL;
 	struct swdl_loaded *l = load_stored(rq, out, &file, &dl);
+	check_runners(rq, l, &dl);
 	if (file)
 		reply_json(out, 200, diags_json(&dl));
 	swdl_loaded_free(l);
@@ -243,6 +267,7 @@ void api_definition_validate(struct request *rq, struct reply *out)
 	if (body && definition_ok(out, body)) {
 		struct diag_list dl = DIAG_LIST_INIT;
 		struct swdl_loaded *l = load_definition(body, &dl);
+		check_runners(rq, l, &dl);
 		reply_json(out, 200, diags_json(&dl));
 		swdl_loaded_free(l);
 		diag_list_release(&dl);
@@ -260,6 +285,8 @@ static void store_definition(struct request *rq, struct reply *out, bool replace
 	struct collection *c = NULL;
 	if (file)
 		l = load_definition(body, &dl);
+	if (file)
+		check_runners(rq, l, &dl);  /* stores exactly what validate accepts */
 	if (file && dl.errors) {
 		reply_json(out, 422, diags_json(&dl));
 	} else if (file && (c = open_or_reply(out))) {

@@ -246,6 +246,11 @@ api() {
 	rc=0
 }
 code_is() { [ "$code" = "$1" ]; }
+odd=$(python3 -c 'import json; print(json.dumps({"definition": open("odd.yaml").read()}))')
+api POST /workflows/validate "$odd"
+check "API validate: the runner check too" json_eq 'not j["valid"] and any("nosuch" in e["message"] for e in j["errors"])'
+api POST /workflows "$odd"
+check "API create refuses what validate refuses" code_is 422
 api POST /workflows/sdlc-feature-ship/duplicate
 check "duplicate: 201" code_is 201
 check "duplicate: named as upstream names it" json_eq 'j["id"] == "sdlc-feature-ship-copy" and j["name"] == "sdlc-feature-ship (copy)" and j["source_id"] == "sdlc-feature-ship"'
