@@ -233,7 +233,7 @@ static void fan_out_shapes(struct dctx *c, const struct node *st, struct node *n
 		     "fan_out.stage_template (reserved in upstream's specification, never run "
 		     "there) is not supported: a fan-out stage runs its own roles (or run:) once "
 		     "per item; move the template's roles, inputs and outputs onto this stage and "
-		     "use ${{ fan_out.item }} in its instructions");
+		     "write ${{ fan_out.item }} where the template wrote ${{ item }}");
 	if (!src)
 		return;
 	if (node_map_get(fo, "items")) {
