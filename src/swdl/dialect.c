@@ -165,7 +165,8 @@ static struct node *roles_canonical(struct dctx *c, const struct node *r)
 			n->pairs[n->nr++] = r->pairs[i];
 		}
 	}
-	if (named || (tools && tools->kind == NODE_SEQ))
+	/* tools that is not a list stays, for parse to report */
+	if ((named && !tools) || (tools && tools->kind == NODE_SEQ))
 		put(c, n, tools ? tools : r, "tools", seq);
 	return n;
 }
