@@ -177,6 +177,7 @@ struct listed {
 	char *file;
 	struct swdl_loaded *l;
 	bool valid;
+	const char *title;   /* the manifest's (a duplicate's "<name> (copy)"), or NULL */
 };
 
 static bool has_tag(const struct listed *x, const struct artifact_entry *e, const char *tag)
@@ -202,7 +203,7 @@ static void list_json(const struct listed *items, size_t nr)
 		jw_object(&w);
 		jw_kstring(&w, "name", items[i].name);
 		jw_kstring(&w, "id", wf ? wf->id : NULL);
-		jw_kstring(&w, "title", wf ? wf->name : NULL);
+		jw_kstring(&w, "title", items[i].title ? items[i].title : wf ? wf->name : NULL);
 		jw_kstring(&w, "version", wf ? wf->version : NULL);
 		jw_kstring(&w, "description", wf ? wf->description : NULL);
 		jw_key(&w, "stage_count");
@@ -229,7 +230,8 @@ static void list_text(const struct collection *c, const struct listed *items, si
 	printf("  %-24s %-28s %-9s %6s  %s\n", "NAME", "TITLE", "VERSION", "STAGES", "TAGS");
 	for (size_t i = 0; i < nr; i++) {
 		const struct swdl_workflow *wf = items[i].l ? &items[i].l->wf : NULL;
-		printf("  %-24s %-28s %-9s ", items[i].name, wf ? wf->name : "(missing file)",
+		printf("  %-24s %-28s %-9s ", items[i].name, items[i].title ? items[i].title
+		       : wf ? wf->name : "(missing file)",
 		       wf ? wf->version : "-");
 		if (wf)
 			printf("%6zu  ", wf->nr_stages);
@@ -255,7 +257,9 @@ int cmd_workflow_list(int argc, char **argv)
 	size_t nr = collection_entries(c, "workflow", &e), n = 0;
 	struct listed *items = xcalloc(nr ? nr : 1, sizeof(*items));
 	for (size_t i = 0; i < nr; i++) {
-		struct listed x = { e[i].name, collection_workflow_file(c, e[i].name), NULL, false };
+		const struct node *t = node_map_get(node_map_get(e[i].node, "metadata"), "title");
+		struct listed x = { e[i].name, collection_workflow_file(c, e[i].name), NULL, false,
+				    t && t->kind == NODE_STRING && *t->text ? t->text : NULL };
 		struct diag_list dl = DIAG_LIST_INIT;
 		if (x.file)
 			x.valid = swdl_load_file(x.file, NULL, &x.l, &dl) == SM_OK;

@@ -74,6 +74,13 @@ static json_t *diags_json(const struct diag_list *dl)
 	return j;
 }
 
+/* The title the manifest gives a stored workflow (a duplicate's "<name> (copy)"), or NULL. */
+static const char *manifest_title(const struct artifact_entry *e)
+{
+	const struct node *t = node_map_get(node_map_get(e->node, "metadata"), "title");
+	return t && t->kind == NODE_STRING && *t->text ? t->text : NULL;
+}
+
 static json_t *summary_json(const struct artifact_entry *e, const struct swdl_loaded *l)
 {
 	json_t *j = json_pack("{s:s, s:s}", "id", e->name, "path", e->path ? e->path : "");
@@ -81,8 +88,9 @@ static json_t *summary_json(const struct artifact_entry *e, const struct swdl_lo
 		json_t *tags = json_array();
 		for (size_t i = 0; i < l->wf.tags.nr; i++)
 			json_array_append_new(tags, json_string(l->wf.tags.v[i]));
+		const char *title = manifest_title(e);
 		json_object_update_new(j, json_pack("{s:s, s:s, s:s, s:s?, s:o, s:I}", "workflow_id",
-				       l->wf.id, "name", l->wf.name, "version", l->wf.version,
+				       l->wf.id, "name", title ? title : l->wf.name, "version", l->wf.version,
 				       "description", l->wf.description, "tags", tags, "stage_count",
 				       (json_int_t)l->wf.nr_stages));
 	}

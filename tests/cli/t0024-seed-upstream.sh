@@ -260,6 +260,8 @@ api GET /workflows/sdlc-feature-ship-copy
 check "duplicate: the definition byte for byte" python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["definition"] == open("seed.json").read() else 1)' "$TMP/out"
 api POST /workflows/sdlc-feature-ship/duplicate '{}'
 check "duplicate again: the next free name" json_eq 'j["id"] == "sdlc-feature-ship-copy-2"'
+api GET /workflows
+check "the list shows the copy's title" json_eq '{w["id"]: w.get("name") for w in j["items"]}["sdlc-feature-ship-copy"] == "sdlc-feature-ship (copy)"'
 api POST /workflows/sdlc-feature-ship/duplicate '{"id": "mine", "new_name": "Mine"}'
 check "duplicate: id and new_name" json_eq 'j["id"] == "mine" and j["name"] == "Mine"'
 api POST /workflows/sdlc-feature-ship/duplicate '{"id": "mine"}'
@@ -320,5 +322,7 @@ api POST /workflows/sdlc-feature-ship/validate '{}'
 check "json style: POST validate" python3 "$style" "$TMP/out" "POST validate"
 kill "$web" 2>/dev/null
 wait "$web" 2>/dev/null
+run $sm workflow list --format json
+check "workflow list: a duplicate's title" json_eq '{w["name"]: w["title"] for w in j}["sdlc-feature-ship-copy"] == "sdlc-feature-ship (copy)"'
 
 done_testing
