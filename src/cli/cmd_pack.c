@@ -227,7 +227,7 @@ static void print_built(const struct pack_opts *o, const struct pack *p, const c
 		for (size_t i = 0; i < p->nr_arts; i++)
 			json_array_append_new(arts, json_pack("{s:s, s:s, s:s, s:I}", "type",
 				p->arts[i].type, "name", p->arts[i].name, "hash", p->arts[i].hash,
-				"files", (json_int_t)p->arts[i].nr_files));
+				"file_count", (json_int_t)p->arts[i].nr_files));
 		print_json_new(json_pack("{s:s, s:s, s:O, s:b, s:o}", "file", out, "name",
 			json_string_value(json_object_get(p->manifest, "name")), "bundle_hash",
 			json_object_get(p->manifest, "bundle_hash"), "signed", signed_,
@@ -355,9 +355,14 @@ static json_t *pack_json(const struct pack *p, const struct pack_sig_info *si)
 			p->arts[i].type, "name", p->arts[i].name, "hash", p->arts[i].hash,
 			"files", files));
 	}
+	/* the manifest keeps upstream's naive UTC time; JSON output says it is UTC */
+	const char *made = mstr(p, "created_at");
+	char at[64];
+	snprintf(at, sizeof(at), "%s%s", made, *made && !strchr(made, 'Z') && !strchr(made + 10, '+')
+		 ? "Z" : "");
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "name", mstr(p, "name"),
 		"description", mstr(p, "description"), "author", mstr(p, "author"), "license",
-		mstr(p, "license"), "created_at", mstr(p, "created_at"), "bundle_hash",
+		mstr(p, "license"), "created_at", at, "bundle_hash",
 		mstr(p, "bundle_hash"), "bytes", (json_int_t)pack_bytes(p), "signature",
 		sig_json(si), "artifacts", arts);
 }

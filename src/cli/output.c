@@ -45,6 +45,16 @@ void error_msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void warning_msg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%swarning:%s ", color(stderr, C_YELLOW), color(stderr, C_RESET));
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 static const struct doc *doc_for(const char *file, const struct doc *const *docs, size_t n)
 {
 	for (size_t i = 0; file && i < n; i++)

@@ -204,6 +204,8 @@ struct swdl_workflow {
 	size_t nr_roles;
 	struct swdl_role *roles;
 	struct strmap stage_index;  /* id -> index of its first definition */
+	/* Written in the seed's short form (dialect.h); stages chained as written. */
+	bool seed_form, written_order;
 };
 
 /*

@@ -193,9 +193,16 @@ void swdl_workflow_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 			const struct swdl_param *p = &wf->params[i];
 			strbuf_addf(out, "  %-20s %-10s %s", p->name, p->type,
 				    p->required ? "required" : "optional");
-			if (p->default_value && p->default_value->kind != NODE_NULL)
-				strbuf_addf(out, ", default %s", p->default_value->kind == NODE_STRING
-					    ? p->default_value->text : p->default_value->text);
+			if (p->default_value && p->default_value->kind == NODE_STRING) {
+				strbuf_addf(out, ", default %s", p->default_value->text);
+			} else if (p->default_value && p->default_value->kind != NODE_NULL) {
+				/* typed values as JSON: lists and mappings have no text of their own */
+				json_t *j = node_to_json(p->default_value);
+				char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+				strbuf_addf(out, ", default %s", t ? t : "?");
+				free(t);
+				json_decref(j);
+			}
 			if (p->description)
 				strbuf_addf(out, "  (%s)", p->description);
 			strbuf_addch(out, '\n');

@@ -607,10 +607,21 @@ static void check_params(struct vctx *v)
 			continue;
 		json_t *d = node_to_json(p->default_value);
 		if (!swdl_type_accepts(p->type, d)) {
+			/*
+			 * A boolean, integer or number default that fits neither YAML
+			 * reading would change meaning silently (a string "off" is
+			 * truthy): an error.  An integral 3.0 for an integer stays a warning.
+			 */
+			bool scalar_type = !strcmp(p->type, "boolean") || !strcmp(p->type, "number") ||
+					   (!strcmp(p->type, "integer") && !json_is_real(d));
 			snprintf(field, sizeof(field), "config.parameters.%s.default", p->name);
-			diag_add(v->dl, DIAG_WARNING, &p->default_value->loc, "schema", NULL, field,
-				 "default %s does not fit the declared type '%s'",
-				 node_kind_name(p->default_value->kind), p->type);
+			diag_add(v->dl, scalar_type ? DIAG_ERROR : DIAG_WARNING, &p->default_value->loc,
+				 "schema", NULL, field, "default %s%s%s%s does not fit the declared "
+				 "type '%s'%s", node_kind_name(p->default_value->kind),
+				 node_is_scalar(p->default_value) ? " '" : "",
+				 node_is_scalar(p->default_value) ? p->default_value->text : "",
+				 node_is_scalar(p->default_value) ? "'" : "", p->type,
+				 scalar_type ? " (read as YAML 1.1 or 1.2 alike)" : "");
 		}
 		json_decref(d);
 	}
