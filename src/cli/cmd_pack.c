@@ -533,20 +533,15 @@ static int signature_allows(const struct pack_opts *o, const struct pack_sig_inf
 	}
 }
 
-/* The active collection, locked against other installs, after any
- * interrupted install was recovered (then read again). */
-static int open_locked(struct collection **c, int *lock, struct diag_list *dl)
+/* The active collection, locked against other writers before its manifest
+ * is read, after any interrupted install was recovered (then read again). */
+static int open_locked(struct collection **c, bool dry_run, struct diag_list *dl)
 {
 	size_t recovered = 0;
-	if (collection_open(NULL, c, dl) || pack_lock(*c, lock, dl) ||
-	    pack_recover(*c, &recovered, dl))
+	if (collection_open(NULL, c, dl) || collection_lock(*c, dl) ||
+	    pack_recover(*c, dry_run, &recovered, dl))
 		return SM_ERR;
-	if (recovered) {
-		collection_free(*c);
-		*c = NULL;
-		return collection_open(NULL, c, dl);
-	}
-	return SM_OK;
+	return recovered ? collection_reread(*c, dl) : SM_OK;
 }
 
 static int cmd_pack_install(int argc, char **argv)
@@ -561,12 +556,11 @@ static int cmd_pack_install(int argc, char **argv)
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct collection *c = NULL;
 	struct pack_plan plan = { 0 };
-	int lock = -1;
 	int rc = signature_allows(&o, &si);
 	if (rc)
 		goto out;
 	rc = EXIT_FAIL;
-	if (open_locked(&c, &lock, &dl) || pack_plan_install(p, c, st, &plan, &dl))
+	if (open_locked(&c, o.dry_run, &dl) || pack_plan_install(p, c, st, &plan, &dl))
 		goto out;
 	if (!o.dry_run && pack_install(c, &plan, &dl))
 		goto out;
@@ -579,7 +573,6 @@ static int cmd_pack_install(int argc, char **argv)
 		print_plan(&plan, c->name, o.dry_run ? "Dry run: nothing written to" : "Installed "
 			   "into");
 out:
-	pack_unlock(lock);
 	print_diags(&dl, NULL, 0);
 	if (rc == EXIT_FAIL && dl.errors)
 		fprintf(stderr, "pack install: nothing was installed\n");

@@ -63,13 +63,15 @@ int pack_install(struct collection *c, const struct pack_plan *plan, struct diag
 void pack_plan_release(struct pack_plan *plan);
 
 /*
- * Installs into one collection take turns (an flock on its folder).  With
- * the lock held, pack_recover rolls back what an install killed halfway
+ * Installs into one collection take turns (collection_lock).  With the
+ * lock held, pack_recover rolls back what an install killed halfway
  * left (its journal says what it moved; the manifest and lock go back
- * too), or finishes one that had committed.
+ * too), or finishes one that had committed; only a staging folder whose
+ * journal verifies with this home's install key (pack_journal.c) is
+ * touched, anything else is left alone and reported.  With `dry_run` it
+ * only reports what it would do.
  */
-int pack_lock(const struct collection *c, int *fd, struct diag_list *dl);
-void pack_unlock(int fd);
-int pack_recover(const struct collection *c, size_t *recovered, struct diag_list *dl);
+int pack_recover(const struct collection *c, bool dry_run, size_t *recovered,
+		 struct diag_list *dl);
 
 #endif

@@ -1,0 +1,110 @@
+#!/bin/sh
+# Hostile inputs and shared collections (issue 25): planted install
+# journals, parallel writers, path-component names, escaped terminal text,
+# out-of-range stored numbers.  Each case reproduces the probe's hole.
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$TMP" || exit 1
+col() { echo "$SKILLMEAT_HOME/collections/default"; }
+# The home (minus its journal key) and the outside folder, hashed.
+snapshot() { (cd "$TMP" && find home outside ! -name install-journal.key \( -type f -o -type d -o -type l \) |
+	sort | while read -r f; do printf '%s %s\n' "$f" "$( [ -f "$f" ] && sha256sum <"$f" | cut -c1-16)"
+	done) | sha256sum; }
+
+$sm init >/dev/null
+python3 "$here/many-agents-pack.py" a.skillmeat-pack a 5
+python3 "$here/many-agents-pack.py" b.skillmeat-pack b 5
+mkdir outside
+echo "precious" >outside/victim.txt
+
+# --- 1. planted journals --------------------------------------------------
+# A journal of the old, unauthenticated kind whose target's parent is a
+# symlink out of the collection: replaying it would put old-0 over
+# outside/victim.txt.
+st=$(col)/.pack-install-evil1
+mkdir -p "$st"
+printf '0\tlink/victim.txt\n' >"$st/journal"
+echo "owned" >"$st/old-0"
+ln -s "$TMP/outside" "$(col)/link"
+# The index itself walking out: old-x/../../.. is the outside folder.
+st2=$(col)/.pack-install-evil2
+mkdir -p "$st2/old-x" "$st2/undo-x" "$st2/x"
+printf 'x/../../../../../outside/victim.txt\tagents/a-0.md\n' >"$st2/journal"
+before=$(snapshot)
+run $sm pack install a.skillmeat-pack --allow-unsigned --dry-run
+check "dry run with planted journals exits 0" exit_is 0
+check "dry run: nothing anywhere changed" test "$(snapshot)" = "$before"
+check "dry run reports the planted folder" err_has "left alone"
+run $sm pack install a.skillmeat-pack --allow-unsigned
+check "install next to planted journals succeeds" exit_is 0
+check "the planted folders are left alone and reported" err_has ".pack-install-evil1 looks like an interrupted pack install but was left alone"
+check "the reason is given" err_has "not one this machine wrote"
+check "the outside file is untouched" test "$(cat outside/victim.txt)" = precious
+check "nothing was pulled into the collection" test ! -e "$(col)/agents/a-0.md.orig" -a -d "$st2/old-x"
+check "planted folders still there" test -f "$st/old-0" -a -f "$st2/journal"
+rm -rf "$st" "$st2" "$(col)/link"
+
+# A real interrupted install, its journal then edited: no longer verifies.
+run env SKILLMEAT_FAULT_PACK_COMMIT=2 $sm pack install b.skillmeat-pack --allow-unsigned
+check "an install killed after 2 moves" exit_is 99
+st=$(ls -d "$(col)"/.pack-install-*)
+cp "$st/journal" journal.good
+sed 's#agents/b-1.md#../outside/victim.txt#' journal.good >"$st/journal"
+before=$(snapshot)
+run $sm pack install a.skillmeat-pack --allow-unsigned
+check "an edited journal: left alone" err_has "HMAC does not match"
+check "an edited journal: nothing outside touched" test "$(cat outside/victim.txt)" = precious
+# The same journal under another folder name (copied from elsewhere).
+cp journal.good "$st/journal"
+mv "$st" "$(col)/.pack-install-moved"
+run $sm pack install a.skillmeat-pack --allow-unsigned
+check "a journal moved to another folder: left alone" err_has ".pack-install-moved looks like an interrupted pack install but was left alone"
+mv "$(col)/.pack-install-moved" "$st"
+# Another home's key: the collection synced to another machine.
+cp -r "$SKILLMEAT_HOME" other
+SKILLMEAT_HOME=$TMP/other run $sm pack install a.skillmeat-pack --allow-unsigned
+check "the home copied with its key: the journal verifies and rolls back" err_has "rolled back"
+rm -rf other
+cp -r "$SKILLMEAT_HOME" other
+rm other/install-journal.key
+SKILLMEAT_HOME=$TMP/other run $sm pack install a.skillmeat-pack --allow-unsigned
+check "without this home's key a journal is left alone" err_has "no install key"
+rm -rf other
+# A genuine journal whose target's parent became a symlink: not followed.
+mv "$(col)/agents" agents.real
+ln -s "$TMP/outside" "$(col)/agents"
+run $sm pack install a.skillmeat-pack --allow-unsigned
+check "a symlinked parent: not fully rolled back" err_has "could not be fully rolled back"
+check "a symlinked parent: nor installed through" err_has "install through a symlinked folder"
+check "a symlinked parent: the outside folder is untouched" \
+	test "$(ls outside)" = victim.txt -a "$(cat outside/victim.txt)" = precious
+rm "$(col)/agents"
+mv agents.real "$(col)/agents"
+run $sm pack install a.skillmeat-pack --allow-unsigned
+check "the genuine journal then rolls back" err_has "was rolled back"
+run $sm pack install b.skillmeat-pack --allow-unsigned
+check "and the interrupted pack installs cleanly" out_has "5 new"
+check "the journal key is private" test "$(stat -c %a "$SKILLMEAT_HOME/install-journal.key")" = 600
+
+# --- 2. parallel writers keep every entry ---------------------------------
+for k in 0 1 2 3 4 5 6 7; do python3 "$here/many-agents-pack.py" p$k.skillmeat-pack p$k 50; done
+# The issue asks for 20 rounds; each takes well under a second here.
+lost=0
+for round in $(seq 20); do
+	export SKILLMEAT_HOME=$TMP/par$round
+	$sm init >/dev/null
+	for k in 0 1 2 3 4 5 6 7; do
+		$sm pack install p$k.skillmeat-pack --allow-unsigned >/dev/null 2>&1 &
+	done
+	$sm workflow create "$here/../../examples/code-review.yaml" >/dev/null 2>&1 &
+	wait
+	n=$(grep -c '^\[\[artifacts\]\]' "$(col)/collection.toml")
+	l=$(grep -c '::agent"' "$(col)/collection.lock")
+	[ "$n" -eq 401 ] && [ "$l" -eq 400 ] || { lost=$((lost + 1)); echo "round $round: $n entries, $l locks"; }
+	rm -rf "$SKILLMEAT_HOME"
+done
+check "8 parallel installs of 50 agents and a workflow create keep all 401 entries, 20 times" \
+	test "$lost" -eq 0
+export SKILLMEAT_HOME=$TMP/home
+
+done_testing
