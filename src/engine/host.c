@@ -693,6 +693,23 @@ static int start_hosting(struct host *h, char **err)
 	return restore(h, err);
 }
 
+/* Stage ids and the run id become folders under runs/: whatever the
+ * validation of the stored workflow said, nothing else is hosted. */
+static int check_path_names(const struct host *h, char **err)
+{
+	if (!fs_name_safe(h->run_id)) {
+		*err = xstrdup("the run id is not a safe folder name");
+		return SM_ERR;
+	}
+	for (size_t i = 0; i < h->wf->nr_stages; i++)
+		if (!fs_name_safe(h->wf->stages[i].id)) {
+			*err = xasprintf("stage id '%.64s' is not a safe folder name; not run",
+					 h->wf->stages[i].id);
+			return SM_ERR;
+		}
+	return SM_OK;
+}
+
 int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	     char status[16], char **err)
 {
@@ -702,6 +719,8 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	if (sodium_init() < 0)
 		abort();
 	int r = start_hosting(&h, err);
+	if (!r && (r = check_path_names(&h, err)))
+		store_lease_release(st, run_id, h.token);
 	if (r) {
 		if (o->on_hosting)
 			o->on_hosting(o->hosting_ctx, false);

@@ -107,4 +107,66 @@ check "8 parallel installs of 50 agents and a workflow create keep all 401 entri
 	test "$lost" -eq 0
 export SKILLMEAT_HOME=$TMP/home
 
+# --- 3. names that become path components ---------------------------------
+mkdir work
+cat >dots.yaml <<'YAML'
+workflow: {id: dots, name: Dots}
+stages:
+  - id: "../../../../pwned"
+    name: Escape
+    type: command
+    run: echo hi
+YAML
+run $sm workflow validate dots.yaml
+check "a '../' stage id is an error, not a warning" exit_is 1
+check "it says why" err_has "is not a safe folder name"
+run $sm workflow run dots.yaml --workdir work
+check "such a workflow does not run" test "$rc" -ne 0
+check "no folder was made where the id points" test ! -e "$TMP/pwned" -a ! -e "$SKILLMEAT_HOME/pwned"
+sed 's#"../../../../pwned"#one#; s#type: command#type: command\n    outputs: {"../x": {type: string}}#' dots.yaml >outname.yaml
+run $sm workflow validate outname.yaml
+check "a '../' output name is an error" err_has "output name '../x' is not a safe name"
+# stage exec: a bundle edited to carry such an id.
+sed 's#"../../../../pwned"#one#' dots.yaml >one.yaml
+$sm workflow export one.yaml --to bundle -o bundle.json
+python3 -c '
+import json, sys
+b = json.load(open("bundle.json"))
+b["workflow"]["stages"][0]["id"] = "../../../../pwned"
+json.dump(b, open("evil-bundle.json", "w"))'
+run $sm stage exec --bundle evil-bundle.json --stage ../../../../pwned --outputs o1 --workdir work
+check "stage exec refuses a bundle with a '../' stage id" err_has "not a safe folder name"
+check "stage exec made no folder there" test ! -e "$TMP/pwned" -a ! -e o1
+# An agent-only workflow in a pack signed by a trusted key.
+python3 - <<'PY'
+import hashlib, json, zipfile
+sha = lambda b: "sha256:" + hashlib.sha256(b).hexdigest()
+agent = b"---\nname: helper\n---\nHelp.\n"
+wf = (b"workflow: {id: sneaky, name: Sneaky}\nstages:\n  - id: ../../../../pwned\n"
+      b"    name: Escape\n    roles: {primary: {artifact: agent:helper}}\n")
+files = {"artifacts/agent/helper/helper.md": agent, "artifacts/workflow/sneaky/WORKFLOW.yaml": wf}
+arts = [{"type": "agent", "name": "helper", "version": "unknown", "scope": "user",
+         "path": "artifacts/agent/helper/", "files": ["helper.md"],
+         "file_hashes": {"helper.md": sha(agent)}, "hash": sha(agent), "metadata": {}},
+        {"type": "workflow", "name": "sneaky", "version": "unknown", "scope": "user",
+         "path": "artifacts/workflow/sneaky/", "files": ["WORKFLOW.yaml"],
+         "file_hashes": {"WORKFLOW.yaml": sha(wf)}, "hash": sha(wf), "metadata": {}}]
+m = {"version": "1.0", "name": "sneaky", "description": "", "author": "x",
+     "created_at": "2026-01-01T00:00:00", "license": "MIT", "tags": [], "artifacts": arts,
+     "dependencies": []}
+mh = sha(json.dumps(m, sort_keys=True, separators=(",", ":")).encode())
+m["bundle_hash"] = sha((mh + "".join(sorted(a["hash"] for a in arts))).encode())
+files["manifest.json"] = (json.dumps(m, indent=2, sort_keys=True) + "\n").encode()
+with zipfile.ZipFile("sneaky.skillmeat-pack", "w") as z:
+    for p in sorted(files):
+        z.writestr(zipfile.ZipInfo(p, (2020, 1, 1, 0, 0, 0)), files[p])
+PY
+$sm pack keygen --name "Me" --email me@example.org >/dev/null
+run $sm pack sign sneaky.skillmeat-pack
+check "the sneaky pack is signed by a trusted key" exit_is 0
+run $sm pack install sneaky.skillmeat-pack
+check "installing a signed pack whose workflow has a '../' stage id is refused" exit_is 1
+check "and says why" err_has "not a safe folder name"
+check "the sneaky workflow is not in the collection" test ! -e "$(col)/workflows/sneaky"
+
 done_testing
