@@ -7,6 +7,7 @@
 #include "run_view.h"
 #include "collection/collection.h"
 #include "engine/handoff.h"
+#include "base/numconv.h"
 
 #include <getopt.h>
 #include <time.h>
@@ -108,12 +109,13 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 
 /* ---- runs ---------------------------------------------------------------------------- */
 
+/* A stored time, whatever its value (range-checked, numconv.h). */
 static void fmt_time(double t, char *out, size_t n)
 {
-	time_t tt = (time_t)t;
+	time_t tt = num_to_time(t);
 	struct tm tm;
-	localtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!localtime_r(&tt, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(out, n, "-");
 }
 
 static int list_runs(struct store *st, const struct ropts *o)

@@ -7,6 +7,7 @@
 #include "host_int.h"
 #include "proc.h"
 #include "../base/fsutil.h"
+#include "../base/numconv.h"
 #include "../swdl/expr.h"
 
 #include <poll.h>
@@ -36,11 +37,11 @@ void host_event(struct host *h, const char *type, const char *stage_id, int atte
 
 json_t *host_json_time(int64_t t)
 {
-	time_t tt = (time_t)t;
+	time_t tt = num_to_time((double)t);
 	struct tm tm;
-	char buf[32];
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char buf[32] = "";
+	if (gmtime_r(&tt, &tm))
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return json_string(buf);
 }
 
@@ -176,7 +177,8 @@ static int restore_stages(struct host *h, struct adoptee *ads, size_t *nr)
 		const char *cls = (const char *)sqlite3_column_text(s, 5);
 		int attempt = sqlite3_column_int(s, 2);
 		sched_restore(&h->sched, (size_t)i, (enum stage_state)state, (unsigned)attempt,
-			      (int64_t)sqlite3_column_double(s, 3), (int64_t)sqlite3_column_double(s, 4),
+			      num_to_i64(sqlite3_column_double(s, 3)),
+			      num_to_i64(sqlite3_column_double(s, 4)),
 			      cls ? arena_strdup(&h->scratch, cls) : NULL);
 		h->sched.st[i].lost = (unsigned)sqlite3_column_int(s, 11);
 		const char *outs = (const char *)sqlite3_column_text(s, 6);

@@ -169,10 +169,17 @@ static json_t *read_json(const char *dir, const char *name)
 	return j;
 }
 
-static long long json_num(const json_t *j, const char *key)
+/* An integer of a file the attempt's folder holds; 0 when absent or out of range. */
+static long long json_num_in(const json_t *j, const char *key, long long lo, long long hi)
 {
 	const json_t *v = json_object_get(j, key);
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+	long long n = json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+	return n < lo || n > hi ? 0 : n;
+}
+
+static long long json_num(const json_t *j, const char *key)
+{
+	return json_num_in(j, key, INT_MIN, INT_MAX);
 }
 
 /* The pids the monitor recorded, each kept only while its start time matches. */
@@ -182,8 +189,8 @@ static void read_monitor_file(struct attempt *a)
 	if (!j)
 		return;
 	pid_t m = (pid_t)json_num(j, "monitor_pid"), c = (pid_t)json_num(j, "child_pid");
-	unsigned long long ms = (unsigned long long)json_num(j, "monitor_start");
-	a->child_start = (unsigned long long)json_num(j, "child_start");
+	unsigned long long ms = (unsigned long long)json_num_in(j, "monitor_start", 0, LLONG_MAX);
+	a->child_start = (unsigned long long)json_num_in(j, "child_start", 0, LLONG_MAX);
 	a->child = c > 0 ? c : 0;
 	if (!a->monitor && m > 0 && ms && proc_start_time(m) == ms) {
 		int fd = pidfd_open(m, 0);
@@ -206,7 +213,9 @@ static void read_exit_file(struct attempt *a)
 	a->has_exit = true;
 	a->exit_code = (int)json_num(j, "exit_code");
 	a->term_signal = (int)json_num(j, "signal");
-	a->finished_at = json_real_value(json_object_get(j, "finished_at"));
+	a->finished_at = json_number_value(json_object_get(j, "finished_at"));
+	if (!(a->finished_at >= 0 && a->finished_at < 253402300800.0)) /* NaN too */
+		a->finished_at = 0;
 	json_decref(j);
 }
 

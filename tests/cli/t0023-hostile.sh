@@ -169,4 +169,19 @@ check "installing a signed pack whose workflow has a '../' stage id is refused" 
 check "and says why" err_has "not a safe folder name"
 check "the sneaky workflow is not in the collection" test ! -e "$(col)/workflows/sneaky"
 
+# --- 6. numbers read back from the database -------------------------------
+$sm workflow run one.yaml --workdir work >/dev/null 2>&1
+db=$SKILLMEAT_HOME/workflow-runs.db
+id=$(sqlite3 "$db" "SELECT id FROM runs LIMIT 1")
+sqlite3 "$db" "UPDATE runs SET created_at = 1e308, started_at = -1e308, finished_at = 1e308;
+	UPDATE stages SET started_at = 1e308, finished_at = -1e308;
+	UPDATE events SET ts = 1e308"
+run $sm workflow runs
+check "runs lists a run whose times are 1e308" exit_is 0
+run $sm workflow runs "$id"
+check "runs RUN shows it (no undefined behaviour)" exit_is 0
+check "and shows the run" out_has "$id"
+run $sm workflow logs "$id"
+check "logs shows its events" exit_is 0
+
 done_testing
