@@ -347,7 +347,8 @@ static int on_collection_end(struct builder *b)
 	struct node *n = f->node;
 	struct arena *a = &b->doc->arena;
 	int r = f->merge ? apply_merge(b, f) : SM_OK;
-	struct node **kids = b->kids + f->base;
+	/* kids is NULL until the first scalar: no offset from it (UB) then. */
+	struct node **kids = b->kids ? b->kids + f->base : NULL;
 	size_t nr = b->nr_kids - f->base;
 	if (n->kind == NODE_MAP) {
 		n->nr = nr / 2;

@@ -184,4 +184,11 @@ check "and shows the run" out_has "$id"
 run $sm workflow logs "$id"
 check "logs shows its events" exit_is 0
 
+# --- 11. the loader on nested flow mappings (fuzz finding) -----------------
+printf '{{{{{{}}}}}}\nworkflow: {id: x}\n' >nested.yaml
+run $sm workflow validate nested.yaml
+check "nested flow mappings: a clear error" err_has "mapping keys must be scalars"
+check "nested flow mappings: exit 1, no sanitizer report" \
+	test "$rc" -eq 1 -a -z "$(grep -l 'runtime error' "$TMP/err")"
+
 done_testing
