@@ -191,4 +191,22 @@ check "nested flow mappings: a clear error" err_has "mapping keys must be scalar
 check "nested flow mappings: exit 1, no sanitizer report" \
 	test "$rc" -eq 1 -a -z "$(grep -l 'runtime error' "$TMP/err")"
 
+# --- 8. the web server's request heads --------------------------------------
+web_start
+raw() { python3 "$here/raw-http.py" "$P" "$T" "$1" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
+raw dup-length
+check "two Content-Lengths: 400" out_has "HTTP/1.1 400"
+raw nul-header
+check "a NUL inside a header value: 400" out_has "HTTP/1.1 400"
+raw te-unknown
+check "an unknown Transfer-Encoding: 501 at once (it used to hang)" out_has "HTTP/1.1 501"
+raw drip
+check "a head dripping one byte every 2 s is cut at 10 s from its first byte" \
+	grep -Eq '^closed after (9|10|11|12)$' "$TMP/out"
+curl -s -o "$TMP/out" -w '%{http_code}' -H "Authorization: Bearer $T" \
+	"http://127.0.0.1:$P/api/v1/workflows" >"$TMP/code"
+check "and the server still serves a real client" test "$(cat "$TMP/code")" = 200
+kill "$web"
+wait "$web" 2>/dev/null
+
 done_testing
