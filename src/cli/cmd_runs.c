@@ -7,6 +7,7 @@
 #include "run_view.h"
 #include "collection/collection.h"
 #include "engine/handoff.h"
+#include "engine/monitor.h"
 #include "base/numconv.h"
 
 #include <getopt.h>
@@ -259,6 +260,11 @@ static void show_run_text(const json_t *run)
 		printf("  error: %s\n", str(run, "error"));
 	printf("  cost $%.4f, %lld tokens\n", num(run, "usd"),
 	       (long long)json_integer_value(json_object_get(run, "tokens")));
+	char *cg = attempt_cgroup_base(); /* each attempt's "monitor" file says which it had */
+	printf("  containment here: %s%s%s\n", cg ? "cgroup v2, a cgroup per attempt below " :
+	       "subreaper (no cgroup v2 to write to): the monitor kills every descendant, its "
+	       "session and group", cg ? cg : "", cg ? " (cgroup.kill)" : "");
+	free(cg);
 	show_runners(json_object_get(json_object_get(run, "manifest"), "runners"));
 	show_bindings(json_object_get(json_object_get(run, "manifest"), "bindings"));
 	printf("\nStages:\n");

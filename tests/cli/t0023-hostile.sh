@@ -209,4 +209,81 @@ check "and the server still serves a real client" test "$(cat "$TMP/code")" = 20
 kill "$web"
 wait "$web" 2>/dev/null
 
+# --- 4. no process outlives its attempt -------------------------------------
+# The stage leaves a setsid sleeper, a double-forked one, a nohup daemon and
+# a setsid shell that setsids again; all carry the run's id in their
+# environment, which is how they are found.
+escapes='setsid sleep 3001 &
+      sh -c "(sleep 3002 &) &"
+      nohup sh -c "sleep 3003" >/dev/null 2>&1 &
+      setsid sh -c "setsid sleep 3004 & sleep 3005" &'
+cat >leave.yaml <<YAML
+workflow: {id: leave, name: Leave}
+stages:
+  - id: leave
+    name: Leave things behind
+    type: command
+    error_policy: {timeout: 2s, retry: {max_attempts: 1}}
+    run: |
+      $escapes
+      sleep 60
+YAML
+cat >stay.yaml <<YAML
+workflow: {id: stay, name: Stay}
+stages:
+  - id: stay
+    name: Stay until cancelled
+    type: command
+    run: |
+      $escapes
+      sleep 60
+YAML
+cat >fast.yaml <<YAML
+workflow: {id: fast, name: Fail fast}
+stages:
+  - id: each
+    name: Each
+    type: fan_out
+    fan_out: {items: "\${{ fromJSON('[1, 2]') }}", max_parallel: 2, on_item_failure: fail_fast}
+    error_policy: {retry: {max_attempts: 1}}
+    run: |
+      if [ "\$SKILLMEAT_ITEM" = 1 ]; then sleep 1.5; exit 1; fi
+      $escapes
+      sleep 60
+YAML
+procs_of() { grep -lsazx "SKILLMEAT_RUN_ID=$1" /proc/[0-9]*/environ | wc -l; }
+gone() { for _ in $(seq 30); do [ "$(procs_of "$1")" = 0 ] && return 0; sleep 0.1; done; return 1; }
+newest() { sqlite3 "$db" "SELECT id FROM runs ORDER BY rowid DESC LIMIT 1"; }
+if $sm workflow runs "$id" | grep -q "containment here: cgroup v2"; then
+	modes="cgroup subreaper"
+else
+	modes=subreaper
+	echo "note: no cgroup v2 to write to here: only the subreaper path is tested"
+fi
+for mode in $modes; do
+	[ $mode = subreaper ] && export SKILLMEAT_CONTAINMENT=subreaper
+	run $sm workflow run leave.yaml --workdir work
+	rid=$(newest)
+	check "$mode: the stage timed out" err_has "timed out after 2s"
+	check "$mode: the attempt used $mode containment" \
+		grep -q "\"containment\": \"$mode\"" "$SKILLMEAT_HOME/runs/$rid/leave/1/monitor"
+	check "$mode, timeout: nothing of the attempt is left (setsid, double fork, nohup)" gone "$rid"
+	run $sm workflow run stay.yaml --workdir work --detach
+	rid=$(cat "$TMP/out")
+	for _ in $(seq 50); do [ "$(procs_of "$rid")" -ge 6 ] && break; sleep 0.1; done
+	check "$mode: the escapes are running before the cancel" test "$(procs_of "$rid")" -ge 6
+	run $sm workflow cancel "$rid" --yes
+	wait_for "SELECT status = 'cancelled' FROM runs WHERE id='$rid'"
+	check "$mode, cancel: nothing of the attempt is left" gone "$rid"
+	run $sm workflow run fast.yaml --workdir work
+	rid=$(newest)
+	check "$mode: fail-fast stopped the other item" \
+		test "$(sqlite3 "$db" "SELECT status FROM runs WHERE id='$rid'")" = failed
+	check "$mode, fail-fast: nothing of the stopped item is left" gone "$rid"
+	unset SKILLMEAT_CONTAINMENT
+done
+check "no attempt cgroup is left behind" \
+	test -z "$(find /sys/fs/cgroup -maxdepth 3 -name 'skillmeat-*' 2>/dev/null | while read -r d; do
+		[ "$(cat "$d/cgroup.procs" 2>/dev/null)" = "" ] && echo "$d"; done)"
+
 done_testing
