@@ -4,6 +4,7 @@
  * Keys are in cmd_pack_keys.c.
  */
 #include "cli.h"
+#include "base/termesc.h"
 #include "pack_cli.h"
 #include "base/fsutil.h"
 #include "pack/share.h"
@@ -235,7 +236,7 @@ static void print_built(const struct pack_opts *o, const struct pack *p, const c
 		return;
 	}
 	for (size_t i = 0; i < p->nr_arts; i++)
-		printf("  %s:%s (%zu file%s)\n", p->arts[i].type, p->arts[i].name,
+		printf("  %s:%s (%zu file%s)\n", term_esc(p->arts[i].type), term_esc(p->arts[i].name),
 		       p->arts[i].nr_files, p->arts[i].nr_files == 1 ? "" : "s");
 	printf("Wrote %s: %zu artifact%s, %s%s\n", out, p->nr_arts, p->nr_arts == 1 ? "" : "s",
 	       signed_ ? "signed" : "unsigned",
@@ -316,12 +317,17 @@ static void print_sig(const struct pack_sig_info *si)
 			: C_YELLOW;
 	printf("  signature:   %s%s%s", color(f, col), pack_sig_status_name(si->status),
 	       color(f, C_RESET));
-	if (si->fingerprint[0])
-		printf(" (key %.16s%s%s%s%s%s)", si->fingerprint, si->signer_name ? ", " : "",
-		       si->signer_name ? si->signer_name : "",
-		       si->signer_email && *si->signer_email ? " <" : "",
-		       si->signer_email ? si->signer_email : "",
-		       si->signer_email && *si->signer_email ? ">" : "");
+	/* The keyring's name for the key; the pack's unsigned signer_name only as a claim. */
+	const char *claim = si->signer_name ? si->signer_name : "";
+	if (si->fingerprint[0]) {
+		printf(" (key %.16s", si->fingerprint);
+		if (*si->key_name)
+			printf(", %s%s%s%s", term_esc(si->key_name), *si->key_email ? " <" : "",
+			       term_esc(si->key_email), *si->key_email ? ">" : "");
+		if (*claim && strcmp(claim, si->key_name))
+			printf(", claims to be \"%s\"", term_esc(claim));
+		printf(")");
+	}
 	printf(": %s\n", si->reason);
 }
 
@@ -334,13 +340,14 @@ static const char *mstr(const struct pack *p, const char *key)
 static void print_pack(const struct pack *p, const struct pack_sig_info *si)
 {
 	printf("%s%s%s: %zu artifact%s, %zu file%s, %.1f KiB\n", color(stdout, C_BOLD),
-	       mstr(p, "name"), color(stdout, C_RESET), p->nr_arts, p->nr_arts == 1 ? "" : "s",
+	       term_esc(mstr(p, "name")), color(stdout, C_RESET), p->nr_arts, p->nr_arts == 1 ? "" : "s",
 	       p->nr_entries - 1, p->nr_entries == 2 ? "" : "s", (double)pack_bytes(p) / 1024);
 	if (*mstr(p, "description"))
-		printf("  description: %s\n", mstr(p, "description"));
-	printf("  author:      %s (license %s), built %s\n", *mstr(p, "author") ? mstr(p, "author")
-	       : "-", *mstr(p, "license") ? mstr(p, "license") : "-", mstr(p, "created_at"));
-	printf("  bundle hash: %s (every file verified)\n", mstr(p, "bundle_hash"));
+		printf("  description: %s\n", term_esc(mstr(p, "description")));
+	printf("  author:      %s (license %s), built %s\n", *mstr(p, "author") ?
+	       term_esc(mstr(p, "author")) : "-", *mstr(p, "license") ? term_esc(mstr(p, "license"))
+	       : "-", term_esc(mstr(p, "created_at")));
+	printf("  bundle hash: %s (every file verified)\n", term_esc(mstr(p, "bundle_hash")));
 	print_sig(si);
 }
 
@@ -380,12 +387,12 @@ static json_t *plan_json(const struct pack_plan *plan)
 static void print_plan(const struct pack_plan *plan, const char *collection, const char *verb)
 {
 	static const char *const cols[] = { C_GREEN, C_DIM, C_YELLOW, C_YELLOW, C_YELLOW };
-	printf("%s collection '%s':\n", verb, collection);
+	printf("%s collection '%s':\n", verb, term_esc(collection));
 	for (size_t i = 0; i < plan->nr; i++) {
 		const struct pack_action *a = &plan->v[i];
 		char *ref = xasprintf("%s:%s", a->a->type, a->a->name);
 		printf("  %s%-9s%s %-32s %s", color(stdout, cols[a->kind]), pack_action_name(a->kind),
-		       color(stdout, C_RESET), ref, a->rel);
+		       color(stdout, C_RESET), term_esc(ref), term_esc(a->rel));
 		if (a->kind == ACT_SKIP)
 			printf("  (yours differs; kept)");
 		if (a->rewrites)
@@ -527,8 +534,8 @@ static int signature_allows(const struct pack_opts *o, const struct pack_sig_inf
 			return EXIT_OK;
 		error_msg("pack install: refused: %s (key %.16s%s%s); trust the publisher's key "
 			  "with 'skillmeat pack trust', or use --allow-untrusted", si->reason,
-			  si->fingerprint, si->signer_name ? ", " : "",
-			  si->signer_name ? si->signer_name : "");
+			  si->fingerprint, si->signer_name ? ", claims to be " : "",
+			  si->signer_name ? term_esc(si->signer_name) : "");
 		return EXIT_UNTRUSTED;
 	}
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""many-agents-pack.py OUT PREFIX N: write an unsigned pack OUT of N agents
-named PREFIX-<i>, hashed as upstream-formats.md §4.3 says (t0023's
-parallel installs)."""
+"""many-agents-pack.py OUT PREFIX N [DESCRIPTION AUTHOR]: write an unsigned
+pack OUT of N agents named PREFIX-<i>, hashed as upstream-formats.md §4.3
+says (t0023: parallel installs; a description and author with control
+characters)."""
 import hashlib
 import json
 import sys
@@ -17,7 +18,9 @@ for i in range(n):
     arts.append({"type": "agent", "name": name, "version": "unknown", "scope": "user",
                  "path": f"artifacts/agent/{name}/", "files": [f"{name}.md"],
                  "file_hashes": {f"{name}.md": sha(body)}, "hash": sha(body), "metadata": {}})
-m = {"version": "1.0", "name": prefix, "description": "many agents", "author": "t0023",
+desc = sys.argv[4] if len(sys.argv) > 4 else "many agents"
+author = sys.argv[5] if len(sys.argv) > 5 else "t0023"
+m = {"version": "1.0", "name": prefix, "description": desc, "author": author,
      "created_at": "2026-01-01T00:00:00", "license": "MIT", "tags": [], "artifacts": arts,
      "dependencies": []}
 mh = sha(json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())

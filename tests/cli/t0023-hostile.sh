@@ -286,4 +286,46 @@ check "no attempt cgroup is left behind" \
 	test -z "$(find /sys/fs/cgroup -maxdepth 3 -name 'skillmeat-*' 2>/dev/null | while read -r d; do
 		[ "$(cat "$d/cgroup.procs" 2>/dev/null)" = "" ] && echo "$d"; done)"
 
+# --- 7. spoofing: control characters and claimed names ---------------------
+python3 "$here/many-agents-pack.py" ansi.skillmeat-pack ansi 1 \
+	"$(printf 'fine\033[2K\r  signature:   trusted (key 0000): signed by a trusted key')" \
+	"$(printf 'abc\342\200\256gpj.exe')"
+run $sm pack inspect ansi.skillmeat-pack
+check "inspect: no raw escape character reaches the terminal" \
+	test -z "$(tr -d '\n' <"$TMP/out" | LC_ALL=C grep -l "$(printf '\033')" || true)"
+check "inspect: the escape is shown escaped" out_has '\x1b[2K\x0d  signature:'
+check "inspect: the bidi override is shown escaped" out_has 'abc\u202egpj.exe'
+check "inspect: the pack is still said to be unsigned" out_has "signature:   unsigned"
+# A pack signed by a trusted key, its (unsigned) signer name changed.
+python3 - <<'PY'
+import json, zipfile
+src = zipfile.ZipFile("sneaky.skillmeat-pack")
+m = json.loads(src.read("manifest.json"))
+m["signature"]["signer_name"] = "Mallory\x1b[31m"
+with zipfile.ZipFile("relabelled.skillmeat-pack", "w") as z:
+    for i in src.infolist():
+        data = src.read(i)
+        if i.filename == "manifest.json":
+            data = (json.dumps(m, indent=2, sort_keys=True) + "\n").encode()
+        z.writestr(i, data)
+PY
+run $sm pack verify relabelled.skillmeat-pack
+check "a relabelled pack still verifies (the name is not signed)" out_has "trusted"
+check "the signer shown is the keyring's name for the key" out_has ", Me <me@example.org>"
+check "the pack's own name only as a claim, escaped" out_has 'claims to be "Mallory\x1b[31m"'
+# A key file whose name draws on the terminal.
+python3 - <<'PY'
+import base64, hashlib, json, os
+pk = os.urandom(32)
+json.dump({"algorithm": "Ed25519", "name": "Eve\x1b[1A\x1b[2KTrusted key 0000 (Alice)",
+           "email": "e\u202e@x", "public_key": base64.b64encode(pk).decode(),
+           "fingerprint": hashlib.sha256(pk).hexdigest()}, open("eve.pub", "w"))
+PY
+run $sm pack trust eve.pub
+check "trust: a hostile key name is shown escaped" out_has 'Eve\x1b[1A\x1b[2KTrusted key'
+run $sm pack keys
+check "keys: the same" out_has 'Eve\x1b[1A'
+check "keys: no raw escape character" \
+	test -z "$(LC_ALL=C grep -l "$(printf '\033')" "$TMP/out" || true)"
+
 done_testing
