@@ -5,6 +5,7 @@ says (t0023: parallel installs; a description and author with control
 characters)."""
 import hashlib
 import json
+import re
 import sys
 import zipfile
 
@@ -20,7 +21,7 @@ for i in range(n):
                  "file_hashes": {f"{name}.md": sha(body)}, "hash": sha(body), "metadata": {}})
 desc = sys.argv[4] if len(sys.argv) > 4 else "many agents"
 author = sys.argv[5] if len(sys.argv) > 5 else "t0023"
-m = {"version": "1.0", "name": prefix, "description": desc, "author": author,
+m = {"version": "1.0", "name": re.sub(r"[^A-Za-z0-9_-]", "_", prefix), "description": desc, "author": author,
      "created_at": "2026-01-01T00:00:00", "license": "MIT", "tags": [], "artifacts": arts,
      "dependencies": []}
 mh = sha(json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())

@@ -217,6 +217,7 @@ dotdot-top a '.' or '..' component
 absolute an absolute path
 symlink is a symbolic link
 device is a device
+fifo is a FIFO
 unlisted is not listed in the manifest
 duplicate appears twice
 bomb compression bomb

@@ -328,4 +328,16 @@ check "keys: the same" out_has 'Eve\x1b[1A'
 check "keys: no raw escape character" \
 	test -z "$(LC_ALL=C grep -l "$(printf '\033')" "$TMP/out" || true)"
 
+# --- 9. packs: special files refused, UTF-8 names accepted -----------------
+python3 "$here/many-agents-pack.py" utf.skillmeat-pack "café" 1
+run $sm pack install utf.skillmeat-pack --allow-unsigned
+check "an agent named in UTF-8 (NFC) installs" out_has "agent:café-0"
+check "its file is there under that name" test -f "$(col)/agents/café-0.md"
+python3 "$here/many-agents-pack.py" nfd.skillmeat-pack "$(printf 'cafe\314\201')" 1
+run $sm pack install nfd.skillmeat-pack --allow-unsigned
+check "a decomposed (NFD) name is refused" err_has "names must be NFC"
+python3 "$here/many-agents-pack.py" bidi.skillmeat-pack "$(printf 'x\342\200\256y')" 1
+run $sm pack install bidi.skillmeat-pack --allow-unsigned
+check "a name with a bidi override is refused, and shown escaped" err_has 'x\u202ey-0'
+
 done_testing
