@@ -43,13 +43,14 @@ static const char inspect_usage[] =
 static const char verify_usage[] =
 "usage: skillmeat pack verify FILE [--format text|json]\n"
 "\n"
-"Check a pack: its archive (no links, devices, unsafe paths or bombs),\n"
-"its manifest, every file against its hash, the bundle hash, and the\n"
-"signature against the keyring of trusted keys.\n"
+"Check a pack: its archive (no links, devices, FIFOs, unsafe paths or\n"
+"bombs), its manifest, every file against its hash, the bundle hash, the\n"
+"signature against the keyring of trusted keys, and that each workflow in\n"
+"it plans with what the pack holds (its roles bound to their defaults).\n"
 "\n"
 "Exit status: 0 intact and signed by a trusted key; 3 intact but unsigned,\n"
-"or signed by a key that is not trusted; 1 damaged, altered, unsafe or a\n"
-"bad signature.\n";
+"or signed by a key that is not trusted; 1 damaged, altered, unsafe, a\n"
+"bad signature, or a workflow that needs an artifact the pack lacks.\n";
 
 static const char sign_usage[] =
 "usage: skillmeat pack sign FILE [--key ID] [-o OUT]\n"
@@ -481,14 +482,21 @@ static int cmd_pack_verify(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	int rc = sig_exit(si.status);
+	struct diag_list dl = DIAG_LIST_INIT;
+	bool plans = !pack_check_plans(p, &dl); /* its workflows plan with what it holds */
+	if (!plans)
+		rc = EXIT_FAIL;
 	if (o.format == FORMAT_JSON) {
-		print_json_new(json_pack("{s:s, s:b, s:o}", "file", file, "ok", rc == EXIT_OK,
-					 "signature", sig_json(&si)));
+		print_json_new(json_pack("{s:s, s:b, s:b, s:o}", "file", file, "ok", rc == EXIT_OK,
+					 "plans", plans, "signature", sig_json(&si)));
 	} else {
 		print_pack(p, &si);
-		printf("%s: %s\n", file, rc == EXIT_OK ? "OK" : rc == EXIT_FAIL ? "BAD SIGNATURE"
+		printf("%s: %s\n", file, !plans ? "INCOMPLETE: a workflow does not plan with what "
+		       "the pack holds" : rc == EXIT_OK ? "OK" : rc == EXIT_FAIL ? "BAD SIGNATURE"
 		       : "intact, but not signed by a trusted key");
 	}
+	print_diags(&dl, NULL, 0);
+	diag_list_release(&dl);
 	pack_free(p);
 	return rc;
 }

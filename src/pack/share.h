@@ -52,6 +52,13 @@ struct pack_plan {
 	size_t count[ACT_RENAME + 1];
 };
 
+/*
+ * Every workflow of `p` plans against the pack's own contents (its roles
+ * bound to their defaults): each artifact it would use that the pack lacks
+ * is an error in `dl` (pack_plans.c).
+ */
+int pack_check_plans(const struct pack *p, struct diag_list *dl);
+
 /* What installing `p` into `c` would do; the pack's workflows must validate. */
 int pack_plan_install(const struct pack *p, const struct collection *c,
 		      enum pack_strategy s, struct pack_plan *plan, struct diag_list *dl);

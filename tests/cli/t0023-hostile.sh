@@ -340,4 +340,54 @@ python3 "$here/many-agents-pack.py" bidi.skillmeat-pack "$(printf 'x\342\200\256
 run $sm pack install bidi.skillmeat-pack --allow-unsigned
 check "a name with a bidi override is refused, and shown escaped" err_has 'x\u202ey-0'
 
+# --- 10. pack build takes what the roles' defaults use; verify plans it ---
+export SKILLMEAT_HOME=$TMP/pubroles
+$sm init >/dev/null
+printf -- '---\nname: reviewer-v1\ndescription: reviews\n---\nReview.\n' >"$(col)/agents/reviewer-v1.md"
+cat >roled.yaml <<'YAML'
+workflow: {id: roled, name: Roled}
+roles:
+  reviewer: {description: Reviews, default: "agent:reviewer-v1", accepts: [agent]}
+stages:
+  - id: review
+    name: Review
+    roles: {primary: {artifact: "${{ roles.reviewer }}"}}
+YAML
+$sm workflow create roled.yaml >/dev/null
+run $sm pack build roled -o roled.skillmeat-pack
+check "pack build takes the agent a role uses by default" out_has "agent:reviewer-v1"
+run $sm pack verify roled.skillmeat-pack
+check "verify: the workflow plans with what the pack holds (unsigned: exit 3)" exit_is 3
+export SKILLMEAT_HOME=$TMP/recvroles
+$sm init >/dev/null
+run $sm pack install "$TMP/roled.skillmeat-pack" --allow-unsigned
+check "the receiver installs it" exit_is 0
+run $sm workflow plan roled
+check "and the installed workflow plans there" exit_is 0
+# The pack as the probe had it: the workflow without its role's agent.
+python3 - <<'PY'
+import hashlib, json, zipfile
+sha = lambda b: "sha256:" + hashlib.sha256(b).hexdigest()
+src = zipfile.ZipFile("roled.skillmeat-pack")
+m = json.loads(src.read("manifest.json"))
+m.pop("signature", None)
+m["artifacts"] = [a for a in m["artifacts"] if a["type"] != "agent"]
+m.pop("bundle_hash")
+mh = sha(json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+m["bundle_hash"] = sha((mh + "".join(sorted(a["hash"] for a in m["artifacts"]))).encode())
+with zipfile.ZipFile("lacking.skillmeat-pack", "w") as z:
+    for i in src.infolist():
+        if i.filename.startswith("artifacts/agent/"):
+            continue
+        data = src.read(i)
+        if i.filename == "manifest.json":
+            data = (json.dumps(m, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        z.writestr(i, data)
+PY
+run $sm pack verify lacking.skillmeat-pack
+check "verify: a workflow whose role's agent is missing fails (exit 1)" exit_is 1
+check "verify names what is missing" err_has "'agent:reviewer-v1' is not in the pack"
+check "verify says the pack is incomplete" out_has "INCOMPLETE"
+export SKILLMEAT_HOME=$TMP/home
+
 done_testing
