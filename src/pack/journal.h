@@ -31,6 +31,8 @@ int journal_write(const char *home, const char *staging, const struct strbuf *mo
  */
 int journal_read(const char *home, const char *staging, struct journal *j, const char **why);
 void journal_release(struct journal *j);
+/* The moves of a verified journal's text (taken: freed by journal_release). */
+int journal_parse(char *text, struct journal *j, const char **why);
 /* Is no parent of root/rel (below root) a symlink? */
 bool journal_target_ok(const char *root, const char *rel);
 

@@ -93,9 +93,11 @@ int journal_write(const char *home, const char *staging, const struct strbuf *mo
 /* Does `line` ("move\t<i>\t<rel>") name a safe move?  Splits it in place. */
 static bool parse_move(char *line, struct journal_move *m, const char **why)
 {
-	char *idx = line + 5, *tab = strchr(idx, '\t');
 	*why = "a line that is not a move";
-	if (strncmp(line, "move\t", 5) || !tab || tab == idx || tab - idx > 6)
+	if (strncmp(line, "move\t", 5)) /* before anything past a short line is read */
+		return false;
+	char *idx = line + 5, *tab = strchr(idx, '\t');
+	if (!tab || tab == idx || tab - idx > 6)
 		return false;
 	for (char *s = idx; s < tab; s++)
 		if (*s < '0' || *s > '9')
@@ -116,6 +118,31 @@ static void moves_free(struct journal *j)
 void journal_release(struct journal *j)
 {
 	moves_free(j);
+}
+
+int journal_parse(char *text, struct journal *j, const char **why)
+{
+	memset(j, 0, sizeof(*j));
+	j->text = text;
+	if (strncmp(text, JOURNAL_HEAD, strlen(JOURNAL_HEAD))) {
+		*why = "its journal is not one this machine wrote";
+		moves_free(j);
+		return SM_ERR;
+	}
+	size_t alloc = 0;
+	char *line = text + strlen(JOURNAL_HEAD);
+	for (char *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		ALLOC_GROW(j->moves, j->nr + 1, alloc);
+		if (!parse_move(line, &j->moves[j->nr++], why)) {
+			*why = "its journal names a path outside the collection or its staging folder";
+			moves_free(j);
+			return SM_ERR;
+		}
+	}
+	return SM_OK;
 }
 
 int journal_read(const char *home, const char *staging, struct journal *j, const char **why)
@@ -150,20 +177,7 @@ int journal_read(const char *home, const char *staging, struct journal *j, const
 		goto out;
 	}
 	*mac = '\0';
-	j->text = strbuf_detach(&sb, NULL);
-	size_t alloc = 0;
-	char *line = j->text + strlen(JOURNAL_HEAD);
-	for (char *nl; *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		*nl = '\0';
-		ALLOC_GROW(j->moves, j->nr + 1, alloc);
-		if (!parse_move(line, &j->moves[j->nr++], why)) {
-			*why = "its journal names a path outside the collection or its staging folder";
-			moves_free(j);
-			goto out;
-		}
-	}
-	r = SM_OK;
+	r = journal_parse(strbuf_detach(&sb, NULL), j, why);
 out:
 	strbuf_release(&sb);
 	free(path);
