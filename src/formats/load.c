@@ -466,7 +466,10 @@ static int build_tree(struct builder *b)
 out:
 	if (p)
 		fy_parser_destroy(p);
-	fy_diag_unref(diag);
+	/* destroy, not unref: the last unref frees the object but not the
+	 * errors it collected (libfyaml 0.7 fy-diag.c); a warning on a
+	 * document we refuse early stays collected. */
+	fy_diag_destroy(diag);
 	return r;
 }
 
