@@ -10,6 +10,7 @@
  * reaches the routes as well.
  */
 #include "base/compat.h"
+#include "base/fsutil.h"
 #include "server/server.h"
 
 #include <arpa/inet.h>
@@ -26,17 +27,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static int port;
+static char home[] = "/tmp/fuzz-http-XXXXXX";
+
+static void remove_home(void)
+{
+	fs_remove_tree(home);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	UNUSED(argc);
 	UNUSED(argv);
-	static char home[] = "/tmp/fuzz-http-XXXXXX";
 	struct server *s;
 	char *err = NULL;
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(home))
 		abort();
+	atexit(remove_home);
 	struct server_opts o = { .home = home, .port = 0, .token = TOKEN };
 	if (server_start(&o, &s, &err)) {
 		fprintf(stderr, "fuzz-http: %s\n", err);
