@@ -301,7 +301,8 @@ int pack_install(struct collection *c, const struct pack_plan *plan, struct diag
 	else
 		r = commit(c, plan, staging, dl);
 	const char *why;
-	if (!r || rollback(c->home, c->root, staging, &why) == ROLLBACK_DONE)
+	/* Our own folder: a journal we could not write means nothing was moved. */
+	if (!r || rollback(c->home, c->root, staging, &why) != ROLLBACK_PARTIAL)
 		fs_remove_tree(staging);
 	else
 		diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "not every move could be "
