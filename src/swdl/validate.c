@@ -549,7 +549,7 @@ static void check_stage_type(struct vctx *v, const struct swdl_stage *s)
 static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
 {
 	struct loc loc;
-	if (!*s->id || !id_is_referenceable(s->id))
+	if (!*s->id || !id_is_referenceable(s->id) || !fs_name_safe(s->id))
 		loc = swdl_stage_loc(s, "id");
 	if (!*s->id)
 		diag_add(v->dl, DIAG_ERROR, &loc, "schema", NULL, "id", "stage id is empty");

@@ -123,6 +123,10 @@ check "it says why" err_has "is not a safe folder name"
 run $sm workflow run dots.yaml --workdir work
 check "such a workflow does not run" test "$rc" -ne 0
 check "no folder was made where the id points" test ! -e "$TMP/pwned" -a ! -e "$SKILLMEAT_HOME/pwned"
+long=$(printf 'a%.0s' $(seq 130))
+sed "s#\"../../../../pwned\"#$long#" dots.yaml >long.yaml
+run $sm workflow validate long.yaml
+check "a 130-character stage id is an error at its line (fuzz finding)" err_has "long.yaml:3:"
 sed 's#"../../../../pwned"#one#; s#type: command#type: command\n    outputs: {"../x": {type: string}}#' dots.yaml >outname.yaml
 run $sm workflow validate outname.yaml
 check "a '../' output name is an error" err_has "output name '../x' is not a safe name"
