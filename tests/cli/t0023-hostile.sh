@@ -97,17 +97,19 @@ lost=0
 for round in $(seq 20); do
 	export SKILLMEAT_HOME=$TMP/par$round
 	$sm init >/dev/null
+	$sm workflow create "$here/../../examples/gated-deploy.yaml" >/dev/null
 	for k in 0 1 2 3 4 5 6 7; do
 		$sm pack install p$k.skillmeat-pack --allow-unsigned >/dev/null 2>&1 &
 	done
 	$sm workflow create "$here/../../examples/code-review.yaml" >/dev/null 2>&1 &
+	$sm workflow delete gated-deploy --yes >/dev/null 2>&1 &
 	wait
 	n=$(grep -c '^\[\[artifacts\]\]' "$(col)/collection.toml")
 	l=$(grep -c '::agent"' "$(col)/collection.lock")
 	[ "$n" -eq 401 ] && [ "$l" -eq 400 ] || { lost=$((lost + 1)); echo "round $round: $n entries, $l locks"; }
 	rm -rf "$SKILLMEAT_HOME"
 done
-check "8 parallel installs of 50 agents and a workflow create keep all 401 entries, 20 times" \
+check "8 parallel installs of 50 agents, a workflow create and a delete: 401 entries, 20 times" \
 	test "$lost" -eq 0
 export SKILLMEAT_HOME=$TMP/home
 
