@@ -8,6 +8,9 @@
 #include "base/duration.h"
 #include "collection/collection.h"
 #include "engine/handoff.h"
+#include "engine/monitor.h"
+#include "base/numconv.h"
+#include "base/termesc.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -126,12 +129,13 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 
 /* ---- runs ---------------------------------------------------------------------------- */
 
+/* A stored time, whatever its value (range-checked, numconv.h). */
 static void fmt_time(double t, char *out, size_t n)
 {
-	time_t tt = (time_t)t;
+	time_t tt = num_to_time(t);
 	struct tm tm;
-	localtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!localtime_r(&tt, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(out, n, "-");
 }
 
 static int list_runs(struct store *st, const struct ropts *o)
@@ -298,9 +302,14 @@ static void show_run_text(const json_t *run)
 	printf("Run %s: %s (%s)\n", str(run, "id"), str(run, "workflow_name"), str(run, "status"));
 	printf("  created %s  workdir %s\n", when, str(run, "workdir"));
 	if (*str(run, "error"))
-		printf("  error: %s\n", str(run, "error"));
+		printf("  error: %s\n", term_esc(str(run, "error")));
 	printf("  cost $%.4f, %lld tokens\n", num(run, "usd"),
 	       (long long)json_integer_value(json_object_get(run, "tokens")));
+	char *cg = attempt_cgroup_base(); /* each attempt's "monitor" file says which it had */
+	printf("  containment here: %s%s%s\n", cg ? "cgroup v2, a cgroup per attempt below " :
+	       "subreaper (no cgroup v2 to write to): the monitor kills every descendant, its "
+	       "session and group", cg ? cg : "", cg ? " (cgroup.kill)" : "");
+	free(cg);
 	show_runners(json_object_get(json_object_get(run, "manifest"), "runners"));
 	show_bindings(json_object_get(json_object_get(run, "manifest"), "bindings"));
 	printf("\nStages:\n");
@@ -314,14 +323,14 @@ static void show_run_text(const json_t *run)
 			printf("  %.1fs", fin - st);
 		printf("\n");
 		if (*str(s, "error"))
-			printf("      error (%s): %s\n", str(s, "error_class"), str(s, "error"));
+			printf("      error (%s): %s\n", str(s, "error_class"), term_esc(str(s, "error")));
 		show_context(json_object_get(s, "context"));
 		show_item_counts(json_object_get(s, "item_states"));
 		show_logs(json_object_get(s, "logs"));
 		const json_t *outs = json_object_get(s, "outputs");
 		if (json_object_size(outs)) {
 			char *t = json_dumps(outs, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
-			printf("      outputs: %.200s%s\n", t, strlen(t) > 200 ? "..." : "");
+			printf("      outputs: %.200s%s\n", term_esc(t), strlen(t) > 200 ? "..." : "");
 			free(t);
 		}
 	}
@@ -355,7 +364,7 @@ static void show_stage_text(const json_t *run, const json_t *s)
 	       (long long)json_integer_value(json_object_get(s, "attempt")),
 	       json_integer_value(json_object_get(s, "attempt")) == 1 ? "" : "s");
 	if (*str(s, "error"))
-		printf("  error (%s): %s\n", str(s, "error_class"), str(s, "error"));
+		printf("  error (%s): %s\n", str(s, "error_class"), term_esc(str(s, "error")));
 	show_logs(json_object_get(s, "logs"));
 	size_t i;
 	const json_t *it;
@@ -382,7 +391,10 @@ static void show_stage_text(const json_t *run, const json_t *s)
 	}
 	struct strbuf sb = STRBUF_INIT;
 	handoff_render(&sb, h, HANDOFF_MARKDOWN, (size_t)-1);
-	printf("\n%s", sb.buf);
+	struct strbuf shown = STRBUF_INIT; /* an agent wrote it: lines kept, controls escaped */
+	term_escape(&shown, sb.buf, sb.len, TERM_KEEP_LINES);
+	printf("\n%s", shown.buf);
+	strbuf_release(&shown);
 	strbuf_release(&sb);
 }
 
@@ -516,13 +528,14 @@ static int print_events(struct store *st, const char *id, const struct ropts *o,
 		const char *stage = (const char *)sqlite3_column_text(s, 3);
 		json_t *data = json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL);
 		if (!strcmp(type, "log") || !strcmp(type, "output")) {
-			printf("%s %s#%d %s| %s\n", when, stage, sqlite3_column_int(s, 4),
-			       !strcmp(type, "output") ? "raw " : "", str(data, "text"));
+			/* An agent's output: shown, never obeyed by the terminal. */
+			printf("%s %s#%d %s| %s\n", when, term_esc(stage), sqlite3_column_int(s, 4),
+			       !strcmp(type, "output") ? "raw " : "", term_esc(str(data, "text")));
 		} else {
 			char *d = json_object_size(data)
 				  ? json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-			printf("%s %s%s%s%s%s\n", when, type, stage ? " " : "", stage ? stage : "",
-			       d ? " " : "", d ? d : "");
+			printf("%s %s%s%s%s%s\n", when, term_esc(type), stage ? " " : "",
+			       stage ? term_esc(stage) : "", d ? " " : "", d ? term_esc(d) : "");
 			free(d);
 		}
 		json_decref(data);

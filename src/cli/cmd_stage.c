@@ -240,7 +240,7 @@ static int write_outputs(const char *dir, const json_t *res, int part)
 	json_t *v;
 	json_object_foreach(json_object_get(res, "outputs"), k, v) {
 		/* An output is a file in DIR: never a path out of it, nor one of ours. */
-		if (r || k[0] == '.' || strchr(k, '/') || !strcmp(k, "result.json") ||
+		if (r || !fs_name_safe(k) || !strcmp(k, "result.json") ||
 		    !strcmp(k, "handoff.json"))
 			continue;
 		if (!json_is_string(v)) {

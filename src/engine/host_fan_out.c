@@ -7,6 +7,7 @@
  */
 #include "../base/compat.h"
 #include "host_int.h"
+#include "../base/numconv.h"
 #include "../swdl/expr.h"
 
 #include <math.h>
@@ -222,8 +223,8 @@ int host_fan_out_restore(struct host *h, size_t stage, const char *items_json,
 		sched_restore_item(&h->sched, stage, k, (enum stage_state)state,
 				   (unsigned)sqlite3_column_int(s, 2), (unsigned)sqlite3_column_int(s, 3),
 				   (unsigned)sqlite3_column_int(s, 4),
-				   (int64_t)sqlite3_column_double(s, 5),
-				   (int64_t)sqlite3_column_double(s, 6), keep(h, s, 7));
+				   num_to_i64(sqlite3_column_double(s, 5)),
+				   num_to_i64(sqlite3_column_double(s, 6)), keep(h, s, 7));
 		const char *outs = (const char *)sqlite3_column_text(s, 8);
 		if (outs)
 			json_array_set_new(h->fan_outputs[stage], k, json_loads(outs, 0, NULL));

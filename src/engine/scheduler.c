@@ -1,5 +1,6 @@
 #include "../base/compat.h"
 #include "scheduler.h"
+#include "../base/numconv.h"
 
 
 static const char *const stage_names[] = { "pending", "retry_wait", "running",
@@ -164,7 +165,7 @@ static int64_t backoff(const struct swdl_retry *r, unsigned n)
 	double d = (double)r->initial_interval.seconds;
 	for (unsigned k = 1; k < n && d < (double)r->max_interval.seconds; k++)
 		d *= r->backoff_multiplier;
-	int64_t v = (int64_t)d;
+	int64_t v = num_to_i64(d);
 	return v > r->max_interval.seconds ? r->max_interval.seconds : v;
 }
 
