@@ -253,7 +253,9 @@ out:
 
 /*
  * Post a command; a resume or cancel of a run whose host is gone is hosted
- * here (a cancel then stops what the dead host left running).
+ * here (a cancel then stops what the dead host left running).  Any other
+ * command to such a run is refused, not stored: a later resume would apply
+ * it unasked.  Alive is store_host_alive's test (the run's lease lock).
  */
 static void post(struct request *rq, struct reply *out, const char *kind, const char *stage,
 		 const char *reason)
@@ -261,16 +263,19 @@ static void post(struct request *rq, struct reply *out, const char *kind, const 
 	struct store *st = request_store(rq, out);
 	const char *id = rq->params[0];
 	char *err = NULL, status[16];
+	bool takes_over = !strcmp(kind, "resume") || !strcmp(kind, "cancel"), alive = false;
 	if (!st)
 		return;
 	if (store_run_status_get(st, id, status))
 		reply_error(out, 404, "not_found", "no run '%s'", id);
 	else if (store_status_final(status))
 		reply_error(out, 409, "ended", "run %s has already ended (%s)", id, status);
+	else if (!(alive = store_host_alive(st, id) > 0) && !takes_over)
+		reply_error(out, 409, "host_gone", "run %s: its host is gone: run `skillmeat "
+			    "workflow resume %s`", id, id);
 	else if (store_command_add(st, id, kind, stage, reason))
 		reply_error(out, 500, "store", "%s", store_error(st));
-	else if ((!strcmp(kind, "resume") || !strcmp(kind, "cancel")) &&
-		 !store_host_alive(st, id) && server_host_run(rq->srv, id, &err))
+	else if (takes_over && !alive && server_host_run(rq->srv, id, &err))
 		reply_error(out, 500, "cannot_resume", "%s", err);
 	else
 		reply_json(out, 202, json_pack("{s:s, s:s, s:s?}", "id", id, "command", kind,
