@@ -640,6 +640,8 @@ static void host_release(struct host *h)
 	free(h->items_error);
 	json_decref(h->handoffs);
 	free(h->git_root);
+	free(h->git_exclude);
+	free(h->git_turn);
 	if (h->sched.st)
 		sched_release(&h->sched);
 	json_decref(h->ctx);
