@@ -116,6 +116,15 @@ static bool known_status(const char *s)
 	return false;
 }
 
+/* host_lost: the run has not ended and its host is gone (store_host_alive's test). */
+static void mark_host(struct store *st, json_t *run)
+{
+	const char *id = json_string_value(json_object_get(run, "id"));
+	const char *status = json_string_value(json_object_get(run, "status"));
+	json_object_set_new(run, "host_lost", json_boolean(id && status &&
+			    !store_status_final(status) && !store_host_alive(st, id)));
+}
+
 void api_runs_list(struct request *rq, struct reply *out)
 {
 	const char *wf = request_arg(rq, "workflow"), *status = request_arg(rq, "status");
@@ -145,6 +154,10 @@ void api_runs_list(struct request *rq, struct reply *out)
 			json_array_append_new(a, store_row_json(s));
 		sqlite3_finalize(s);
 	}
+	size_t i;
+	json_t *run;
+	json_array_foreach(a, i, run)
+		mark_host(st, run);
 	store_close(st);
 	reply_json(out, 200, json_pack("{s:o}", "items", a));
 }
@@ -155,6 +168,8 @@ void api_run_get(struct request *rq, struct reply *out)
 	if (!st)
 		return;
 	json_t *run = run_details_json(st, rq->params[0]);
+	if (run)
+		mark_host(st, run);
 	store_close(st);
 	if (!run) {
 		reply_error(out, 404, "not_found", "no run '%s'", rq->params[0]);

@@ -80,6 +80,10 @@ check "...at once (under 2 s)" test $(((t1 - t0) / 1000000)) -lt 2000
 web_start
 web_api POST "/workflow-executions/$rid/pause" '{}'
 check "web: pause to a dead host is 409 host_gone" json_eq 'j["error"]["code"] == "host_gone"'
+web_api GET "/workflow-executions/$rid" ''
+check "web: the run shows host_lost" json_eq 'j["host_lost"] is True and j["status"] == "running"'
+web_api GET "/workflow-executions" ''
+check "web: so does the list" json_eq '[r["host_lost"] for r in j["items"]] == [True]'
 kill "$web"; wait "$web" 2>/dev/null
 
 # The program ends (2 s) while no host watches; resume takes over at once.
