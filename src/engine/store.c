@@ -615,11 +615,11 @@ static int lease_lock_take(struct store *st, const char *run_id)
 	int fd = fs_mkdirs(dir) ? -1 : open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	int r = fd < 0 ? SM_EIO : SM_ERR;
 	/* ~100 ms of tries: a liveness test holds a shared lock for microseconds. */
-	for (int i = 0; fd >= 0 && i < 50 && r; i++) {
+	for (int i = 0; fd >= 0 && i < 50 && r == SM_ERR; i++) {
 		if (!flock(fd, LOCK_EX | LOCK_NB))
 			r = SM_OK;
 		else if (errno != EWOULDBLOCK && errno != EINTR)
-			break;
+			r = SM_EIO; /* not a holder: flock itself failed */
 		else
 			usleep(2000);
 	}
