@@ -271,9 +271,11 @@ static void show_run_text(const json_t *run)
 {
 	char when[32];
 	fmt_time(num(run, "created_at"), when, sizeof(when));
+	bool lost = json_is_true(json_object_get(run, "host_lost"));
 	printf("Run %s: %s (%s%s)\n", str(run, "id"), str(run, "workflow_name"), str(run, "status"),
-	       json_is_true(json_object_get(run, "host_lost")) ? ", host lost: run `skillmeat "
-	       "workflow resume` to go on" : "");
+	       lost ? " (host lost)" : "");
+	if (lost)
+		printf("  its host is gone: run `skillmeat workflow resume %s`\n", str(run, "id"));
 	printf("  created %s  workdir %s\n", when, str(run, "workdir"));
 	if (*str(run, "error"))
 		printf("  error: %s\n", str(run, "error"));

@@ -61,7 +61,8 @@ check "runs: running (host lost)" out_has "running (host lost)"
 run $sm workflow runs "$rid" --format json
 check "runs RUN --format json: host_lost" json_eq 'j["host_lost"] is True'
 run $sm workflow runs "$rid"
-check "runs RUN says the host is lost" out_has "host lost"
+check "runs RUN says the host is lost" out_has "(running (host lost))"
+check "...and what to do" out_has "its host is gone: run \`skillmeat workflow resume $rid\`"
 
 run $sm workflow pause "$rid"
 check "pause to a dead host is refused" exit_is 1
