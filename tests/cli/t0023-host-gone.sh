@@ -3,7 +3,8 @@
 # zombie nobody reaps (its pid still answers kill(pid, 0)): liveness is the
 # run's lease lock, which the kernel drops at death.  Commands other than
 # resume and cancel are refused, not stored; `runs` says `running (host
-# lost)`; `logs --follow` says so and exits 1, or with --resume resumes it.
+# lost)`; `logs --follow` says so and exits 1, or with --resume resumes it;
+# cancel takes the run over to stop it.
 # An attempt that ended while no host watched keeps its program's own
 # duration, not the host's wall time across the crash.
 . "$(dirname "$0")/lib.sh"
@@ -122,5 +123,17 @@ check "...and follows the run to its end" exit_is 0
 check "...saying it resumed it" grep -q "resumed it in the background" follow.err
 check "...logging the whole run, no run id" sh -c "grep -q run_completed follow.out && ! grep -qx '$rid' follow.out"
 check "...the run completes" test "$(q "SELECT status FROM runs WHERE id = '$rid'")" = completed
+kill "$parent" 2>/dev/null
+
+# cancel of a run whose host is a zombie takes it over and stops it (not "sent to its host").
+rm -f ready
+python3 zombie.py "$sm" "$db" hold.yaml ready &
+parent=$!
+for _ in $(seq 100); do [ -s ready ] && break; sleep 0.1; done
+rid2=$(q "SELECT id FROM runs WHERE id != '$rid'")
+check "a second zombie host" grep -q '^State:.*Z' "/proc/$(cat ready)/status"
+run $sm workflow cancel "$rid2" --yes
+check "cancel takes the run over from the zombie" out_has "has no live host: stopping it here"
+check "...and the run is cancelled" test "$(q "SELECT status FROM runs WHERE id = '$rid2'")" = cancelled
 kill "$parent" 2>/dev/null
 done_testing
