@@ -97,10 +97,12 @@ wait_for "SELECT status = 'completed' FROM stages WHERE stage_id = 'slow'"
 check "the adopted stage completes" test $? -eq 0
 measured=$(awk '{ printf "%.3f", $2 - $1 }' slow.time)
 run $sm workflow runs "$rid" --format json
+# (times are RFC 3339 strings: docs/cli.md, "JSON style")
+secs() { echo "(__import__('datetime').datetime.fromisoformat($1.replace('Z', '+00:00')).timestamp())"; }
 check "the attempt's duration is its program's ($measured s), not the host's" json_eq \
-	"abs(j['attempts'][0]['finished_at'] - j['attempts'][0]['started_at'] - $measured) < 0.5"
+	"abs($(secs "j['attempts'][0]['finished_at']") - $(secs "j['attempts'][0]['started_at']") - $measured) < 0.5"
 check "the stage's duration too" json_eq \
-	"abs([s for s in j['stages'] if s['stage_id'] == 'slow'][0]['finished_at'] - [s for s in j['stages'] if s['stage_id'] == 'slow'][0]['started_at'] - $measured) < 0.5"
+	"abs($(secs "[s for s in j['stages'] if s['stage_id'] == 'slow'][0]['finished_at']") - $(secs "[s for s in j['stages'] if s['stage_id'] == 'slow'][0]['started_at']") - $measured) < 0.5"
 check "the event's duration too" test "$(q "SELECT abs(json_extract(data, '\$.duration_seconds') - $measured) < 0.5 FROM events WHERE type = 'stage_completed' AND stage_id = 'slow'")" = 1
 run $sm workflow runs
 check "runs: a live host is not lost" sh -c "! grep -q 'host lost' '$TMP/out'"
