@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "duration.h"
+#include "numconv.h"
 
 #include <math.h>
 
@@ -79,9 +80,10 @@ char *iso_utc_now(void)
 
 void time_rfc3339(double t, char *buf, size_t size)
 {
-	double whole = floor(t);
-	long ms = (long)((t - whole) * 1000 + 0.5);
-	time_t secs = (time_t)whole;
+	/* a stored time may be anything (a damaged row): range-checked, numconv.h */
+	time_t secs = num_to_time(t);
+	double whole = (double)secs;
+	long ms = whole == floor(t) ? (long)((t - whole) * 1000 + 0.5) : 0;
 	if (ms >= 1000) {
 		secs++;
 		ms -= 1000;
