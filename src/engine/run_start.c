@@ -41,7 +41,8 @@ static void run_create_of(const struct run_request *rq, struct run_prepared *p,
 		if (p->refs.paths[i])
 			arts[nr++] = (struct artifact_text){ p->refs.refs[i], p->refs.paths[i] };
 	*cr = (struct run_create){ p->l, p->params, rq->path, p->workdir, rq->runner,
-		rq->max_parallel, arts, nr, cfg, plan_context_packs(&p->pc) };
+		rq->max_parallel, arts, nr, cfg, plan_context_packs(&p->pc), rq->rerun_of,
+		rq->reuse };
 }
 
 static void run_create_release(struct run_create *cr)
@@ -67,6 +68,15 @@ json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p
 	json_t *b = run_bundle_json(&cr, err);
 	run_create_release(&cr);
 	return b;
+}
+
+json_t *run_prepared_snapshot(const struct run_request *rq, struct run_prepared *p, char **err)
+{
+	struct run_create cr;
+	run_create_of(rq, p, NULL, &cr);
+	json_t *snap = host_snapshot_json(&cr, err);
+	run_create_release(&cr);
+	return snap;
 }
 
 void run_prepared_release(struct run_prepared *p)
