@@ -6,6 +6,7 @@
 #include "../base/compat.h"
 #include "rerun.h"
 #include "outputs.h"
+#include "../base/fsutil.h"
 #include "../swdl/workflow.h"
 
 /* ---- the original run -------------------------------------------------------------- */
@@ -87,6 +88,11 @@ int rerun_origin_load(struct store *st, const char *run_id, struct rerun_origin 
 	if (!o->source || !strcmp(o->source, "stage exec")) {
 		*err = xasprintf("run %s has no workflow file to re-run", o->id);
 		goto out;
+	}
+	if (o->source[0] != '/' && o->workdir) { /* runs recorded before sources were absolute */
+		char *abs = path_join(o->workdir, o->source);
+		free(o->source);
+		o->source = abs;
 	}
 	r = load_stages(st, o) ? SM_EIO : SM_OK;
 	if (r)

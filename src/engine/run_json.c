@@ -118,7 +118,7 @@ json_t *run_details_json(struct store *st, const char *run_id)
 	if (!run)
 		return NULL;
 	json_object_set_new(run, "stages", store_rows_json(st, "SELECT stage_id, status, attempt,"
-		" started_at, finished_at, error_class, error, outputs, handoff, items, reused_from"
+		" started_at, finished_at, ready_at, error_class, error, outputs, handoff, items, reused_from"
 		" FROM stages WHERE run_id = ?1 ORDER BY idx", run_id));
 	/* The lineage the other way: the runs that re-ran this one. */
 	json_t *reruns = json_array(), *rows = store_rows_json(st, "SELECT id FROM runs"

@@ -31,6 +31,7 @@ struct run_prepared {
 	json_t *params;
 	struct plan_context pc;
 	char *workdir;                   /* absolute */
+	char *source;                    /* the workflow file, absolute (what a re-run loads) */
 };
 
 /*

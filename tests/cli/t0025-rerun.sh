@@ -230,6 +230,10 @@ kill "$old"
 sleep 0.3
 web_start
 check "the new server wrote its web.json" test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$SKILLMEAT_HOME/web.json")" = "$web"
+curl -s -D headers -o /dev/null -H "Cookie: skillmeat_token=0123456789abcdef" "http://127.0.0.1:$P/?token=$T"
+check "a token URL replaces an old cookie" grep -qi "^Set-Cookie: skillmeat_token=$T" headers
+curl -s -D headers -o /dev/null -H "Cookie: skillmeat_token=0123456789abcdef" "http://127.0.0.1:$P/?token=wrong"
+check "  a wrong one sets nothing" sh -c '! grep -qi "^Set-Cookie" headers'
 wait "$old" 2>/dev/null
 check "the old server, once its run ended, left it there" test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$SKILLMEAT_HOME/web.json")" = "$web"
 kill "$web"

@@ -75,6 +75,20 @@ stages:
 fs.writeFileSync(path.join(tmp, "roles.yaml"), ROLES);
 execFileSync(sm, ["workflow", "create", path.join(tmp, "roles.yaml")], { env, stdio: ["ignore", "ignore", "inherit"] });
 const handFile = path.join(coll, "workflows/hand/WORKFLOW.yaml");
+// A run whose second stage fails until the file `fixed` exists (for "Re-run failed").
+const FLAKY = `workflow: {id: flaky, name: Flaky}
+stages:
+  - {id: prepare, name: Prepare, type: command, run: 'echo prepare >> ran.log; echo "v=ready" >> "$SKILLMEAT_OUTPUT"', outputs: {v: {type: string}}}
+  - id: build
+    name: Build
+    type: command
+    depends_on: [prepare]
+    run: 'echo build >> ran.log; test -f fixed || { echo "fixed is missing" >&2; exit 4; }'
+    error_policy: {retry: {max_attempts: 1}}
+  - {id: ship, name: Ship, type: command, depends_on: [build], run: 'echo "ship $V" >> ran.log', env: {V: "\${{ stages.prepare.outputs.v }}"}}
+`;
+fs.writeFileSync(path.join(tmp, "flaky.yaml"), FLAKY);
+try { execFileSync(sm, ["workflow", "run", "flaky.yaml"], { env, cwd: tmp, stdio: "ignore" }); } catch { /* it fails: that is the point */ }
 
 const server = spawn(sm, ["web", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
 process.on("exit", () => server.kill("SIGKILL"));  // never leave it behind, whatever happens
@@ -270,6 +284,30 @@ step("keyboard: a palette button adds a stage; the YAML view shows it", async ()
   await page.getByRole("button", { name: "YAML" }).click();
   const text = await page.getByLabel("Workflow as YAML").inputValue();
   expect(text.includes("- id: command") && text.includes("# first"), text);
+});
+
+step("a failed run: the headline says where and why; Re-run failed runs only what failed, reusing the rest", async () => {
+  await page.goto(`${origin}/#/runs`);
+  await page.locator("table.grid tr", { hasText: "flaky" }).getByRole("link").first().click();
+  const headline = page.locator(".headline");
+  await headline.filter({ hasText: "Failed at stage build" }).waitFor();
+  const text = await headline.textContent();
+  expect(text.includes("exit_4") && text.includes("exited with status 4"), text);
+  await shot("07-run-failed-headline");
+  const first = decodeURIComponent(page.url().split("#/runs/")[1]);
+  fs.writeFileSync(path.join(tmp, "fixed"), "");
+  fs.rmSync(path.join(tmp, "ran.log"));
+  await page.getByRole("button", { name: "Re-run failed" }).click();
+  await page.waitForFunction((f) => location.hash.startsWith("#/runs/") && !location.hash.endsWith(f), first);
+  await page.locator(".page-head .badge.status-completed").waitFor();
+  expect(fs.readFileSync(path.join(tmp, "ran.log"), "utf8") === "build\nship ready\n", fs.readFileSync(path.join(tmp, "ran.log"), "utf8"));
+  await page.locator('[data-lineage="rerun-of"]').getByRole("link", { name: first }).waitFor();
+  await page.locator('.tl-row[data-stage="prepare"] .badge.status-reused').waitFor();
+  await page.getByRole("tab", { name: /^prepare/ }).click();
+  await page.locator(`[data-reused-from="${first}"]`).waitFor();
+  await shot("08-rerun");
+  await page.locator('[data-lineage="rerun-of"]').getByRole("link").click();
+  await page.locator('[data-lineage="reruns"]').getByRole("link").first().waitFor();
 });
 
 step("no errors in the browser console", async () => {
