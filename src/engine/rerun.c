@@ -139,7 +139,7 @@ static void carry_params(struct rerun_request *r, const struct swdl_workflow *wf
 			continue;
 		const char *text = json_is_string(v) && !strcmp(d->type, "string")
 			? json_string_value(v) : keep(r, json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT));
-		r->params[n++] = (struct plan_param){ d->name, text };
+		r->params[n++] = (struct plan_param){ keep(r, xstrdup(d->name)), text };
 	}
 	for (size_t k = 0; k < ro->nr_params; k++)
 		r->params[n++] = ro->params[k];
