@@ -6,7 +6,7 @@ import {
   applyNodeChanges, Background, Connection, Controls, Edge, Node, NodeChange, ReactFlow, ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
-import { DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { DragEvent, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, Artifact, Diagnostic, Validation } from "./api";
 import { ARTIFACT_MIME, graphOf, nodeTypes, STAGE_MIME, StageNodeData } from "./Canvas";
 import { collectionDiags } from "./collection";
@@ -62,8 +62,16 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
     return () => setLeaveGuard(null);
   }, []);
 
+  // The costly views of the document (its text through the formatting merge, the stage
+  // list, the graph) follow the edits a render behind: a keystroke in a form is handled
+  // at once, and React redraws them when the typing leaves it time (200 stages: 250 ms).
+  const settled = useDeferredValue(version);
+  // The text (the costliest, 30 ms and more at 200 stages) once the typing pauses; it
+  // feeds the validation, which waits for a pause anyway, and the text view.
+  const [paused, setPaused] = useState(version);
+  useEffect(() => { const t = setTimeout(() => setPaused(version), 120); return () => clearTimeout(t); }, [version]);
   // Live validation of the text as it would be saved.
-  const text = useMemo(() => doc.text(), [doc, version]);
+  const text = useMemo(() => doc.text(), [doc, paused]);
   const [checking, setChecking] = useState(true);
   useEffect(() => {
     let current = true;
@@ -73,7 +81,7 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
     return () => { current = false; clearTimeout(t); };
   }, [text]);
 
-  const stages = useMemo(() => doc.stages(), [doc, version]);
+  const stages = useMemo(() => doc.stages(), [doc, settled]);
   // As plan and a run's start check them: the artifacts must be in the collection.
   const missing = useMemo(() => collectionKnown ? collectionDiags(stages, artifacts, modules) : [], [collectionKnown, stages, artifacts, modules]);
   const diags: Diagnostic[] = useMemo(() => [...(validation?.errors ?? []), ...missing, ...(validation?.warnings ?? [])], [validation, missing]);
@@ -217,6 +225,19 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
     requestAnimationFrame(() => document.querySelector<HTMLElement>(".side form input, .side form select, .side form textarea")?.focus());
   };
 
+  // The graph is drawn again only when it changed, not on every keystroke in a form.
+  const flow = useMemo(() => (
+      <ReactFlow nodes={nodes} edges={graph.edges} nodeTypes={nodeTypes}
+                onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onConnect={onConnect}
+                onEdgesDelete={onEdgesDelete} onNodesDelete={(ns) => ns.forEach((n) => removeStage(n.id))}
+                onNodeClick={(_, n) => setSelected(n.id)} onPaneClick={() => setSelected(null)}
+                deleteKeyCode={["Delete"]} minZoom={0.1} fitView fitViewOptions={{ maxZoom: 1 }} proOptions={{ hideAttribution: true }}>
+                <Background />
+                <Controls />
+              </ReactFlow>
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  ), [nodes, graph.edges, doc]);
+
   const sel = stages.find((s) => s.id === selected) ?? null;
   const errors = (validation?.errors.length ?? 0) + missing.length, warnings = validation?.warnings.length ?? 0;
   const title = String(doc.get(["workflow", "name"]) ?? doc.get(["workflow", "id"]) ?? "Untitled");
@@ -250,14 +271,7 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
           {view === "graph" ? (
             <div className="canvas" onKeyDown={onCanvasKey} onDragOver={(e) => { if (e.dataTransfer.types.some((t) => t === STAGE_MIME || t === ARTIFACT_MIME)) e.preventDefault(); }}
               onDrop={onDrop} aria-label="Stage graph: drop stages and artifacts here">
-              <ReactFlow nodes={nodes} edges={graph.edges} nodeTypes={nodeTypes}
-                onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onConnect={onConnect}
-                onEdgesDelete={onEdgesDelete} onNodesDelete={(ns) => ns.forEach((n) => removeStage(n.id))}
-                onNodeClick={(_, n) => setSelected(n.id)} onPaneClick={() => setSelected(null)}
-                deleteKeyCode={["Delete"]} minZoom={0.1} fitView fitViewOptions={{ maxZoom: 1 }} proOptions={{ hideAttribution: true }}>
-                <Background />
-                <Controls />
-              </ReactFlow>
+              {flow}
               {stages.length === 0 && <div className="canvas-empty">Drag a stage from the palette, or an agent from the picker, onto the canvas.</div>}
             </div>
           ) : view === "yaml" ? <YamlView doc={doc} text={text} draft={draft ?? text} setDraft={setDraft} apply={() => {
