@@ -410,6 +410,30 @@ step("a failed run: the headline says where and why; Re-run failed runs only wha
   await page.locator('[data-lineage="reruns"]').getByRole("link").first().waitFor();
 });
 
+step("a stage waiting to retry: the headline gives its error and a live countdown to the next attempt", async () => {
+  fs.writeFileSync(path.join(tmp, "retry.yaml"), `workflow: {id: retry, name: Retry}
+stages:
+  - id: flap
+    name: Flap
+    type: command
+    run: 'echo "not yet" >&2; exit 7'
+    error_policy: {retry: {max_attempts: 2, initial_interval: 40s}}
+`);
+  const runId = execFileSync(sm, ["workflow", "run", "retry.yaml", "--detach"], { env, cwd: tmp, encoding: "utf8" }).trim();
+  await page.goto(`${origin}/#/runs/${runId}`);
+  const line = page.locator('.headline[data-retry="flap"]');
+  await line.waitFor();
+  const text = await line.textContent();
+  expect(text.includes("exit_7") && text.includes("attempt 2 in"), text);
+  const first = await line.locator(".countdown").textContent();
+  await page.waitForTimeout(2200);
+  const later = await line.locator(".countdown").textContent();
+  expect(parseFloat(later) < parseFloat(first), `countdown ${first} then ${later}`);
+  await shot("15-retry-countdown");
+  execFileSync(sm, ["workflow", "cancel", runId], { env, stdio: "ignore" });
+  await page.locator(".page-head .badge.status-cancelled").waitFor({ timeout: 20000 });
+});
+
 step("an agent missing from the collection is an error on its field, as plan says, and Run is off", async () => {
   await page.goto(`${origin}/#/workflows/e2e-ship`);
   await page.locator('.react-flow__node[data-id="stage"]').click();
