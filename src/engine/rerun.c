@@ -350,6 +350,76 @@ static char *why_runs(const struct rerun_origin *o, const struct rerun_opts *ro,
 	return NULL;
 }
 
+/*
+ * A fan-out's outputs are, for each declared output, the list of its items'
+ * values (null for an item without one, as host_fan_out.c gathers them).
+ * Check each item's values against the contract and gather them again the
+ * same way, defaults filled: the new stage's outputs (new reference), or NULL.
+ */
+static json_t *fan_out_fit(const struct swdl_stage *s, json_t *outs, char **err)
+{
+	const char *k;
+	json_t *v, *items = json_array();
+	size_t n = 0;
+	json_object_foreach(outs, k, v) {
+		if (!json_is_array(v)) {
+			*err = xasprintf("output '%s' is not the list of its items' values", k);
+			goto fail;
+		}
+		n = json_array_size(v) > n ? json_array_size(v) : n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *item = json_object();
+		json_object_foreach(outs, k, v)
+			if (!json_is_null(json_array_get(v, i)))
+				json_object_set(item, k, json_array_get(v, i));
+		char *e = NULL;
+		if (json_object_size(item) && outputs_check(s, item, &e)) {
+			*err = xasprintf("item %zu: %s", i, e);
+			free(e);
+			json_decref(item);
+			goto fail;
+		}
+		json_array_append_new(items, item);
+	}
+	json_t *out = json_object();
+	for (size_t o = 0; o < s->nr_outputs; o++) {
+		json_t *list = json_array(), *item;
+		size_t i;
+		json_array_foreach(items, i, item) {
+			json_t *x = json_object_size(item) ? json_object_get(item, s->outputs[o].name) : NULL;
+			json_array_append_new(list, x ? json_incref(x) : json_null());
+		}
+		json_object_set_new(out, s->outputs[o].name, list);
+	}
+	json_decref(items);
+	return out;
+fail:
+	json_decref(items);
+	return NULL;
+}
+
+/* The recorded outputs checked against stage s's contract (defaults filled), or NULL. */
+static json_t *outputs_fit(const struct swdl_stage *s, const char *text, char **err)
+{
+	json_t *outs = text ? json_loads(text, 0, NULL) : json_object();
+	if (!json_is_object(outs)) {
+		*err = xstrdup("they are not a JSON object");
+		json_decref(outs);
+		return NULL;
+	}
+	if (s->type == STAGE_FAN_OUT) {
+		json_t *f = fan_out_fit(s, outs, err);
+		json_decref(outs);
+		return f;
+	}
+	if (outputs_check(s, outs, err)) {
+		json_decref(outs);
+		return NULL;
+	}
+	return outs;
+}
+
 /* Stage i may be reused (NULL returned) or runs, and why; *refuse: it must not be. */
 static char *decide_one(const struct rerun_origin *o, const struct rerun_opts *ro,
 			json_t *snap, json_t *params, const struct swdl_workflow *wf,
@@ -369,14 +439,13 @@ static char *decide_one(const struct rerun_origin *o, const struct rerun_opts *r
 		}
 		free(diff);
 	}
-	const char *text = json_string_value(json_object_get(rec, "outputs"));
-	json_t *outs = text ? json_loads(text, 0, NULL) : json_object();
 	char *err = NULL;
-	if (!json_is_object(outs) || outputs_check(&wf->stages[i], outs, &err)) {
+	json_t *outs = outputs_fit(&wf->stages[i], json_string_value(json_object_get(rec, "outputs")),
+				   &err);
+	if (!outs) {
 		char *why = xasprintf("its outputs in run %s no longer fit its outputs contract: %s",
-				      o->id, err ? err : "not an object");
+				      o->id, err);
 		free(err);
-		json_decref(outs);
 		if (!ro->reuse_unchanged) {
 			*refuse = xasprintf("stage '%s': %s; re-run it too (--from %s)", id, why, id);
 			free(why);

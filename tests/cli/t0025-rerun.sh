@@ -180,6 +180,37 @@ check "exactly b and d ran; d saw c's reused output" test "$(ran)" = "b d a-b a-
 d1=$(last_run)
 check "a and c reused" test "$(stage "$d1" status a)$(stage "$d1" status c)" = reusedreused
 
+# A fan-out reused: its item list, its items' rows and its outputs come along.
+cat >fan.yaml <<'Y'
+workflow: {id: fan, name: Fan}
+stages:
+  - id: each
+    name: Each
+    type: fan_out
+    fan_out: {items: "${{ fromJSON('[\"x\", \"y\"]') }}"}
+    run: 'echo "each $SKILLMEAT_ITEM" >> ran.log; echo "v=$SKILLMEAT_ITEM" >> "$SKILLMEAT_OUTPUT"'
+    outputs: {v: {type: string}}
+  - id: use
+    name: Use
+    type: command
+    depends_on: [each]
+    run: 'echo "use $O" >> ran.log; test -f fixed2'
+    env: {O: "${{ toJSON(stages.each.outputs) }}"}
+    error_policy: {retry: {max_attempts: 1}}
+Y
+rm -f ran.log fixed2
+run $sm workflow run fan.yaml
+f0=$(last_run)
+first_use=$(grep '^use' ran.log)
+touch fixed2
+rm ran.log
+run $sm workflow rerun "$f0" --failed
+check "fan-out: the re-run completes" exit_is 0
+f1=$(last_run)
+check "fan-out: no item ran again; the next stage saw the same outputs" test "$(cat ran.log)" = "$first_use"
+check "fan-out: reused with its item list" test "$(stage "$f1" status each)/$(stage "$f1" items each)" = "reused/$(stage "$f0" items each)"
+check "fan-out: its items' rows came along" test "$(q "SELECT count(*) FROM items WHERE run_id='$f1' AND stage_id='each' AND status='completed'")" = 2
+
 # A run that has not ended cannot be re-run.
 q "UPDATE runs SET status='running' WHERE id='$d0'"
 run $sm workflow rerun "$d0"
