@@ -487,6 +487,19 @@ step("dark mode follows the system, and stays readable", async () => {
   await page.emulateMedia({ colorScheme: "light" });
 });
 
+step("a phone-width screen: the builder stacks its panels, nothing is cut off, axe is clean", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${origin}/#/workflows/e2e-ship`);
+  await page.locator('.react-flow__node[data-id="stage"]').waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+  const cols = await page.evaluate(() => getComputedStyle(document.querySelector(".builder-body")).gridTemplateColumns.split(" ").length);
+  expect(cols === 1, `${cols} columns`);
+  await shot("16-phone-builder");
+  await axe("the builder, phone width");
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
 step("after a server restart an open run page says the token changed; the new token URL replaces the old cookie and the page reconnects by itself", async () => {
   // A run hosted by the CLI goes on while the server restarts.
   fs.writeFileSync(path.join(tmp, "slow.yaml"), "workflow: {id: slow, name: Slow}\nstages:\n  - {id: nap, name: Nap, type: command, run: 'sleep 5; echo rested'}\n");

@@ -66,12 +66,12 @@ function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
   // list, the graph) follow the edits a render behind: a keystroke in a form is handled
   // at once, and React redraws them when the typing leaves it time (200 stages: 250 ms).
   const settled = useDeferredValue(version);
-  // The text (the costliest, 30 ms and more at 200 stages) once the typing pauses; it
-  // feeds the validation, which waits for a pause anyway, and the text view.
+  // The text (the costliest, 30 ms and more at 200 stages) once the typing pauses: it
+  // feeds the validation, which waits for a pause anyway; the text view has it at once.
   const [paused, setPaused] = useState(version);
   useEffect(() => { const t = setTimeout(() => setPaused(version), 120); return () => clearTimeout(t); }, [version]);
   // Live validation of the text as it would be saved.
-  const text = useMemo(() => doc.text(), [doc, paused]);
+  const text = useMemo(() => doc.text(), [doc, view === "yaml" ? version : paused]);
   const [checking, setChecking] = useState(true);
   useEffect(() => {
     let current = true;
