@@ -2,11 +2,15 @@
  * fuzz-pack: the pack reader.  The first byte picks what the rest is:
  *   'M'  the text of manifest.json, checked against a fixed set of entries
  *        (mutating JSON reaches the manifest checks; zips rarely would);
+ *   'J'  the text of an install journal, as recovery parses it once its
+ *        HMAC verified: every move it accepts must name a safe path;
  *   else a whole .skillmeat-pack archive, read under small caps.
  * Anything but a clean diagnostic or a verified pack is a bug.
  */
 #include "base/compat.h"
 #include "pack/pack.h"
+#include "pack/journal.h"
+#include "pack/pack_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,8 +39,27 @@ static void manifest_only(const uint8_t *data, size_t size)
 	diag_list_release(&dl);
 }
 
+static void journal_only(const uint8_t *data, size_t size)
+{
+	char *text = xmalloc(size + 1);
+	memcpy(text, data, size);
+	text[size] = '\0';
+	struct journal j;
+	const char *why;
+	if (journal_parse(text, &j, &why) == SM_OK) {
+		for (size_t i = 0; i < j.nr; i++) /* never a path out of the collection */
+			if (!pack_path_safe(j.moves[i].rel, &why) || j.moves[i].rel[0] == '/')
+				__builtin_trap();
+		journal_release(&j);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (size && data[0] == 'J') {
+		journal_only(data + 1, size - 1);
+		return 0;
+	}
 	if (size && data[0] == 'M') {
 		manifest_only(data + 1, size - 1);
 		return 0;

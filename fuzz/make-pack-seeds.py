@@ -34,3 +34,31 @@ with open(f"{out}/pack.seed", "wb") as f:
     f.write(buf.getvalue())
 with zipfile.ZipFile(f"{out}/stored.seed", "w", zipfile.ZIP_STORED) as z:
     z.writestr("manifest.json", text)
+
+# Hostile ones (issue 25): a listed file marked a FIFO, a device, a name in
+# UTF-8 and one with a bidi override, control characters in the manifest.
+import stat
+
+
+def unix(name, mode):
+    info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
+    info.create_system = 3
+    info.external_attr = mode << 16
+    return info
+
+
+for seed, mode in (("fifo", stat.S_IFIFO), ("device", stat.S_IFCHR), ("socket", stat.S_IFSOCK)):
+    with zipfile.ZipFile(f"{out}/{seed}.seed", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(unix("artifacts/agent/a/a.md", mode | 0o644), agent)
+        z.writestr("artifacts/skill/s/SKILL.md", agent)
+        z.writestr("manifest.json", text)
+for seed, name in (("utf8", "caf\u00e9"), ("bidi", "x\u202ey"), ("nfd", "cafe\u0301")):
+    with zipfile.ZipFile(f"{out}/{seed}.seed", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"artifacts/agent/{name}/{name}.md", agent)
+        z.writestr("manifest.json", text)
+spoof = json.loads(text)
+spoof["description"] = "ok\x1b[2K\r  signature:   trusted"
+spoof["signature"] = {"signer_name": "Mallory\x1b[31m", "algorithm": "Ed25519",
+                      "key_fingerprint": "0" * 64, "signature": "A" * 88}
+with open(f"{out}/manifest-spoof.seed", "wb") as f:
+    f.write(b"M" + json.dumps(spoof, indent=2, sort_keys=True).encode() + b"\n")

@@ -1,14 +1,17 @@
 #!/bin/sh
-# smoke.sh BUILD_DIR: run each fuzz target over its corpus plus a short
-# bounded mutation run.  Prints "fuzz: N passed, N failed" (one per target).
+# smoke.sh BUILD_DIR: run each fuzz target over its corpus and its regression
+# inputs (fuzz/regressions/TARGET: what a campaign once crashed on, see
+# campaign.sh) plus a short bounded mutation run.  Prints "fuzz: N passed,
+# N failed" (one per target).
 set -u
 build=$1
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
-for t in workflow expr toml pack; do
+for t in workflow expr toml pack http agent-claude agent-codex agent-gemini; do
 	work=$(mktemp -d)
 	cp "$here"/corpus/$t/* "$work"/ 2>/dev/null
+	cp "$here"/regressions/$t/* "$work"/ 2>/dev/null
 	# Packs are binary: their seeds are made fresh (a valid pack and its manifest).
 	[ $t = pack ] && python3 "$here/make-pack-seeds.py" "$work"
 	# TOML also seeds from the toml-test suite beside the project, when present.

@@ -78,7 +78,8 @@ if [ ! -d build-fuzz ]; then
 	CC=clang meson setup build-fuzz -Dfuzzers=true -Db_lundef=false -Dbuildtype=debug \
 		>/dev/null || exit 1
 fi
-ninja -C build-fuzz fuzz/fuzz-workflow fuzz/fuzz-expr fuzz/fuzz-toml fuzz/fuzz-pack || exit 1
+ninja -C build-fuzz fuzz/fuzz-workflow fuzz/fuzz-expr fuzz/fuzz-toml fuzz/fuzz-pack fuzz/fuzz-http \
+	fuzz/fuzz-agent-claude fuzz/fuzz-agent-codex fuzz/fuzz-agent-gemini || exit 1
 LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp:print_suppressions=0" \
 	sh fuzz/smoke.sh build-fuzz >>"$summary" || status=1
 

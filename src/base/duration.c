@@ -1,6 +1,8 @@
 #include "compat.h"
 #include "duration.h"
 
+#include <math.h>
+
 #include <ctype.h>
 #include <sys/time.h>
 
@@ -73,4 +75,20 @@ char *iso_utc_now(void)
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	return iso_utc(tv.tv_sec, (long)tv.tv_usec);
+}
+
+void time_rfc3339(double t, char *buf, size_t size)
+{
+	double whole = floor(t);
+	long ms = (long)((t - whole) * 1000 + 0.5);
+	time_t secs = (time_t)whole;
+	if (ms >= 1000) {
+		secs++;
+		ms -= 1000;
+	}
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char day[24];
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03ldZ", day, ms);
 }

@@ -21,4 +21,11 @@ void duration_format(int64_t seconds, char *buf, size_t size);
 char *iso_utc(time_t sec, long usec);
 char *iso_utc_now(void);
 
+/*
+ * A time (seconds since the epoch) as RFC 3339 UTC with milliseconds,
+ * "2026-12-03T11:19:33.368Z": how every JSON output writes times
+ * (docs/cli.md "JSON output").  `size` at least 32.
+ */
+void time_rfc3339(double t, char *buf, size_t size);
+
 #endif

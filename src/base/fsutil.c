@@ -230,3 +230,15 @@ int fs_list_files(const char *dir, char ***names, size_t *nr)
 		qsort(*names, *nr, sizeof(**names), cmp_components);
 	return r;
 }
+
+bool fs_name_safe(const char *name)
+{
+	size_t n = 0;
+	if (!name || !*name || *name == '.')
+		return false;
+	for (const char *p = name; *p; p++, n++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
+			return false;
+	return n <= FS_NAME_MAX;
+}

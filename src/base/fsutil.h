@@ -20,6 +20,14 @@ int fs_remove_tree(const char *path);      /* rm -r (no symlink following) */
 bool fs_is_dir(const char *path);
 bool fs_is_file(const char *path);
 char *path_join(const char *a, const char *b); /* malloc'd "a/b" */
+/*
+ * May `name` become one path component of a folder this program makes
+ * (a stage id, an output name)?  ASCII letters, digits, '.', '-' and '_',
+ * 1 to 128 of them, not starting with '.': never "..", "/" or a control
+ * character, whatever a workflow says.
+ */
+#define FS_NAME_MAX 128
+bool fs_name_safe(const char *name);
 
 /*
  * Regular files under `dir`, as paths relative to it, sorted the way

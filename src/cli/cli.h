@@ -29,7 +29,7 @@ struct cmd {
 
 /* The command tables: the top level and each group's. */
 extern const struct cmd skillmeat_cmds[], workflow_cmds[], memory_cmds[], context_cmds[],
-	pack_cmds[], stage_cmds[], debug_cmds[];
+	pack_cmds[], stage_cmds[], debug_cmds[], runners_cmds[];
 
 /* Colour only on a terminal, and never when NO_COLOR is set. */
 bool use_color(FILE *f);
@@ -47,6 +47,7 @@ struct option;
 SM_NORETURN void die_bad_option(const char *cmd, const struct option *longopts,
 				const char *arg);
 void error_msg(const char *fmt, ...) SM_PRINTF(1, 2);
+void warning_msg(const char *fmt, ...) SM_PRINTF(1, 2);
 
 /* Print diagnostics to stderr, with the source line and a caret when the
  * text of the file is at hand in `docs`. */
@@ -76,6 +77,10 @@ int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
  * active collection.  Prints why on failure and returns NULL.
  */
 char *resolve_workflow_arg(const char *cmd, const char *arg);
+/* validate's checks beyond the file: each roles.primary.runner is a known runner. */
+struct swdl_loaded;
+struct diag_list;
+void cli_check_runners(const struct swdl_loaded *l, struct diag_list *dl);
 struct collection;
 /* Open the active collection if there is one (*c stays NULL if not). */
 int open_collection_optional(struct collection **c, struct diag_list *dl);
@@ -109,6 +114,7 @@ int cmd_web(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_stage(int argc, char **argv);
+int cmd_runners(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 
 #endif

@@ -6,6 +6,11 @@
 #include "server/server.h"
 #include "swdl/expr.h"
 #include "formats/toml_write.h"
+#include "engine/config.h"
+#include "run_view.h"
+
+#include <getopt.h>
+#include "collection/collection.h"
 
 static const char load_usage[] =
 "usage: skillmeat debug load PATH\n"
@@ -29,6 +34,16 @@ static const char toml_usage[] =
 "{\"type\": T, \"value\": \"text\"}.  Exit 1 with a located error when the\n"
 "input is not valid TOML 1.0.  This is the decoder interface the\n"
 "toml-test conformance suite drives.\n";
+
+static const char replay_usage[] =
+"usage: skillmeat debug runner-replay PROTOCOL STDOUT [--stderr FILE] [--exit N] [--model M]\n"
+"\n"
+"Feed a captured agent transcript through runner PROTOCOL's parser (claude,\n"
+"codex, gemini, text) exactly as a run would, in small chunks, and print\n"
+"how the attempt is judged as one JSON object: ok, error_class, error,\n"
+"model, tokens per model, cost and where it came from, retry_at, outputs.\n"
+"Prices come from the built-in table and $SKILLMEAT_HOME/config.toml;\n"
+"--model is the stage's model (used when the CLI names none).\n";
 
 static const char debug_usage[] =
 "usage: skillmeat debug COMMAND [ARGS]\n"
@@ -242,7 +257,99 @@ static int cmd_routes(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void replay_emit(void *ctx, const char *kind, int stream, const char *text, size_t len)
+{
+	UNUSED(ctx), UNUSED(kind), UNUSED(stream), UNUSED(text), UNUSED(len);
+}
+
+static void replay_feed(struct runner_job *job, int stream, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[4093]; /* odd-sized chunks: lines arrive split as they do from a pipe */
+	size_t n;
+	if (!f) {
+		error_msg("%s: %s", path, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)))
+		runner_feed(job, stream, buf, n, replay_emit, NULL);
+	fclose(f);
+}
+
+static json_t *replay_usage_json(const struct runner_job *job)
+{
+	json_t *models = json_object();
+	for (size_t i = 0; i < job->usage.nr; i++) {
+		const struct model_usage *m = &job->usage.m[i];
+		json_t *u = json_pack("{s:I, s:I, s:I, s:I, s:I}", "input_tokens",
+			(json_int_t)m->input, "cache_read_tokens", (json_int_t)m->cache_read,
+			"cache_write_tokens", (json_int_t)m->cache_write, "output_tokens",
+			(json_int_t)m->output, "thinking_tokens", (json_int_t)m->thinking);
+		if (m->usd >= 0)
+			json_object_set_new(u, "usd", json_real(m->usd));
+		json_object_set_new(models, *m->model ? m->model : "(unnamed)", u);
+	}
+	return models;
+}
+
+static int cmd_runner_replay(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "stderr", required_argument, NULL, 'e' },
+		{ "exit", required_argument, NULL, 'x' }, { "model", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 } };
+	const char *err_path = NULL, *model = NULL;
+	int exit_code = 0, c;
+	if (want_help(argc, argv)) {
+		fputs(replay_usage, stdout);
+		return EXIT_OK;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'e')
+			err_path = optarg;
+		else if (c == 'x')
+			exit_code = atoi(optarg);
+		else if (c == 'm')
+			model = optarg;
+		else
+			die_bad_option("debug runner-replay", longopts, argv[optind - 1]);
+	}
+	if (argc - optind != 2)
+		die_usage("debug runner-replay", "expected PROTOCOL and STDOUT");
+	struct engine_config cfg;
+	char *home = skillmeat_home();
+	if (load_engine_config(home, &cfg))
+		exit(EXIT_USAGE);
+	const struct runner_def *def = runner_set_find(&cfg.runners, argv[optind]);
+	if (!def || def->proto == PROTO_COMMAND)
+		die_usage("debug runner-replay", "unknown protocol '%s'", argv[optind]);
+	struct runner_job job;
+	struct runner_result res;
+	struct strbuf note = STRBUF_INIT;
+	runner_job_attach(def, "/nonexistent", &job);
+	replay_feed(&job, 1, argv[optind + 1]);
+	if (err_path)
+		replay_feed(&job, 2, err_path);
+	runner_finish(&job, exit_code, replay_emit, NULL, &res);
+	runner_cost(&job, &cfg.prices, model, &note);
+	print_json_new(json_pack("{s:b, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:o, s:f, s:b, s:I, s:O, "
+		"s:s?}", "ok", res.ok, "error_class", res.error_class, "error", res.error,
+		"model", job.model, "session_id", job.session_id, "input_tokens",
+		(json_int_t)job.input_tokens, "output_tokens", (json_int_t)job.output_tokens,
+		"models", replay_usage_json(&job), "usd", job.usd, "usd_reported",
+		job.reported_usd >= 0, "retry_at", (json_int_t)job.retry_at, "outputs", res.outputs,
+		"note", note.len ? note.buf : NULL));
+	strbuf_release(&note);
+	runner_result_release(&res);
+	runner_job_release(&job);
+	engine_config_release(&cfg);
+	free(home);
+	return EXIT_OK;
+}
+
 const struct cmd debug_cmds[] = {
+	{ "runner-replay", cmd_runner_replay, "judge a captured agent transcript as a run would",
+	  NULL },
 	{ "load", cmd_load, "print a YAML/JSON file as the loader sees it", NULL },
 	{ "eval", cmd_eval, "evaluate an expression or template", NULL },
 	{ "toml-decode", cmd_toml_decode, "decode TOML to toml-test's tagged JSON", NULL },

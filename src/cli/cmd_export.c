@@ -21,7 +21,10 @@ static const char export_usage[] =
 "--to argo: an Argo Workflows Workflow (one DAG task a stage, each running\n"
 "`skillmeat stage exec` in IMAGE) and a ConfigMap with the run bundle\n"
 "(docs/argo.md).  With -o DIR: DIR/workflow.yaml and DIR/bundle-configmap.yaml;\n"
-"without: both documents on standard output, separated by ---.\n"
+"without: both on standard output (YAML: two documents separated by ---;\n"
+"JSON: one document, a Kubernetes List of the two, as kubectl takes it).  The\n"
+"ConfigMap's name ends in its content's hash, so each export's runs keep their\n"
+"own bundle.\n"
 "--to bundle: the run bundle alone (what `skillmeat stage exec` reads: the\n"
 "merged workflow with its roles bound, its parameters, the text of every\n"
 "agent and context module it uses, its context packs), as JSON.\n"
@@ -34,8 +37,11 @@ static const char export_usage[] =
 "      --secret NAME        (argo) a Kubernetes Secret whose keys become every\n"
 "                           task's environment (agent credentials; repeatable)\n"
 "      --template           (argo) a WorkflowTemplate instead of a Workflow\n"
+"      --image-runners      (argo) runners that config.toml defines are defined in\n"
+"                           the image too (/tmp/skillmeat/config.toml); without\n"
+"                           it, a stage using one is refused\n"
 "  -j, --max-parallel N     (argo) tasks running at once (default 4)\n"
-"      --format FORMAT      (argo) yaml (default) or json\n"
+"      --format FORMAT      (argo) yaml (default) or json; the bundle is JSON\n"
 "      --no-overrides       ignore .skillmeat-workflow-overrides.*\n"
 "      --overrides-dir DIR  look for the overrides file from DIR up\n"
 "      --allow-missing      export even if artifacts are missing from the collection\n"
@@ -51,7 +57,8 @@ struct export_opts {
 	const char *to, *output, *overrides_dir, *path, *image;
 	const char *secrets[MAX_PARAMS];
 	size_t nr_secrets;
-	bool no_overrides, allow_missing, template;
+	bool no_overrides, allow_missing, template, image_runners;
+	bool format_given;           /* --format yaml, which only argo has */
 	long max_parallel;
 	enum output_format format;
 };
@@ -59,7 +66,7 @@ struct export_opts {
 static void parse_export(int argc, char **argv, struct export_opts *o)
 {
 	enum { OPT_TO = 256, OPT_BIND, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_MISSING,
-	       OPT_IMAGE, OPT_SECRET, OPT_TEMPLATE, OPT_FORMAT };
+	       OPT_IMAGE, OPT_SECRET, OPT_TEMPLATE, OPT_FORMAT, OPT_IMAGE_RUNNERS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "param", required_argument, NULL, 'p' },
@@ -72,6 +79,7 @@ static void parse_export(int argc, char **argv, struct export_opts *o)
 		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "secret", required_argument, NULL, OPT_SECRET },
 		{ "template", no_argument, NULL, OPT_TEMPLATE },
+		{ "image-runners", no_argument, NULL, OPT_IMAGE_RUNNERS },
 		{ "max-parallel", required_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ NULL, 0, NULL, 0 },
@@ -94,7 +102,13 @@ static void parse_export(int argc, char **argv, struct export_opts *o)
 		case OPT_ALLOW_MISSING: o->allow_missing = true; break;
 		case OPT_IMAGE: o->image = optarg; break;
 		case OPT_TEMPLATE: o->template = true; break;
-		case OPT_FORMAT: o->format = parse_format(cmd, optarg); break;
+		case OPT_IMAGE_RUNNERS: o->image_runners = true; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "yaml") && strcmp(optarg, "json"))
+				die_usage(cmd, "--format must be yaml or json, got '%s'", optarg);
+			o->format = !strcmp(optarg, "json") ? FORMAT_JSON : FORMAT_TEXT;
+			o->format_given = !strcmp(optarg, "yaml");
+			break;
 		case OPT_SECRET:
 			if (o->nr_secrets == MAX_PARAMS)
 				die_usage(cmd, "too many --secret options");
@@ -115,6 +129,9 @@ static void parse_export(int argc, char **argv, struct export_opts *o)
 	if (!o->to || (strcmp(o->to, "bundle") && strcmp(o->to, "argo")))
 		die_usage(cmd, "--to must be argo or bundle%s%s%s", o->to ? ", got '" : "",
 			  o->to ? o->to : "", o->to ? "'" : "");
+	if (!strcmp(o->to, "bundle") && o->format_given)
+		die_usage(cmd, "the bundle is JSON (what `skillmeat stage exec` reads): "
+			  "--format yaml is for --to argo");
 }
 
 static int write_out(const char *path, const char *text)
@@ -149,7 +166,7 @@ static char *doc_text(const json_t *v, enum output_format f)
 static int write_argo(const struct export_opts *o, const struct swdl_loaded *l, json_t *b)
 {
 	struct argo_opts ao = { o->image, o->template, o->secrets, o->nr_secrets,
-		o->max_parallel };
+		o->max_parallel, o->image_runners };
 	json_t *wf, *cm;
 	char *err = NULL, *wt = NULL, *ct = NULL;
 	int rc = EXIT_FAIL;
@@ -160,10 +177,24 @@ static int write_argo(const struct export_opts *o, const struct swdl_loaded *l, 
 	}
 	wt = doc_text(wf, o->format);
 	ct = doc_text(cm, o->format);
+	size_t size = ct ? strlen(ct) : 0;
+	if (size > ARGO_CLIENT_APPLY_MAX)
+		fprintf(stderr, "note: the bundle's ConfigMap is %zu bytes, over the 256 KiB that "
+			"client-side `kubectl apply` can store: create it with `kubectl create -f` "
+			"or `kubectl apply --server-side -f`\n", size);
 	if (!wt || !ct) {
 		error_msg("cannot write the documents as YAML");
+	} else if (!o->output && o->format == FORMAT_JSON) {
+		/* one JSON document: a List, which kubectl apply -f - takes as it is */
+		json_t *list = json_pack("{s:s, s:s, s:[O, O]}", "apiVersion", "v1", "kind", "List",
+					 "items", cm, wf);
+		char *lt = doc_text(list, FORMAT_JSON);
+		fputs(lt, stdout);
+		free(lt);
+		json_decref(list);
+		rc = fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 	} else if (!o->output) {
-		printf("%s%s%s", ct, o->format == FORMAT_JSON ? "" : "---\n", wt);
+		printf("%s---\n%s", ct, wt);
 		rc = fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 	} else {
 		const char *ext = o->format == FORMAT_JSON ? "json" : "yaml";

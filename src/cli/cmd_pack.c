@@ -4,6 +4,7 @@
  * Keys are in cmd_pack_keys.c.
  */
 #include "cli.h"
+#include "base/termesc.h"
 #include "pack_cli.h"
 #include "base/fsutil.h"
 #include "pack/share.h"
@@ -42,13 +43,14 @@ static const char inspect_usage[] =
 static const char verify_usage[] =
 "usage: skillmeat pack verify FILE [--format text|json]\n"
 "\n"
-"Check a pack: its archive (no links, devices, unsafe paths or bombs),\n"
-"its manifest, every file against its hash, the bundle hash, and the\n"
-"signature against the keyring of trusted keys.\n"
+"Check a pack: its archive (no links, devices, FIFOs, unsafe paths or\n"
+"bombs), its manifest, every file against its hash, the bundle hash, the\n"
+"signature against the keyring of trusted keys, and that each workflow in\n"
+"it plans with what the pack holds (its roles bound to their defaults).\n"
 "\n"
 "Exit status: 0 intact and signed by a trusted key; 3 intact but unsigned,\n"
-"or signed by a key that is not trusted; 1 damaged, altered, unsafe or a\n"
-"bad signature.\n";
+"or signed by a key that is not trusted; 1 damaged, altered, unsafe, a\n"
+"bad signature, or a workflow that needs an artifact the pack lacks.\n";
 
 static const char sign_usage[] =
 "usage: skillmeat pack sign FILE [--key ID] [-o OUT]\n"
@@ -227,7 +229,7 @@ static void print_built(const struct pack_opts *o, const struct pack *p, const c
 		for (size_t i = 0; i < p->nr_arts; i++)
 			json_array_append_new(arts, json_pack("{s:s, s:s, s:s, s:I}", "type",
 				p->arts[i].type, "name", p->arts[i].name, "hash", p->arts[i].hash,
-				"files", (json_int_t)p->arts[i].nr_files));
+				"file_count", (json_int_t)p->arts[i].nr_files));
 		print_json_new(json_pack("{s:s, s:s, s:O, s:b, s:o}", "file", out, "name",
 			json_string_value(json_object_get(p->manifest, "name")), "bundle_hash",
 			json_object_get(p->manifest, "bundle_hash"), "signed", signed_,
@@ -235,7 +237,7 @@ static void print_built(const struct pack_opts *o, const struct pack *p, const c
 		return;
 	}
 	for (size_t i = 0; i < p->nr_arts; i++)
-		printf("  %s:%s (%zu file%s)\n", p->arts[i].type, p->arts[i].name,
+		printf("  %s:%s (%zu file%s)\n", term_esc(p->arts[i].type), term_esc(p->arts[i].name),
 		       p->arts[i].nr_files, p->arts[i].nr_files == 1 ? "" : "s");
 	printf("Wrote %s: %zu artifact%s, %s%s\n", out, p->nr_arts, p->nr_arts == 1 ? "" : "s",
 	       signed_ ? "signed" : "unsigned",
@@ -316,12 +318,17 @@ static void print_sig(const struct pack_sig_info *si)
 			: C_YELLOW;
 	printf("  signature:   %s%s%s", color(f, col), pack_sig_status_name(si->status),
 	       color(f, C_RESET));
-	if (si->fingerprint[0])
-		printf(" (key %.16s%s%s%s%s%s)", si->fingerprint, si->signer_name ? ", " : "",
-		       si->signer_name ? si->signer_name : "",
-		       si->signer_email && *si->signer_email ? " <" : "",
-		       si->signer_email ? si->signer_email : "",
-		       si->signer_email && *si->signer_email ? ">" : "");
+	/* The keyring's name for the key; the pack's unsigned signer_name only as a claim. */
+	const char *claim = si->signer_name ? si->signer_name : "";
+	if (si->fingerprint[0]) {
+		printf(" (key %.16s", si->fingerprint);
+		if (*si->key_name)
+			printf(", %s%s%s%s", term_esc(si->key_name), *si->key_email ? " <" : "",
+			       term_esc(si->key_email), *si->key_email ? ">" : "");
+		if (*claim && strcmp(claim, si->key_name))
+			printf(", claims to be \"%s\"", term_esc(claim));
+		printf(")");
+	}
 	printf(": %s\n", si->reason);
 }
 
@@ -334,13 +341,14 @@ static const char *mstr(const struct pack *p, const char *key)
 static void print_pack(const struct pack *p, const struct pack_sig_info *si)
 {
 	printf("%s%s%s: %zu artifact%s, %zu file%s, %.1f KiB\n", color(stdout, C_BOLD),
-	       mstr(p, "name"), color(stdout, C_RESET), p->nr_arts, p->nr_arts == 1 ? "" : "s",
+	       term_esc(mstr(p, "name")), color(stdout, C_RESET), p->nr_arts, p->nr_arts == 1 ? "" : "s",
 	       p->nr_entries - 1, p->nr_entries == 2 ? "" : "s", (double)pack_bytes(p) / 1024);
 	if (*mstr(p, "description"))
-		printf("  description: %s\n", mstr(p, "description"));
-	printf("  author:      %s (license %s), built %s\n", *mstr(p, "author") ? mstr(p, "author")
-	       : "-", *mstr(p, "license") ? mstr(p, "license") : "-", mstr(p, "created_at"));
-	printf("  bundle hash: %s (every file verified)\n", mstr(p, "bundle_hash"));
+		printf("  description: %s\n", term_esc(mstr(p, "description")));
+	printf("  author:      %s (license %s), built %s\n", *mstr(p, "author") ?
+	       term_esc(mstr(p, "author")) : "-", *mstr(p, "license") ? term_esc(mstr(p, "license"))
+	       : "-", term_esc(mstr(p, "created_at")));
+	printf("  bundle hash: %s (every file verified)\n", term_esc(mstr(p, "bundle_hash")));
 	print_sig(si);
 }
 
@@ -355,9 +363,14 @@ static json_t *pack_json(const struct pack *p, const struct pack_sig_info *si)
 			p->arts[i].type, "name", p->arts[i].name, "hash", p->arts[i].hash,
 			"files", files));
 	}
+	/* the manifest keeps upstream's naive UTC time; JSON output says it is UTC */
+	const char *made = mstr(p, "created_at");
+	char at[64];
+	snprintf(at, sizeof(at), "%s%s", made, *made && !strchr(made, 'Z') && !strchr(made + 10, '+')
+		 ? "Z" : "");
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "name", mstr(p, "name"),
 		"description", mstr(p, "description"), "author", mstr(p, "author"), "license",
-		mstr(p, "license"), "created_at", mstr(p, "created_at"), "bundle_hash",
+		mstr(p, "license"), "created_at", at, "bundle_hash",
 		mstr(p, "bundle_hash"), "bytes", (json_int_t)pack_bytes(p), "signature",
 		sig_json(si), "artifacts", arts);
 }
@@ -380,12 +393,12 @@ static json_t *plan_json(const struct pack_plan *plan)
 static void print_plan(const struct pack_plan *plan, const char *collection, const char *verb)
 {
 	static const char *const cols[] = { C_GREEN, C_DIM, C_YELLOW, C_YELLOW, C_YELLOW };
-	printf("%s collection '%s':\n", verb, collection);
+	printf("%s collection '%s':\n", verb, term_esc(collection));
 	for (size_t i = 0; i < plan->nr; i++) {
 		const struct pack_action *a = &plan->v[i];
 		char *ref = xasprintf("%s:%s", a->a->type, a->a->name);
 		printf("  %s%-9s%s %-32s %s", color(stdout, cols[a->kind]), pack_action_name(a->kind),
-		       color(stdout, C_RESET), ref, a->rel);
+		       color(stdout, C_RESET), term_esc(ref), term_esc(a->rel));
 		if (a->kind == ACT_SKIP)
 			printf("  (yours differs; kept)");
 		if (a->rewrites)
@@ -474,14 +487,21 @@ static int cmd_pack_verify(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	int rc = sig_exit(si.status);
+	struct diag_list dl = DIAG_LIST_INIT;
+	bool plans = !pack_check_plans(p, &dl); /* its workflows plan with what it holds */
+	if (!plans)
+		rc = EXIT_FAIL;
 	if (o.format == FORMAT_JSON) {
-		print_json_new(json_pack("{s:s, s:b, s:o}", "file", file, "ok", rc == EXIT_OK,
-					 "signature", sig_json(&si)));
+		print_json_new(json_pack("{s:s, s:b, s:b, s:o}", "file", file, "ok", rc == EXIT_OK,
+					 "plans", plans, "signature", sig_json(&si)));
 	} else {
 		print_pack(p, &si);
-		printf("%s: %s\n", file, rc == EXIT_OK ? "OK" : rc == EXIT_FAIL ? "BAD SIGNATURE"
+		printf("%s: %s\n", file, !plans ? "INCOMPLETE: a workflow does not plan with what "
+		       "the pack holds" : rc == EXIT_OK ? "OK" : rc == EXIT_FAIL ? "BAD SIGNATURE"
 		       : "intact, but not signed by a trusted key");
 	}
+	print_diags(&dl, NULL, 0);
+	diag_list_release(&dl);
 	pack_free(p);
 	return rc;
 }
@@ -527,26 +547,21 @@ static int signature_allows(const struct pack_opts *o, const struct pack_sig_inf
 			return EXIT_OK;
 		error_msg("pack install: refused: %s (key %.16s%s%s); trust the publisher's key "
 			  "with 'skillmeat pack trust', or use --allow-untrusted", si->reason,
-			  si->fingerprint, si->signer_name ? ", " : "",
-			  si->signer_name ? si->signer_name : "");
+			  si->fingerprint, si->signer_name ? ", claims to be " : "",
+			  si->signer_name ? term_esc(si->signer_name) : "");
 		return EXIT_UNTRUSTED;
 	}
 }
 
-/* The active collection, locked against other installs, after any
- * interrupted install was recovered (then read again). */
-static int open_locked(struct collection **c, int *lock, struct diag_list *dl)
+/* The active collection, locked against other writers before its manifest
+ * is read, after any interrupted install was recovered (then read again). */
+static int open_locked(struct collection **c, bool dry_run, struct diag_list *dl)
 {
 	size_t recovered = 0;
-	if (collection_open(NULL, c, dl) || pack_lock(*c, lock, dl) ||
-	    pack_recover(*c, &recovered, dl))
+	if (collection_open(NULL, c, dl) || collection_lock(*c, dl) ||
+	    pack_recover(*c, dry_run, &recovered, dl))
 		return SM_ERR;
-	if (recovered) {
-		collection_free(*c);
-		*c = NULL;
-		return collection_open(NULL, c, dl);
-	}
-	return SM_OK;
+	return recovered ? collection_reread(*c, dl) : SM_OK;
 }
 
 static int cmd_pack_install(int argc, char **argv)
@@ -561,12 +576,11 @@ static int cmd_pack_install(int argc, char **argv)
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct collection *c = NULL;
 	struct pack_plan plan = { 0 };
-	int lock = -1;
 	int rc = signature_allows(&o, &si);
 	if (rc)
 		goto out;
 	rc = EXIT_FAIL;
-	if (open_locked(&c, &lock, &dl) || pack_plan_install(p, c, st, &plan, &dl))
+	if (open_locked(&c, o.dry_run, &dl) || pack_plan_install(p, c, st, &plan, &dl))
 		goto out;
 	if (!o.dry_run && pack_install(c, &plan, &dl))
 		goto out;
@@ -579,7 +593,6 @@ static int cmd_pack_install(int argc, char **argv)
 		print_plan(&plan, c->name, o.dry_run ? "Dry run: nothing written to" : "Installed "
 			   "into");
 out:
-	pack_unlock(lock);
 	print_diags(&dl, NULL, 0);
 	if (rc == EXIT_FAIL && dl.errors)
 		fprintf(stderr, "pack install: nothing was installed\n");

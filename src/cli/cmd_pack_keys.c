@@ -3,6 +3,7 @@
  * your Ed25519 signing keys and the publishers you trust.
  */
 #include "cli.h"
+#include "base/termesc.h"
 #include "pack_cli.h"
 #include "base/fsutil.h"
 #include "collection/collection.h"
@@ -54,8 +55,8 @@ int cmd_pack_keygen(int argc, char **argv)
 	if (!r && o.format == FORMAT_JSON) {
 		print_json_new(key_public_json(&k));
 	} else if (!r) {
-		printf("Created key %s for %s%s%s%s\n", k.key_id, k.name, *k.email ? " <" : "",
-		       k.email, *k.email ? ">" : "");
+		printf("Created key %s for %s%s%s%s\n", k.key_id, term_esc(k.name),
+		       *k.email ? " <" : "", term_esc(k.email), *k.email ? ">" : "");
 		printf("  fingerprint: %s\n", k.fingerprint);
 		printf("  secret key:  %s/signing-keys/private/%s.json (keep it private)\n", home,
 		       k.key_id);
@@ -85,7 +86,8 @@ int cmd_pack_keys(int argc, char **argv)
 		json_array_append_new(arr, j);
 		if (o.format == FORMAT_TEXT)
 			printf("%-6s %s  %s%s%s%s\n", k->has_secret ? "secret" : "trust", k->key_id,
-			       k->name, *k->email ? " <" : "", k->email, *k->email ? ">" : "");
+			       term_esc(k->name), *k->email ? " <" : "", term_esc(k->email),
+			       *k->email ? ">" : "");
 	}
 	if (o.format == FORMAT_JSON)
 		print_json_new(arr);
@@ -146,8 +148,9 @@ int cmd_pack_trust(int argc, char **argv)
 		char *home = skillmeat_home();
 		struct pack_key k;
 		if (!key_trust(home, j, file, &k, &dl)) {
-			printf("Trusted key %s (%s%s%s%s)\n  fingerprint: %s\n", k.key_id, k.name,
-			       *k.email ? " <" : "", k.email, *k.email ? ">" : "", k.fingerprint);
+			printf("Trusted key %s (%s%s%s%s)\n  fingerprint: %s\n", k.key_id,
+			       term_esc(k.name), *k.email ? " <" : "", term_esc(k.email),
+			       *k.email ? ">" : "", k.fingerprint);
 			pack_key_release(&k);
 			rc = EXIT_OK;
 		}

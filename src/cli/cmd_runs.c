@@ -5,29 +5,37 @@
  */
 #include "cli.h"
 #include "run_view.h"
+#include "base/duration.h"
 #include "collection/collection.h"
 #include "engine/handoff.h"
+#include "engine/monitor.h"
+#include "base/numconv.h"
+#include "base/termesc.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <time.h>
 #include <signal.h>
 #include <unistd.h>
 
 static const char runs_usage[] =
-	"usage: skillmeat workflow runs [RUN [--stage STAGE]] [--workflow ID] [--status S]\n"
-	"                               [--limit N] [--format FORMAT]\n"
+	"usage: skillmeat workflow runs [RUN [--stage STAGE] [--logs]] [--workflow ID]\n"
+	"                               [--status S] [--limit N] [--format FORMAT]\n"
 	"\n"
 	"Without RUN: the latest runs (newest first).  With RUN (an id, a unique\n"
 	"prefix or `last`): its role bindings, stages, attempts, durations, outputs,\n"
 	"errors, cost and tokens.  --stage STAGE: that stage alone, with its handoff\n"
 	"record (what the stages after it received) and, for a fan-out, each item.\n"
+	"--logs: each stage's log lines too (JSON: a `logs` list in each stage).\n"
 	"Exit status 1 when RUN failed, was cancelled or is unknown.\n";
 
 static const char logs_usage[] =
 	"usage: skillmeat workflow logs RUN [STAGE] [--follow] [--raw] [--format FORMAT]\n"
 	"\n"
 	"The run's events and log lines, oldest first.  --follow keeps printing\n"
-	"until the run ends; --raw adds the raw protocol lines of agent runners.\n";
+	"until the run ends; --raw adds the raw protocol lines of agent runners.\n"
+	"--format text (default), json (one document, {events: [...]}, printed when\n"
+	"the run ends with --follow) or jsonl (one event a line, as they come).\n";
 
 static const char control_usage[] =
 	"usage: skillmeat workflow approve RUN [STAGE] [--yes]\n"
@@ -44,13 +52,13 @@ static const char control_usage[] =
 	"On a terminal, approve, reject and cancel ask first unless --yes.\n";
 
 enum { OPT_FORMAT = 256, OPT_WORKFLOW, OPT_STATUS, OPT_LIMIT, OPT_FOLLOW, OPT_RAW, OPT_REASON,
-       OPT_YES, OPT_STAGE };
+       OPT_YES, OPT_STAGE, OPT_LOGS };
 
 struct ropts {
 	enum output_format format;
 	const char *workflow, *status, *reason, *stage;
 	long limit;
-	bool follow, raw, yes;
+	bool follow, raw, yes, logs, jsonl;
 	const char *args[2];
 	size_t nr_args;
 };
@@ -69,6 +77,7 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		{ "reason", required_argument, NULL, OPT_REASON },
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "stage", required_argument, NULL, OPT_STAGE },
+		{ "logs", no_argument, NULL, OPT_LOGS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -79,7 +88,14 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 	while ((c = getopt_long(argc, argv, "hfy", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': fputs(usage, stdout); exit(EXIT_OK);
-		case OPT_FORMAT: o->format = parse_format(cmd, optarg); break;
+		case OPT_FORMAT:
+			/* logs streams: JSON Lines is its own format, json stays one document */
+			o->jsonl = !strcmp(cmd, "workflow logs") && !strcmp(optarg, "jsonl");
+			if (!strcmp(cmd, "workflow logs") && !o->jsonl && strcmp(optarg, "text") &&
+			    strcmp(optarg, "json"))
+				die_usage(cmd, "--format must be text, json or jsonl, got '%s'", optarg);
+			o->format = o->jsonl ? FORMAT_JSON : parse_format(cmd, optarg);
+			break;
 		case OPT_WORKFLOW: o->workflow = optarg; break;
 		case OPT_STATUS: o->status = optarg; break;
 		case OPT_LIMIT:
@@ -91,6 +107,11 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		case OPT_RAW: o->raw = true; break;
 		case OPT_REASON: o->reason = optarg; break;
 		case 'y': case OPT_YES: o->yes = true; break;
+		case OPT_LOGS:
+			if (strcmp(cmd, "workflow runs"))
+				die_bad_option(cmd, longopts, argv[optind - 1]);
+			o->logs = true;
+			break;
 		case OPT_STAGE:
 			if (strcmp(cmd, "workflow runs"))
 				die_bad_option(cmd, longopts, argv[optind - 1]);
@@ -108,12 +129,13 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 
 /* ---- runs ---------------------------------------------------------------------------- */
 
+/* A stored time, whatever its value (range-checked, numconv.h). */
 static void fmt_time(double t, char *out, size_t n)
 {
-	time_t tt = (time_t)t;
+	time_t tt = num_to_time(t);
 	struct tm tm;
-	localtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!localtime_r(&tt, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(out, n, "-");
 }
 
 static int list_runs(struct store *st, const struct ropts *o)
@@ -147,10 +169,13 @@ static int list_runs(struct store *st, const struct ropts *o)
 		double dur = started > 0 ? (finished > 0 ? finished : store_now()) - started : 0;
 		int done = sqlite3_column_int(s, 8), total = sqlite3_column_int(s, 9);
 		if (o->format == FORMAT_JSON) {
-			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:f, s:f, s:i, s:i, "
+			char at[40];
+			time_rfc3339(created, at, sizeof(at));
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, "
 				"s:f, s:I}", "id", id, "workflow_id", wf, "status", status,
-				"created_at", created, "duration_seconds", dur, "stages_done", done,
-				"stages", total, "usd", sqlite3_column_double(s, 6), "tokens",
+				"created_at", at, "duration_ms", (json_int_t)llround(dur * 1000),
+				"done_stage_count", done, "stage_count", total, "usd",
+				sqlite3_column_double(s, 6), "tokens",
 				(json_int_t)sqlite3_column_int64(s, 7)));
 			continue;
 		}
@@ -170,6 +195,17 @@ static int list_runs(struct store *st, const struct ropts *o)
 static double num(const json_t *o, const char *k)
 {
 	return json_number_value(json_object_get(o, k));
+}
+
+/* A time of the run's JSON (RFC 3339 UTC, "…T11:19:33.368Z") in seconds; 0 if unset. */
+static double when_of(const json_t *o, const char *k)
+{
+	const char *t = json_string_value(json_object_get(o, k));
+	struct tm tm = { 0 };
+	const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!rest)
+		return 0;
+	return (double)timegm(&tm) + (*rest == '.' ? strtod(rest, NULL) : 0);
 }
 
 static const char *str(const json_t *o, const char *k)
@@ -247,14 +283,26 @@ static void show_bindings(const json_t *bindings)
 		printf("\n");
 }
 
+/* `runs RUN --logs`: a stage's log lines, "#attempt | text". */
+static void show_logs(const json_t *logs)
+{
+	size_t i;
+	const json_t *l;
+	if (json_is_array(logs) && !json_array_size(logs))
+		printf("      logs: (none)\n");
+	json_array_foreach(logs, i, l)
+		printf("      #%lld | %s\n", (long long)json_integer_value(json_object_get(l, "attempt")),
+		       str(l, "text"));
+}
+
 static void show_run_text(const json_t *run)
 {
 	char when[32];
-	fmt_time(num(run, "created_at"), when, sizeof(when));
+	fmt_time(when_of(run, "created_at"), when, sizeof(when));
 	printf("Run %s: %s (%s)\n", str(run, "id"), str(run, "workflow_name"), str(run, "status"));
 	printf("  created %s  workdir %s\n", when, str(run, "workdir"));
 	if (*str(run, "error"))
-		printf("  error: %s\n", str(run, "error"));
+		printf("  error: %s\n", term_esc(str(run, "error")));
 	if (*str(run, "rerun_of"))
 		printf("  re-run of %s\n", str(run, "rerun_of"));
 	size_t k;
@@ -263,28 +311,34 @@ static void show_run_text(const json_t *run)
 		printf("  re-run by %s\n", json_string_value(x));
 	printf("  cost $%.4f, %lld tokens\n", num(run, "usd"),
 	       (long long)json_integer_value(json_object_get(run, "tokens")));
+	char *cg = attempt_cgroup_base(); /* each attempt's "monitor" file says which it had */
+	printf("  containment here: %s%s%s\n", cg ? "cgroup v2, a cgroup per attempt below " :
+	       "subreaper (no cgroup v2 to write to): the monitor kills every descendant, its "
+	       "session and group", cg ? cg : "", cg ? " (cgroup.kill)" : "");
+	free(cg);
 	show_runners(json_object_get(json_object_get(run, "manifest"), "runners"));
 	show_bindings(json_object_get(json_object_get(run, "manifest"), "bindings"));
 	printf("\nStages:\n");
 	size_t i;
 	const json_t *s;
 	json_array_foreach(json_object_get(run, "stages"), i, s) {
-		double st = num(s, "started_at"), fin = num(s, "finished_at");
+		double st = when_of(s, "started_at"), fin = when_of(s, "finished_at");
 		printf("  %-24s %-21s attempt %lld", str(s, "stage_id"), str(s, "status"),
 		       (long long)json_integer_value(json_object_get(s, "attempt")));
 		if (st > 0 && fin > 0)
 			printf("  %.1fs", fin - st);
 		printf("\n");
 		if (*str(s, "error"))
-			printf("      error (%s): %s\n", str(s, "error_class"), str(s, "error"));
+			printf("      error (%s): %s\n", str(s, "error_class"), term_esc(str(s, "error")));
 		if (*str(s, "reused_from"))
 			printf("      reused from run %s\n", str(s, "reused_from"));
 		show_context(json_object_get(s, "context"));
 		show_item_counts(json_object_get(s, "item_states"));
+		show_logs(json_object_get(s, "logs"));
 		const json_t *outs = json_object_get(s, "outputs");
 		if (json_object_size(outs)) {
 			char *t = json_dumps(outs, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
-			printf("      outputs: %.200s%s\n", t, strlen(t) > 200 ? "..." : "");
+			printf("      outputs: %.200s%s\n", term_esc(t), strlen(t) > 200 ? "..." : "");
 			free(t);
 		}
 	}
@@ -318,7 +372,8 @@ static void show_stage_text(const json_t *run, const json_t *s)
 	       (long long)json_integer_value(json_object_get(s, "attempt")),
 	       json_integer_value(json_object_get(s, "attempt")) == 1 ? "" : "s");
 	if (*str(s, "error"))
-		printf("  error (%s): %s\n", str(s, "error_class"), str(s, "error"));
+		printf("  error (%s): %s\n", str(s, "error_class"), term_esc(str(s, "error")));
+	show_logs(json_object_get(s, "logs"));
 	size_t i;
 	const json_t *it;
 	json_array_foreach(json_object_get(s, "item_states"), i, it) {
@@ -331,12 +386,23 @@ static void show_stage_text(const json_t *run, const json_t *s)
 	}
 	const json_t *h = json_object_get(s, "handoff");
 	if (!json_is_object(h)) {
-		printf("  no handoff (the stage has not ended, or was skipped)\n");
+		const char *st = str(s, "status");
+		if (!strcmp(str(s, "type"), "gate"))
+			printf("  no handoff (a gate leaves none: it passes no outputs on)\n");
+		else if (!strcmp(st, "skipped") || !strcmp(st, "cancelled"))
+			printf("  no handoff (the stage was %s)\n", st);
+		else if (!strcmp(st, "completed") || !strcmp(st, "failed"))
+			printf("  no handoff recorded\n");
+		else
+			printf("  no handoff yet (the stage has not ended)\n");
 		return;
 	}
 	struct strbuf sb = STRBUF_INIT;
 	handoff_render(&sb, h, HANDOFF_MARKDOWN, (size_t)-1);
-	printf("\n%s", sb.buf);
+	struct strbuf shown = STRBUF_INIT; /* an agent wrote it: lines kept, controls escaped */
+	term_escape(&shown, sb.buf, sb.len, TERM_KEEP_LINES);
+	printf("\n%s", shown.buf);
+	strbuf_release(&shown);
 	strbuf_release(&sb);
 }
 
@@ -348,6 +414,33 @@ static const json_t *find_stage(const json_t *run, const char *id)
 		if (!strcmp(str(s, "stage_id"), id))
 			return s;
 	return NULL;
+}
+
+/* Each stage's log lines as a "logs" list: [{seq, attempt, item?, text}]. */
+static void attach_logs(struct store *st, json_t *run)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	json_t *stage;
+	json_array_foreach(json_object_get(run, "stages"), i, stage)
+		json_object_set_new(stage, "logs", json_array());
+	if (sqlite3_prepare_v2(store_db(st), "SELECT seq, stage_id, attempt, data FROM events"
+			       " WHERE run_id = ?1 AND type = 'log' ORDER BY seq", -1, &s,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(s, 1, str(run, "id"), -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *sid = (const char *)sqlite3_column_text(s, 1);
+		json_t *stg = sid ? (json_t *)find_stage(run, sid) : NULL;
+		json_t *data = json_loads((const char *)sqlite3_column_text(s, 3), 0, NULL);
+		if (stg)
+			json_array_append_new(json_object_get(stg, "logs"), json_pack("{s:I, s:i, s:O?, "
+				"s:s}", "seq", (json_int_t)sqlite3_column_int64(s, 0), "attempt",
+				sqlite3_column_int(s, 2), "item", json_object_get(data, "item"),
+				"text", str(data, "text")));
+		json_decref(data);
+	}
+	sqlite3_finalize(s);
 }
 
 static int show_run(const json_t *run, const struct ropts *o)
@@ -375,6 +468,8 @@ int cmd_workflow_runs(int argc, char **argv)
 	parse("workflow runs", runs_usage, argc, argv, &o, 1);
 	if (o.stage && !o.nr_args)
 		die_usage("workflow runs", "--stage needs RUN");
+	if (o.logs && !o.nr_args)
+		die_usage("workflow runs", "--logs needs RUN");
 	struct store *st = open_run_store(NULL);
 	if (!st)
 		return EXIT_FAIL;
@@ -384,6 +479,8 @@ int cmd_workflow_runs(int argc, char **argv)
 	} else {
 		char *id = resolve_run_id(st, o.args[0]);
 		json_t *run = id ? run_details_json(st, id) : NULL;
+		if (run && o.logs)
+			attach_logs(st, run);
 		if (run)
 			rc = show_run(run, &o);
 		json_decref(run);
@@ -399,8 +496,10 @@ static const char SQL_EVENTS[] =
 	"SELECT seq, ts, type, stage_id, attempt, data FROM events WHERE run_id = ?1"
 	" AND seq >= ?2 AND (?3 IS NULL OR stage_id = ?3) ORDER BY seq";
 
-/* Print events from *next on; returns SM_OK, updating *next. */
-static int print_events(struct store *st, const char *id, const struct ropts *o, int64_t *next)
+/* Print events from *next on (JSON: added to `all`, or printed a line each for
+ * jsonl); returns SM_OK, updating *next. */
+static int print_events(struct store *st, const char *id, const struct ropts *o, int64_t *next,
+			json_t *all)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(store_db(st), SQL_EVENTS, -1, &s, NULL) != SQLITE_OK)
@@ -415,10 +514,17 @@ static int print_events(struct store *st, const char *id, const struct ropts *o,
 		if (!strcmp(type, "output") && !o->raw)
 			continue;
 		if (o->format == FORMAT_JSON) {
-			json_t *e = json_pack("{s:I, s:f, s:s, s:s?, s:o}", "seq",
-				(json_int_t)sqlite3_column_int64(s, 0), "ts", sqlite3_column_double(s, 1),
-				"type", type, "stage_id", (const char *)sqlite3_column_text(s, 3), "data",
+			char at[40];
+			time_rfc3339(sqlite3_column_double(s, 1), at, sizeof(at));
+			json_t *e = json_pack("{s:I, s:s, s:s, s:s?, s:i, s:o*}", "seq",
+				(json_int_t)sqlite3_column_int64(s, 0), "at", at, "type", type,
+				"stage_id", (const char *)sqlite3_column_text(s, 3), "attempt",
+				sqlite3_column_int(s, 4), "data",
 				json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL));
+			if (!o->jsonl) {
+				json_array_append_new(all, e);
+				continue;
+			}
 			char *line = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
 			printf("%s\n", line);
 			free(line);
@@ -430,13 +536,14 @@ static int print_events(struct store *st, const char *id, const struct ropts *o,
 		const char *stage = (const char *)sqlite3_column_text(s, 3);
 		json_t *data = json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL);
 		if (!strcmp(type, "log") || !strcmp(type, "output")) {
-			printf("%s %s#%d %s| %s\n", when, stage, sqlite3_column_int(s, 4),
-			       !strcmp(type, "output") ? "raw " : "", str(data, "text"));
+			/* An agent's output: shown, never obeyed by the terminal. */
+			printf("%s %s#%d %s| %s\n", when, term_esc(stage), sqlite3_column_int(s, 4),
+			       !strcmp(type, "output") ? "raw " : "", term_esc(str(data, "text")));
 		} else {
 			char *d = json_object_size(data)
 				  ? json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-			printf("%s %s%s%s%s%s\n", when, type, stage ? " " : "", stage ? stage : "",
-			       d ? " " : "", d ? d : "");
+			printf("%s %s%s%s%s%s\n", when, term_esc(type), stage ? " " : "",
+			       stage ? term_esc(stage) : "", d ? " " : "", d ? term_esc(d) : "");
 			free(d);
 		}
 		json_decref(data);
@@ -463,9 +570,10 @@ int cmd_workflow_logs(int argc, char **argv)
 	char *id = st ? resolve_run_id(st, o.args[0]) : NULL;
 	int64_t next = 0;
 	int rc = id ? EXIT_OK : EXIT_FAIL;
+	json_t *all = json_array();
 	while (id) {
 		bool final = run_final(st, id); /* before reading: no event is missed */
-		if (print_events(st, id, &o, &next)) {
+		if (print_events(st, id, &o, &next, all)) {
 			rc = EXIT_FAIL;
 			break;
 		}
@@ -473,6 +581,9 @@ int cmd_workflow_logs(int argc, char **argv)
 			break;
 		usleep(200 * 1000);
 	}
+	if (id && !rc && o.format == FORMAT_JSON && !o.jsonl)
+		print_json_new(json_pack("{s:s, s:o}", "run_id", id, "events", json_incref(all)));
+	json_decref(all);
 	free(id);
 	store_close(st);
 	return rc;
@@ -494,8 +605,12 @@ static char *waiting_gate(struct store *st, const char *id, const char *want)
 {
 	sqlite3_stmt *s;
 	char *found = NULL;
-	if (sqlite3_prepare_v2(store_db(st), "SELECT stage_id FROM stages WHERE run_id = ?1 AND"
+	/* a gate whose decision is posted but not yet applied is decided already */
+	if (sqlite3_prepare_v2(store_db(st), "SELECT stage_id FROM stages g WHERE run_id = ?1 AND"
 			       " status = 'waiting_for_approval' AND (?2 IS NULL OR stage_id = ?2)"
+			       " AND NOT EXISTS (SELECT 1 FROM commands c WHERE c.run_id = ?1 AND"
+			       "  c.stage_id = g.stage_id AND c.kind IN ('approve', 'reject') AND"
+			       "  c.taken_at IS NULL)"
 			       " ORDER BY idx LIMIT 1", -1, &s, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -505,6 +620,23 @@ static char *waiting_gate(struct store *st, const char *id, const char *want)
 		found = xstrdup((const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	return found;
+}
+
+/* The decision already posted for a gate and not yet applied ("reject"), or NULL. */
+static char *pending_decision(struct store *st, const char *id, const char *stage)
+{
+	sqlite3_stmt *s;
+	char *kind = NULL;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT kind FROM commands WHERE run_id = ?1 AND"
+			       " stage_id = ?2 AND kind IN ('approve', 'reject') AND taken_at IS NULL"
+			       " ORDER BY id LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, stage, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		kind = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return kind;
 }
 
 /*
@@ -565,10 +697,17 @@ static int control(const char *cmd, int argc, char **argv)
 		error_msg("run %s has already ended", id);
 		goto out;
 	}
+	char *decided = gate && o.nr_args > 1 ? pending_decision(st, id, o.args[1]) : NULL;
+	if (decided) {
+		error_msg("gate '%s' of run %s is already decided (%s%s, posted; its host applies "
+			  "it)", o.args[1], id, decided, !strcmp(decided, "reject") ? "ed" : "d");
+		free(decided);
+		goto out;
+	}
 	if (gate && !(stage = waiting_gate(st, id, o.nr_args > 1 ? o.args[1] : NULL))) {
 		error_msg(o.nr_args > 1 ? "stage '%s' of run %s is not waiting for approval"
-				       : "no gate of run %s is waiting for approval",
-			  o.nr_args > 1 ? o.args[1] : id, id);
+				       : "no gate of run %s is waiting for approval (one already "
+					 "decided is not)", o.nr_args > 1 ? o.args[1] : id, id);
 		goto out;
 	}
 	char q[256];

@@ -13,6 +13,7 @@
 static const char exec_usage[] =
 "usage: skillmeat stage exec --bundle FILE --stage ID [--upstream STAGE=JSON]...\n"
 "                            [--upstream-file STAGE=FILE]... [--outputs DIR]\n"
+"                            [--gate STAGE=DECISION]... [--retries N]\n"
 "                            [--workdir DIR] [--runner NAME]\n"
 "                            [--list-items | --item INDEX | --item-results FILE]\n"
 "\n"
@@ -24,6 +25,10 @@ static const char exec_usage[] =
 "exec` wrote ({status, outputs, handoff}).  One attempt: retries are the\n"
 "orchestrator's.  Events are printed as JSON lines on stdout.\n"
 "\n"
+"      --gate STAGE=DECISION  a gate's decision (approve, reject, or timeout when\n"
+"                           its duration ran out) as that gate's result\n"
+"      --retries N          attempts of this stage made before this one (Argo's\n"
+"                           {{retries}}): this is attempt N+1 ($SKILLMEAT_ATTEMPT)\n"
 "      --outputs DIR        write result.json, handoff.json and one file per\n"
 "                           output there (default /tmp/outputs)\n"
 "      --workdir DIR        where command stages run (default: here)\n"
@@ -33,16 +38,18 @@ static const char exec_usage[] =
 "A fan-out's items in pods of their own (Argo's withParam) take three parts:\n"
 "      --list-items         evaluate the item list only; write items.json, the\n"
 "                           indices [0, 1, ...] (or [\"none\"]: nothing to run)\n"
-"      --item INDEX         run that item only; result.json is the item's result\n"
-"                           (\"none\": a placeholder that runs nothing)\n"
+"      --item INDEX         run that item only, with its retries; result.json is\n"
+"                           the item's result, and the exit status is 0 even when\n"
+"                           it failed (\"none\": a placeholder that runs nothing)\n"
 "      --item-results FILE  run no item: gather the items' results (Argo's list of\n"
 "                           output parameters, or a list of item results) into\n"
 "                           the stage's result, as if they had run here\n"
 "\n"
 "The SkillMeat home (SKILLMEAT_HOME) holds the run's database and attempt\n"
 "files, as for any run.\n"
-"Exit status: 0 completed or skipped, 1 failed (another attempt may help),\n"
-"2 usage, 3 failed or could not run (another attempt cannot help).\n";
+"Exit status: 0 completed or skipped (or an item's result written), 1 failed\n"
+"(another attempt may help), 2 usage, 3 failed or could not run (another\n"
+"attempt cannot help).\n";
 
 #define EXIT_PERMANENT 3
 /* Bytes of an upstream result read from a file. */
@@ -54,6 +61,7 @@ struct exec_opts {
 	int part;                  /* STAGE_EXEC_* */
 	long item;
 	json_t *item_results;
+	int retries;
 };
 
 static void set_part(struct exec_opts *o, int part)
@@ -113,10 +121,32 @@ static void add_upstream(struct exec_opts *o, char *arg, bool is_file)
 	json_object_set_new(o->upstream, arg, v);
 }
 
+static void add_gate(struct exec_opts *o, char *arg)
+{
+	char *eq = strchr(arg, '='), *err = NULL;
+	if (!eq || eq == arg)
+		die_usage("stage exec", "--gate: expected STAGE=DECISION, got '%s'", arg);
+	*eq = '\0';
+	json_t *r = stage_exec_gate_result(eq + 1, &err);
+	if (!r)
+		die_usage("stage exec", "--gate %s: %s", arg, err);
+	json_object_set_new(o->upstream, arg, r);
+}
+
+static void parse_retries(struct exec_opts *o, const char *arg)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 0 || n > 10000)
+		die_usage("stage exec", "--retries: expected a number of attempts, got '%s'", arg);
+	o->retries = (int)n;
+}
+
 static void parse_exec(int argc, char **argv, struct exec_opts *o)
 {
 	enum { OPT_BUNDLE = 256, OPT_STAGE, OPT_UP, OPT_UP_FILE, OPT_OUTPUTS, OPT_WORKDIR,
-	       OPT_RUNNER, OPT_LIST, OPT_ITEM, OPT_RESULTS };
+	       OPT_RUNNER, OPT_LIST, OPT_ITEM, OPT_RESULTS, OPT_GATE, OPT_RETRIES };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -129,6 +159,8 @@ static void parse_exec(int argc, char **argv, struct exec_opts *o)
 		{ "list-items", no_argument, NULL, OPT_LIST },
 		{ "item", required_argument, NULL, OPT_ITEM },
 		{ "item-results", required_argument, NULL, OPT_RESULTS },
+		{ "gate", required_argument, NULL, OPT_GATE },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -148,6 +180,8 @@ static void parse_exec(int argc, char **argv, struct exec_opts *o)
 		case OPT_LIST: set_part(o, STAGE_EXEC_LIST); break;
 		case OPT_ITEM: parse_item(o, optarg); break;
 		case OPT_RESULTS: read_item_results(o, optarg); break;
+		case OPT_GATE: add_gate(o, optarg); break;
+		case OPT_RETRIES: parse_retries(o, optarg); break;
 		default: die_bad_option("stage exec", longopts, argv[optind - 1]);
 		}
 	}
@@ -206,7 +240,7 @@ static int write_outputs(const char *dir, const json_t *res, int part)
 	json_t *v;
 	json_object_foreach(json_object_get(res, "outputs"), k, v) {
 		/* An output is a file in DIR: never a path out of it, nor one of ours. */
-		if (r || k[0] == '.' || strchr(k, '/') || !strcmp(k, "result.json") ||
+		if (r || !fs_name_safe(k) || !strcmp(k, "result.json") ||
 		    !strcmp(k, "handoff.json"))
 			continue;
 		if (!json_is_string(v)) {
@@ -241,7 +275,7 @@ static int stage_exec_cmd(int argc, char **argv)
 	if (load_engine_config(home, &cfg))
 		goto out;
 	struct stage_exec_request rq = { home, bundle.buf, o.stage, o.upstream, o.workdir,
-		o.runner, &cfg, print_event, NULL, o.part, o.item, o.item_results };
+		o.runner, &cfg, print_event, NULL, o.part, o.item, o.item_results, o.retries };
 	if (stage_exec(&rq, &res, &err)) {
 		error_msg("%s", err);
 		goto out;
@@ -250,8 +284,11 @@ static int stage_exec_cmd(int argc, char **argv)
 	if (write_outputs(o.outputs, res, o.part))
 		goto out;
 	/* cancelled: it could not start (a dependency failed and halts the run); a list
-	 * is always given (the gather reports a stage that failed before its items) */
-	rc = o.part == STAGE_EXEC_LIST || !strcmp(status, "completed") ||
+	 * is always given (the gather reports a stage that failed before its items); an
+	 * item's pod succeeds with its result, failed or not: Argo aggregates only the
+	 * outputs of pods that succeeded (docs/argo.md) */
+	rc = o.part == STAGE_EXEC_LIST || o.part == STAGE_EXEC_ITEM ||
+	     !strcmp(status, "completed") ||
 	     !strcmp(status, "skipped") || !strcmp(status, "none") ? EXIT_OK
 	     : !strcmp(status, "failed") && json_is_true(json_object_get(res, "retryable"))
 	     ? EXIT_FAIL : EXIT_PERMANENT;

@@ -3,6 +3,7 @@
  * create|list|delete`.
  */
 #include "cli.h"
+#include "swdl/dialect.h"
 #include "collection/collection.h"
 #include "swdl/workflow.h"
 
@@ -20,22 +21,26 @@ static const char init_usage[] =
 static const char create_usage[] =
 "usage: skillmeat workflow create PATH [--name NAME] [--force]\n"
 "\n"
-"Validate the workflow file PATH and store it, byte for byte (comments\n"
-"kept), in the active collection as workflows/NAME/WORKFLOW.<ext>, with a\n"
-"manifest entry (collection.toml) and a content hash (collection.lock).\n"
+"Validate the workflow file PATH (exactly as `workflow validate` does) and\n"
+"store it, byte for byte (comments kept), in the active collection as\n"
+"workflows/NAME/WORKFLOW.<ext>, with a manifest entry (collection.toml) and\n"
+"a content hash (collection.lock).  A workflow validate rejects is not stored.\n"
 "\n"
 "  --name NAME   store it under NAME (default: the workflow's id)\n"
-"  --force       replace a stored workflow of the same name\n"
+"  --force       replace a stored workflow of the same name, and store one\n"
+"                that validate rejects (with a warning) when it can be read\n"
 "\n"
 "Exit status: 0 stored, 1 invalid workflow or collection error.\n";
 
 static const char list_usage[] =
-"usage: skillmeat workflow list [--tag TAG] [--format text|json]\n"
+"usage: skillmeat workflow list [--tag TAG] [--status STATUS] [--format text|json]\n"
 "\n"
 "List the workflows stored in the active collection: stored name, display\n"
 "name, version, number of stages, tags.\n"
 "\n"
 "  --tag TAG           only workflows with this tag\n"
+"  --status STATUS     only workflows whose stored file is valid, invalid\n"
+"                      (validate reports errors) or missing\n"
 "  --format FORMAT     text (default) or json\n";
 
 static const char delete_usage[] =
@@ -47,7 +52,7 @@ static const char delete_usage[] =
 "  -y, --yes     do not ask for confirmation (needed when not on a terminal)\n";
 
 struct store_opts {
-	const char *name, *tag;
+	const char *name, *tag, *status;
 	bool force, yes;
 	enum output_format format;
 	const char *arg;
@@ -60,6 +65,7 @@ static void parse_store_opts(const char *cmd, const char *usage, int argc, char 
 		{ "help", no_argument, NULL, 'h' }, { "name", required_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' }, { "yes", no_argument, NULL, 'y' },
 		{ "tag", required_argument, NULL, 't' }, { "format", required_argument, NULL, 'F' },
+		{ "status", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -77,6 +83,15 @@ static void parse_store_opts(const char *cmd, const char *usage, int argc, char 
 		case 'f': o->force = true; break;
 		case 'y': o->yes = true; break;
 		case 't': o->tag = optarg; break;
+		case 's':
+			/* upstream's statuses are its draft/active/archived lifecycle, which
+			 * stored workflows here do not have: theirs is the file's state */
+			if (strcmp(optarg, "valid") && strcmp(optarg, "invalid") &&
+			    strcmp(optarg, "missing"))
+				die_usage(cmd, "--status must be valid, invalid or missing, got '%s'",
+					  optarg);
+			o->status = optarg;
+			break;
 		case 'F': o->format = parse_format(cmd, optarg); break;
 		}
 	}
@@ -122,13 +137,20 @@ int cmd_workflow_create(int argc, char **argv)
 	int rc = EXIT_FAIL;
 	parse_store_opts("workflow create", create_usage, argc, argv, "nf", true, &o);
 	swdl_load_file(o.arg, NULL, &l, &dl);
+	cli_check_runners(l, &dl);
+	diag_list_sort(&dl);
 	const struct doc *docs[1] = { l ? l->doc : NULL };
 	print_diags(&dl, docs, 1);
-	if (dl.errors) {
-		fprintf(stderr, "%s: not stored: %zu error%s\n", o.arg, dl.errors,
-			dl.errors == 1 ? "" : "s");
+	/* --force stores an invalid workflow only when there is a model to describe it */
+	if (dl.errors && (!o.force || !l || !*l->wf.id)) {
+		fprintf(stderr, "%s: not stored: %zu error%s%s\n", o.arg, dl.errors,
+			dl.errors == 1 ? "" : "s", o.force ? "" : " (--force stores it anyway)");
 		goto out;
 	}
+	if (dl.errors)
+		warning_msg("%s: storing a workflow with %zu error%s (--force): `workflow run` "
+			    "will refuse it until they are fixed", o.arg, dl.errors,
+			    dl.errors == 1 ? "" : "s");
 	if (open_or_report(&c))
 		goto out;
 	struct workflow_meta meta = { l->wf.id, l->wf.name, l->wf.version, l->wf.description,
@@ -155,6 +177,7 @@ struct listed {
 	char *file;
 	struct swdl_loaded *l;
 	bool valid;
+	const char *title;   /* the manifest's (a duplicate's "<name> (copy)"), or NULL */
 };
 
 static bool has_tag(const struct listed *x, const struct artifact_entry *e, const char *tag)
@@ -180,10 +203,10 @@ static void list_json(const struct listed *items, size_t nr)
 		jw_object(&w);
 		jw_kstring(&w, "name", items[i].name);
 		jw_kstring(&w, "id", wf ? wf->id : NULL);
-		jw_kstring(&w, "title", wf ? wf->name : NULL);
+		jw_kstring(&w, "title", items[i].title ? items[i].title : wf ? wf->name : NULL);
 		jw_kstring(&w, "version", wf ? wf->version : NULL);
 		jw_kstring(&w, "description", wf ? wf->description : NULL);
-		jw_key(&w, "stages");
+		jw_key(&w, "stage_count");
 		wf ? jw_int(&w, (int64_t)wf->nr_stages) : jw_null(&w);
 		jw_key(&w, "tags");
 		jw_array(&w);
@@ -207,7 +230,8 @@ static void list_text(const struct collection *c, const struct listed *items, si
 	printf("  %-24s %-28s %-9s %6s  %s\n", "NAME", "TITLE", "VERSION", "STAGES", "TAGS");
 	for (size_t i = 0; i < nr; i++) {
 		const struct swdl_workflow *wf = items[i].l ? &items[i].l->wf : NULL;
-		printf("  %-24s %-28s %-9s ", items[i].name, wf ? wf->name : "(missing file)",
+		printf("  %-24s %-28s %-9s ", items[i].name, items[i].title ? items[i].title
+		       : wf ? wf->name : "(missing file)",
 		       wf ? wf->version : "-");
 		if (wf)
 			printf("%6zu  ", wf->nr_stages);
@@ -226,19 +250,22 @@ int cmd_workflow_list(int argc, char **argv)
 {
 	struct store_opts o = { 0 };
 	struct collection *c = NULL;
-	parse_store_opts("workflow list", list_usage, argc, argv, "tF", false, &o);
+	parse_store_opts("workflow list", list_usage, argc, argv, "tFs", false, &o);
 	if (open_or_report(&c))
 		return EXIT_FAIL;
 	struct artifact_entry *e;
 	size_t nr = collection_entries(c, "workflow", &e), n = 0;
 	struct listed *items = xcalloc(nr ? nr : 1, sizeof(*items));
 	for (size_t i = 0; i < nr; i++) {
-		struct listed x = { e[i].name, collection_workflow_file(c, e[i].name), NULL, false };
+		const struct node *t = node_map_get(node_map_get(e[i].node, "metadata"), "title");
+		struct listed x = { e[i].name, collection_workflow_file(c, e[i].name), NULL, false,
+				    t && t->kind == NODE_STRING && *t->text ? t->text : NULL };
 		struct diag_list dl = DIAG_LIST_INIT;
 		if (x.file)
 			x.valid = swdl_load_file(x.file, NULL, &x.l, &dl) == SM_OK;
 		diag_list_release(&dl);
-		if (o.tag && !has_tag(&x, &e[i], o.tag)) {
+		const char *status = !x.file ? "missing" : x.valid ? "valid" : "invalid";
+		if ((o.tag && !has_tag(&x, &e[i], o.tag)) || (o.status && strcmp(o.status, status))) {
 			swdl_loaded_free(x.l);
 			free(x.file);
 			continue;
@@ -274,8 +301,8 @@ static char *stored_name(const struct collection *c, const char *arg)
 		struct diag_list dl = DIAG_LIST_INIT;
 		struct doc *d = NULL;
 		if (file && !doc_load_file(file, NULL, &d, &dl)) {
-			const struct node *id = node_map_get(node_map_get(d->root, "workflow"), "id");
-			if (id && id->kind == NODE_STRING && !strcmp(id->text, arg))
+			const char *id = swdl_dialect_workflow_id(d->root);
+			if (id && !strcmp(id, arg))
 				found = xstrdup(e[i].name);
 		}
 		doc_free(d);

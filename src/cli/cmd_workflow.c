@@ -10,6 +10,7 @@
 #include "engine/plan_context.h"
 #include "swdl/model_json.h"
 #include "collection/refs.h"
+#include "formats/yaml_write.h"
 
 #include <getopt.h>
 
@@ -72,6 +73,24 @@ static const char show_usage[] =
 "\n"
 "  --format FORMAT     text (default) or json\n"
 "  -h, --help          show this help\n";
+
+static const char convert_usage[] =
+"usage: skillmeat workflow convert WORKFLOW [--to swdl|json]\n"
+"\n"
+"Write a workflow in the canonical SWDL form on stdout: the seed's short\n"
+"form (workflow_id, roles.primary as a string, context_policy, stages run\n"
+"in the order written) becomes workflow:, roles.primary.artifact, context\n"
+"and depends_on; upstream's fan_out.source becomes items; YAML 1.1 values\n"
+"of typed fields (off, 017, 1_000) become their YAML 1.2 spelling.\n"
+"Defaults are not filled in and project overrides are not applied, so the\n"
+"result plans exactly like the input.  From a YAML file, its comments are\n"
+"kept.\n"
+"\n"
+"  --to FORMAT         swdl (YAML, the default) or json\n"
+"  -h, --help          show this help\n"
+"\n"
+"Exit status: 0 written, 1 the workflow has errors (nothing written),\n"
+"2 usage error.\n";
 
 static const char workflow_usage[] =
 "usage: skillmeat workflow COMMAND [ARGS]\n"
@@ -176,7 +195,7 @@ bad:
 }
 
 /* Each roles.primary.runner names a runner: built in, or in config.toml [runners]. */
-static void check_runners(const struct swdl_loaded *l, struct diag_list *dl)
+void cli_check_runners(const struct swdl_loaded *l, struct diag_list *dl)
 {
 	char *home = skillmeat_home(), *err = NULL;
 	char *path = home ? path_join(home, "config.toml") : NULL;
@@ -205,7 +224,7 @@ static int cmd_validate(int argc, char **argv)
 	if (!path)
 		return EXIT_FAIL;
 	swdl_load_file(path, NULL, &l, &dl);
-	check_runners(l, &dl);
+	cli_check_runners(l, &dl);
 	diag_list_sort(&dl);
 	bool valid = dl.errors == 0 && (!o.strict || dl.warnings == 0);
 	if (o.format == FORMAT_JSON) {
@@ -215,8 +234,8 @@ static int cmd_validate(int argc, char **argv)
 		jw_object(&w);
 		jw_kbool(&w, "valid", valid);
 		jw_kstring(&w, "file", path);
-		jw_kint(&w, "errors", (int64_t)dl.errors);
-		jw_kint(&w, "warnings", (int64_t)dl.warnings);
+		jw_kint(&w, "error_count", (int64_t)dl.errors);
+		jw_kint(&w, "warning_count", (int64_t)dl.warnings);
 		jw_kbool(&w, "strict", o.strict);
 		jw_key(&w, "diagnostics");
 		diag_list_write_json(&w, &dl, DIAG_ERROR, false);
@@ -276,7 +295,7 @@ static int cmd_plan(int argc, char **argv)
 	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL, true, o.binds,
 		o.nr_binds };
 	swdl_load_file(path, &lo, &l, &dl);
-	check_runners(l, &dl);
+	cli_check_runners(l, &dl);
 	if (!dl.errors)
 		params = swdl_plan_parameters(&l->wf, o.params, o.nr_params, o.allow_extra, &dl);
 	if (params)
@@ -357,10 +376,81 @@ out:
 	return rc;
 }
 
+static int write_converted(const struct swdl_loaded *l, bool json)
+{
+	char *text = NULL;
+	if (json) {
+		struct strbuf sb = STRBUF_INIT;
+		struct jsonw w;
+		json_t *j = node_to_json(l->wf.root);
+		jw_init(&w, &sb, true);
+		jw_value(&w, j);
+		jw_flush(&w);
+		json_decref(j);
+		text = strbuf_detach(&sb, NULL);
+		jw_release(&w);
+	} else {
+		yaml_from_node(l->wf.root, l->doc->format == DOC_YAML ? l->doc->text : NULL, &text);
+	}
+	if (!text)
+		return EXIT_FAIL;
+	fputs(text, stdout);
+	if (json && (!*text || text[strlen(text) - 1] != '\n'))
+		fputc('\n', stdout);
+	free(text);
+	return EXIT_OK;
+}
+
+static int cmd_convert(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(convert_usage, stdout);
+			return EXIT_OK;
+		}
+		if (c != 't')
+			die_bad_option("workflow convert", longopts, argv[optind - 1]);
+		if (strcmp(optarg, "swdl") && strcmp(optarg, "yaml") && strcmp(optarg, "json"))
+			die_usage("workflow convert", "--to must be swdl or json, got '%s'", optarg);
+		json = !strcmp(optarg, "json");
+	}
+	if (optind + 1 != argc)
+		die_usage("workflow convert", optind == argc ? "missing WORKFLOW"
+			  : "unexpected argument '%s'", argv[optind + (optind < argc)]);
+	char *path = resolve_workflow_arg("workflow convert", argv[optind]);
+	if (!path)
+		return EXIT_FAIL;
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct swdl_loaded *l = NULL;
+	int rc = EXIT_FAIL;
+	swdl_load_file(path, NULL, &l, &dl);
+	diag_list_sort(&dl);
+	show_diags(&dl, l);
+	if (l && !dl.errors)
+		rc = write_converted(l, json);
+	else
+		fprintf(stderr, "%s: not converted: %zu error%s\n", path, dl.errors,
+			dl.errors == 1 ? "" : "s");
+	swdl_loaded_free(l);
+	diag_list_release(&dl);
+	free(path);
+	return rc;
+}
+
 const struct cmd workflow_cmds[] = {
 	{ "validate", cmd_validate, "check a workflow file for errors", NULL },
 	{ "plan", cmd_plan, "show the execution plan of a workflow", NULL },
 	{ "show", cmd_show, "show a workflow with its defaults", NULL },
+	{ "convert", cmd_convert, "write a workflow in the canonical SWDL form", NULL },
 	{ "create", cmd_workflow_create, "store a workflow in the active collection", NULL },
 	{ "list", cmd_workflow_list, "list the workflows of the active collection", NULL },
 	{ "delete", cmd_workflow_delete, "remove a stored workflow", NULL },

@@ -16,6 +16,7 @@ const struct cmd skillmeat_cmds[] = {
 	{ "context", cmd_context, "preview the context a stage would receive", context_cmds },
 	{ "pack", cmd_pack, "share workflows as signed .skillmeat-pack files", pack_cmds },
 	{ "web", cmd_web, "serve the HTTP API and live run events", NULL },
+	{ "runners", cmd_runners, "check the agent CLIs workflows run", runners_cmds },
 	{ "stage", cmd_stage, "run one stage of a run orchestrated elsewhere", stage_cmds },
 	{ "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)",
 	  NULL },

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "base/termesc.h"
 #include "swdl/roles.h"
 #include "base/suggest.h"
 #include "engine/plan_context.h"
@@ -40,6 +41,16 @@ void error_msg(const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	fprintf(stderr, "%serror:%s ", color(stderr, C_RED), color(stderr, C_RESET));
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void warning_msg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%swarning:%s ", color(stderr, C_YELLOW), color(stderr, C_RESET));
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
@@ -89,7 +100,11 @@ static void print_caret(const struct diag *d, const struct doc *doc)
 		strbuf_release(&text);
 		return;
 	}
-	fprintf(stderr, "  %5d | %.*s\n        | ", d->line, (int)len, s);
+	struct strbuf shown = STRBUF_INIT;
+	/* Tabs kept (the caret below lines up with them); other controls escaped. */
+	term_escape(&shown, s, len, TERM_KEEP_LINES);
+	fprintf(stderr, "  %5d | %s\n        | ", d->line, shown.buf);
+	strbuf_release(&shown);
 	int col = 1;
 	for (size_t i = 0; i < len && col < d->col; i++) {
 		if (((unsigned char)s[i] & 0xC0) == 0x80)
@@ -120,10 +135,15 @@ void print_diags(const struct diag_list *dl, const struct doc *const *docs, size
 			strbuf_addf(&sb, "%s%s" C_RESET, col, diag_severity_name(d->severity));
 			struct strbuf rest = STRBUF_INIT;
 			diag_format(&rest, &plain);
-			strbuf_addstr(&sb, rest.buf + strlen(diag_severity_name(d->severity)));
+			const char *tail = rest.buf + strlen(diag_severity_name(d->severity));
+			term_escape(&sb, tail, strlen(tail), TERM_ONE_LINE);
 			strbuf_release(&rest);
 		} else {
-			diag_format(&sb, d);
+			/* Messages quote workflows, packs, agents: no control character goes out raw. */
+			struct strbuf raw = STRBUF_INIT;
+			diag_format(&raw, d);
+			term_escape(&sb, raw.buf, raw.len, TERM_ONE_LINE);
+			strbuf_release(&raw);
 		}
 		fprintf(stderr, "%s\n", sb.buf);
 		strbuf_release(&sb);

@@ -4,6 +4,7 @@
  * name, in that order).
  */
 #include "cli.h"
+#include "swdl/dialect.h"
 #include "base/fsutil.h"
 #include "collection/collection.h"
 
@@ -19,10 +20,12 @@ static bool workflow_names(const char *file, char **id, char **name)
 	struct doc *d = NULL;
 	*id = *name = NULL;
 	if (doc_load_file(file, NULL, &d, &dl) == SM_OK) {
+		/* Either form: workflow.{id,name}, or the seed's workflow_id and name. */
 		const struct node *w = node_map_get(d->root, "workflow");
-		const struct node *i = node_map_get(w, "id"), *n = node_map_get(w, "name");
-		if (i && i->kind == NODE_STRING)
-			*id = xstrdup(i->text);
+		const char *i = swdl_dialect_workflow_id(d->root);
+		const struct node *n = node_map_get(w ? w : d->root, "name");
+		if (i)
+			*id = xstrdup(i);
 		if (n && n->kind == NODE_STRING)
 			*name = xstrdup(n->text);
 	}

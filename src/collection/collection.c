@@ -6,7 +6,9 @@
 #include "../base/strbuf.h"
 #include "../formats/toml_write.h"
 
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -64,11 +66,68 @@ static int load_optional(const char *path, struct doc **out, struct diag_list *d
 	return fs_is_file(path) ? doc_load_file_as(path, DOC_TOML, NULL, out, dl) : SM_OK;
 }
 
+/* collection.toml and collection.lock, (re)read. */
+static int read_manifests(struct collection *c, struct diag_list *dl)
+{
+	char *manifest = path_join(c->root, MANIFEST);
+	doc_free(c->manifest);
+	doc_free(c->lock);
+	c->manifest = c->lock = NULL;
+	int r = doc_load_file_as(manifest, DOC_TOML, NULL, &c->manifest, dl);
+	free(manifest);
+	if (!r && (!c->manifest->root || c->manifest->root->kind != NODE_MAP)) {
+		diag_add(dl, DIAG_ERROR, NULL, "collection", NULL, NULL,
+			 "%s: the manifest is not a TOML table", c->manifest->file);
+		r = SM_ERR;
+	}
+	if (!r) {
+		char *lock = path_join(c->root, LOCKFILE);
+		r = load_optional(lock, &c->lock, dl);
+		free(lock);
+	}
+	return r;
+}
+
+int collection_lock(struct collection *c, struct diag_list *dl)
+{
+	if (c->lock_fd >= 0)
+		return SM_OK;
+	int fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		struct loc loc = { c->root, 0, 0 };
+		diag_add(dl, DIAG_ERROR, &loc, "collection", NULL, NULL, "cannot lock: %s",
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return SM_EIO;
+	}
+	c->lock_fd = fd;
+	/* What was read before the lock may be stale: read it again. */
+	int r = read_manifests(c, dl);
+	if (r)
+		collection_unlock(c);
+	return r;
+}
+
+void collection_unlock(struct collection *c)
+{
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	c->lock_fd = -1;
+}
+
+int collection_reread(struct collection *c, struct diag_list *dl)
+{
+	arena_free(&c->arena);
+	return read_manifests(c, dl);
+}
+
 int collection_open(const char *name, struct collection **out, struct diag_list *dl)
 {
 	struct collection *c = xcalloc(1, sizeof(*c));
 	int r = SM_OK;
 	*out = NULL;
+	c->lock_fd = -1;
 	c->home = skillmeat_home();
 	if (name)
 		c->name = xstrdup(name);
@@ -94,18 +153,8 @@ int collection_open(const char *name, struct collection **out, struct diag_list 
 		r = SM_ENOENT;
 		goto fail;
 	}
-	r = doc_load_file_as(manifest, DOC_TOML, NULL, &c->manifest, dl);
 	free(manifest);
-	if (!r && (!c->manifest->root || c->manifest->root->kind != NODE_MAP)) {
-		diag_add(dl, DIAG_ERROR, NULL, "collection", NULL, NULL,
-			 "%s: the manifest is not a TOML table", c->manifest->file);
-		r = SM_ERR;
-	}
-	if (!r) {
-		char *lock = path_join(c->root, LOCKFILE);
-		r = load_optional(lock, &c->lock, dl);
-		free(lock);
-	}
+	r = read_manifests(c, dl);
 	if (r)
 		goto fail;
 	*out = c;
@@ -119,6 +168,7 @@ void collection_free(struct collection *c)
 {
 	if (!c)
 		return;
+	collection_unlock(c);
 	doc_free(c->manifest);
 	doc_free(c->lock);
 	arena_free(&c->arena);
@@ -556,6 +606,7 @@ int collection_add_workflow(struct collection *c, const char *src,
 	char *tmp = xasprintf("%s/.%s.tmp-%ld", wdir, name, (long)getpid());
 	char hash[65];
 	int r = SM_OK;
+	bool locked_here = c->lock_fd < 0;
 	*stored_path = NULL;
 	if (!artifact_name_ok(name)) {
 		diag_add(dl, DIAG_ERROR, NULL, "collection", NULL, NULL, "'%s' cannot be used as a "
@@ -563,6 +614,8 @@ int collection_add_workflow(struct collection *c, const char *src,
 		r = SM_ERR;
 		goto out;
 	}
+	if ((r = collection_lock(c, dl)))
+		goto out;
 	char *existing_file = collection_workflow_file(c, name);
 	bool exists = existing_file || fs_is_dir(dir);
 	free(existing_file);
@@ -584,6 +637,8 @@ int collection_add_workflow(struct collection *c, const char *src,
 	if (!r)
 		*stored_path = path_join(dir, file);
 out:
+	if (locked_here)
+		collection_unlock(c);
 	fs_remove_tree(tmp);
 	free(file);
 	free(wdir);
@@ -594,7 +649,10 @@ out:
 
 int collection_remove_workflow(struct collection *c, const char *name, struct diag_list *dl)
 {
-	struct artifact_entry *e;
+	struct artifact_entry *e = NULL;
+	bool locked_here = c->lock_fd < 0;
+	if (collection_lock(c, dl))
+		return SM_EIO;
 	size_t nr = collection_entries(c, "workflow", &e);
 	const char *rel = NULL;
 	for (size_t i = 0; i < nr; i++)
@@ -616,6 +674,8 @@ int collection_remove_workflow(struct collection *c, const char *name, struct di
 		r = io_error(dl, dir, "remove");
 	free(dir);
 out:
+	if (locked_here)
+		collection_unlock(c);
 	free(e);
 	return r;
 }

@@ -24,6 +24,7 @@ struct collection {
 	struct doc *manifest;
 	struct doc *lock;    /* NULL when there is no lock file yet */
 	struct arena arena;  /* edited trees */
+	int lock_fd;         /* the folder, flock'ed; -1 when not locked */
 };
 
 /* $SKILLMEAT_HOME, else $HOME/.skillmeat (malloc'd). */
@@ -48,6 +49,18 @@ int collection_open_optional(struct collection **c, struct diag_list *dl);
 /* Create collection `name` (dirs, empty manifest and lock); make it the
  * default when there is no config yet.  SM_OK if it already exists. */
 int collection_init(const char *name, char **root_out, struct diag_list *dl);
+
+/*
+ * Writers take turns: an flock on the collection's folder, held until
+ * collection_unlock or collection_free.  Taking it reads the manifest and
+ * lock again, so every read-modify-write starts from what the last writer
+ * left.  collection_add_workflow and _remove_workflow take it themselves
+ * when the caller does not hold it.
+ */
+int collection_lock(struct collection *c, struct diag_list *dl);
+void collection_unlock(struct collection *c);
+/* Read the manifest and lock again (entries made before are dropped). */
+int collection_reread(struct collection *c, struct diag_list *dl);
 
 /* ---- artifacts ---- */
 

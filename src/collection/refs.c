@@ -28,7 +28,9 @@ void ref_table_release(struct ref_table *t)
 }
 
 struct checker {
-	const struct collection *c;
+	ref_resolve_fn resolve;
+	void *ctx;
+	const char *where, *hint;
 	struct ref_table *t;
 	struct diag_list *dl;
 	bool allow_missing;
@@ -45,15 +47,14 @@ static void check_one(struct checker *k, const char *ref, const struct loc *loc,
 		ALLOC_GROW(k->t->refs, k->t->nr + 1, k->t->alloc);
 		k->t->paths = xrealloc(k->t->paths, k->t->alloc * sizeof(*k->t->paths));
 		k->t->refs[k->t->nr] = xstrdup(ref);
-		k->t->paths[k->t->nr] = collection_resolve(k->c, ref);
+		k->t->paths[k->t->nr] = k->resolve(k->ctx, ref);
 		i = (long)k->t->nr++;
 	}
 	if (k->t->paths[i])
 		return;
 	k->missing++;
 	diag_add(k->dl, k->allow_missing ? DIAG_WARNING : DIAG_ERROR, loc, "artifact", stage, field,
-		 "'%s' is not in collection '%s'%s", ref, k->c->name,
-		 k->allow_missing ? "" : " (add it, or plan with --allow-missing)");
+		 "'%s' is not in %s%s", ref, k->where, k->allow_missing ? "" : k->hint);
 }
 
 static void check_list(struct checker *k, const struct swdl_stage *s, const struct str_list *l,
@@ -67,10 +68,27 @@ static void check_list(struct checker *k, const struct swdl_stage *s, const stru
 	}
 }
 
+static char *resolve_in_collection(void *c, const char *ref)
+{
+	return collection_resolve(c, ref);
+}
+
 size_t collection_check_workflow(const struct collection *c, const struct swdl_workflow *wf,
 				 bool allow_missing, struct ref_table *t, struct diag_list *dl)
 {
-	struct checker k = { c, t, dl, allow_missing, 0 };
+	char *where = xasprintf("collection '%s'", c->name);
+	size_t n = refs_check_workflow(resolve_in_collection, (void *)c, where,
+				       " (add it, or plan with --allow-missing)", wf,
+				       allow_missing, t, dl);
+	free(where);
+	return n;
+}
+
+size_t refs_check_workflow(ref_resolve_fn resolve, void *ctx, const char *where,
+			   const char *hint, const struct swdl_workflow *wf, bool allow_missing,
+			   struct ref_table *t, struct diag_list *dl)
+{
+	struct checker k = { resolve, ctx, where, hint, t, dl, allow_missing, 0 };
 	const struct node *gm = node_map_get(node_map_get(wf->root, "context"), "global_modules");
 	for (size_t i = 0; i < wf->global_modules.nr; i++) {
 		char f[64];

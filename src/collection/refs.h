@@ -21,6 +21,12 @@ struct ref_table {
  */
 size_t collection_check_workflow(const struct collection *c, const struct swdl_workflow *wf,
 				 bool allow_missing, struct ref_table *t, struct diag_list *dl);
+/* The same against anything: `resolve` gives a reference's place (malloc'd)
+ * or NULL; a missing one is "'REF' is not in WHERE" + `hint`. */
+typedef char *(*ref_resolve_fn)(void *ctx, const char *ref);
+size_t refs_check_workflow(ref_resolve_fn resolve, void *ctx, const char *where,
+			   const char *hint, const struct swdl_workflow *wf, bool allow_missing,
+			   struct ref_table *t, struct diag_list *dl);
 /* Path of a resolved reference, NULL when missing or unknown (for plan output). */
 const char *ref_table_lookup(void *table, const char *ref);
 void ref_table_release(struct ref_table *t);

@@ -1,5 +1,6 @@
 #include "../base/compat.h"
 #include "config.h"
+#include "../base/duration.h"
 #include "runner_proto.h"
 #include "../base/fsutil.h"
 #include "../formats/load.h"
@@ -42,7 +43,24 @@ static int load_notify(struct engine_config *c, const struct node *n, const char
 	return SM_OK;
 }
 
-/* [engine] durability = "normal" (default) | "full". */
+static int engine_duration(const struct node *t, const char *key, const char *path,
+			   int64_t *out, char **err)
+{
+	const struct node *n = node_map_get(t, key);
+	if (!n)
+		return SM_OK;
+	if (n->kind == NODE_STRING && duration_parse(n->text, out))
+		return SM_OK;
+	*err = xasprintf("%s:%d:%d: engine.%s must be a duration like \"10s\" or \"1h30m\"",
+			 path, n->loc.line, n->loc.col, key);
+	return SM_ERR;
+}
+
+/*
+ * [engine] durability = "normal" (default) | "full"; result_grace (how long
+ * an agent may linger after its final message); rate_limit_retries and
+ * rate_limit_max_wait (waits for a rate limit's reset that cost no attempt).
+ */
 static int load_engine_table(struct engine_config *c, const struct node *t, const char *path,
 			     char **err)
 {
@@ -50,22 +68,44 @@ static int load_engine_table(struct engine_config *c, const struct node *t, cons
 		*err = xasprintf("%s:%d:%d: engine must be a table", path, t->loc.line, t->loc.col);
 		return SM_ERR;
 	}
-	const struct node *d = node_map_get(t, "durability");
-	if (!d)
-		return SM_OK;
-	if (d->kind == NODE_STRING && (!strcmp(d->text, "normal") || !strcmp(d->text, "full"))) {
-		c->durability_full = !strcmp(d->text, "full");
-		return SM_OK;
+	const struct node *d = node_map_get(t, "durability"), *n;
+	if (d && !(d->kind == NODE_STRING && (!strcmp(d->text, "normal") ||
+					      !strcmp(d->text, "full")))) {
+		*err = xasprintf("%s:%d:%d: engine.durability must be \"normal\" or \"full\"",
+				 path, d->loc.line, d->loc.col);
+		return SM_ERR;
 	}
-	*err = xasprintf("%s:%d:%d: engine.durability must be \"normal\" or \"full\"", path,
-			 d->loc.line, d->loc.col);
-	return SM_ERR;
+	c->durability_full = d && !strcmp(d->text, "full");
+	if (engine_duration(t, "result_grace", path, &c->result_grace_s, err) ||
+	    engine_duration(t, "rate_limit_max_wait", path, &c->rate_limit_max_wait_s, err))
+		return SM_ERR;
+	if ((n = node_map_get(t, "max_output_bytes"))) {
+		if (n->kind != NODE_INT || n->v.i < 1024) {
+			*err = xasprintf("%s:%d:%d: engine.max_output_bytes must be an integer of at "
+					 "least 1024", path, n->loc.line, n->loc.col);
+			return SM_ERR;
+		}
+		c->max_output_bytes = n->v.i;
+	}
+	if ((n = node_map_get(t, "rate_limit_retries"))) {
+		if (n->kind != NODE_INT || n->v.i < 0 || n->v.i > 100) {
+			*err = xasprintf("%s:%d:%d: engine.rate_limit_retries must be an integer "
+					 "from 0 to 100", path, n->loc.line, n->loc.col);
+			return SM_ERR;
+		}
+		c->rate_limit_retries = (unsigned)n->v.i;
+	}
+	return SM_OK;
 }
 
 int engine_config_load(struct engine_config *c, const char *path, char **err)
 {
 	memset(c, 0, sizeof(*c));
 	*err = NULL;
+	c->result_grace_s = 10;
+	c->rate_limit_retries = 5;
+	c->rate_limit_max_wait_s = 6 * 3600;
+	c->max_output_bytes = (int64_t)256 << 20;
 	runner_set_init(&c->runners);
 	price_table_init(&c->prices);
 	if (!path || !fs_is_file(path))

@@ -7,6 +7,12 @@
  *   [runners.NAME]      command, protocol, args     (see runner.h)
  *   [prices."MODEL"]    input_per_mtok, output_per_mtok (see context/prices.h)
  *   [engine]            durability = "normal" | "full"  (see store.h)
+ *                       result_grace = "10s"   (an agent lingering after its
+ *                         final message is stopped then, judged by that message)
+ *                       rate_limit_retries = 5, rate_limit_max_wait = "6h"
+ *                         (a rate-limited attempt waits for the reset the CLI
+ *                         reports; such waits cost no attempt, up to this many)
+ *                       max_output_bytes = 268435456 (per stream of an attempt)
  *
  * A missing file is an empty config.  Other keys belong to other parts
  * of SkillMeat and are left alone.
@@ -22,6 +28,10 @@ struct engine_config {
 	struct price_table prices;
 	char **notify;              /* argv (NULL-terminated), the message appended; or NULL */
 	bool durability_full;       /* fsync every commit of the runs database */
+	int64_t result_grace_s;     /* default 10 */
+	unsigned rate_limit_retries; /* default 5 */
+	int64_t rate_limit_max_wait_s; /* default 6 hours */
+	int64_t max_output_bytes;   /* per stream of an attempt; default 256 MiB */
 };
 
 int engine_config_load(struct engine_config *c, const char *path, char **err);

@@ -19,6 +19,9 @@
 
 /* A ConfigMap holds at most 1 MiB; the bundle must fit with room to spare. */
 #define ARGO_BUNDLE_MAX (1000 * 1024)
+/* Client-side `kubectl apply` copies an object into an annotation; all of an object's
+ * annotations hold at most 256 KiB (Kubernetes' TotalAnnotationSizeLimitB). */
+#define ARGO_CLIENT_APPLY_MAX (256 * 1024)
 /* Seconds a task's pod gets past the stage's timeout to report it. */
 #define ARGO_DEADLINE_GRACE 60
 /* stage exec's exit status for a failure another attempt cannot fix. */
@@ -30,13 +33,15 @@ struct argo_opts {
 	const char *const *secrets; /* Secrets whose keys become the tasks' environment */
 	size_t nr_secrets;
 	long parallelism;           /* tasks at once (the run's -j) */
+	bool image_runners;         /* runners not built in are defined in the image */
 };
 
 #define ARGO_DEFAULT_IMAGE "skillmeat-workflow:" SM_VERSION
 
 /*
  * The two documents (new references): *workflow and *configmap.  SM_ERR
- * with *err (the bundle too large for a ConfigMap).
+ * with *err: the bundle too large for a ConfigMap, a backoff multiplier Argo
+ * cannot take, a runner a pod would not have (docs/argo.md).
  */
 int export_argo(const struct swdl_loaded *l, const json_t *bundle, const struct argo_opts *o,
 		json_t **workflow, json_t **configmap, char **err);

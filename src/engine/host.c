@@ -7,6 +7,7 @@
 #include "host_int.h"
 #include "proc.h"
 #include "../base/fsutil.h"
+#include "../base/numconv.h"
 #include "../swdl/expr.h"
 
 #include <poll.h>
@@ -36,11 +37,11 @@ void host_event(struct host *h, const char *type, const char *stage_id, int atte
 
 json_t *host_json_time(int64_t t)
 {
-	time_t tt = (time_t)t;
+	time_t tt = num_to_time((double)t);
 	struct tm tm;
-	char buf[32];
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char buf[32] = "";
+	if (gmtime_r(&tt, &tm))
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return json_string(buf);
 }
 
@@ -176,7 +177,8 @@ static int restore_stages(struct host *h, struct adoptee *ads, size_t *nr)
 		const char *cls = (const char *)sqlite3_column_text(s, 5);
 		int attempt = sqlite3_column_int(s, 2);
 		sched_restore(&h->sched, (size_t)i, (enum stage_state)state, (unsigned)attempt,
-			      (int64_t)sqlite3_column_double(s, 3), (int64_t)sqlite3_column_double(s, 4),
+			      num_to_i64(sqlite3_column_double(s, 3)),
+			      num_to_i64(sqlite3_column_double(s, 4)),
 			      cls ? arena_strdup(&h->scratch, cls) : NULL);
 		h->sched.st[i].lost = (unsigned)sqlite3_column_int(s, 11);
 		const char *outs = (const char *)sqlite3_column_text(s, 6);
@@ -231,6 +233,8 @@ static int restore(struct host *h, char **err)
 	build_ctx(h, started);
 	sched_init(&h->sched, h->wf, &h->l->dag, (size_t)sqlite3_column_int(s, 7),
 		   (int64_t)started, NULL, NULL);
+	h->sched.rate_limit_retries = h->o->config->rate_limit_retries;
+	h->sched.rate_limit_max_wait = h->o->config->rate_limit_max_wait_s;
 	int run = run_state_from_name((const char *)sqlite3_column_text(s, 4));
 	if (run >= 0)
 		h->sched.run = (enum run_state)run;
@@ -693,6 +697,23 @@ static int start_hosting(struct host *h, char **err)
 	return restore(h, err);
 }
 
+/* Stage ids and the run id become folders under runs/: whatever the
+ * validation of the stored workflow said, nothing else is hosted. */
+static int check_path_names(const struct host *h, char **err)
+{
+	if (!fs_name_safe(h->run_id)) {
+		*err = xstrdup("the run id is not a safe folder name");
+		return SM_ERR;
+	}
+	for (size_t i = 0; i < h->wf->nr_stages; i++)
+		if (!fs_name_safe(h->wf->stages[i].id)) {
+			*err = xasprintf("stage id '%.64s' is not a safe folder name; not run",
+					 h->wf->stages[i].id);
+			return SM_ERR;
+		}
+	return SM_OK;
+}
+
 int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	     char status[16], char **err)
 {
@@ -702,6 +723,8 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	if (sodium_init() < 0)
 		abort();
 	int r = start_hosting(&h, err);
+	if (!r && (r = check_path_names(&h, err)))
+		store_lease_release(st, run_id, h.token);
 	if (r) {
 		if (o->on_hosting)
 			o->on_hosting(o->hosting_ctx, false);
@@ -711,7 +734,10 @@ int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	h.sched.condition = eval_condition;
 	h.sched.items = host_fan_out_items;
 	h.sched.ctx = &h;
-	h.sched.single_attempt = o->stage_exec;
+	/* stage exec: the orchestrator retries a stage; one item in its pod retries here
+	 * (Argo passes on only the outputs of item pods that succeeded: docs/argo.md) */
+	h.sched.single_attempt = o->stage_exec && !(o->items_elsewhere &&
+						    o->items_elsewhere->mode == ITEMS_ONE);
 	h.run_dir = xasprintf("%s/runs/%s", o->home, run_id);
 	h.nr_slots = h.sched.max_parallel + 1;
 	h.slots = xcalloc(h.nr_slots, sizeof(*h.slots));

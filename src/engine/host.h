@@ -78,7 +78,8 @@ struct host_opts {
  * A fan-out stage whose items run in pods of their own (Argo's withParam):
  * the host runs the stage, but an item it does not run here ends at once
  * with the result given for it.  ITEMS_LIST: none runs (each "completed",
- * no outputs; the list is what is wanted); ITEMS_ONE: only `item` runs;
+ * no outputs; the list is what is wanted); ITEMS_ONE: only `item` runs,
+ * with the retries its stage's policy gives it;
  * ITEMS_GATHER: none runs, each ends as `results[item]` says ({status,
  * error_class, error, outputs}; missing: failed, class "item_lost").
  */

@@ -8,21 +8,65 @@
 #include "outputs.h"
 #include "../base/fsutil.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <time.h>
 
 /* Bytes of a log read in one loop turn: a flood cannot starve the loop. */
 #define FOLLOW_CHUNK ((int64_t)4 << 20)
+/*
+ * Lines of a stream recorded as one event each, per attempt; past either
+ * figure the lines stay in the log file only and each loop turn records one
+ * event with their count and byte range (the database never grows a row a
+ * line, however much a stage writes).  What an agent's parser makes of its
+ * protocol (its text, the tools it calls) is what a reader follows, so it
+ * has a larger budget of its own than the raw lines.
+ */
+#define EVENT_LINES 2000
+#define EVENT_BYTES ((int64_t)512 << 10)
+#define AGENT_LOG_LINES 20000
+#define AGENT_LOG_BYTES ((int64_t)2 << 20)
 
 /* ---- output: log lines into events ---------------------------------------------------- */
+
+/* The engine's own notes (stream 0) are always recorded; the program's lines within budget. */
+static bool within_budget(struct slot *sl, const char *kind, int stream, size_t len)
+{
+	if (stream != 1 && stream != 2)
+		return true;
+	int s = stream - 1;
+	if (!strcmp(kind, "log") && stream == 1 && sl->job.proto != PROTO_COMMAND &&
+	    sl->job.proto != PROTO_TEXT) { /* the parser's reading of an agent's protocol */
+		if (sl->agent_lines < AGENT_LOG_LINES &&
+		    sl->agent_bytes + (int64_t)len <= AGENT_LOG_BYTES) {
+			sl->agent_lines++;
+			sl->agent_bytes += (int64_t)len;
+			return true;
+		}
+		return false; /* its raw lines are counted below, once */
+	}
+	if (sl->event_lines[s] < EVENT_LINES && sl->event_bytes[s] + (int64_t)len <= EVENT_BYTES) {
+		sl->event_lines[s]++;
+		sl->event_bytes[s] += (int64_t)len;
+		return true;
+	}
+	if (!sl->skipped_lines[s])
+		sl->skipped_from[s] = sl->att.off[s];
+	sl->skipped_lines[s]++;
+	return false;
+}
 
 static void emit_line(void *ctx, const char *kind, int stream, const char *text, size_t len)
 {
 	struct slot *sl = ctx;
 	struct host *h = sl->h;
 	if (sl->replaying) /* an earlier host already recorded these lines */
+		return;
+	if (!within_budget(sl, kind, stream, len))
 		return;
 	json_t *t = json_stringn(text, len);
 	if (!t) /* not UTF-8: keep it readable rather than lose the line */
@@ -37,18 +81,58 @@ static void on_data(void *ctx, int stream, const char *data, size_t len)
 	runner_feed(&sl->job, stream, data, len, emit_line, sl);
 }
 
+/* The stage's output limit in bytes per stream (budget.max_output_bytes, else config). */
+static int64_t output_limit(const struct host *h, const struct slot *sl)
+{
+	const struct swdl_budget *b = h->wf->stages[sl->stage].budget;
+	return b && b->max_output_bytes ? b->max_output_bytes : h->o->config->max_output_bytes;
+}
+
+/* One event per stream for the lines this turn left in the log file only. */
+static void note_skipped(struct host *h, struct slot *sl)
+{
+	for (int s = 0; s < 2; s++) {
+		if (!sl->skipped_lines[s])
+			continue;
+		host_event(h, "log", host_stage_id(h, sl->stage), sl->attempt,
+			   json_pack("{s:s, s:s, s:[I, I], s:I}", "stream", s ? "stderr" : "stdout",
+				     "text", "(lines not recorded as events: see the attempt's log)",
+				     "range", (json_int_t)sl->skipped_from[s],
+				     (json_int_t)sl->att.off[s], "lines",
+				     (json_int_t)sl->skipped_lines[s]));
+		sl->skipped_lines[s] = 0;
+	}
+}
+
 /* Read what the attempt's logs gained; 1 when a flood left more for the next turn. */
 static int follow(struct host *h, struct slot *sl)
 {
+	int64_t cap = output_limit(h, sl);
 	int64_t stop[2] = { sl->att.off[0] + FOLLOW_CHUNK, sl->att.off[1] + FOLLOW_CHUNK };
+	for (int s = 0; s < 2; s++) {
+		if (stop[s] > cap)
+			stop[s] = cap; /* never read past the limit */
+		if (sl->att.off[s] >= cap && !sl->over_limit && !sl->replaying) {
+			sl->over_limit = true;
+			if (!sl->kill_reason && sl->spawned && !sl->att.ended) {
+				sl->kill_reason = "output_limit";
+				sl->kill_at = store_now();
+			}
+		}
+	}
 	int more = attempt_follow(&sl->att, on_data, sl, stop);
+	if (!sl->replaying)
+		note_skipped(h, sl);
+	bool again = false; /* a flood left more below the limit for the next turn */
+	for (int s = 0; s < 2; s++)
+		again |= sl->att.off[s] < cap && sl->att.off[s] >= stop[s];
 	if (sl->att.off[0] != sl->saved_off[0] || sl->att.off[1] != sl->saved_off[1]) {
 		store_attempt_offsets(h->st, h->run_id, host_stage_id(h, sl->stage), sl->attempt,
 				      sl->att.off[0], sl->att.off[1]);
 		sl->saved_off[0] = sl->att.off[0];
 		sl->saved_off[1] = sl->att.off[1];
 	}
-	return more > 0;
+	return more > 0 && again;
 }
 
 /* ---- starting an attempt --------------------------------------------------------------- */
@@ -107,6 +191,22 @@ static int extra_env(struct host *h, struct slot *sl, const char *dir, char **en
 	return r ? SM_ERR : SM_OK;
 }
 
+/* What the stage binds that this CLI cannot be given: a line each in the attempt's log. */
+static void log_gaps(struct host *h, struct slot *sl, enum runner_protocol proto,
+		     const struct stage_delivery *d)
+{
+	struct strbuf gaps = STRBUF_INIT;
+	runner_delivery_gaps(proto, d, &gaps);
+	for (char *line = gaps.buf, *nl; gaps.len && (nl = strchr(line, '\n')); line = nl + 1) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "warning: not delivered: %.*s", (int)(nl - line), line);
+		emit_line(sl, "log", 0, sb.buf, sb.len);
+		strbuf_release(&sb);
+	}
+	strbuf_release(&gaps);
+	UNUSED(h);
+}
+
 /* Build the request for a stage (inputs, env, prompt) and prepare the runner job. */
 static int prepare(struct host *h, struct slot *sl, const struct runner_def *def,
 		   const char *dir, char **err)
@@ -115,6 +215,7 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	const char *cls = NULL;
 	size_t nr_env = 0;
 	char **env = NULL, *prompt = NULL, *cwd = NULL, session[37];
+	struct attempt_delivery ad = { 0 };
 	host_fan_out_ctx(h, sl);
 	json_t *inputs = host_resolve_inputs(h, s, &cls, err);
 	int r = SM_ERR;
@@ -141,13 +242,24 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	if (!swdl_stage_is_command(s) && !(prompt = host_build_prompt(h, s, inputs, err)))
 		goto out;
 	new_uuid(session);
-	struct stage_request rq = { s, h->run_id, dir, h->workdir, sl->attempt,
-		s->artifact ? host_artifact_text(h, s->artifact) : NULL, prompt, inputs, s->model,
-		def->proto == PROTO_CLAUDE ? session : NULL, s->budget,
-		(const char *const *)env, nr_env, cwd, host_pack_text(h, s) };
+	if (!swdl_stage_is_command(s))
+		host_delivery_build(h, s, def->proto, &ad);
+	if (ad.undeliverable) {
+		char *line = xasprintf("warning: not delivered: %s has no command or url in the "
+				       "collection's [[mcp_servers]] entry", ad.undeliverable);
+		emit_line(sl, "log", 0, line, strlen(line));
+		free(line);
+	}
+	struct stage_request rq = { s, h->run_id, dir, h->workdir, sl->attempt, ad.body, prompt,
+		inputs, s->model ? s->model : ad.model, def->proto == PROTO_CLAUDE ? session : NULL,
+		s->budget, (const char *const *)env, nr_env, cwd, host_pack_text(h, s),
+		swdl_stage_is_command(s) ? NULL : &ad.d };
 	sl->spawn_class = "runner_missing";
 	r = runner_prepare(def, &rq, &sl->job, err);
+	if (!r && !swdl_stage_is_command(s))
+		log_gaps(h, sl, def->proto, &ad.d);
 out:
+	host_delivery_release(&ad);
 	host_fan_out_ctx(h, NULL);
 	for (size_t i = 0; env && env[i]; i++)
 		free(env[i]);
@@ -241,6 +353,12 @@ struct slot *host_slot_for(struct host *h, size_t stage, int item, int attempt)
 
 /* ---- stopping ------------------------------------------------------------------------------ */
 
+/* Seconds an agent may stay after its final message (config.toml [engine] result_grace). */
+static double result_grace(const struct host *h)
+{
+	return (double)h->o->config->result_grace_s;
+}
+
 /* Signals owed: SIGTERM when a stop is decided, SIGKILL after the grace period. */
 void host_signal_slots(struct host *h)
 {
@@ -250,9 +368,14 @@ void host_signal_slots(struct host *h)
 		if (!sl->used || !sl->spawned)
 			continue;
 		const struct swdl_budget *b = h->wf->stages[sl->stage].budget;
-		if (!sl->kill_reason && b && b->max_tokens &&
+		if (!sl->kill_reason && b && b->max_tokens && !sl->result_at &&
 		    sl->job.input_tokens + sl->job.output_tokens > b->max_tokens)
 			sl->kill_reason = "budget_exceeded";
+		/* Its final message came and it stays: stopped, judged by that message. */
+		if (!sl->kill_reason && sl->result_at && now >= sl->result_at + result_grace(h)) {
+			sl->kill_reason = "lingered";
+			sl->kill_at = now;
+		}
 		if (sl->kill_reason && !sl->hard_kill_at) {
 			/* Not known yet (the monitor is starting it): next turn. */
 			if (now >= sl->kill_at && attempt_signal(&sl->att, SIGTERM) != SM_ENOENT) {
@@ -271,8 +394,9 @@ double host_next_signal(const struct host *h)
 	double next = -1, now = store_now();
 	for (size_t i = 0; i < h->nr_slots; i++) {
 		const struct slot *sl = &h->slots[i];
-		double at = !sl->used || !sl->kill_reason ? -1 : !sl->hard_kill_at ? sl->kill_at
-			    : sl->hard_kill_at;
+		double at = !sl->used ? -1 : !sl->kill_reason
+			    ? (sl->spawned && sl->result_at ? sl->result_at + result_grace(h) : -1)
+			    : !sl->hard_kill_at ? sl->kill_at : sl->hard_kill_at;
 		if (at >= 0 && (next < 0 || at - now < next))
 			next = at > now ? at - now : 0;
 	}
@@ -290,32 +414,39 @@ static bool timed_out_unwatched(const struct host *h, const struct slot *sl)
 		? ss->items[sl->item].deadline : ss->deadline;
 	return sl->att.term_signal && deadline && sl->att.finished_at >= (double)deadline;
 }
-/* A runner that reports tokens but no cost (codex, gemini): price them ourselves. */
-static void price_tokens(struct host *h, struct slot *sl)
+/* The attempt's cost (the CLI's own figure, else its tokens priced), and its usage event. */
+static void price_attempt(struct host *h, struct slot *sl)
 {
-	const char *model = sl->job.model ? sl->job.model : h->wf->stages[sl->stage].model;
-	const struct price *p = price_lookup(&h->o->config->prices, model);
-	char line[256];
-	if (!p) {
-		snprintf(line, sizeof(line), "no price for model '%s': add [prices.\"%s\"] to "
-			 "config.toml to count its cost", model ? model : "(default)",
-			 model ? model : "MODEL");
-	} else {
-		sl->job.usd = price_cost(p, sl->job.input_tokens, sl->job.output_tokens);
-		snprintf(line, sizeof(line), "cost estimated from tokens: %lld in, %lld out at "
-			 "$%.2f/$%.2f per Mtok (%s): $%.4f", (long long)sl->job.input_tokens,
-			 (long long)sl->job.output_tokens, p->input_per_mtok, p->output_per_mtok,
-			 p->model, sl->job.usd);
+	struct strbuf note = STRBUF_INIT;
+	runner_cost(&sl->job, &h->o->config->prices, h->wf->stages[sl->stage].model, &note);
+	if (note.len)
+		emit_line(sl, "log", 0, note.buf, note.len);
+	strbuf_release(&note);
+	if (!sl->job.usage.nr || sl->replaying)
+		return;
+	json_t *models = json_object();
+	for (size_t i = 0; i < sl->job.usage.nr; i++) {
+		const struct model_usage *m = &sl->job.usage.m[i];
+		json_object_set_new(models, *m->model ? m->model : "(unnamed)",
+			json_pack("{s:I, s:I, s:I, s:I, s:I}", "input_tokens", (json_int_t)m->input,
+				  "cache_read_tokens", (json_int_t)m->cache_read,
+				  "cache_write_tokens", (json_int_t)m->cache_write,
+				  "output_tokens", (json_int_t)m->output,
+				  "thinking_tokens", (json_int_t)m->thinking));
+		if (m->usd >= 0)
+			json_object_set_new(json_object_get(models, *m->model ? m->model :
+				"(unnamed)"), "usd", json_real(m->usd));
 	}
-	emit_line(sl, "log", 0, line, strlen(line));
+	host_event(h, "usage", host_stage_id(h, sl->stage), sl->attempt,
+		   json_pack("{s:o, s:f, s:b}", "models", models, "usd", sl->job.usd,
+			     "reported", sl->job.reported_usd >= 0));
 }
 
 static void spend(struct host *h, struct slot *sl, struct runner_result *res)
 {
 	const struct swdl_budget *sb = h->wf->stages[sl->stage].budget, *rb = h->wf->budget;
+	price_attempt(h, sl);
 	int64_t tok = sl->job.input_tokens + sl->job.output_tokens;
-	if (sl->job.usd <= 0 && tok)
-		price_tokens(h, sl);
 	double usd = sl->job.usd;
 	if (usd <= 0 && !tok)
 		return;
@@ -370,9 +501,21 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 		res->outputs = json_object();
 		return;
 	}
-	runner_finish(&sl->job, sl->att.exit_code, emit_line, sl, res);
+	/* Its final message came before any stop: that message is the outcome. */
+	bool answered = sl->job.got_result && sl->result_at &&
+			(!sl->signalled_at || sl->result_at <= sl->signalled_at);
+	if (answered && sl->kill_reason && sl->signalled_at &&
+	    sl->att.finished_at >= sl->signalled_at) {
+		char *line = xasprintf("the agent was still running %.0f s after its final message: "
+				       "stopped (%s); judged by that message", sl->signalled_at -
+				       sl->result_at, sl->kill_reason);
+		emit_line(sl, "log", 0, line, strlen(line));
+		free(line);
+	}
+	runner_finish(&sl->job, answered ? 0 : sl->att.exit_code, emit_line, sl, res);
 	/* A stop decided after the program had ended (its log still being read) stopped nothing. */
-	if (sl->kill_reason && (!sl->signalled_at || sl->att.finished_at < sl->signalled_at))
+	if (sl->kill_reason && (answered || !sl->signalled_at ||
+				sl->att.finished_at < sl->signalled_at))
 		sl->kill_reason = NULL;
 	if (!sl->kill_reason && timed_out_unwatched(h, sl))
 		sl->kill_reason = "timeout";
@@ -382,6 +525,9 @@ static void judge(struct host *h, struct slot *sl, struct runner_result *res)
 		free(res->error);
 		res->error = !strcmp(sl->kill_reason, "timeout")
 			? xasprintf("timed out after %s", s->error_policy->timeout.text)
+			: !strcmp(sl->kill_reason, "output_limit")
+			? xasprintf("wrote more than %lld bytes to one stream (its output limit): "
+				    "stopped, and its log cut there", (long long)output_limit(h, sl))
 			: xasprintf("stopped: %s", sl->kill_reason);
 	}
 	/* summary_prompt's answer: the handoff's summary, not an output. */
@@ -446,7 +592,10 @@ static void finish_stage(struct host *h, struct slot *sl, struct runner_result *
 			 const char *outs)
 {
 	const char *id = host_stage_id(h, sl->stage);
-	sched_finished(&h->sched, sl->stage, res->ok, res->error_class, (int64_t)time(NULL));
+	int64_t now = (int64_t)time(NULL);
+	if (res->ok || !res->error_class || strcmp(res->error_class, "rate_limited") ||
+	    !sched_rate_limited(&h->sched, sl->stage, -1, sl->job.retry_at, now))
+		sched_finished(&h->sched, sl->stage, res->ok, res->error_class, now);
 	const struct sched_stage *ss = &h->sched.st[sl->stage];
 	host_persist_stage(h, sl->stage, res->error, outs);
 	host_ctx_stage(h, sl->stage, stage_state_name(ss->state), res->ok ? res->outputs : NULL);
@@ -470,8 +619,35 @@ static void finish_stage(struct host *h, struct slot *sl, struct runner_result *
 		host_persist_run(h);
 }
 
+/* A log past the output limit is cut there, with a line that says so. */
+static void cut_logs(struct host *h, struct slot *sl)
+{
+	static const char *const names[] = { "stdout.log", "stderr.log" };
+	int64_t cap = output_limit(h, sl);
+	char *dir = attempt_dir(h, sl->stage, sl->attempt);
+	for (int s = 0; s < 2; s++) {
+		char *path = path_join(dir, names[s]);
+		struct stat st;
+		if (!stat(path, &st) && st.st_size > cap && !truncate(path, (off_t)cap)) {
+			char note[128];
+			int n = snprintf(note, sizeof(note), "\n[skillmeat: cut at %lld bytes, the "
+					 "stage's output limit]\n", (long long)cap);
+			int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+			if (fd >= 0) {
+				ssize_t w = write(fd, note, (size_t)n); /* failing: cut, no note */
+				UNUSED(w);
+				close(fd);
+			}
+		}
+		free(path);
+	}
+	free(dir);
+}
+
 void host_finish_slot(struct host *h, struct slot *sl)
 {
+	if (sl->over_limit && sl->spawned && sl->att.ended)
+		cut_logs(h, sl);
 	if (sl->spawned && !sl->att.has_exit) {
 		lose_attempt(h, sl, "the attempt's monitor vanished before its program ended");
 		return;
@@ -512,7 +688,10 @@ bool host_follow_slots(struct host *h)
 		}
 		/* Ended first: once the monitor is gone, the logs are complete. */
 		bool ended = attempt_check_ended(&sl->att);
-		if (follow(h, sl))
+		bool more_log = follow(h, sl);
+		if (sl->job.got_result && !sl->result_at)
+			sl->result_at = store_now();
+		if (more_log)
 			more = true;
 		else if (ended)
 			host_finish_slot(h, sl);

@@ -6,68 +6,24 @@
 #include "../base/compat.h"
 #include "host.h"
 #include "proc.h"
+#include "artifact_capture.h"
 #include "../base/fsutil.h"
 
 #include <sodium.h>
-
-/* Bytes of an artifact (agent body, context module) copied into a snapshot. */
-#define MAX_ARTIFACT (1u << 20)
-/* `program --version` for the manifest must answer within this. */
-#define VERSION_PROBE_S 5
 
 static json_t *artifacts_json(const struct run_create *rc, char **err)
 {
 	json_t *a = json_object();
 	for (size_t i = 0; i < rc->nr_artifacts; i++) {
 		const struct artifact_text *t = &rc->artifacts[i];
-		char *file = fs_is_dir(t->path) ? path_join(t->path, "SKILL.md") : xstrdup(t->path);
-		struct strbuf sb = STRBUF_INIT;
-		int r = strbuf_read_file(&sb, file, MAX_ARTIFACT);
-		if (r) {
-			*err = xasprintf("%s (%s): %s", t->ref, file, r == SM_ELIMIT
-					 ? "larger than 1 MiB" : strerror(errno));
-			free(file);
-			strbuf_release(&sb);
+		json_t *entry = artifact_capture(t->ref, t->path, err);
+		if (!entry) {
 			json_decref(a);
 			return NULL;
 		}
-		json_t *text = json_stringn(sb.buf, sb.len);
-		if (!text) {
-			*err = xasprintf("%s (%s): not UTF-8 text", t->ref, file);
-			free(file);
-			strbuf_release(&sb);
-			json_decref(a);
-			return NULL;
-		}
-		json_object_set_new(a, t->ref, json_pack("{s:s, s:o}", "path", file, "text", text));
-		free(file);
-		strbuf_release(&sb);
+		json_object_set_new(a, t->ref, entry);
 	}
 	return a;
-}
-
-/* First line of `program --version` (stdout, else stderr), or NULL. */
-static json_t *program_version(const char *program)
-{
-	const char *argv[] = { program, "--version", NULL };
-	struct proc_spec ps = { argv, NULL, NULL, NULL, 0, 4096, NULL, NULL };
-	struct proc p;
-	char *err = NULL;
-	int r = proc_run(&ps, VERSION_PROBE_S, &p, &err);
-	if (r == SM_ERR) {
-		json_t *e = json_pack("{s:s}", "error", err);
-		free(err);
-		return e;
-	}
-	const struct strbuf *text = p.out.len ? &p.out : &p.err;
-	size_t n = strcspn(text->buf, "\r\n");
-	json_t *v = r == SM_OK && !p.exit_code && n
-		? json_pack("{s:s%}", "version", text->buf, n > 200 ? (size_t)200 : n)
-		: json_pack("{s:s}", "error", r ? "--version did not finish" : "--version failed");
-	if (!v) /* not UTF-8 */
-		v = json_pack("{s:s}", "error", "--version printed something that is not text");
-	proc_release(&p);
-	return v;
 }
 
 /* The runners the stages use: name -> protocol, program and version. */
@@ -93,7 +49,7 @@ static json_t *runners_json(const struct run_create *rc)
 		json_t *r = json_pack("{s:s, s:s?}", "protocol", runner_protocol_name(d->proto),
 				      "program", prog);
 		if (prog && d->proto != PROTO_COMMAND)
-			json_object_update_new(r, program_version(prog));
+			json_object_update_new(r, runner_program_version(prog));
 		json_object_set_new(out, name, r);
 	}
 	return out;

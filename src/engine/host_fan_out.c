@@ -7,6 +7,7 @@
  */
 #include "../base/compat.h"
 #include "host_int.h"
+#include "../base/numconv.h"
 #include "../swdl/expr.h"
 
 #include <math.h>
@@ -143,7 +144,8 @@ void host_fan_out_item_ended(struct host *h, struct slot *sl, struct runner_resu
 	char *outs = NULL;
 	if (!res) {
 		sched_item_lost(&h->sched, stage, k, now);
-	} else {
+	} else if (res->ok || !res->error_class || strcmp(res->error_class, "rate_limited") ||
+		   !sched_rate_limited(&h->sched, stage, (int)k, sl->job.retry_at, now)) {
 		sched_item_finished(&h->sched, stage, k, res->ok, res->error_class, now);
 		if (res->ok) {
 			json_array_set(h->fan_outputs[stage], k, res->outputs);
@@ -221,8 +223,8 @@ int host_fan_out_restore(struct host *h, size_t stage, const char *items_json,
 		sched_restore_item(&h->sched, stage, k, (enum stage_state)state,
 				   (unsigned)sqlite3_column_int(s, 2), (unsigned)sqlite3_column_int(s, 3),
 				   (unsigned)sqlite3_column_int(s, 4),
-				   (int64_t)sqlite3_column_double(s, 5),
-				   (int64_t)sqlite3_column_double(s, 6), keep(h, s, 7));
+				   num_to_i64(sqlite3_column_double(s, 5)),
+				   num_to_i64(sqlite3_column_double(s, 6)), keep(h, s, 7));
 		const char *outs = (const char *)sqlite3_column_text(s, 8);
 		if (outs)
 			json_array_set_new(h->fan_outputs[stage], k, json_loads(outs, 0, NULL));

@@ -9,6 +9,8 @@
 #include "handoff.h"
 #include "../base/fsutil.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Characters of a summary taken from an agent's final answer. */
@@ -159,6 +161,24 @@ static json_t *run_log(struct host *h, const char *id, int attempt)
 	return j;
 }
 
+/* The last `max` bytes of a file (a command's stdout may be any size: never read it all). */
+static void read_tail(const char *path, size_t max, struct strbuf *sb)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st) && st.st_size > 0) {
+		off_t from = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
+		char buf[4096];
+		ssize_t n;
+		if (lseek(fd, from, SEEK_SET) == from)
+			while (sb->len < max && (n = read(fd, buf, sizeof(buf))) > 0)
+				strbuf_add(sb, buf, (size_t)n);
+	}
+	close(fd);
+}
+
 /* The stage's last words: an agent's final answer, a command's stdout (their ends). */
 static json_t *final_text(struct host *h, size_t stage, const struct slot *sl)
 {
@@ -168,7 +188,7 @@ static json_t *final_text(struct host *h, size_t stage, const struct slot *sl)
 	} else if (sl && swdl_stage_is_command(&h->wf->stages[stage])) {
 		char *path = xasprintf("%s/%s/%d/stdout.log", h->run_dir, host_stage_id(h, stage),
 				       sl->attempt);
-		strbuf_read_file(&sb, path, 64u << 20);
+		read_tail(path, HANDOFF_TEXT_MAX + 4, &sb); /* + a split UTF-8 sequence */
 		free(path);
 	}
 	json_t *j = tail_string(&sb, HANDOFF_TEXT_MAX);

@@ -28,6 +28,12 @@ struct slot {
 	double kill_at;            /* SIGTERM not before (a timeout counts from the real start) */
 	double hard_kill_at;       /* SIGKILL due (0: none) */
 	double signalled_at;       /* when SIGTERM went out (0: not yet) */
+	double result_at;          /* when its final message was read (0: not yet) */
+	/* log events: lines and bytes recorded one event each, per stream; past the
+	 * budget a turn's lines are one event pointing at their byte range */
+	int64_t event_lines[2], event_bytes[2], skipped_from[2], skipped_lines[2];
+	int64_t agent_lines, agent_bytes; /* the parser's log lines of an agent's stdout */
+	bool over_limit;           /* a stream passed the stage's output limit */
 	char *spawn_error;         /* could not start: the attempt fails with it */
 	char *summary;             /* the answer to handoff.summary_prompt, or NULL */
 	char *git_after;           /* the work tree once it ended (handoff_git_state), or NULL */
@@ -166,6 +172,19 @@ json_t *host_resolve_inputs(struct host *h, const struct swdl_stage *s, const ch
 			    char **err);
 /* The text of an artifact in the run's snapshot, or NULL. */
 const char *host_artifact_text(const struct host *h, const char *ref);
+
+/* What an agent attempt is given besides its prompt (host_deliver.c). */
+struct attempt_delivery {
+	struct stage_delivery d;     /* points into the fields below */
+	json_t *skills, *mcp;
+	const char **tools, **allowed, **disallowed;
+	const char *model;           /* the agent's frontmatter model (claude), or NULL */
+	const char *body;            /* the agent's text without its frontmatter */
+	const char *undeliverable;   /* an mcp: tool with no command or url, or NULL */
+};
+void host_delivery_build(struct host *h, const struct swdl_stage *s, enum runner_protocol proto,
+			 struct attempt_delivery *ad);
+void host_delivery_release(struct attempt_delivery *ad);
 /* The stage's context pack from the snapshot, or NULL. */
 const char *host_pack_text(const struct host *h, const struct swdl_stage *s);
 /* An agent stage's prompt: instructions, context, inputs, output contract. */

@@ -75,6 +75,74 @@ static char *monitor_program(void)
 	return NULL;
 }
 
+/* ---- containment (monitor_body.c does it; this finds where) ------------------------ */
+
+/* The line of /proc/self/mountinfo for a cgroup2 mount: its root and mount point. */
+static bool cgroup2_mount(char **root, char **point)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - "), *fields[5] = { 0 }, *save = NULL;
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+			continue;
+		*sep = '\0';
+		char *t = strtok_r(line, " ", &save);
+		for (int i = 0; t && i < 5; i++, t = strtok_r(NULL, " ", &save))
+			fields[i] = t;
+		/* mountinfo escapes blanks as \040: such a path is not used */
+		if (fields[4] && !strchr(fields[3], '\\') && !strchr(fields[4], '\\')) {
+			*root = xstrdup(fields[3]);
+			*point = xstrdup(fields[4]);
+			found = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Our own cgroup v2 path ("0::/path" of /proc/self/cgroup). */
+static char *own_cgroup(void)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096], *path = NULL;
+	while (f && !path && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			path = xstrdup(line + 3);
+		}
+	if (f)
+		fclose(f);
+	return path;
+}
+
+char *attempt_cgroup_base(void)
+{
+	const char *force = getenv("SKILLMEAT_CONTAINMENT");
+	char *root = NULL, *point = NULL, *own = NULL, *base = NULL;
+	if ((force && !strcmp(force, "subreaper")) || !cgroup2_mount(&root, &point) ||
+	    !(own = own_cgroup()))
+		goto out;
+	size_t rl = strcmp(root, "/") ? strlen(root) : 0;
+	if (strncmp(own, root, rl) || (own[rl] && own[rl] != '/'))
+		goto out; /* our cgroup is not below what is mounted */
+	base = xasprintf("%s%s", point, strcmp(own + rl, "/") ? own + rl : "");
+	char *procs = path_join(base, "cgroup.procs");
+	bool ok = !access(base, W_OK) && !access(procs, W_OK);
+	free(procs);
+	if (!ok) {
+		free(base);
+		base = NULL;
+	}
+out:
+	free(root);
+	free(point);
+	free(own);
+	return base;
+}
+
 /* posix_spawn the monitor program: no copy of our pages, fds 0-3 set up as it expects. */
 static int spawn_monitor(const char *program, const struct monitor_plan *mp, const char *dir,
 			 pid_t *pid)
@@ -82,12 +150,13 @@ static int spawn_monitor(const char *program, const struct monitor_plan *mp, con
 	size_t n = 0;
 	while (mp->argv[n])
 		n++;
-	const char **argv = xcalloc(n + 5, sizeof(*argv));
+	const char **argv = xcalloc(n + 6, sizeof(*argv));
 	argv[0] = "skillmeat-monitor";
 	argv[1] = dir;
 	argv[2] = mp->cwd ? mp->cwd : "-";
-	argv[3] = mp->prog;
-	memcpy(argv + 4, mp->argv, n * sizeof(*argv));
+	argv[3] = mp->cgroup_base ? mp->cgroup_base : "-";
+	argv[4] = mp->prog;
+	memcpy(argv + 5, mp->argv, n * sizeof(*argv));
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	int src[4] = { mp->in_fd, mp->out_fd, mp->err_fd, mp->lock_fd };
@@ -107,6 +176,7 @@ int attempt_start(struct attempt *a, const struct attempt_spec *spec, char **err
 {
 	struct monitor_plan mp = { .in_fd = -1, .out_fd = -1, .err_fd = -1, .lock_fd = -1 };
 	char *prog = proc_find_program(spec->argv[0], spec->env), *monitor = monitor_program();
+	char *cgroup = attempt_cgroup_base();
 	char *paths[4] = { path_join(spec->dir, "monitor"), path_join(spec->dir, ".monitor.tmp"),
 			   path_join(spec->dir, "exit"), path_join(spec->dir, ".exit.tmp") };
 	pid_t pid = -1;
@@ -130,7 +200,7 @@ int attempt_start(struct attempt *a, const struct attempt_spec *spec, char **err
 	}
 	mp = (struct monitor_plan){ prog, spec->cwd, (char *const *)spec->argv,
 		(char *const *)spec->env, mp.in_fd, mp.out_fd, mp.err_fd, mp.lock_fd,
-		paths[0], paths[1], paths[2], paths[3] };
+		paths[0], paths[1], paths[2], paths[3], cgroup };
 	if (monitor && spawn_monitor(monitor, &mp, spec->dir, &pid)) {
 		*err = xasprintf("cannot start the monitor %s: %s", monitor, strerror(errno));
 		goto out;
@@ -154,6 +224,7 @@ out:
 		free(paths[i]);
 	free(monitor);
 	free(prog);
+	free(cgroup);
 	return r;
 }
 
@@ -169,10 +240,17 @@ static json_t *read_json(const char *dir, const char *name)
 	return j;
 }
 
-static long long json_num(const json_t *j, const char *key)
+/* An integer of a file the attempt's folder holds; 0 when absent or out of range. */
+static long long json_num_in(const json_t *j, const char *key, long long lo, long long hi)
 {
 	const json_t *v = json_object_get(j, key);
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+	long long n = json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+	return n < lo || n > hi ? 0 : n;
+}
+
+static long long json_num(const json_t *j, const char *key)
+{
+	return json_num_in(j, key, INT_MIN, INT_MAX);
 }
 
 /* The pids the monitor recorded, each kept only while its start time matches. */
@@ -182,8 +260,8 @@ static void read_monitor_file(struct attempt *a)
 	if (!j)
 		return;
 	pid_t m = (pid_t)json_num(j, "monitor_pid"), c = (pid_t)json_num(j, "child_pid");
-	unsigned long long ms = (unsigned long long)json_num(j, "monitor_start");
-	a->child_start = (unsigned long long)json_num(j, "child_start");
+	unsigned long long ms = (unsigned long long)json_num_in(j, "monitor_start", 0, LLONG_MAX);
+	a->child_start = (unsigned long long)json_num_in(j, "child_start", 0, LLONG_MAX);
 	a->child = c > 0 ? c : 0;
 	if (!a->monitor && m > 0 && ms && proc_start_time(m) == ms) {
 		int fd = pidfd_open(m, 0);
@@ -206,7 +284,9 @@ static void read_exit_file(struct attempt *a)
 	a->has_exit = true;
 	a->exit_code = (int)json_num(j, "exit_code");
 	a->term_signal = (int)json_num(j, "signal");
-	a->finished_at = json_real_value(json_object_get(j, "finished_at"));
+	a->finished_at = json_number_value(json_object_get(j, "finished_at"));
+	if (!(a->finished_at >= 0 && a->finished_at < 253402300800.0)) /* NaN too */
+		a->finished_at = 0;
 	json_decref(j);
 }
 
@@ -293,12 +373,32 @@ bool attempt_program_known(struct attempt *a)
 	return a->child > 0;
 }
 
+/* The cgroup the dead monitor recorded, if it is one of ours: all of it killed. */
+static void kill_recorded_cgroup(const char *dir)
+{
+	json_t *j = read_json(dir, "monitor");
+	const char *cg = j ? json_string_value(json_object_get(j, "cgroup")) : NULL;
+	const char *base = cg ? strrchr(cg, '/') : NULL;
+	if (base && !strncmp(base, "/skillmeat-", 11) && !strstr(cg, "/../")) {
+		char *kill_path = path_join(cg, "cgroup.kill");
+		int fd = open(kill_path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "1", 1) == 1)
+				rmdir(cg); /* gone once empty; it may take a moment (ignored) */
+			close(fd);
+		}
+		free(kill_path);
+	}
+	json_decref(j);
+}
+
 void attempt_kill_orphan(struct attempt *a)
 {
 	if (!a->child)
 		read_monitor_file(a);
 	if (a->child && a->child_start && proc_start_time(a->child) == a->child_start)
 		kill(-a->child, SIGKILL);
+	kill_recorded_cgroup(a->dir);
 }
 
 int attempt_signal(struct attempt *a, int sig)

@@ -18,8 +18,9 @@
  *                            lock is held from before the monitor exists
  *                            until it has written `exit`
  *   monitor                  {"monitor_pid", "monitor_start", "child_pid",
- *                            "child_start"}: start times (clock ticks
- *                            since boot) tell a reused pid from ours
+ *                            "child_start", "containment", "cgroup"}:
+ *                            start times (clock ticks since boot) tell a
+ *                            reused pid from ours; "cgroup" or "subreaper"
  *   exit                     {"exit_code", "signal", "finished_at"}
  *
  * "Alive" is decided by the lock, never by a pid alone; signals go to the
@@ -63,6 +64,15 @@ struct attempt {
 	int term_signal;
 	double finished_at;              /* wall clock, seconds */
 };
+
+/*
+ * Where attempts are contained (docs/running.md, "Process containment"):
+ * the cgroup v2 folder each attempt gets a cgroup of its own below (our
+ * own cgroup, when cgroup2 is mounted and we may write to it; malloc'd),
+ * or NULL: the monitor as child subreaper alone.  $SKILLMEAT_CONTAINMENT=
+ * subreaper asks for the latter.
+ */
+char *attempt_cgroup_base(void);
 
 /* Start an attempt under a new monitor.  SM_ERR with *err when it could not. */
 int attempt_start(struct attempt *a, const struct attempt_spec *spec, char **err);

@@ -11,8 +11,11 @@
 #include "monitor_body.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,7 +72,24 @@ static void publish(const char *tmp, const char *path, const struct fbuf *f)
 	rename(tmp, path);
 }
 
-unsigned long long proc_start_time(pid_t pid)
+/* Fields of /proc/PID/stat: state, ppid, pgrp, session and start time. */
+struct pstat {
+	char state;
+	long long ppid, pgrp, sid;
+	unsigned long long start;
+};
+
+static long long stat_field(const char *p, int want, int from)
+{
+	for (int field = from; p && field < want; field++)
+		p = strchr(p + 1, ' ');
+	long long v = 0;
+	for (p = p ? p + 1 : NULL; p && *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	return v;
+}
+
+static int read_pstat(pid_t pid, struct pstat *ps)
 {
 	struct fbuf path = { .n = 0 };
 	char buf[1024];
@@ -79,20 +99,28 @@ unsigned long long proc_start_time(pid_t pid)
 	path.b[path.n] = '\0';
 	int fd = pid > 0 ? open(path.b, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0)
-		return 0;
+		return -1;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
-	/* Field 22 (starttime); the name in field 2 may hold spaces and ')'. */
+	/* The name in field 2 may hold spaces and ')': count from the last ')'. */
 	char *p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	unsigned long long v = 0;
-	for (p = p ? p + 1 : NULL; p && *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (unsigned long long)(*p - '0');
-	return v;
+	if (!p || !p[1] || !p[2])
+		return -1;
+	ps->state = p[2];
+	ps->ppid = stat_field(p, 4, 2);
+	ps->pgrp = stat_field(p, 5, 2);
+	ps->sid = stat_field(p, 6, 2);
+	ps->start = (unsigned long long)stat_field(p, 22, 2);
+	return 0;
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+	struct pstat ps;
+	return read_pstat(pid, &ps) ? 0 : ps.start;
 }
 
 /* ---- the monitor --------------------------------------------------------------------- */
@@ -133,11 +161,151 @@ static void monitor_fds(const struct monitor_plan *mp)
 	fcntl(3, F_SETFD, FD_CLOEXEC); /* the lock is the monitor's, not the program's */
 }
 
+/* ---- containment: nothing of the attempt outlives it ---------------------------- */
+
+static char cg_dir[PATH_MAX];           /* the attempt's cgroup; "" when none */
+static int cg_procs = -1;                /* its cgroup.procs, for the child to join */
+static volatile sig_atomic_t in_cgroup;  /* the child joined it (set in the vfork child) */
+
+static bool path_of(char *out, const char *dir, const char *name)
+{
+	struct fbuf f = { .n = 0 };
+	fb_str(&f, dir);
+	fb_str(&f, "/");
+	fb_str(&f, name);
+	if (f.n >= sizeof(f.b) - 1 || f.n >= PATH_MAX)
+		return false;
+	memcpy(out, f.b, f.n);
+	out[f.n] = '\0';
+	return true;
+}
+
+/* A cgroup of our own below `base` (cgroup v2, with cgroup.kill), or none. */
+static void cgroup_prepare(const char *base)
+{
+	struct fbuf name = { .n = 0 };
+	char kill_path[PATH_MAX], procs[PATH_MAX];
+	if (!base)
+		return;
+	fb_str(&name, "skillmeat-");
+	fb_num(&name, getpid());
+	name.b[name.n] = '\0';
+	if (!path_of(cg_dir, base, name.b) || (mkdir(cg_dir, 0755) && errno != EEXIST)) {
+		cg_dir[0] = '\0';
+		return;
+	}
+	if (!path_of(kill_path, cg_dir, "cgroup.kill") || access(kill_path, W_OK) ||
+	    !path_of(procs, cg_dir, "cgroup.procs") ||
+	    (cg_procs = open(procs, O_WRONLY | O_CLOEXEC)) < 0) {
+		rmdir(cg_dir); /* no cgroup.kill (Linux < 5.14): the subreaper alone */
+		cg_dir[0] = '\0';
+	}
+}
+
+/* In the (vfork) child, before exec: into the attempt's cgroup. */
+static void cgroup_join(void)
+{
+	if (cg_procs >= 0 && write(cg_procs, "0", 1) == 1)
+		in_cgroup = 1;
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/*
+ * SIGKILL to every live process that is our child (the monitor is a child
+ * subreaper: whatever the program left reparents to it), in our session
+ * or in the program's group.  Returns how many there were.
+ */
+static int sweep(pid_t child)
+{
+	long buf[1024]; /* long-aligned for the dirent records */
+	pid_t me = getpid();
+	int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), found = 0;
+	long n;
+	while (dfd >= 0 && (n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			const struct linux_dirent64 *d = (const void *)((char *)buf + off);
+			off += d->d_reclen;
+			long long pid = 0;
+			const char *c = d->d_name;
+			for (; *c >= '0' && *c <= '9' && pid < INT_MAX; c++)
+				pid = pid * 10 + (*c - '0');
+			struct pstat ps;
+			if (*c || !pid || pid == me || read_pstat((pid_t)pid, &ps) || ps.state == 'Z')
+				continue;
+			if (ps.ppid == me || ps.sid == me || ps.pgrp == child) {
+				kill((pid_t)pid, SIGKILL);
+				found++;
+			}
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return found;
+}
+
+static bool cgroup_empty(void)
+{
+	char path[PATH_MAX], buf[256];
+	if (!path_of(path, cg_dir, "cgroup.events"))
+		return true;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return !strstr(buf, "populated 1");
+}
+
+/*
+ * The program has ended: kill whatever of the attempt is left, wherever it
+ * went (setsid, a daemon's double fork, nohup).  With a cgroup, cgroup.kill
+ * takes all of it at once; either way the sweep goes on, layer by layer as
+ * orphans reparent to us, until we have no child left (then no descendant
+ * either) and the cgroup is empty.  Gives up after about 5 s (a process in
+ * uninterruptible sleep).
+ */
+static void kill_everything(pid_t child)
+{
+	struct timespec ms = { 0, 2000000 };
+	char kill_path[PATH_MAX];
+	if (in_cgroup && path_of(kill_path, cg_dir, "cgroup.kill")) {
+		int fd = open(kill_path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			write_all(fd, "1", 1);
+			close(fd);
+		}
+	}
+	kill(-child, SIGKILL);
+	for (int round = 0; round < 2500; round++) {
+		int found = sweep(child);
+		pid_t r;
+		while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		bool no_children = r < 0 && errno == ECHILD;
+		if (!found && no_children && (!in_cgroup || cgroup_empty()))
+			break;
+		nanosleep(&ms, NULL);
+	}
+	if (cg_procs >= 0)
+		close(cg_procs);
+	if (cg_dir[0])
+		rmdir(cg_dir);
+}
+
 static void SM_NORETURN exec_program(const struct monitor_plan *mp)
 {
 	sigset_t none;
 	close(3); /* the lock is the monitor's (close-on-exec too, but exec may not come) */
 	setpgid(0, 0);
+	cgroup_join();
 	for (size_t i = 0; i < ARRAY_SIZE(reset_signals); i++)
 		set_signal(reset_signals[i], SIG_DFL);
 	sigemptyset(&none);
@@ -167,6 +335,14 @@ static void publish_monitor(const struct monitor_plan *mp, pid_t child)
 	fb_num(&f, child);
 	fb_str(&f, ", \"child_start\": ");
 	fb_num(&f, (long long)proc_start_time(child));
+	fb_str(&f, ", \"containment\": \"");
+	fb_str(&f, in_cgroup ? "cgroup" : "subreaper");
+	fb_str(&f, "\"");
+	if (in_cgroup && !strpbrk(cg_dir, "\"\\")) {
+		fb_str(&f, ", \"cgroup\": \"");
+		fb_str(&f, cg_dir);
+		fb_str(&f, "\"");
+	}
 	fb_str(&f, "}\n");
 	publish(mp->monitor_tmp, mp->monitor_path, &f);
 }
@@ -191,26 +367,6 @@ static void publish_exit(const struct monitor_plan *mp, int code, int sig)
 	publish(mp->exit_tmp, mp->exit_path, &f);
 }
 
-/*
- * The monitor is a child subreaper: what the program leaves behind is
- * re-parented to it, not to init (which may never reap, as in some
- * sandboxes).  Reap those killed with the group; give up after ~50 ms on
- * one that left the group (it goes on to init when we exit).
- */
-static void reap_leftovers(void)
-{
-	struct timespec ms = { 0, 1000000 };
-	for (int idle = 0; idle < 50;) {
-		pid_t r = waitpid(-1, NULL, WNOHANG);
-		if (r < 0 && errno != EINTR)
-			return; /* ECHILD: none left */
-		if (r == 0) {
-			nanosleep(&ms, NULL);
-			idle++;
-		}
-	}
-}
-
 void monitor_main(const struct monitor_plan *mp)
 {
 	sigset_t all, none;
@@ -224,6 +380,7 @@ void monitor_main(const struct monitor_plan *mp)
 	set_signal(SIGCHLD, SIG_DFL);
 	set_signal(SIGTERM, forward_term);
 	monitor_fds(mp);
+	cgroup_prepare(mp->cgroup_base);
 	pid_t child = vfork();
 	if (child == 0)
 		exec_program(mp);
@@ -241,8 +398,7 @@ void monitor_main(const struct monitor_plan *mp)
 	int status = 0;
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
-	kill(-child, SIGKILL); /* nothing of the attempt outlives it */
-	reap_leftovers();
+	kill_everything(child); /* nothing of the attempt outlives it */
 	if (WIFSIGNALED(status))
 		publish_exit(mp, 128 + WTERMSIG(status), WTERMSIG(status));
 	else

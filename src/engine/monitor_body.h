@@ -15,13 +15,16 @@ struct monitor_plan {
 	char *const *argv, *const *env;
 	int in_fd, out_fd, err_fd, lock_fd;
 	const char *monitor_path, *monitor_tmp, *exit_path, *exit_tmp;
+	const char *cgroup_base;         /* cgroup v2 folder to make the attempt's in; NULL: none */
 };
 
 /*
  * Become the attempt's monitor: a session of its own, fds 0-3 = stdin,
  * stdout log, stderr log, lock; start the program in a new process group,
- * record the pids, wait, kill what is left of the group, record how it
- * ended, exit.  Never returns.
+ * record the pids, wait, kill everything of the attempt that is left
+ * (its cgroup when `cgroup_base` allows one, and as child subreaper every
+ * descendant, its session and group), record how it ended, exit.  Never
+ * returns.
  */
 void monitor_main(const struct monitor_plan *mp) SM_NORETURN;
 

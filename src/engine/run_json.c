@@ -1,5 +1,6 @@
 #include "../base/compat.h"
 #include "run_json.h"
+#include "../base/duration.h"
 
 /* One row as an object: column names to values (JSON text columns parsed). */
 json_t *store_row_json(sqlite3_stmt *s)
@@ -10,7 +11,16 @@ json_t *store_row_json(sqlite3_stmt *s)
 		json_t *v;
 		switch (sqlite3_column_type(s, i)) {
 		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(s, i)); break;
-		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(s, i)); break;
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(s, i));
+			/* times: RFC 3339 UTC strings, as every JSON output (docs/cli.md) */
+			if (strlen(name) > 3 && !strcmp(name + strlen(name) - 3, "_at")) {
+				char t[40];
+				time_rfc3339(sqlite3_column_double(s, i), t, sizeof(t));
+				json_decref(v);
+				v = json_string(t);
+			}
+			break;
 		case SQLITE_NULL: v = json_null(); break;
 		default: {
 			const char *t = (const char *)sqlite3_column_text(s, i);
@@ -107,6 +117,31 @@ static void attach_items(struct store *st, const char *run_id, json_t *stages)
 	json_decref(rows);
 }
 
+/*
+ * A failed run's error names the stage that failed it (the runs row keeps
+ * its id): give its class and message too, and the id as failed_stage_id.
+ */
+static void explain_run_error(json_t *run)
+{
+	const char *why = json_string_value(json_object_get(run, "error"));
+	size_t i;
+	json_t *s;
+	json_object_set_new(run, "failed_stage_id", json_null());
+	json_array_foreach(why ? json_object_get(run, "stages") : NULL, i, s) {
+		const char *id = json_string_value(json_object_get(s, "stage_id"));
+		const char *cls = json_string_value(json_object_get(s, "error_class"));
+		const char *err = json_string_value(json_object_get(s, "error"));
+		if (!id || strcmp(id, why))
+			continue;
+		json_object_set_new(run, "failed_stage_id", json_string(id));
+		char *text = xasprintf("stage '%s' failed (%s)%s%s", id, cls ? cls : "failed",
+				       err ? ": " : "", err ? err : "");
+		json_object_set_new(run, "error", json_string(text));
+		free(text);
+		break;
+	}
+}
+
 json_t *run_details_json(struct store *st, const char *run_id)
 {
 	json_t *runs = store_rows_json(st, "SELECT id, workflow_id, workflow_name, workflow_version,"
@@ -130,6 +165,7 @@ json_t *run_details_json(struct store *st, const char *run_id)
 	json_object_set_new(run, "reruns", reruns);
 	attach_snapshot(st, run_id, json_object_get(run, "stages"));
 	attach_items(st, run_id, json_object_get(run, "stages"));
+	explain_run_error(run);
 	json_object_set_new(run, "attempts", store_rows_json(st, "SELECT stage_id, attempt, item,"
 		" status, runner, pid, started_at, finished_at, exit_code, error_class, error,"
 		" session_id, model, usd, input_tokens, output_tokens FROM attempts"
@@ -158,12 +194,16 @@ static const char *failure_advice(const char *cls)
 		{ "condition_error", "its condition could not be evaluated: check the "
 				     "expression with `skillmeat workflow validate`" },
 		{ "cancelled", "it was stopped by a cancel" },
+		{ "fan_out_items", "its fan_out.items did not give a list, or gave more than "
+				   "fan_out.max_items" },
+		{ "item_lost", "an item's process was lost" },
 		{ "host_lost", "its process was lost with its host" },
 	};
 	for (size_t i = 0; cls && i < ARRAY_SIZE(table); i++)
 		if (!strncmp(cls, table[i].prefix, strlen(table[i].prefix)))
 			return table[i].advice;
-	return "the agent reported an error: its log says why";
+	/* not "the agent": command stages and fan-outs of commands end up here too */
+	return "the stage reported an error: its log says why";
 }
 
 char *run_failure_summary(struct store *st, const char *run_id)
@@ -172,7 +212,10 @@ char *run_failure_summary(struct store *st, const char *run_id)
 	char *out = NULL;
 	/* The stage that halted the run, else the first that failed. */
 	static const char sql[] =
-		"SELECT r.error, s.stage_id, s.error_class, s.error, s.attempt FROM runs r"
+		/* a fan-out numbers attempts across its items: its retries are an item's tries */
+		"SELECT r.error, s.stage_id, s.error_class, s.error,"
+		" coalesce((SELECT max(tries) FROM items i WHERE i.run_id = r.id"
+		"  AND i.stage_id = s.stage_id), s.attempt) FROM runs r"
 		" LEFT JOIN stages s ON s.run_id = r.id AND s.status = 'failed'"
 		" WHERE r.id = ?1 AND r.status = 'failed'"
 		" ORDER BY s.stage_id = r.error DESC, s.idx LIMIT 1";

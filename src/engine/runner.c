@@ -4,15 +4,19 @@
 #include "../formats/load.h"
 #include "../base/suggest.h"
 #include "../swdl/workflow.h"
+#include "../context/prices.h"
 
 #include <stdarg.h>
 
 extern char **environ;
 
-/* A protocol line longer than this is cut (the rest is counted, not kept). */
-#define MAX_LINE (1u << 20)
-/* gemini and text runners: how much of stdout is kept for the final parse. */
-#define MAX_WHOLE (16u << 20)
+/*
+ * A protocol line is kept whole however long it is (Claude Code writes a
+ * final answer of any size as one result line): memory is capped per
+ * line and per whole stream instead, at RUNNER_MAX_LINE.
+ */
+/* A raw protocol line recorded as an event: at most this much of it (the log has all). */
+#define MAX_EVENT_LINE ((size_t)64 << 10)
 
 /* ---- string vectors ------------------------------------------------------ */
 
@@ -274,18 +278,26 @@ static char **build_argv(const struct runner_def *def, const struct proto_ops *o
 }
 
 /* The environment: ours, the stage's, and the attempt's identity. */
-static char **build_env(const struct stage_request *rq, const char *output_file,
-			const struct files *f)
+static char **build_env(const struct stage_request *rq, enum runner_protocol proto,
+			const char *output_file, const struct files *f)
 {
 	struct strv sv = { 0 };
 	for (char **e = environ; *e; e++) {
 		if (!strncmp(*e, "SKILLMEAT_OUTPUT=", 17) || !strncmp(*e, "SKILLMEAT_INPUTS=", 17) ||
-		    !strncmp(*e, "SKILLMEAT_CONTEXT=", 18))
+		    !strncmp(*e, "SKILLMEAT_CONTEXT=", 18) ||
+		    (proto == PROTO_GEMINI && rq->delivery &&
+		     json_object_size(rq->delivery->mcp_servers) &&
+		     !strncmp(*e, "GEMINI_CLI_SYSTEM_SETTINGS_PATH=", 32)))
 			continue;
 		strv_push(&sv, *e);
 	}
 	for (size_t i = 0; i < rq->nr_env; i++)
 		strv_push(&sv, rq->env[i]);
+	/* Gemini CLI 0.41+ refuses a headless run in a folder it does not trust (exit 55);
+	 * the workflow's own work tree is the one it is asked to work in. */
+	if (proto == PROTO_GEMINI && !getenv("GEMINI_CLI_TRUST_WORKSPACE"))
+		strv_push(&sv, "GEMINI_CLI_TRUST_WORKSPACE=true");
+	runner_delivery_env(&sv, rq, proto);
 	strv_pushf(&sv, "SKILLMEAT_RUN_ID=%s", rq->run_id);
 	strv_pushf(&sv, "SKILLMEAT_STAGE_ID=%s", rq->stage->id);
 	strv_pushf(&sv, "SKILLMEAT_ATTEMPT=%d", rq->attempt);
@@ -304,6 +316,7 @@ int runner_prepare(const struct runner_def *def, const struct stage_request *rq,
 	char *inputs_text = json_dumps(rq->inputs ? rq->inputs : json_object(), JSON_INDENT(2));
 	memset(job, 0, sizeof(*job));
 	job->proto = def->proto;
+	job->reported_usd = -1;
 	*err = NULL;
 	int r = SM_ERR;
 	if (fs_mkdirs(rq->attempt_dir)) {
@@ -318,8 +331,10 @@ int runner_prepare(const struct runner_def *def, const struct stage_request *rq,
 	    (rq->context && write_file(rq->attempt_dir, "context.md", rq->context, &f.context,
 				       err)))
 		goto out;
+	if (def->proto != PROTO_COMMAND && runner_delivery_write(rq, def->proto, err))
+		goto out;
 	job->argv = build_argv(def, ops, rq, &f);
-	job->env = build_env(rq, job->output_file, &f);
+	job->env = build_env(rq, def->proto, job->output_file, &f);
 	job->cwd = xstrdup(rq->cwd ? rq->cwd : rq->workdir);
 	if (def->proto != PROTO_COMMAND && rq->prompt)
 		job->input_file = xstrdup(f.prompt);
@@ -339,6 +354,7 @@ void runner_job_attach(const struct runner_def *def, const char *attempt_dir,
 	memset(job, 0, sizeof(*job));
 	job->proto = def ? def->proto : PROTO_TEXT;
 	job->output_file = path_join(attempt_dir, "outputs");
+	job->reported_usd = -1;
 }
 
 /* ---- reading the child ------------------------------------------------------ */
@@ -349,25 +365,47 @@ static void one_line(struct runner_job *job, int stream, const char *line, size_
 	if (len && line[len - 1] == '\r')
 		len--;
 	if (stream == 2 || job->proto == PROTO_COMMAND) {
-		emit(ctx, "log", stream, line, len);
+		emit(ctx, "log", stream, line, len < MAX_EVENT_LINE ? len : MAX_EVENT_LINE);
 		return;
 	}
-	emit(ctx, "output", stream, line, len);
+	if (len > MAX_EVENT_LINE) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_add(&sb, line, MAX_EVENT_LINE);
+		strbuf_addf(&sb, "... (%zu more bytes of this line are in the log)",
+			    len - MAX_EVENT_LINE);
+		emit(ctx, "output", stream, sb.buf, sb.len);
+		strbuf_release(&sb);
+	} else {
+		emit(ctx, "output", stream, line, len);
+	}
 	protos[job->proto]->line(job, line, len, emit, ctx);
+}
+
+/* gemini and text: all of a stream is kept for the final parse (up to the cap). */
+static void keep_whole(struct runner_job *job, int stream, const char *data, size_t len)
+{
+	struct strbuf *w = &job->whole[stream == 2];
+	size_t room = RUNNER_MAX_LINE > w->len ? RUNNER_MAX_LINE - w->len : 0;
+	if (len > room)
+		job->overflow = true;
+	strbuf_add(w, data, len < room ? len : room);
 }
 
 void runner_feed(struct runner_job *job, int stream, const char *data, size_t len,
 		 runner_emit_fn emit, void *ctx)
 {
 	struct strbuf *part = &job->partial[stream == 2];
-	if (stream == 1 && (job->proto == PROTO_GEMINI || job->proto == PROTO_TEXT)) {
-		size_t room = MAX_WHOLE > job->whole.len ? MAX_WHOLE - job->whole.len : 0;
-		strbuf_add(&job->whole, data, len < room ? len : room);
-	}
+	/* Only claude's and codex's stdout lines are protocol messages, read whole. */
+	bool protocol = stream == 1 && (job->proto == PROTO_CLAUDE || job->proto == PROTO_CODEX);
+	size_t cap = protocol ? RUNNER_MAX_LINE : MAX_EVENT_LINE;
+	if (job->proto == PROTO_GEMINI || (stream == 1 && job->proto == PROTO_TEXT))
+		keep_whole(job, stream, data, len);
 	while (len) {
 		const char *nl = memchr(data, '\n', len);
 		size_t n = nl ? (size_t)(nl - data) : len;
-		size_t room = MAX_LINE > part->len ? MAX_LINE - part->len : 0;
+		size_t room = cap > part->len ? cap - part->len : 0;
+		if (n > room && protocol)
+			job->overflow = true; /* a protocol message would be cut: say so */
 		strbuf_add(part, data, n < room ? n : room);
 		if (!nl)
 			break;
@@ -407,8 +445,17 @@ void runner_finish(struct runner_job *job, int exit_code, runner_emit_fn emit, v
 		strbuf_reset(&job->partial[s]);
 	}
 	protos[job->proto]->finish(job, exit_code, res);
+	if (job->overflow && res->ok) {
+		res->ok = false;
+		res->error_class = "protocol_error";
+		res->error = xasprintf("the agent wrote a line or an answer over %zu MiB: not "
+				       "read", RUNNER_MAX_LINE >> 20);
+		json_decref(res->outputs);
+		res->outputs = NULL;
+	}
 	if (!res->outputs)
 		res->outputs = json_object();
+	runner_usage_totals(job);
 }
 
 void runner_job_release(struct runner_job *job)
@@ -418,14 +465,19 @@ void runner_job_release(struct runner_job *job)
 	free(job->cwd);
 	free(job->input_file);
 	free(job->output_file);
-	for (int s = 0; s < 2; s++)
+	for (int s = 0; s < 2; s++) {
 		strbuf_release(&job->partial[s]);
-	strbuf_release(&job->whole);
+		strbuf_release(&job->whole[s]);
+	}
 	free(job->result_text);
 	free(job->error);
 	free(job->session_id);
 	free(job->model);
+	free(job->version);
+	free(job->last_error);
 	json_decref(job->structured);
+	json_decref(job->msg_tokens);
+	usage_set_clear(&job->usage);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -434,6 +486,84 @@ void runner_result_release(struct runner_result *res)
 	free(res->error);
 	json_decref(res->outputs);
 	memset(res, 0, sizeof(*res));
+}
+
+/* ---- usage and cost ---------------------------------------------------------------- */
+
+struct model_usage *usage_set_get(struct usage_set *u, const char *model)
+{
+	const char *name = model && *model ? model : "";
+	for (size_t i = 0; i < u->nr; i++)
+		if (!strcmp(u->m[i].model, name))
+			return &u->m[i];
+	ALLOC_GROW(u->m, u->nr + 1, u->alloc);
+	u->m[u->nr] = (struct model_usage){ .model = xstrdup(name), .usd = -1 };
+	return &u->m[u->nr++];
+}
+
+void usage_set_clear(struct usage_set *u)
+{
+	for (size_t i = 0; i < u->nr; i++)
+		free(u->m[i].model);
+	free(u->m);
+	memset(u, 0, sizeof(*u));
+}
+
+int64_t usage_set_tokens(const struct usage_set *u)
+{
+	int64_t t = 0;
+	for (size_t i = 0; i < u->nr; i++)
+		t += u->m[i].input + u->m[i].cache_read + u->m[i].cache_write + u->m[i].output;
+	return t;
+}
+
+void runner_usage_totals(struct runner_job *job)
+{
+	if (!job->usage.nr)
+		return;
+	int64_t in = 0, out = 0;
+	for (size_t i = 0; i < job->usage.nr; i++) {
+		const struct model_usage *m = &job->usage.m[i];
+		in += m->input + m->cache_read + m->cache_write;
+		out += m->output;
+	}
+	job->input_tokens = in;
+	job->output_tokens = out;
+}
+
+double runner_cost(struct runner_job *job, const struct price_table *t,
+		   const char *fallback_model, struct strbuf *note)
+{
+	double usd = 0;
+	runner_usage_totals(job);
+	if (!job->model && fallback_model) /* codex names no model: the one it was given */
+		job->model = xstrdup(fallback_model);
+	if (job->reported_usd >= 0) {
+		job->usd = job->reported_usd;
+		return job->usd;
+	}
+	for (size_t i = 0; i < job->usage.nr; i++) {
+		const struct model_usage *m = &job->usage.m[i];
+		const char *name = *m->model ? m->model : fallback_model;
+		const struct price *p = m->usd >= 0 ? NULL : price_lookup(t, name);
+		if (m->usd >= 0) {
+			usd += m->usd;
+		} else if (p) {
+			double c = price_usage(p, m->input, m->cache_read, m->cache_write, m->output);
+			usd += c;
+			strbuf_addf(note, "%scost of %s estimated from tokens (%s): %lld in, %lld "
+				    "cache read, %lld cache write, %lld out: $%.4f",
+				    note->len ? "; " : "", name, p->model, (long long)m->input,
+				    (long long)m->cache_read, (long long)m->cache_write,
+				    (long long)m->output, c);
+		} else if (m->input + m->cache_read + m->cache_write + m->output) {
+			strbuf_addf(note, "%sno price for model '%s': add [prices.\"%s\"] to "
+				    "config.toml to count its cost", note->len ? "; " : "",
+				    name ? name : "(default)", name ? name : "MODEL");
+		}
+	}
+	job->usd = usd;
+	return usd;
 }
 
 /* ---- helpers for the protocols ---------------------------------------------- */
@@ -459,6 +589,12 @@ void job_set_error(struct runner_job *job, const char *error_class, const char *
 	free(job->error);
 	job->error = strbuf_detach(&sb, NULL);
 	job->error_class = error_class;
+}
+
+int64_t json_count(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
 }
 
 char *json_str_dup(const json_t *obj, const char *key)
@@ -522,6 +658,36 @@ void result_outputs(struct runner_job *job, struct runner_result *res)
 		res->outputs = runner_extract_json(job->result_text);
 }
 
+/* What stage s binds that its runner cannot be given: a warning each, on the tools field. */
+static void warn_gaps(const struct runner_def *def, const struct swdl_stage *s,
+		      struct diag_list *dl)
+{
+	json_t *skills = json_object(), *mcp = json_object();
+	const char **allowed = NULL, **disallowed = NULL;
+	for (size_t i = 0; i < s->tools.nr; i++) {
+		if (!strncmp(s->tools.v[i], "skill:", 6))
+			json_object_set_new(skills, s->tools.v[i] + 6, json_object());
+		else if (!strncmp(s->tools.v[i], "mcp:", 4))
+			json_object_set_new(mcp, s->tools.v[i] + 4, json_object());
+	}
+	const struct swdl_permissions *pm = s->permissions;
+	static const char *const listed[] = { "(listed)", NULL }; /* only presence matters */
+	if (pm && pm->allowed_tools.nr)
+		allowed = (const char **)listed;
+	if (pm && pm->disallowed_tools.nr)
+		disallowed = (const char **)listed;
+	struct stage_delivery d = { skills, mcp, pm ? pm->mode : NULL, allowed, disallowed };
+	struct strbuf gaps = STRBUF_INIT;
+	runner_delivery_gaps(def->proto, &d, &gaps);
+	struct loc loc = swdl_stage_loc(s, s->tools.nr ? "roles.tools" : "permissions");
+	for (char *line = gaps.buf, *nl; gaps.len && (nl = strchr(line, '\n')); line = nl + 1)
+		diag_add(dl, DIAG_WARNING, &loc, "runner", s->id, "roles.tools",
+			 "runner '%s' is not given this: %.*s", def->name, (int)(nl - line), line);
+	strbuf_release(&gaps);
+	json_decref(skills);
+	json_decref(mcp);
+}
+
 int runner_check_workflow(const struct runner_set *rs, const struct swdl_workflow *wf,
 			  const char *config_path, struct diag_list *dl)
 {
@@ -533,8 +699,12 @@ int runner_check_workflow(const struct runner_set *rs, const struct swdl_workflo
 			names[n++] = rs->defs[i].name;
 	for (size_t i = 0; i < wf->nr_stages; i++) {
 		const struct swdl_stage *s = &wf->stages[i];
-		if (!s->runner || swdl_stage_is_command(s) || s->type == STAGE_GATE ||
-		    runner_set_find(rs, s->runner))
+		if (swdl_stage_is_command(s) || s->type == STAGE_GATE)
+			continue;
+		const struct runner_def *def = runner_set_find(rs, s->runner ? s->runner : "claude");
+		if (def)
+			warn_gaps(def, s, dl);
+		if (!s->runner || def)
 			continue;
 		struct loc loc = swdl_stage_loc(s, "roles.primary.runner");
 		const char *near = suggest_nearest(s->runner, names, n);

@@ -56,6 +56,22 @@ struct diag_list;
 int runner_check_workflow(const struct runner_set *rs, const struct swdl_workflow *wf,
 			  const char *config_path, struct diag_list *dl);
 
+/*
+ * What a stage binds besides its prompt, delivered the way each CLI loads
+ * it (runner_deliver.c, docs/running.md "What each CLI is given"): skills
+ * as skills, MCP servers as MCP configuration, the agent's frontmatter and
+ * the stage's permissions as flags.  Written into the attempt's folder,
+ * never into the user's own config or repository.
+ */
+struct stage_delivery {
+	const json_t *skills;        /* {name: {files: {path: {text|base64, executable}}}} */
+	const json_t *mcp_servers;   /* {name: {command, args, env} | {type, url, headers}} */
+	const char *permission_mode; /* Claude Code's names; NULL: the CLI's own default */
+	const char *const *tools;            /* the built-in tools available (agent's tools) */
+	const char *const *allowed_tools;    /* NULL-terminated, or NULL */
+	const char *const *disallowed_tools; /* NULL-terminated, or NULL */
+};
+
 /* Everything one attempt of a stage needs, resolved by the host. */
 struct stage_request {
 	const struct swdl_stage *stage;
@@ -70,7 +86,33 @@ struct stage_request {
 	size_t nr_env;
 	const char *cwd;             /* command stages: resolved working directory */
 	const char *context;         /* the stage's context pack, or NULL */
+	const struct stage_delivery *delivery; /* agents: bound artifacts, or NULL */
 };
+
+/*
+ * Tokens of one model within an attempt, as the CLI reported them.  Input
+ * is split as every vendor bills it: uncached input, input read from the
+ * prompt cache, input written to it; output includes thinking.
+ */
+struct model_usage {
+	char *model;
+	int64_t input, cache_read, cache_write, output;
+	int64_t thinking;            /* of output: thinking/reasoning (for the record) */
+	double usd;                  /* the CLI's own figure for this model; < 0: none */
+};
+
+struct usage_set {
+	struct model_usage *m;
+	size_t nr, alloc;
+};
+/* The entry of `model` (created empty, usd -1, when new). */
+struct model_usage *usage_set_get(struct usage_set *u, const char *model);
+void usage_set_clear(struct usage_set *u);
+/* All tokens of the set, input of every kind plus output. */
+int64_t usage_set_tokens(const struct usage_set *u);
+
+/* A line of the child's output over this is not kept (the attempt fails). */
+#define RUNNER_MAX_LINE ((size_t)64 << 20)
 
 struct runner_job {
 	enum runner_protocol proto;
@@ -79,13 +121,20 @@ struct runner_job {
 	char *input_file;            /* the child's stdin (the prompt); NULL: /dev/null */
 	/* parsing */
 	struct strbuf partial[2];    /* an unfinished line of stdout, stderr */
-	struct strbuf whole;         /* gemini/text: all of stdout (capped) */
+	struct strbuf whole[2];      /* gemini/text: all of stdout, stderr (capped) */
+	bool overflow;               /* a line or a whole stream went past its cap */
 	bool got_result, result_error;
-	char *result_text, *error, *session_id, *model;
+	char *result_text, *error, *session_id, *model, *version;
 	const char *error_class;
 	json_t *structured;
-	double usd;
-	int64_t input_tokens, output_tokens;
+	/* usage: per model once the CLI's final figures came; live tokens before */
+	struct usage_set usage;
+	json_t *msg_tokens;          /* claude: message id -> tokens counted for it */
+	double reported_usd;         /* the CLI's own total cost; < 0: none */
+	double usd;                  /* the attempt's cost, set by runner_cost() */
+	int64_t input_tokens, output_tokens; /* totals (live while it runs) */
+	int64_t retry_at;            /* rate_limited: when the CLI says it resets (unix s) */
+	char *last_error;            /* the last error message seen (codex `error` events) */
 };
 
 /* A line for the run's events: kind "output" (raw protocol line) or "log". */
@@ -121,6 +170,34 @@ void runner_result_release(struct runner_result *res);
 const char *runner_last_json_fence(const char *text);
 /* The last JSON object in free text: a ```json block, else a {...} that parses. */
 json_t *runner_extract_json(const char *text);
+
+/*
+ * The attempt's cost: the CLI's own total when it gave one, else each
+ * model's figure or its tokens at the table's prices (fallback_model when
+ * the CLI named none).  Sets job->usd; a line for the log goes to `note`
+ * (empty when there is nothing to say).
+ */
+struct price_table;
+double runner_cost(struct runner_job *job, const struct price_table *t,
+		   const char *fallback_model, struct strbuf *note);
+/* Recompute input_tokens/output_tokens from the usage set (when it has entries). */
+void runner_usage_totals(struct runner_job *job);
+
+/*
+ * What runner `proto` cannot take of a delivery, one line each ("skill
+ * 'x': codex loads skills only from its home"), or an empty buffer.
+ */
+void runner_delivery_gaps(enum runner_protocol proto, const struct stage_delivery *d,
+			  struct strbuf *out);
+
+/* {version} (first line of `program --version`) or {error}. */
+json_t *runner_program_version(const char *program);
+/*
+ * Each agent runner of the set (or only those named): {name, protocol,
+ * program, path, version, status: ok|degraded|incompatible|broken|not_found,
+ * note}.
+ */
+json_t *runner_check(const struct runner_set *rs, const char *const *only, size_t nr_only);
 
 /* "exit_3" and the like, as static strings. */
 const char *runner_exit_class(int exit_code);

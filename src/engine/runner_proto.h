@@ -35,12 +35,23 @@ extern const struct proto_ops proto_command, proto_claude, proto_codex, proto_ge
 void emit_log(runner_emit_fn emit, void *ctx, const char *fmt, ...) SM_PRINTF(3, 4);
 void job_set_error(struct runner_job *job, const char *error_class, const char *fmt, ...)
 	SM_PRINTF(3, 4);
+/* Write the delivery's files into the attempt folder (delivered.json records them). */
+int runner_delivery_write(const struct stage_request *rq, enum runner_protocol proto,
+			  char **err);
+/* The flags that hand the written delivery to the CLI. */
+void runner_delivery_args(struct strv *argv, const struct stage_request *rq,
+			  enum runner_protocol proto);
+/* Variables that hand the written delivery to the CLI (gemini's settings file). */
+void runner_delivery_env(struct strv *env, const struct stage_request *rq,
+			 enum runner_protocol proto);
 /* Outputs from the agent's final text or structured object. */
 void result_outputs(struct runner_job *job, struct runner_result *res);
 static inline const char *or_str(const char *s, const char *dflt)
 {
 	return s ? s : dflt;
 }
+/* A token count member: its value when a positive integer, else 0. */
+int64_t json_count(const json_t *obj, const char *key);
 /* Copy a JSON string member (NULL if absent). */
 char *json_str_dup(const json_t *obj, const char *key);
 

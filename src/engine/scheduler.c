@@ -1,5 +1,6 @@
 #include "../base/compat.h"
 #include "scheduler.h"
+#include "../base/numconv.h"
 
 
 static const char *const stage_names[] = { "pending", "retry_wait", "running",
@@ -132,7 +133,10 @@ bool sched_class_retryable(const struct sched *s, size_t i, const char *error_cl
 	const struct swdl_retry *r = s->wf->stages[i].error_policy->retry;
 	/* Retrying cannot help these: the same input meets the same limit. */
 	static const char *const never[] = { "budget_exceeded", "condition_error",
-		"input_missing", "input_invalid", "runner_missing", "fan_out_items" };
+		"input_missing", "input_invalid", "runner_missing", "fan_out_items",
+		/* the agent CLI's account or setup: the next attempt meets the same */
+		"auth_error", "billing_error", "config_error", "model_not_found", "input_error",
+		"output_limit" };
 	for (size_t k = 0; error_class && k < ARRAY_SIZE(never); k++)
 		if (!strcmp(never[k], error_class))
 			return false;
@@ -164,7 +168,7 @@ static int64_t backoff(const struct swdl_retry *r, unsigned n)
 	double d = (double)r->initial_interval.seconds;
 	for (unsigned k = 1; k < n && d < (double)r->max_interval.seconds; k++)
 		d *= r->backoff_multiplier;
-	int64_t v = (int64_t)d;
+	int64_t v = num_to_i64(d);
 	return v > r->max_interval.seconds ? r->max_interval.seconds : v;
 }
 
@@ -179,10 +183,10 @@ void sched_finished(struct sched *s, size_t i, bool ok, const char *error_class,
 		st->state = STAGE_COMPLETED;
 	} else if (s->run == RUN_CANCELLING) {
 		st->state = STAGE_CANCELLED;
-	} else if (retryable(s, i, st->attempt - st->lost, error_class)) {
+	} else if (retryable(s, i, st->attempt - st->lost - st->waived, error_class)) {
 		st->state = STAGE_RETRY_WAIT;
 		st->ready_at = now + backoff(s->wf->stages[i].error_policy->retry,
-					     st->attempt - st->lost);
+					     st->attempt - st->lost - st->waived);
 		st->error_class = error_class;
 	} else {
 		fail_stage(s, i, error_class ? error_class : "error");
@@ -276,10 +280,10 @@ void sched_item_finished(struct sched *s, size_t i, size_t k, bool ok, const cha
 		it->state = STAGE_COMPLETED;
 	} else if (s->run == RUN_CANCELLING || items_stopped(s, i)) {
 		it->state = STAGE_CANCELLED;
-	} else if (retryable(s, i, it->tries - it->lost, error_class)) {
+	} else if (retryable(s, i, it->tries - it->lost - it->waived, error_class)) {
 		it->state = STAGE_RETRY_WAIT;
 		it->ready_at = now + backoff(s->wf->stages[i].error_policy->retry,
-					     it->tries - it->lost);
+					     it->tries - it->lost - it->waived);
 		it->error_class = error_class;
 	} else {
 		item_failed(s, i, it, error_class);
@@ -643,4 +647,48 @@ int64_t sched_next_wakeup(const struct sched *s)
 	}
 #undef EARLIER
 	return t;
+}
+
+/* ---- rate limits ------------------------------------------------------------------ */
+
+/* How long a rate-limited attempt waits: until the reset, else its backoff; -1: too long. */
+static int64_t rate_wait(const struct sched *s, size_t i, unsigned tries, int64_t retry_at,
+			 int64_t now)
+{
+	const struct swdl_retry *r = s->wf->stages[i].error_policy->retry;
+	int64_t wait = retry_at > now ? retry_at - now : r ? backoff(r, tries ? tries : 1) : 60;
+	return wait > s->rate_limit_max_wait ? -1 : wait;
+}
+
+bool sched_rate_limited(struct sched *s, size_t i, int item, int64_t retry_at, int64_t now)
+{
+	struct sched_stage *st = &s->st[i];
+	if (st->state != STAGE_RUNNING || s->single_attempt ||
+	    (s->run != RUN_RUNNING && s->run != RUN_PAUSED))
+		return false;
+	if (item < 0) {
+		int64_t wait = rate_wait(s, i, st->waived + 1, retry_at, now);
+		if (st->waived >= s->rate_limit_retries || wait < 0)
+			return false;
+		s->running--;
+		st->kill_sent = false;
+		st->waived++;
+		st->state = STAGE_RETRY_WAIT;
+		st->ready_at = now + wait;
+		st->error_class = "rate_limited";
+		return true;
+	}
+	if ((size_t)item >= st->nr_items || st->items[item].state != STAGE_RUNNING ||
+	    items_stopped(s, i))
+		return false;
+	struct sched_item *it = &st->items[item];
+	int64_t wait = rate_wait(s, i, it->waived + 1, retry_at, now);
+	if (it->waived >= s->rate_limit_retries || wait < 0)
+		return false;
+	running_item(s, i, (size_t)item);
+	it->waived++;
+	it->state = STAGE_RETRY_WAIT;
+	it->ready_at = now + wait;
+	it->error_class = "rate_limited";
+	return true;
 }

@@ -81,6 +81,7 @@ struct sched_action {
 struct sched_item {
 	enum stage_state state;  /* PENDING, RETRY_WAIT, RUNNING, COMPLETED, FAILED, CANCELLED */
 	unsigned tries, lost;    /* attempts of this item; of which lost with their host */
+	unsigned waived;         /* ...and of which rate-limited, waited out for free */
 	unsigned attempt;        /* the stage-wide number of its latest attempt */
 	int64_t ready_at, deadline;
 	bool kill_sent;
@@ -91,6 +92,7 @@ struct sched_stage {
 	enum stage_state state;
 	unsigned attempt;       /* attempts started so far */
 	unsigned lost;          /* ...of which lost with their host (not counted as tries) */
+	unsigned waived;        /* ...of which rate-limited and waited out (not counted either) */
 	int64_t ready_at;       /* STAGE_RETRY_WAIT: when the next attempt may start */
 	int64_t deadline;       /* RUNNING: timeout; WAITING_APPROVAL: gate timeout */
 	bool kill_sent;
@@ -120,6 +122,8 @@ struct sched {
 	sched_items_fn items;     /* set after sched_init; NULL: fan-outs fail */
 	void *ctx;
 	bool single_attempt;      /* never retry: another system retries (stage exec) */
+	unsigned rate_limit_retries; /* free waits for a rate limit's reset (0: none) */
+	int64_t rate_limit_max_wait; /* seconds; a later reset is an ordinary failure */
 };
 
 /* `dag` must be acyclic.  Times are seconds on the host's clock. */
@@ -135,6 +139,15 @@ int64_t sched_next_wakeup(const struct sched *s);
 /* A started stage ended: ok, or failed with an error class ("timeout", "exit_1", …). */
 void sched_finished(struct sched *s, size_t stage, bool ok, const char *error_class,
 		    int64_t now);
+/*
+ * A started stage (item -1) or fan-out item failed with "rate_limited": it
+ * waits until retry_at (when the CLI said; else its backoff) without
+ * spending an attempt, up to rate_limit_retries such waits each and never
+ * longer than rate_limit_max_wait.  True when it waits; false when the
+ * caller is to report an ordinary failure (sched_finished / _item_).
+ */
+bool sched_rate_limited(struct sched *s, size_t stage, int item, int64_t retry_at,
+			int64_t now);
 /*
  * A started stage's attempt was lost with its host (no outcome exists):
  * it runs again at once, and the lost attempt does not count against

@@ -100,16 +100,21 @@ static int create_run(struct store *st, const struct stage_exec_request *rq,
 	return r;
 }
 
-/* Record the other stages as they ended elsewhere (not given: skipped here). */
+/* Record the other stages as they ended elsewhere (not given: skipped here), and the
+ * target's attempts made before this one. */
 static int record_upstream(struct store *st, const char *run_id, const struct swdl_loaded *l,
-			   size_t target, json_t *up, char **err)
+			   size_t target, const struct stage_exec_request *rq, char **err)
 {
 	int r = store_begin(st);
 	for (size_t i = 0; !r && i < l->wf.nr_stages; i++) {
 		const char *id = l->wf.stages[i].id;
-		json_t *res = json_object_get(up, id);
-		if (i == target)
+		json_t *res = json_object_get(rq->upstream, id);
+		if (i == target) { /* attempts made elsewhere: this one is the next */
+			struct stage_row mine = { "pending", rq->retries, 0, 0, 0, 0, NULL, NULL,
+						  NULL };
+			r = rq->retries > 0 && store_stage_update(st, run_id, id, &mine);
 			continue;
+		}
 		char *outs = json_dumps(json_object_get(res, "outputs"), JSON_COMPACT);
 		char *handoff = json_dumps(json_object_get(res, "handoff"), JSON_COMPACT);
 		const char *status = res ? json_string_value(json_object_get(res, "status"))
@@ -214,6 +219,31 @@ static json_t *item_result(struct store *st, const char *run_id, const struct sw
 	return res;
 }
 
+/*
+ * A gathered item ends here at once, as one try; the tries its pod made are in its
+ * result: the item's attempts, and the stage's (every item's, as locally), say those.
+ */
+static void gathered_tries(json_t *res, const json_t *results)
+{
+	json_t *h = json_object_get(res, "handoff"), *it;
+	json_int_t total = 0;
+	size_t i;
+	json_array_foreach(json_object_get(h, "items"), i, it) {
+		char key[24];
+		snprintf(key, sizeof(key), "%lld",
+			 (long long)json_integer_value(json_object_get(it, "index")));
+		json_t *tries = json_object_get(json_object_get(results, key), "tries");
+		if (json_is_integer(tries) && json_integer_value(tries) > 0)
+			json_object_set(it, "attempts", tries);
+		total += json_integer_value(json_object_get(it, "attempts"));
+	}
+	if (total > 0) {
+		json_object_set_new(res, "attempt", json_integer(total));
+		if (json_is_object(h))
+			json_object_set_new(h, "attempt", json_integer(total));
+	}
+}
+
 int stage_exec_item_results(const json_t *list, json_t **map, char **err)
 {
 	size_t i;
@@ -251,6 +281,20 @@ int stage_exec_item_results(const json_t *list, json_t **map, char **err)
 	}
 	*map = m;
 	return SM_OK;
+}
+
+json_t *stage_exec_gate_result(const char *decision, char **err)
+{
+	if (!strcmp(decision, "approve"))
+		return json_pack("{s:s, s:{}}", "status", "completed", "outputs");
+	const char *cls = !strcmp(decision, "reject") ? "gate_rejected"
+		: !strcmp(decision, "timeout") ? "gate_timeout" : NULL;
+	if (!cls) {
+		*err = xasprintf("a gate's decision is approve or reject (timeout: the default "
+				 "when its duration is over), got '%s'", decision);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:{}}", "status", "failed", "error_class", cls, "outputs");
 }
 
 int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
@@ -292,7 +336,7 @@ int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
 		goto out;
 	}
 	if (create_run(st, rq, l, b, run_id, err) ||
-	    record_upstream(st, run_id, l, (size_t)target, rq->upstream, err))
+	    record_upstream(st, run_id, l, (size_t)target, rq, err))
 		goto out;
 	static const int modes[] = { [STAGE_EXEC_LIST] = ITEMS_LIST,
 		[STAGE_EXEC_ITEM] = ITEMS_ONE, [STAGE_EXEC_GATHER] = ITEMS_GATHER };
@@ -307,8 +351,9 @@ int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
 		*result = list_result(st, run_id, rq->stage_id);
 	else if (rq->part == STAGE_EXEC_ITEM)
 		*result = item_result(st, run_id, l, (size_t)target, rq->item, err);
-	else
-		*result = read_result(st, run_id, l, (size_t)target);
+	else if ((*result = read_result(st, run_id, l, (size_t)target)) &&
+		 rq->part == STAGE_EXEC_GATHER)
+		gathered_tries(*result, rq->item_results);
 	if (!*result && !*err)
 		*err = xstrdup("the stage's result could not be read back");
 	r = *result ? SM_OK : SM_ERR;

@@ -7,7 +7,8 @@
  * The stage runs exactly as a local host runs it, because a local host
  * runs it: a run is made from the bundle in a scratch SkillMeat home, the
  * other stages are recorded as they ended elsewhere, and the host hosts it
- * with one attempt (the orchestrator retries) and no workflow hooks.
+ * with one attempt (the orchestrator retries; a fan-out's item retries in
+ * its pod) and no workflow hooks.
  */
 #ifndef SM_ENGINE_STAGE_EXEC_H
 #define SM_ENGINE_STAGE_EXEC_H
@@ -34,6 +35,8 @@ struct stage_exec_request {
 	enum { STAGE_EXEC_WHOLE, STAGE_EXEC_LIST, STAGE_EXEC_ITEM, STAGE_EXEC_GATHER } part;
 	long item;                   /* STAGE_EXEC_ITEM: the index; -1: a placeholder item */
 	json_t *item_results;        /* STAGE_EXEC_GATHER: {"INDEX": item result} */
+	int retries;                 /* attempts made elsewhere before this one (Argo's
+				      * {{retries}}): this one is number retries + 1 */
 };
 
 /*
@@ -50,7 +53,9 @@ int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
  * to run: skipped, failed before its list, an empty list: Argo's withParam
  * never gets an empty list).  STAGE_EXEC_ITEM: {stage_id, item, status,
  * tries, error_class, error, retryable, outputs} of that item ({item:
- * null, status: "none"} for a placeholder).  STAGE_EXEC_GATHER: the
+ * null, status: "none"} for a placeholder), retried here as the stage's
+ * retry policy says (its pod reports a failure, it does not fail: Argo
+ * aggregates only the outputs of items that succeeded).  STAGE_EXEC_GATHER: the
  * stage's result, as stage_exec's.
  */
 
@@ -62,5 +67,12 @@ int stage_exec(const struct stage_exec_request *rq, json_t **result, char **err)
  * SM_ERR with *err naming the entry that is not one.
  */
 int stage_exec_item_results(const json_t *list, json_t **map, char **err);
+
+/*
+ * A gate's result from the decision Argo's suspend node carries (docs/argo.md):
+ * "approve" completed, "reject" failed (gate_rejected), "timeout" failed
+ * (gate_timeout).  NULL with *err for another word.
+ */
+json_t *stage_exec_gate_result(const char *decision, char **err);
 
 #endif

@@ -347,7 +347,8 @@ static int on_collection_end(struct builder *b)
 	struct node *n = f->node;
 	struct arena *a = &b->doc->arena;
 	int r = f->merge ? apply_merge(b, f) : SM_OK;
-	struct node **kids = b->kids + f->base;
+	/* kids is NULL until the first scalar: no offset from it (UB) then. */
+	struct node **kids = b->kids ? b->kids + f->base : NULL;
 	size_t nr = b->nr_kids - f->base;
 	if (n->kind == NODE_MAP) {
 		n->nr = nr / 2;
@@ -465,7 +466,10 @@ static int build_tree(struct builder *b)
 out:
 	if (p)
 		fy_parser_destroy(p);
-	fy_diag_unref(diag);
+	/* destroy, not unref: the last unref frees the object but not the
+	 * errors it collected (libfyaml 0.7 fy-diag.c); a warning on a
+	 * document we refuse early stays collected. */
+	fy_diag_destroy(diag);
 	return r;
 }
 

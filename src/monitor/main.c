@@ -2,11 +2,12 @@
  * skillmeat-monitor - the monitor of one attempt of a stage (see
  * src/engine/monitor.h).  The host starts it with posix_spawn:
  *
- *   skillmeat-monitor DIR CWD PROGRAM ARGV0 [ARG...]
+ *   skillmeat-monitor DIR CWD CGROUP PROGRAM ARGV0 [ARG...]
  *
  * with fd 0 the program's stdin, 1 and 2 its log files, 3 the attempt's
  * flock()ed monitor.lock, and the program's environment as its own.  CWD
- * "-" keeps the current directory.  A small static program: starting it
+ * "-" keeps the current directory; CGROUP is the cgroup v2 folder to make
+ * the attempt's cgroup in, "-" for none.  A small static program: starting it
  * costs the host far less than a fork of itself.
  */
 #include "../base/compat.h"
@@ -19,7 +20,7 @@
 extern char **environ;
 
 static const char usage[] =
-	"usage: skillmeat-monitor DIR CWD PROGRAM ARGV0 [ARG...]\n"
+	"usage: skillmeat-monitor DIR CWD CGROUP PROGRAM ARGV0 [ARG...]\n"
 	"(started by skillmeat for each attempt of a stage, with fds 0-3 prepared;\n"
 	"not meant to be run by hand)\n";
 
@@ -32,7 +33,7 @@ static int path_in(char *out, const char *dir, const char *name)
 int main(int argc, char **argv)
 {
 	static char paths[4][PATH_MAX];
-	if (argc < 5 || fcntl(3, F_GETFD) < 0) {
+	if (argc < 6 || fcntl(3, F_GETFD) < 0) {
 		if (write(2, usage, sizeof(usage) - 1) < 0)
 			return 2;
 		return 2;
@@ -41,7 +42,8 @@ int main(int argc, char **argv)
 	if (path_in(paths[0], dir, "monitor") || path_in(paths[1], dir, ".monitor.tmp") ||
 	    path_in(paths[2], dir, "exit") || path_in(paths[3], dir, ".exit.tmp"))
 		return 2;
-	struct monitor_plan mp = { argv[3], strcmp(argv[2], "-") ? argv[2] : NULL, argv + 4,
-				   environ, 0, 1, 2, 3, paths[0], paths[1], paths[2], paths[3] };
+	struct monitor_plan mp = { argv[4], strcmp(argv[2], "-") ? argv[2] : NULL, argv + 5,
+				   environ, 0, 1, 2, 3, paths[0], paths[1], paths[2], paths[3],
+				   strcmp(argv[3], "-") ? argv[3] : NULL };
 	monitor_main(&mp);
 }

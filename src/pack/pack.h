@@ -119,7 +119,8 @@ const char *pack_sig_status_name(enum pack_sig_status s);
 struct pack_sig_info {
 	enum pack_sig_status status;
 	char fingerprint[65];
-	const char *signer_name, *signer_email, *signed_at; /* in the manifest */
+	const char *signer_name, *signer_email, *signed_at; /* in the manifest: claims */
+	char key_name[128], key_email[128]; /* what the local keyring calls the key ("": none) */
 	char reason[160];
 };
 

@@ -212,6 +212,29 @@ static void bundle_ref(struct builder *b, const char *ref)
 	free(type);
 }
 
+/*
+ * What the workflow's roles bind to with no overrides file and no --bind:
+ * their defaults, which a plan on the receiving machine will use, so they
+ * travel in the pack.  A role without a default is left to the receiver.
+ */
+static int bundle_role_defaults(struct builder *b, const char *file)
+{
+	struct swdl_load_opts lo = { .bind_roles = true };
+	struct swdl_loaded *l = NULL;
+	struct diag_list quiet = DIAG_LIST_INIT;
+	struct ref_table refs = { 0 };
+	int r = SM_OK;
+	if (!swdl_load_file(file, &lo, &l, &quiet) &&
+	    collection_check_workflow(b->c, &l->wf, false, &refs, b->dl))
+		r = SM_ERR; /* a default that is not in the collection: named in b->dl */
+	for (size_t i = 0; !r && i < refs.nr; i++)
+		enqueue(b, refs.refs[i]);
+	ref_table_release(&refs);
+	swdl_loaded_free(l);
+	diag_list_release(&quiet);
+	return r;
+}
+
 static int bundle_workflow(struct builder *b, const struct pack_build_input *in)
 {
 	struct swdl_load_opts lo = { 0 };
@@ -222,6 +245,8 @@ static int bundle_workflow(struct builder *b, const struct pack_build_input *in)
 		r = SM_ERR;
 	for (size_t i = 0; !r && i < refs.nr; i++)
 		enqueue(b, refs.refs[i]);
+	if (!r)
+		r = bundle_role_defaults(b, in->file);
 	const char *name = in->name ? in->name : l ? l->wf.id : NULL;
 	if (!r && (!name || !artifact_name_ok(name))) {
 		struct loc loc = { in->file, 0, 0 };

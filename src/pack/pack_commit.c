@@ -6,6 +6,7 @@
 #include "../base/compat.h"
 #include "share.h"
 #include "pack_int.h"
+#include "journal.h"
 #include "../base/fsutil.h"
 #include "../swdl/workflow.h"
 
@@ -128,77 +129,78 @@ static int save_manifests(const char *root, const char *staging, struct diag_lis
 	return SM_OK;
 }
 
+static bool is_link(const char *path)
+{
+	struct stat st;
+	return !lstat(path, &st) && S_ISLNK(st.st_mode);
+}
+
+/* Undo one move: the target goes to undo-<i> if it was moved in, old-<i> back. */
+static bool undo_move(const char *root, const char *staging, const struct journal_move *m)
+{
+	char *target = path_join(root, m->rel);
+	char *staged = xasprintf("%s/%zu", staging, m->index);
+	char *old = xasprintf("%s/old-%zu", staging, m->index);
+	char *undone = xasprintf("%s/undo-%zu", staging, m->index);
+	bool ok = journal_target_ok(root, m->rel) && !is_link(old);
+	if (ok && !exists(staged) && exists(target) && rename(target, undone))
+		ok = false;
+	if (ok && exists(old) && rename(old, target))
+		ok = false;
+	free(target);
+	free(staged);
+	free(old);
+	free(undone);
+	return ok;
+}
+
 /*
  * Undo what the journal of `staging` says was begun, from what is on disk:
  * a staged item that is gone was moved into place, an old-<i> still there
- * was moved aside.  Then the manifest and lock go back.  Returns false if
- * something could not be moved back (it is then left in `staging`).
+ * was moved aside.  Then the manifest and lock go back.  Returns
+ * ROLLBACK_PARTIAL if something could not be moved back (it is then left
+ * in `staging`), ROLLBACK_UNTRUSTED (and *why) if the journal does not
+ * verify: then nothing is touched.
  */
-static bool rollback(const char *root, const char *staging)
+enum rollback { ROLLBACK_DONE, ROLLBACK_PARTIAL, ROLLBACK_UNTRUSTED };
+
+static enum rollback rollback(const char *home, const char *root, const char *staging,
+			      const char **why)
 {
-	char *journal = path_join(staging, "journal");
-	struct strbuf sb = STRBUF_INIT;
+	struct journal j;
 	bool ok = true;
-	if (strbuf_read_file(&sb, journal, 16u << 20)) {
-		free(journal);
-		return true; /* nothing was moved */
-	}
-	char **lines = NULL;
-	size_t nr = 0, alloc = 0;
-	for (char *line = sb.buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		ALLOC_GROW(lines, nr + 1, alloc);
-		lines[nr++] = line;
-	}
-	for (size_t k = nr; k-- > 0;) {
-		char *tab = strchr(lines[k], '\t');
-		if (!tab || !tab[1] || strstr(tab + 1, "..") || tab[1] == '/')
-			continue;
-		*tab = '\0';
-		char *target = path_join(root, tab + 1);
-		char *staged = xasprintf("%s/%s", staging, lines[k]);
-		char *old = xasprintf("%s/old-%s", staging, lines[k]);
-		char *undone = xasprintf("%s/undo-%s", staging, lines[k]);
-		if (!exists(staged) && exists(target) && rename(target, undone))
-			ok = false;
-		if (exists(old) && rename(old, target))
-			ok = false;
-		free(target);
-		free(staged);
-		free(old);
-		free(undone);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(manifests); i++) {
+	if (journal_read(home, staging, &j, why))
+		return ROLLBACK_UNTRUSTED;
+	for (size_t k = j.nr; k-- > 0;)
+		ok &= undo_move(root, staging, &j.moves[k]);
+	for (size_t i = 0; j.nr && i < ARRAY_SIZE(manifests); i++) {
 		char *live = path_join(root, manifests[i]);
 		char *old = xasprintf("%s/%s.old", staging, manifests[i]);
 		char *absent = xasprintf("%s/%s.absent", staging, manifests[i]);
-		if (exists(old) ? rename(old, live) != 0 : exists(absent) && exists(live) && unlink(live))
+		if (is_link(old) || is_link(live))
+			ok = false;
+		else if (exists(old) ? rename(old, live) != 0
+				     : exists(absent) && exists(live) && unlink(live))
 			ok = false;
 		free(live);
 		free(old);
 		free(absent);
 	}
-	free(lines);
-	strbuf_release(&sb);
-	free(journal);
-	return ok;
+	journal_release(&j);
+	return ok ? ROLLBACK_DONE : ROLLBACK_PARTIAL;
 }
 
 /* The journal: which staged item goes where, written before any move. */
-static int write_journal(const struct pack_plan *plan, const char *staging,
+static int write_journal(const char *home, const struct pack_plan *plan, const char *staging,
 			 struct diag_list *dl)
 {
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < plan->nr; i++)
 		if (pack_action_installs(&plan->v[i]))
-			strbuf_addf(&sb, "%zu\t%s\n", i, plan->v[i].rel);
-	char *path = path_join(staging, "journal");
-	int r = fs_write_atomic(path, sb.buf ? sb.buf : "", sb.len);
+			journal_add_move(&sb, i, plan->v[i].rel);
+	int r = journal_write(home, staging, &sb);
 	if (r)
-		io_fail(dl, path, "write");
-	free(path);
+		io_fail(dl, staging, "write the journal in");
 	strbuf_release(&sb);
 	return r;
 }
@@ -227,7 +229,10 @@ static int move_all(const struct collection *c, const struct pack_plan *plan,
 		char *parent = xstrdup(target);
 		*strrchr(parent, '/') = '\0';
 		int r = SM_OK;
-		if (fs_mkdirs(parent))
+		if (!journal_target_ok(c->root, plan->v[i].rel)) {
+			errno = ELOOP;
+			r = io_fail(dl, target, "install through a symlinked folder");
+		} else if (fs_mkdirs(parent))
 			r = io_fail(dl, parent, "create");
 		else if (exists(target) && rename(target, old))
 			r = io_fail(dl, target, "move the old version aside");
@@ -258,7 +263,7 @@ static int commit(struct collection *c, const struct pack_plan *plan, const char
 	if (!r)
 		r = save_manifests(c->root, staging, dl);
 	if (!r)
-		r = write_journal(plan, staging, dl);
+		r = write_journal(c->home, plan, staging, dl);
 	if (!r)
 		r = move_all(c, plan, staging, dl);
 	if (!r) {
@@ -287,8 +292,17 @@ int pack_install(struct collection *c, const struct pack_plan *plan, struct diag
 		free(staging);
 		return r;
 	}
-	int r = commit(c, plan, staging, dl);
-	if (!r || rollback(c->root, staging))
+	/* An empty journal first: recovery only touches a folder whose
+	 * journal this home's key signed. */
+	struct strbuf none = STRBUF_INIT;
+	int r = journal_write(c->home, staging, &none);
+	if (r)
+		io_fail(dl, staging, "write the journal in");
+	else
+		r = commit(c, plan, staging, dl);
+	const char *why;
+	/* Our own folder: a journal we could not write means nothing was moved. */
+	if (!r || rollback(c->home, c->root, staging, &why) != ROLLBACK_PARTIAL)
 		fs_remove_tree(staging);
 	else
 		diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "not every move could be "
@@ -297,48 +311,48 @@ int pack_install(struct collection *c, const struct pack_plan *plan, struct diag
 	return r;
 }
 
-/* The lock is on the collection's folder itself: no file to leave behind. */
-int pack_lock(const struct collection *c, int *fd, struct diag_list *dl)
+/* One staging folder found by pack_recover: finish, undo, or leave it. */
+static void recover_one(const struct collection *c, const char *name, bool dry_run,
+			size_t *recovered, struct diag_list *dl)
 {
-	*fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = *fd < 0 || flock(*fd, LOCK_EX) ? io_fail(dl, c->root, "lock") : SM_OK;
-	if (r && *fd >= 0) {
-		close(*fd);
-		*fd = -1;
+	char *staging = path_join(c->root, name);
+	char *done = path_join(staging, "committed");
+	struct journal j;
+	const char *why = NULL;
+	struct stat st;
+	if (lstat(staging, &st) || !S_ISDIR(st.st_mode))
+		why = "it is not a folder";
+	else if (!journal_read(c->home, staging, &j, &why))
+		journal_release(&j);
+	bool finished = !why && exists(done) && !is_link(done);
+	if (why)
+		diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "%s looks like an interrupted "
+			 "pack install but was left alone: %s", staging, why);
+	else if (dry_run)
+		diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "an interrupted pack install "
+			 "(%s) would be %s first", name, finished ? "finished" : "rolled back");
+	else if (finished || rollback(c->home, c->root, staging, &why) == ROLLBACK_DONE) {
+		fs_remove_tree(staging);
+		diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "an interrupted pack "
+			 "install was %s (%s)", finished ? "finished" : "rolled back", name);
+		(*recovered)++;
+	} else {
+		diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "an interrupted pack "
+			 "install could not be fully rolled back; see %s", staging);
 	}
-	return r;
+	free(done);
+	free(staging);
 }
 
-void pack_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);
-}
-
-int pack_recover(const struct collection *c, size_t *recovered, struct diag_list *dl)
+int pack_recover(const struct collection *c, bool dry_run, size_t *recovered,
+		 struct diag_list *dl)
 {
 	DIR *d = opendir(c->root);
 	struct dirent *e;
 	*recovered = 0;
-	while (d && (e = readdir(d))) {
-		if (strncmp(e->d_name, STAGING_PREFIX, strlen(STAGING_PREFIX)))
-			continue;
-		char *staging = path_join(c->root, e->d_name);
-		char *done = path_join(staging, "committed");
-		bool finished = exists(done);
-		if (finished || rollback(c->root, staging)) {
-			fs_remove_tree(staging);
-			diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "an interrupted pack "
-				 "install was %s (%s)", finished ? "finished" : "rolled back",
-				 e->d_name);
-			(*recovered)++;
-		} else {
-			diag_add(dl, DIAG_WARNING, NULL, "pack", NULL, NULL, "an interrupted pack "
-				 "install could not be fully rolled back; see %s", staging);
-		}
-		free(done);
-		free(staging);
-	}
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, STAGING_PREFIX, strlen(STAGING_PREFIX)))
+			recover_one(c, e->d_name, dry_run, recovered, dl);
 	if (d)
 		closedir(d);
 	return SM_OK;

@@ -17,6 +17,11 @@
  */
 bool pack_path_safe(const char *path, const char **why);
 
+/* Refuse an entry whose Unix mode makes it a FIFO, device, socket or link
+ * (pack_zipmodes.c: libarchive reports those as regular files). */
+int pack_check_zip_modes(const struct pack *p, const void *buf, size_t len,
+			 struct diag_list *dl);
+
 /* Entries sorted by path (pack_sort_entries), then found by bsearch. */
 void pack_sort_entries(struct pack *p);
 struct pack_file *pack_find(const struct pack *p, const char *path);

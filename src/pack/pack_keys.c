@@ -329,6 +329,9 @@ static enum pack_sig_status check(const struct pack *p, const struct keyring *kr
 	bool trusted = k && !strcmp(k->fingerprint, fp);
 	if (trusted) {
 		memcpy(pk, k->pk, 32);
+		/* The name shown is ours for the key: the pack's signer_name is not signed. */
+		snprintf(info->key_name, sizeof(info->key_name), "%s", k->name ? k->name : "");
+		snprintf(info->key_email, sizeof(info->key_email), "%s", k->email ? k->email : "");
 	} else if (unb64(json_string_value(json_object_get(sig, "public_key")), pk, 32)) {
 		char got[65], id[17];
 		fingerprint_of(pk, got, id);

@@ -12,8 +12,10 @@
 #include "../base/compat.h"
 #include "pack.h"
 #include "pack_int.h"
+#include "../base/termesc.h"
 
 #include <archive.h>
+#include <locale.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
 
@@ -37,6 +39,28 @@ void pack_error(struct diag_list *dl, const struct pack *p, const char *field,
 	diag_add(dl, DIAG_ERROR, &loc, "pack", NULL, field, "%s", msg);
 }
 
+/*
+ * No combining mark: what NFC would compose is refused rather than stored
+ * under a second spelling of the same name.  (Stricter than NFC: a name
+ * whose letter has no precomposed form cannot be used.)  `s` is UTF-8.
+ */
+static bool nfc_plain(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		unsigned cp = *p, n = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
+		cp = n == 1 ? cp : cp & (0x3F >> (n - 1));
+		for (unsigned i = 1; i < n; i++)
+			cp = cp << 6 | (p[i] & 0x3F);
+		if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+		    (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+		    (cp >= 0xFE20 && cp <= 0xFE2F) || (cp >= 0x1160 && cp <= 0x11FF) ||
+		    (cp >= 0x3099 && cp <= 0x309A))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 bool pack_path_safe(const char *path, const char **why)
 {
 	size_t len = strlen(path);
@@ -52,6 +76,10 @@ bool pack_path_safe(const char *path, const char **why)
 	for (const char *s = path; !*why && *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*why = "a path with a control character";
+	if (!*why && !term_clean(path, len, TERM_ONE_LINE))
+		*why = "a path that is not UTF-8, or has a control or bidi character";
+	if (!*why && !nfc_plain(path))
+		*why = "a path with a combining mark (names must be NFC, precomposed)";
 	for (const char *s = path; !*why && *s;) {
 		size_t n = strcspn(s, "/");
 		if (n == 0)
@@ -165,7 +193,10 @@ fail:
 /* Check one entry's header; read it when it is a file. */
 static int read_entry(struct reader *rd, struct archive *a, struct archive_entry *e)
 {
-	const char *raw = archive_entry_pathname(e), *why, *kind;
+	/* UTF-8 names (the ZIP's language-encoding flag) whatever the locale is. */
+	const char *raw = archive_entry_pathname_utf8(e), *why, *kind;
+	if (!raw)
+		raw = archive_entry_pathname(e);
 	if (!raw) {
 		pack_error(rd->dl, rd->p, NULL, "an entry's name cannot be decoded");
 		return SM_ERR;
@@ -242,6 +273,12 @@ int pack_read_buffer(const char *name, const void *buf, size_t len,
 		pack_error(dl, p, NULL, "the archive is larger than %zu MiB", rd.lim->max_archive >> 20);
 		goto out;
 	}
+	if (pack_check_zip_modes(p, buf, len, dl))
+		goto out;
+	/* libarchive converts names to this thread's locale: a UTF-8 one, so a
+	 * name outside ASCII reads in the "C" locale too (the process's is kept). */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t was = utf8 ? uselocale(utf8) : (locale_t)0;
 	struct archive *a = archive_read_new();
 	archive_read_support_format_zip(a);
 	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
@@ -249,6 +286,10 @@ int pack_read_buffer(const char *name, const void *buf, size_t len,
 	else if (!read_entries(&rd, a) && !check_duplicates(p, dl))
 		r = pack_manifest_load(p, dl);
 	archive_read_free(a);
+	if (utf8) {
+		uselocale(was);
+		freelocale(utf8);
+	}
 out:
 	if (r)
 		pack_free(p);

@@ -52,6 +52,13 @@ struct pack_plan {
 	size_t count[ACT_RENAME + 1];
 };
 
+/*
+ * Every workflow of `p` plans against the pack's own contents (its roles
+ * bound to their defaults): each artifact it would use that the pack lacks
+ * is an error in `dl` (pack_plans.c).
+ */
+int pack_check_plans(const struct pack *p, struct diag_list *dl);
+
 /* What installing `p` into `c` would do; the pack's workflows must validate. */
 int pack_plan_install(const struct pack *p, const struct collection *c,
 		      enum pack_strategy s, struct pack_plan *plan, struct diag_list *dl);
@@ -63,13 +70,15 @@ int pack_install(struct collection *c, const struct pack_plan *plan, struct diag
 void pack_plan_release(struct pack_plan *plan);
 
 /*
- * Installs into one collection take turns (an flock on its folder).  With
- * the lock held, pack_recover rolls back what an install killed halfway
+ * Installs into one collection take turns (collection_lock).  With the
+ * lock held, pack_recover rolls back what an install killed halfway
  * left (its journal says what it moved; the manifest and lock go back
- * too), or finishes one that had committed.
+ * too), or finishes one that had committed; only a staging folder whose
+ * journal verifies with this home's install key (pack_journal.c) is
+ * touched, anything else is left alone and reported.  With `dry_run` it
+ * only reports what it would do.
  */
-int pack_lock(const struct collection *c, int *fd, struct diag_list *dl);
-void pack_unlock(int fd);
-int pack_recover(const struct collection *c, size_t *recovered, struct diag_list *dl);
+int pack_recover(const struct collection *c, bool dry_run, size_t *recovered,
+		 struct diag_list *dl);
 
 #endif

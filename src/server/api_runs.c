@@ -11,6 +11,7 @@
 #include "../engine/run_json.h"
 #include "../engine/rerun.h"
 #include "../engine/run_start.h"
+#include "../swdl/workflow.h"
 
 #include <microhttpd.h>
 
@@ -125,6 +126,12 @@ void server_stop(struct server *s)
 
 /* ---- reading runs ----------------------------------------------------------------------- */
 
+/* A failed run's error with its stage's class and message, as run_details_json gives it. */
+#define RUN_ERROR_SQL " coalesce((SELECT 'stage ''' || s.stage_id || ''' failed (' ||" \
+	" coalesce(s.error_class, 'failed') || ')' || coalesce(': ' || s.error, '') FROM stages s" \
+	" WHERE s.run_id = runs.id AND s.stage_id = runs.error AND s.status = 'failed')," \
+	" error) AS error,"
+
 static bool known_status(const char *s)
 {
 	static const char *const st[] = { "pending", "running", "paused", "halting", "cancelling",
@@ -153,8 +160,8 @@ void api_runs_list(struct request *rq, struct reply *out)
 	if (!st)
 		return;
 	json_t *a = json_array();
-	if (sqlite3_prepare_v2(store_db(st), "SELECT id, workflow_id, workflow_name, status, error,"
-			       " created_at, started_at, finished_at, usd, tokens, rerun_of FROM runs"
+	if (sqlite3_prepare_v2(store_db(st), "SELECT id, workflow_id, workflow_name, status,"
+			       RUN_ERROR_SQL " created_at, started_at, finished_at, usd, tokens, rerun_of FROM runs"
 			       " WHERE (?1 IS NULL OR workflow_id = ?1) AND (?2 IS NULL OR status = ?2)"
 			       " ORDER BY created_at DESC LIMIT ?3", -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, wf, -1, SQLITE_STATIC);
@@ -166,6 +173,60 @@ void api_runs_list(struct request *rq, struct reply *out)
 	}
 	store_close(st);
 	reply_json(out, 200, json_pack("{s:o}", "items", a));
+}
+
+static char *stored_path(const char *name, char **err);
+
+/*
+ * GET /workflow-executions/by-workflow/{id}?skip=N&limit=N: the runs of one
+ * workflow (its SWDL id, or the stored name of a stored workflow), newest
+ * first, as upstream's list_executions_by_workflow (limit 1 to 200, default 50).
+ */
+void api_runs_by_workflow(struct request *rq, struct reply *out)
+{
+	const char *sk = request_arg(rq, "skip"), *lim = request_arg(rq, "limit");
+	char *end = NULL;
+	long skip = sk ? strtol(sk, &end, 10) : 0;
+	if (sk && (*end || skip < 0)) {
+		reply_error(out, 400, "bad_request", "skip must be a number from 0");
+		return;
+	}
+	long limit = lim ? strtol(lim, &end, 10) : 50;
+	if (lim && (*end || limit < 1 || limit > 200)) {
+		reply_error(out, 400, "bad_request", "limit must be 1 to 200");
+		return;
+	}
+	/* A stored name stands for its workflow's id. */
+	char *err = NULL, *path = stored_path(rq->params[0], &err), *wf_id = NULL;
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct swdl_loaded *l = NULL;
+	if (path && !swdl_load_file(path, NULL, &l, &dl) && l)
+		wf_id = xstrdup(l->wf.id);
+	swdl_loaded_free(l);
+	diag_list_release(&dl);
+	free(path);
+	free(err);
+	struct store *st = request_store(rq, out);
+	sqlite3_stmt *s;
+	json_t *a = json_array();
+	if (st && sqlite3_prepare_v2(store_db(st), "SELECT id, workflow_id, workflow_name, status,"
+			RUN_ERROR_SQL " created_at, started_at, finished_at, usd, tokens FROM runs"
+			" WHERE workflow_id = ?1 OR workflow_id = ?2"
+			" ORDER BY created_at DESC LIMIT ?3 OFFSET ?4", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, rq->params[0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, wf_id ? wf_id : rq->params[0], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, limit);
+		sqlite3_bind_int64(s, 4, skip);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			json_array_append_new(a, store_row_json(s));
+		sqlite3_finalize(s);
+	}
+	if (st)
+		reply_json(out, 200, json_pack("{s:o}", "items", a));
+	else
+		json_decref(a);
+	store_close(st);
+	free(wf_id);
 }
 
 void api_run_get(struct request *rq, struct reply *out)
@@ -407,28 +468,83 @@ out:
  * Post a command; a resume or cancel of a run whose host is gone is hosted
  * here (a cancel then stops what the dead host left running).
  */
+static int control_one(struct server *srv, struct store *st, const char *id, const char *kind,
+		       const char *stage, const char *reason, char **err)
+{
+	char status[16];
+	if (store_run_status_get(st, id, status)) {
+		*err = xasprintf("no run '%s'", id);
+		return 404;
+	}
+	if (store_status_final(status)) {
+		*err = xasprintf("run %s has already ended (%s)", id, status);
+		return 409;
+	}
+	if (store_command_add(st, id, kind, stage, reason)) {
+		*err = xstrdup(store_error(st));
+		return 500;
+	}
+	if ((!strcmp(kind, "resume") || !strcmp(kind, "cancel")) && !store_host_alive(st, id) &&
+	    server_host_run(srv, id, err))
+		return 500;
+	return 202;
+}
+
 static void post(struct request *rq, struct reply *out, const char *kind, const char *stage,
 		 const char *reason)
 {
 	struct store *st = request_store(rq, out);
 	const char *id = rq->params[0];
-	char *err = NULL, status[16];
+	char *err = NULL;
 	if (!st)
 		return;
-	if (store_run_status_get(st, id, status))
-		reply_error(out, 404, "not_found", "no run '%s'", id);
-	else if (store_status_final(status))
-		reply_error(out, 409, "ended", "run %s has already ended (%s)", id, status);
-	else if (store_command_add(st, id, kind, stage, reason))
-		reply_error(out, 500, "store", "%s", store_error(st));
-	else if ((!strcmp(kind, "resume") || !strcmp(kind, "cancel")) &&
-		 !store_host_alive(st, id) && server_host_run(rq->srv, id, &err))
-		reply_error(out, 500, "cannot_resume", "%s", err);
-	else
+	int code = control_one(rq->srv, st, id, kind, stage, reason, &err);
+	if (code == 202)
 		reply_json(out, 202, json_pack("{s:s, s:s, s:s?}", "id", id, "command", kind,
 					       "stage_id", stage));
+	else
+		reply_error(out, code, code == 404 ? "not_found" : code == 409 ? "ended"
+			    : !strcmp(kind, "resume") || !strcmp(kind, "cancel") ? "cannot_resume"
+			    : "store", "%s", err ? err : "");
 	free(err);
 	store_close(st);
+}
+
+/*
+ * POST /workflow-executions/batch/{pause,resume,cancel}, body
+ * {execution_ids: [...]}: each run on its own, as upstream's batch
+ * endpoints: {results: [{execution_id, success, status?, error?}],
+ * succeeded_count, failed_count}, 200 even when some fail.  `status` is
+ * the run's status when the command was posted (its host applies it).
+ */
+void api_runs_batch(struct request *rq, struct reply *out)
+{
+	const char *kind = strrchr(rq->url, '/') + 1;
+	json_t *body = request_json(rq, out);
+	json_t *ids = body ? request_id_list(out, body, "execution_ids") : NULL;
+	struct store *st = ids ? request_store(rq, out) : NULL;
+	json_t *v, *results = json_array();
+	size_t i, ok = 0;
+	json_array_foreach(st ? ids : NULL, i, v) {
+		const char *id = json_string_value(v);
+		char *err = NULL, status[16] = "";
+		int code = control_one(rq->srv, st, id, kind, NULL, NULL, &err);
+		if (code == 202)
+			store_run_status_get(st, id, status);
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s?, s:s?}", "execution_id", id,
+			"success", code == 202, "status", code == 202 ? status : NULL, "error",
+			code == 404 ? "Execution not found" : err));
+		ok += code == 202;
+		free(err);
+	}
+	if (st)
+		reply_json(out, 200, json_pack("{s:o, s:I, s:I}", "results", results,
+					       "succeeded_count", (json_int_t)ok, "failed_count",
+					       (json_int_t)(json_array_size(ids) - ok)));
+	else
+		json_decref(results);
+	store_close(st);
+	json_decref(body);
 }
 
 void api_run_control(struct request *rq, struct reply *out)
@@ -442,8 +558,11 @@ static bool gate_waiting(struct store *st, const char *id, const char *stage)
 {
 	sqlite3_stmt *s;
 	bool yes = false;
+	/* a decision posted and not yet applied decides it already */
 	if (sqlite3_prepare_v2(store_db(st), "SELECT 1 FROM stages WHERE run_id = ?1 AND"
-			       " stage_id = ?2 AND status = 'waiting_for_approval'", -1, &s,
+			       " stage_id = ?2 AND status = 'waiting_for_approval' AND NOT EXISTS"
+			       " (SELECT 1 FROM commands WHERE run_id = ?1 AND stage_id = ?2 AND"
+			       "  kind IN ('approve', 'reject') AND taken_at IS NULL)", -1, &s,
 			       NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -460,7 +579,7 @@ void api_run_gate(struct request *rq, struct reply *out)
 	struct store *st = body ? request_store(rq, out) : NULL;
 	if (st && !gate_waiting(st, rq->params[0], rq->params[1]))
 		reply_error(out, 409, "not_waiting", "stage '%s' of run %s is not waiting for "
-			    "approval", rq->params[1], rq->params[0]);
+			    "approval (or is already decided)", rq->params[1], rq->params[0]);
 	else if (st)
 		post(rq, out, action, rq->params[1],
 		     json_string_value(json_object_get(body, "reason")));

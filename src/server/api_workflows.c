@@ -6,6 +6,8 @@
  */
 #include "server_int.h"
 #include "../engine/run_json.h"
+#include "../engine/config.h"
+#include "../engine/runner.h"
 #include "../base/fsutil.h"
 #include "../base/jsonw.h"
 #include "../collection/collection.h"
@@ -14,6 +16,7 @@
 #include "../swdl/model_json.h"
 #include "../swdl/plan.h"
 #include "../swdl/workflow.h"
+#include "../formats/yaml_write.h"
 
 #include <unistd.h>
 
@@ -28,6 +31,27 @@ static struct collection *open_or_reply(struct reply *out)
 			    "`skillmeat init`)%s%s", dl.nr ? ": " : "", dl.nr ? dl.items[0].message : "");
 	diag_list_release(&dl);
 	return c;
+}
+
+/*
+ * What `workflow validate` checks beyond the file: each roles.primary.runner
+ * names a runner (built in, or config.toml's [runners.NAME]).
+ */
+static void check_runners(struct request *rq, const struct swdl_loaded *l, struct diag_list *dl)
+{
+	char *path = path_join(rq->srv->home, "config.toml"), *err = NULL;
+	struct engine_config cfg;
+	if (l && l->schema_ok) {
+		if (engine_config_load(&cfg, path, &err)) {
+			struct loc loc = { NULL, 0, 0 };
+			diag_add(dl, DIAG_ERROR, &loc, "config", NULL, NULL, "%s", err);
+		} else {
+			runner_check_workflow(&cfg.runners, &l->wf, path, dl);
+		}
+		engine_config_release(&cfg);
+	}
+	free(err);
+	free(path);
 }
 
 /* Diagnostics as {valid, errors: [...], warnings: [...]}. */
@@ -50,6 +74,13 @@ static json_t *diags_json(const struct diag_list *dl)
 	return j;
 }
 
+/* The title the manifest gives a stored workflow (a duplicate's "<name> (copy)"), or NULL. */
+static const char *manifest_title(const struct artifact_entry *e)
+{
+	const struct node *t = node_map_get(node_map_get(e->node, "metadata"), "title");
+	return t && t->kind == NODE_STRING && *t->text ? t->text : NULL;
+}
+
 static json_t *summary_json(const struct artifact_entry *e, const struct swdl_loaded *l)
 {
 	json_t *j = json_pack("{s:s, s:s}", "id", e->name, "path", e->path ? e->path : "");
@@ -57,9 +88,10 @@ static json_t *summary_json(const struct artifact_entry *e, const struct swdl_lo
 		json_t *tags = json_array();
 		for (size_t i = 0; i < l->wf.tags.nr; i++)
 			json_array_append_new(tags, json_string(l->wf.tags.v[i]));
+		const char *title = manifest_title(e);
 		json_object_update_new(j, json_pack("{s:s, s:s, s:s, s:s?, s:o, s:I}", "workflow_id",
-				       l->wf.id, "name", l->wf.name, "version", l->wf.version,
-				       "description", l->wf.description, "tags", tags, "stages",
+				       l->wf.id, "name", title ? title : l->wf.name, "version", l->wf.version,
+				       "description", l->wf.description, "tags", tags, "stage_count",
 				       (json_int_t)l->wf.nr_stages));
 	}
 	return j;
@@ -145,9 +177,16 @@ void api_workflow_get(struct request *rq, struct reply *out)
 	struct swdl_loaded *l = load_stored(rq, out, &file, &dl);
 	if (l) {
 		json_t *model = dl.errors ? json_null() : swdl_workflow_to_json(&l->wf);
-		reply_json(out, 200, json_pack("{s:s, s:s, s:s%, s:o, s:o}", "id", rq->params[0],
-				       "path", file, "definition", l->doc->text, l->doc->len,
-				       "workflow", model, "validation", diags_json(&dl)));
+		/* the short form, for the builder: what `workflow convert` writes */
+		char *canon = NULL;
+		if (l->wf.seed_form && l->wf.root)
+			yaml_from_node(l->wf.root, l->doc->format == DOC_YAML ? l->doc->text : NULL,
+				       &canon);
+		reply_json(out, 200, json_pack("{s:s, s:s, s:s%, s:o, s:o, s:s?}", "id",
+				       rq->params[0], "path", file, "definition", l->doc->text,
+				       l->doc->len, "workflow", model, "validation", diags_json(&dl),
+				       "canonical", canon));
+		free(canon);
 	}
 	swdl_loaded_free(l);
 	diag_list_release(&dl);
@@ -159,6 +198,7 @@ void api_workflow_validate(struct request *rq, struct reply *out)
 	struct diag_list dl = DIAG_LIST_INIT;
 	char *file = NULL;
 	struct swdl_loaded *l = load_stored(rq, out, &file, &dl);
+	check_runners(rq, l, &dl);
 	if (file)
 		reply_json(out, 200, diags_json(&dl));
 	swdl_loaded_free(l);
@@ -235,6 +275,7 @@ void api_definition_validate(struct request *rq, struct reply *out)
 	if (body && definition_ok(out, body)) {
 		struct diag_list dl = DIAG_LIST_INIT;
 		struct swdl_loaded *l = load_definition(body, &dl);
+		check_runners(rq, l, &dl);
 		reply_json(out, 200, diags_json(&dl));
 		swdl_loaded_free(l);
 		diag_list_release(&dl);
@@ -252,6 +293,8 @@ static void store_definition(struct request *rq, struct reply *out, bool replace
 	struct collection *c = NULL;
 	if (file)
 		l = load_definition(body, &dl);
+	if (file)
+		check_runners(rq, l, &dl);  /* stores exactly what validate accepts */
 	if (file && dl.errors) {
 		reply_json(out, 422, diags_json(&dl));
 	} else if (file && (c = open_or_reply(out))) {
@@ -303,4 +346,106 @@ void api_workflow_delete(struct request *rq, struct reply *out)
 	free(file);
 	collection_free(c);
 	diag_list_release(&dl);
+}
+
+/*
+ * POST /workflows/{id}/duplicate, body {new_name?, id?}: a copy of a stored
+ * workflow under a new stored name (`id`, else "<id>-copy", "<id>-copy-2"…),
+ * the definition byte for byte and its title `new_name`, else
+ * "<name> (copy)" — upstream's WorkflowService.duplicate.
+ */
+void api_workflow_duplicate(struct request *rq, struct reply *out)
+{
+	json_t *body = request_json(rq, out);
+	struct diag_list dl = DIAG_LIST_INIT;
+	char *file = NULL, *stored = NULL, *name = NULL, *title = NULL;
+	struct collection *c = NULL;
+	struct swdl_loaded *l = body ? load_stored(rq, out, &file, &dl) : NULL;
+	const char *want = json_string_value(json_object_get(body, "id"));
+	const char *new_name = json_string_value(json_object_get(body, "new_name"));
+	if (!l || !(c = open_or_reply(out)))
+		goto out;
+	if (dl.errors) {
+		reply_json(out, 422, diags_json(&dl));
+		goto out;
+	}
+	for (int n = 1; !want && !name && n < 1000; n++) {
+		char *cand = n == 1 ? xasprintf("%s-copy", rq->params[0])
+				    : xasprintf("%s-copy-%d", rq->params[0], n);
+		char *have = collection_workflow_file(c, cand);
+		if (!have)
+			name = cand;
+		else
+			free(cand);
+		free(have);
+	}
+	if (want)
+		name = xstrdup(want);
+	title = new_name ? xstrdup(new_name) : xasprintf("%s (copy)", l->wf.name);
+	struct workflow_meta meta = { l->wf.id, title, l->wf.version, l->wf.description,
+				      l->wf.tags.nr, l->wf.tags.v };
+	struct workflow_add_opts ao = { name, false };
+	if (!name || collection_add_workflow(c, file, &meta, &ao, &stored, &dl))
+		reply_error(out, 409, "cannot_store", "%s", dl.nr ? dl.items[dl.nr - 1].message
+			    : "no free name for the copy");
+	else
+		reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s}", "id", name, "name", title,
+					       "source_id", rq->params[0], "path", stored));
+out:
+	collection_free(c);
+	swdl_loaded_free(l);
+	diag_list_release(&dl);
+	free(file);
+	free(stored);
+	free(name);
+	free(title);
+	json_decref(body);
+}
+
+/* The body's list of ids (1 to 50 strings) under `key`, or an error reply. */
+json_t *request_id_list(struct reply *out, json_t *body, const char *key)
+{
+	json_t *ids = json_object_get(body, key);
+	size_t i;
+	json_t *v;
+	bool ok = json_is_array(ids) && json_array_size(ids) >= 1 && json_array_size(ids) <= 50;
+	json_array_foreach(ids, i, v)
+		ok = ok && json_is_string(v);
+	if (!ok)
+		reply_error(out, 400, "bad_request", "%s must be a list of 1 to 50 ids", key);
+	return ok ? ids : NULL;
+}
+
+/*
+ * POST /workflows/batch/delete, body {ids: [...]}: each deleted on its own
+ * (upstream's batch_delete_workflows): {results: [{id, success, error?}],
+ * succeeded_count, failed_count}, 200 even when some fail.
+ */
+void api_workflows_batch_delete(struct request *rq, struct reply *out)
+{
+	json_t *body = request_json(rq, out), *ids = body ? request_id_list(out, body, "ids") : NULL;
+	struct collection *c = ids ? open_or_reply(out) : NULL;
+	size_t i, ok = 0;
+	json_t *v, *results = json_array();
+	json_array_foreach(c ? ids : NULL, i, v) {
+		const char *id = json_string_value(v);
+		struct diag_list dl = DIAG_LIST_INIT;
+		char *file = collection_workflow_file(c, id);
+		const char *err = !file ? "Not found"
+				  : collection_remove_workflow(c, id, &dl) ? (dl.nr ? dl.items[0].message
+									   : "cannot delete") : NULL;
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "id", id, "success",
+							  !err, "error", err));
+		ok += !err;
+		diag_list_release(&dl);
+		free(file);
+	}
+	if (c)
+		reply_json(out, 200, json_pack("{s:o, s:I, s:I}", "results", results,
+					       "succeeded_count", (json_int_t)ok, "failed_count",
+					       (json_int_t)(json_array_size(ids) - ok)));
+	else
+		json_decref(results);
+	collection_free(c);
+	json_decref(body);
 }

@@ -3,16 +3,26 @@
 
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 void conns_init(struct conn_table *t, const struct conn_limits *lim)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->wake, NULL);
 	t->lim = *lim;
 }
 
 void conns_release(struct conn_table *t)
 {
+	if (t->sweeping) {
+		pthread_mutex_lock(&t->lock);
+		t->stop = true;
+		pthread_cond_signal(&t->wake);
+		pthread_mutex_unlock(&t->lock);
+		pthread_join(t->sweeper, NULL);
+	}
+	pthread_cond_destroy(&t->wake);
 	for (struct conn *c = t->head, *next; c; c = next) {
 		next = c->next;
 		free(c);
@@ -120,6 +130,67 @@ void conns_close(struct conn_table *t, struct conn *c)
 	free(c);
 }
 
+/* The clock http.c stamps connections with (store_now: wall time). */
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+size_t conns_sweep(struct conn_table *t, double now, double deadline)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&t->lock);
+	for (struct conn *c = t->head; c; c = c->next)
+		if (c->state == CONN_NEW && !c->in_request && now - c->since > deadline) {
+			drop(t, c);
+			n++;
+		}
+	t->timed_out += n;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+static void *sweeper(void *arg)
+{
+	struct conn_table *t = arg;
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 500000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&t->wake, &t->lock, &ts);
+		if (t->stop)
+			break;
+		pthread_mutex_unlock(&t->lock);
+		conns_sweep(t, wall_now(), t->head_deadline);
+		pthread_mutex_lock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+int conns_sweeper_start(struct conn_table *t, double deadline)
+{
+	t->head_deadline = deadline;
+	if (pthread_create(&t->sweeper, NULL, sweeper, t))
+		return -1;
+	t->sweeping = true;
+	return 0;
+}
+
+void conns_request_started(struct conn_table *t, struct conn *c)
+{
+	pthread_mutex_lock(&t->lock);
+	c->in_request = true;
+	pthread_mutex_unlock(&t->lock);
+}
+
 void conns_authenticated(struct conn_table *t, struct conn *c)
 {
 	pthread_mutex_lock(&t->lock);
@@ -131,10 +202,11 @@ void conns_authenticated(struct conn_table *t, struct conn *c)
 void conns_request_done(struct conn_table *t, struct conn *c, double now)
 {
 	pthread_mutex_lock(&t->lock);
-	if (c->state == CONN_BUSY) {
+	c->in_request = false;
+	if (c->state == CONN_BUSY)
 		c->state = CONN_IDLE;
-		c->since = now;
-	}
+	if (c->state == CONN_IDLE || c->state == CONN_NEW)
+		c->since = now; /* the next head's deadline counts from here */
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -41,6 +41,7 @@ struct conn {
 	uint32_t addr;           /* IPv4, network order */
 	double since;            /* opened, or last became idle */
 	enum conn_state state;
+	bool in_request;         /* its head was read; the request runs */
 };
 
 struct conn_limits {
@@ -55,6 +56,12 @@ struct conn_table {
 	struct conn_limits lim;
 	size_t live, streams;
 	uint64_t dropped, refused; /* for the log and the tests */
+	uint64_t timed_out;        /* heads not in within the deadline */
+	/* The head deadline's sweeper (conns_sweeper_start). */
+	pthread_t sweeper;
+	pthread_cond_t wake;
+	bool sweeping, stop;
+	double head_deadline;
 };
 
 void conns_init(struct conn_table *t, const struct conn_limits *lim);
@@ -67,6 +74,18 @@ void conns_release(struct conn_table *t);
  */
 int conns_open(struct conn_table *t, int fd, uint32_t addr, double now, struct conn **out);
 void conns_close(struct conn_table *t, struct conn *c);
+
+/*
+ * A request head must be in within `deadline` seconds of the connection's
+ * opening (or of its last request's end) however slowly it drips: MHD's
+ * own timeout only counts silence.  conns_sweep shuts down every
+ * unauthenticated connection past it whose head is not in; the sweeper
+ * thread does so each half second until conns_release.
+ */
+size_t conns_sweep(struct conn_table *t, double now, double deadline);
+int conns_sweeper_start(struct conn_table *t, double deadline);
+/* A request's head was read (any request, with a token or not). */
+void conns_request_started(struct conn_table *t, struct conn *c);
 
 /* A request with a valid token arrived on it; it ended (the connection waits again). */
 void conns_authenticated(struct conn_table *t, struct conn *c);

@@ -21,6 +21,8 @@
 #define MHD_CONNECTION_LIMIT (MAX_CONNECTIONS * 4)
 /* Seconds a connection may wait without an authenticated request; once it has sent one. */
 #define FIRST_REQUEST_TIMEOUT 10
+/* Seconds for a whole request head without a token, however slowly it drips (conns.h). */
+#define HEAD_DEADLINE 10
 #define AUTHENTICATED_TIMEOUT 120
 
 /* ---- replies ------------------------------------------------------------------- */
@@ -254,6 +256,75 @@ static bool media_type_ok(struct MHD_Connection *c, const char *method, size_t b
 							   ct[n] == ' ');
 }
 
+/* What a request head says about its body, and whether any header holds a NUL. */
+struct head_check {
+	unsigned content_length, transfer_encoding;
+	bool nul;
+	const char *te;
+	const char *last;          /* the value seen before */
+	size_t last_size;
+};
+
+/*
+ * MHD (0.9.x) keeps each header value in place in its read buffer and ends
+ * it at the first NUL: "a\0b" reads as "a".  What follows a value up to its
+ * line's end (a NUL or LF MHD wrote, or the next header's name) may only
+ * be blanks; anything else was hidden behind a NUL.
+ */
+static bool hidden_after(const char *value, size_t value_size, const char *next)
+{
+	const char *p = value + value_size + 1;
+	for (size_t n = 0; n < 1024 && p != next && *p && *p != '\n'; p++, n++)
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return true;
+	return false;
+}
+
+static enum MHD_Result check_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    size_t key_size, const char *value, size_t value_size)
+{
+	UNUSED(kind);
+	struct head_check *hc = cls;
+	if (hc->last && key > hc->last && hidden_after(hc->last, hc->last_size, key))
+		hc->nul = true;
+	hc->last = value;
+	hc->last_size = value_size;
+	if (strlen(key) != key_size || (value && strlen(value) != value_size))
+		hc->nul = true;
+	hc->content_length += !strcasecmp(key, "Content-Length");
+	if (!strcasecmp(key, "Transfer-Encoding")) {
+		hc->transfer_encoding++;
+		hc->te = value ? value : "";
+	}
+	return MHD_YES;
+}
+
+/*
+ * A head whose body could be framed two ways (RFC 9112 §6.3: two
+ * Content-Lengths, or one beside Transfer-Encoding), a NUL in a header
+ * (cut short by a C string), or a coding we cannot read: answered at once,
+ * 400 or 501, before any of its body is read.
+ */
+static int bad_head(struct MHD_Connection *c, const char **why)
+{
+	struct head_check hc = { 0 };
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, check_header, &hc);
+	if (hc.last && hidden_after(hc.last, hc.last_size, NULL))
+		hc.nul = true;
+	*why = hc.nul ? "a header holds a NUL byte"
+	       : hc.content_length > 1 ? "Content-Length is given more than once"
+	       : hc.transfer_encoding > 1 ? "Transfer-Encoding is given more than once"
+	       : hc.transfer_encoding && hc.content_length
+	       ? "both Transfer-Encoding and Content-Length are given" : NULL;
+	if (*why)
+		return 400;
+	if (hc.transfer_encoding && strcasecmp(hc.te, "chunked")) {
+		*why = "only the chunked Transfer-Encoding is supported";
+		return 501;
+	}
+	return 0;
+}
+
 /* Content-Length over the limit: refused before reading a byte of it. */
 static bool announced_too_big(struct server *s, struct MHD_Connection *c)
 {
@@ -316,6 +387,8 @@ static void note_connection(struct server *s, struct MHD_Connection *c, struct r
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
 		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	rq->conn = ci ? ci->socket_context : NULL;
+	if (rq->conn)
+		conns_request_started(&s->conns, rq->conn);
 	if (!rq->conn || !token_ok(s, c))
 		return;
 	conns_authenticated(&s->conns, rq->conn);
@@ -334,11 +407,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!rq->started) {
 		rq->started = true;
 		note_connection(s, c, rq);
-		if (!announced_too_big(s, c))
+		const char *why;
+		int bad = bad_head(c, &why);
+		if (!bad && !announced_too_big(s, c))
 			return MHD_YES;
 		/* Answered now; MHD closes the connection rather than read the body. */
-		reply_error(&out, 413, "too_large", "the request body is over %zu bytes",
-			    s->max_body);
+		if (bad)
+			reply_error(&out, bad, bad == 501 ? "not_implemented" : "ambiguous_request",
+				    "%s", why);
+		else
+			reply_error(&out, 413, "too_large", "the request body is over %zu bytes",
+				    s->max_body);
 		enum MHD_Result r = send_reply(c, &out);
 		json_decref(out.json);
 		return r;
@@ -494,6 +573,11 @@ int server_start(const struct server_opts *o, struct server **out, char **err)
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
 	if (!s->d) {
 		*err = xasprintf("cannot listen on %s:%d: %s", host, o->port, strerror(errno));
+		server_stop(s);
+		return SM_ERR;
+	}
+	if (conns_sweeper_start(&s->conns, HEAD_DEADLINE)) {
+		*err = xstrdup("cannot start the connection sweeper thread");
 		server_stop(s);
 		return SM_ERR;
 	}

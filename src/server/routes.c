@@ -19,11 +19,13 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/workflows", api_workflows_list },
 	{ "POST", "/api/v1/workflows", api_workflow_create },
 	{ "POST", "/api/v1/workflows/validate", api_definition_validate },
+	{ "POST", "/api/v1/workflows/batch/delete", api_workflows_batch_delete },
 	{ "GET", "/api/v1/workflows/{id}", api_workflow_get },
 	{ "PUT", "/api/v1/workflows/{id}", api_workflow_update },
 	{ "DELETE", "/api/v1/workflows/{id}", api_workflow_delete },
 	{ "POST", "/api/v1/workflows/{id}/validate", api_workflow_validate },
 	{ "POST", "/api/v1/workflows/{id}/plan", api_workflow_plan },
+	{ "POST", "/api/v1/workflows/{id}/duplicate", api_workflow_duplicate },
 	{ "GET", "/api/v1/artifacts", api_artifacts },
 	{ "GET", "/api/v1/context-modules", api_context_modules },
 	{ "GET", "/api/v1/memory-items", api_memory_items },
@@ -31,6 +33,10 @@ const struct route server_routes[] = {
 	{ "POST", "/api/v1/workflow-executions", api_run_start },
 	/* before {id}, which would match "stream" too */
 	{ "GET", "/api/v1/workflow-executions/stream", api_runs_stream },
+	{ "GET", "/api/v1/workflow-executions/by-workflow/{id}", api_runs_by_workflow },
+	{ "POST", "/api/v1/workflow-executions/batch/pause", api_runs_batch },
+	{ "POST", "/api/v1/workflow-executions/batch/resume", api_runs_batch },
+	{ "POST", "/api/v1/workflow-executions/batch/cancel", api_runs_batch },
 	{ "GET", "/api/v1/workflow-executions/{id}", api_run_get },
 	{ "GET", "/api/v1/workflow-executions/{id}/stream", api_run_stream },
 	{ "POST", "/api/v1/workflow-executions/{id}/pause", api_run_control },
@@ -56,8 +62,10 @@ void api_openapi(struct request *rq, struct reply *out)
 }
 
 /*
- * Body: {parameters: {k: v}, bindings: {role: "type:name"}, project: DIR}.
- * The plan JSON with packs and estimates.
+ * Body: {parameters: {k: v}, bindings: {role: "type:name"}, project: DIR,
+ * allow_missing: bool}.  The plan JSON with packs and estimates;
+ * allow_missing plans even when artifacts are not in the collection (each
+ * a warning, as `workflow plan --allow-missing`).
  */
 void api_workflow_plan(struct request *rq, struct reply *out)
 {
@@ -86,8 +94,13 @@ void api_workflow_plan(struct request *rq, struct reply *out)
 		params = swdl_plan_parameters(&l->wf, rp.p, rp.nr, false, &dl);
 	if (params)
 		swdl_plan_fan_out(&l->wf, params, &dl);
+	json_t *am = json_object_get(body, "allow_missing");
+	if (am && !json_is_boolean(am)) {
+		reply_error(out, 400, "bad_request", "allow_missing must be true or false");
+		goto out;
+	}
 	if (!dl.errors)
-		collection_check_workflow(c, &l->wf, false, &refs, &dl);
+		collection_check_workflow(c, &l->wf, json_is_true(am), &refs, &dl);
 	if (!dl.errors && plan_context_init(&pc, rq->srv->home, l, c, &refs,
 					    json_string_value(json_object_get(body, "project")),
 					    &dl, &err)) {

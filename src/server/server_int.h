@@ -119,6 +119,12 @@ void api_run_gate(struct request *rq, struct reply *out);
 void api_run_stream(struct request *rq, struct reply *out);
 void api_runs_stream(struct request *rq, struct reply *out);
 void api_openapi(struct request *rq, struct reply *out);
+void api_workflow_duplicate(struct request *rq, struct reply *out);
+void api_workflows_batch_delete(struct request *rq, struct reply *out);
+void api_runs_by_workflow(struct request *rq, struct reply *out);
+void api_runs_batch(struct request *rq, struct reply *out);
+/* The body's list of 1 to 50 id strings under `key` (borrowed), or NULL after an error reply. */
+json_t *request_id_list(struct reply *out, json_t *body, const char *key);
 
 /* The web UI's files (static.c): every path outside /api/ is one of them. */
 bool static_is_ui_path(const char *url);

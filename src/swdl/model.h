@@ -95,10 +95,20 @@ struct swdl_gate {
 };
 
 /* Spending caps (ours): 0 = no cap. */
+/*
+ * permissions (ours): what an agent may do unattended, in Claude Code's
+ * vocabulary, mapped to each CLI's own flags (docs/running.md).
+ */
+struct swdl_permissions {
+	const char *mode;     /* default dontAsk plan acceptEdits bypassPermissions; NULL */
+	struct str_list allowed_tools, disallowed_tools;
+};
+
 struct swdl_budget {
 	double max_usd;
 	int64_t max_tokens;
 	int64_t max_turns;   /* stage only: handed to runners that support it */
+	int64_t max_output_bytes; /* stage only (ours): bytes a stream may write; 0: config's */
 };
 
 /*
@@ -167,6 +177,7 @@ struct swdl_stage {
 	const char **env_keys, **env_values;
 	struct swdl_budget *budget;
 	struct swdl_fan_out *fan_out;
+	struct swdl_permissions *permissions;
 };
 
 struct swdl_workflow {
@@ -193,6 +204,8 @@ struct swdl_workflow {
 	size_t nr_roles;
 	struct swdl_role *roles;
 	struct strmap stage_index;  /* id -> index of its first definition */
+	/* Written in the seed's short form (dialect.h); stages chained as written. */
+	bool seed_form, written_order;
 };
 
 /*

@@ -47,6 +47,8 @@ static json_t *budget_json(const struct swdl_budget *b)
 		json_object_set_new(j, "max_tokens", json_integer(b->max_tokens));
 	if (b->max_turns)
 		json_object_set_new(j, "max_turns", json_integer(b->max_turns));
+	if (b->max_output_bytes)
+		json_object_set_new(j, "max_output_bytes", json_integer(b->max_output_bytes));
 	return j;
 }
 
@@ -77,6 +79,11 @@ static json_t *stage_json(const struct swdl_stage *s)
 		add_command_json(j, s);
 	if (s->budget)
 		json_object_set_new(j, "budget", budget_json(s->budget));
+	if (s->permissions)
+		json_object_set_new(j, "permissions", json_pack("{s:o, s:o, s:o}", "mode",
+			opt_str(s->permissions->mode), "allowed_tools",
+			strs(&s->permissions->allowed_tools), "disallowed_tools",
+			strs(&s->permissions->disallowed_tools)));
 	if (s->fan_out)
 		json_object_set_new(j, "fan_out", json_pack("{s:o, s:I, s:s, s:I}", "items",
 			opt_str(s->fan_out->items), "max_parallel", (json_int_t)s->fan_out->max_parallel,
@@ -186,9 +193,16 @@ void swdl_workflow_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 			const struct swdl_param *p = &wf->params[i];
 			strbuf_addf(out, "  %-20s %-10s %s", p->name, p->type,
 				    p->required ? "required" : "optional");
-			if (p->default_value && p->default_value->kind != NODE_NULL)
-				strbuf_addf(out, ", default %s", p->default_value->kind == NODE_STRING
-					    ? p->default_value->text : p->default_value->text);
+			if (p->default_value && p->default_value->kind == NODE_STRING) {
+				strbuf_addf(out, ", default %s", p->default_value->text);
+			} else if (p->default_value && p->default_value->kind != NODE_NULL) {
+				/* typed values as JSON: lists and mappings have no text of their own */
+				json_t *j = node_to_json(p->default_value);
+				char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+				strbuf_addf(out, ", default %s", t ? t : "?");
+				free(t);
+				json_decref(j);
+			}
 			if (p->description)
 				strbuf_addf(out, "  (%s)", p->description);
 			strbuf_addch(out, '\n');

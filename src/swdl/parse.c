@@ -646,7 +646,7 @@ static void parse_ui(struct pctx *p, const struct node *m, struct swdl_ui **out,
 static const char *const stage_keys[] = { "id", "name", "description", "depends_on",
 	"condition", "type", "roles", "inputs", "outputs", "context", "error_policy",
 	"handoff", "gate", "ui", "run", "shell", "env", "working_directory", "budget",
-	"fan_out", NULL };
+	"fan_out", "permissions", NULL };
 
 /* A map of strings into parallel key/value arrays (env blocks). */
 static void parse_string_map(struct pctx *p, const struct node *m, size_t *nr,
@@ -671,7 +671,8 @@ static void parse_stage_env(struct pctx *p, const struct node *m, struct swdl_st
 static void parse_budget(struct pctx *p, const struct node *m, struct swdl_budget **out,
 			 bool stage)
 {
-	static const char *const keys[] = { "max_usd", "max_tokens", "max_turns", NULL };
+	static const char *const keys[] = { "max_usd", "max_tokens", "max_turns",
+		"max_output_bytes", NULL };
 	static const char *const run_keys[] = { "max_usd", "max_tokens", NULL };
 	check_keys(p, m, stage ? keys : run_keys, "budget");
 	struct swdl_budget *b = ARENA_NEW(p->a, struct swdl_budget);
@@ -679,14 +680,32 @@ static void parse_budget(struct pctx *p, const struct node *m, struct swdl_budge
 		report(p, DIAG_ERROR, node_map_get(m, "max_usd"), "max_usd",
 		       "max_usd must be greater than 0");
 	get_int(p, m, "max_tokens", 1, &b->max_tokens);
-	if (stage)
+	if (stage) {
 		get_int(p, m, "max_turns", 1, &b->max_turns);
+		get_int(p, m, "max_output_bytes", 1024, &b->max_output_bytes);
+	}
 	*out = b;
 }
 
 static void parse_stage_budget(struct pctx *p, const struct node *m, struct swdl_stage *s)
 {
 	parse_budget(p, m, &s->budget, true);
+}
+
+static const char *const permission_modes[] = { "default", "dontAsk", "plan", "acceptEdits",
+	"bypassPermissions", NULL };
+
+static void parse_permissions(struct pctx *p, const struct node *m, struct swdl_stage *s)
+{
+	static const char *const keys[] = { "mode", "allowed_tools", "disallowed_tools", NULL };
+	struct swdl_permissions *pm = ARENA_NEW(p->a, struct swdl_permissions);
+	check_keys(p, m, keys, "permissions");
+	int v;
+	if (get_enum(p, m, "mode", permission_modes, &v))
+		pm->mode = permission_modes[v];
+	get_str_list(p, m, "allowed_tools", &pm->allowed_tools);
+	get_str_list(p, m, "disallowed_tools", &pm->disallowed_tools);
+	s->permissions = pm;
 }
 
 static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage *s)
@@ -718,6 +737,7 @@ static void parse_stage(struct pctx *p, const struct node *m, struct swdl_stage 
 	WITH_MAP(p, m, "env", parse_stage_env, s);
 	WITH_MAP(p, m, "budget", parse_stage_budget, s);
 	WITH_MAP(p, m, "fan_out", parse_fan_out, s);
+	WITH_MAP(p, m, "permissions", parse_permissions, s);
 	p->stage_id = NULL;
 }
 

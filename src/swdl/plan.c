@@ -390,6 +390,8 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 	jw_kstring(w, "workflow_version", wf->version);
 	jw_key(w, "parameters");
 	jw_value(w, params);
+	/* "written": the seed's short form without depends_on, chained in order. */
+	jw_kstring(w, "stage_order", wf->written_order ? "written" : "dependencies");
 	jw_key(w, "batches");
 	jw_array(w);
 	for (size_t b = 0; b < dag->nr_batches; b++) {
@@ -426,8 +428,8 @@ void swdl_plan_write_json(struct jsonw *w, const struct swdl_workflow *wf,
 		jw_object(w);
 		jw_kstring(w, "name", refs->collection);
 		jw_kstring(w, "root", refs->root);
-		jw_kint(w, "artifacts_found", (int64_t)refs->found);
-		jw_kint(w, "artifacts_missing", (int64_t)refs->missing);
+		jw_kint(w, "found_count", (int64_t)refs->found);
+		jw_kint(w, "missing_count", (int64_t)refs->missing);
 		jw_end(w);
 	} else {
 		jw_null(w);
@@ -678,6 +680,10 @@ void swdl_plan_to_text(struct strbuf *out, const struct swdl_workflow *wf,
 	}
 	strbuf_addf(out, "\nExecution Plan (%zu stage%s in %zu batch%s):\n", wf->nr_stages,
 		    wf->nr_stages == 1 ? "" : "s", dag->nr_batches, dag->nr_batches == 1 ? "" : "es");
+	if (wf->written_order)
+		strbuf_addstr(out, "  Stages run one after another in the order written: the file "
+			      "uses the seed's short form (workflow_id) and no stage has "
+			      "depends_on.\n");
 	for (size_t b = 0; b < dag->nr_batches; b++) {
 		size_t n = dag->batch_off[b + 1] - dag->batch_off[b];
 		if (b)

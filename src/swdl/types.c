@@ -91,8 +91,9 @@ bool swdl_types_compatible(const char *a, const char *b)
 
 static json_t *coerce_bool(const char *text, char **err)
 {
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
+	/* y and n as upstream's pydantic and YAML 1.1 files (docs/swdl.md §5) */
+	static const char *const yes[] = { "true", "yes", "on", "1", "y" };
+	static const char *const no[] = { "false", "no", "off", "0", "n" };
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (!strcasecmp(text, yes[i]))
 			return json_true();

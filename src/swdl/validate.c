@@ -4,6 +4,7 @@
 #include "../base/suggest.h"
 #include "types.h"
 #include "../base/strbuf.h"
+#include "../base/fsutil.h"
 
 #include <ctype.h>
 
@@ -548,10 +549,14 @@ static void check_stage_type(struct vctx *v, const struct swdl_stage *s)
 static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
 {
 	struct loc loc;
-	if (!*s->id || !id_is_referenceable(s->id))
+	if (!*s->id || !id_is_referenceable(s->id) || !fs_name_safe(s->id))
 		loc = swdl_stage_loc(s, "id");
 	if (!*s->id)
 		diag_add(v->dl, DIAG_ERROR, &loc, "schema", NULL, "id", "stage id is empty");
+	else if (!fs_name_safe(s->id)) /* it names the stage's folder in a run */
+		diag_add(v->dl, DIAG_ERROR, &loc, "schema", NULL, "id", "stage id '%s' is not "
+			 "a safe folder name: use up to %d letters, digits, '.', '-' and '_', not "
+			 "starting with '.'", s->id, FS_NAME_MAX);
 	else if (!id_is_referenceable(s->id))
 		diag_add(v->dl, DIAG_WARNING, &loc, "schema", s->id, "id",
 			 "stage id '%s' cannot be used in expressions; use letters, digits, "
@@ -567,6 +572,12 @@ static void check_stage_semantics(struct vctx *v, const struct swdl_stage *s)
 		check_type_name(v, s, s->inputs[i].type, field, at, DIAG_WARNING);
 	}
 	for (size_t i = 0; i < s->nr_outputs; i++) {
+		if (!fs_name_safe(s->outputs[i].name)) {
+			loc = swdl_stage_loc(s, "outputs");
+			diag_add(v->dl, DIAG_ERROR, &loc, "schema", s->id, "outputs", "output name "
+				 "'%s' is not a safe name: use up to %d letters, digits, '.', '-' and "
+				 "'_', not starting with '.'", s->outputs[i].name, FS_NAME_MAX);
+		}
 		if (swdl_type_known(s->outputs[i].type))
 			continue;
 		char field[300];
@@ -607,10 +618,21 @@ static void check_params(struct vctx *v)
 			continue;
 		json_t *d = node_to_json(p->default_value);
 		if (!swdl_type_accepts(p->type, d)) {
+			/*
+			 * A boolean, integer or number default that fits neither YAML
+			 * reading would change meaning silently (a string "off" is
+			 * truthy): an error.  An integral 3.0 for an integer stays a warning.
+			 */
+			bool scalar_type = !strcmp(p->type, "boolean") || !strcmp(p->type, "number") ||
+					   (!strcmp(p->type, "integer") && !json_is_real(d));
 			snprintf(field, sizeof(field), "config.parameters.%s.default", p->name);
-			diag_add(v->dl, DIAG_WARNING, &p->default_value->loc, "schema", NULL, field,
-				 "default %s does not fit the declared type '%s'",
-				 node_kind_name(p->default_value->kind), p->type);
+			diag_add(v->dl, scalar_type ? DIAG_ERROR : DIAG_WARNING, &p->default_value->loc,
+				 "schema", NULL, field, "default %s%s%s%s does not fit the declared "
+				 "type '%s'%s", node_kind_name(p->default_value->kind),
+				 node_is_scalar(p->default_value) ? " '" : "",
+				 node_is_scalar(p->default_value) ? p->default_value->text : "",
+				 node_is_scalar(p->default_value) ? "'" : "", p->type,
+				 scalar_type ? " (read as YAML 1.1 or 1.2 alike)" : "");
 		}
 		json_decref(d);
 	}

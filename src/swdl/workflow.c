@@ -1,10 +1,10 @@
 #include "../base/compat.h"
 #include "workflow.h"
+#include "dialect.h"
 
 static const char *workflow_id_of(const struct node *root)
 {
-	const struct node *id = node_map_get(node_map_get(root, "workflow"), "id");
-	return id && id->kind == NODE_STRING ? id->text : NULL;
+	return swdl_dialect_workflow_id(root);
 }
 
 static int apply_project_overrides(struct swdl_loaded *l, const struct swdl_load_opts *opts,
@@ -27,6 +27,7 @@ static int apply_project_overrides(struct swdl_loaded *l, const struct swdl_load
 	}
 	if (!r && block) {
 		l->po.file = arena_strdup(&l->arena, path);
+		block = swdl_dialect_overrides(&l->arena, block, dl);
 		r = swdl_overrides_apply(&l->arena, *root, block, root, &l->po, dl);
 	}
 	free(path);
@@ -36,12 +37,16 @@ static int apply_project_overrides(struct swdl_loaded *l, const struct swdl_load
 static int finish_load(struct swdl_loaded *l, const struct swdl_load_opts *opts,
 		       struct swdl_loaded **out, struct diag_list *dl, size_t errors)
 {
-	const struct node *root = l->doc->root;
+	struct swdl_dialect d;
+	const struct node *root = swdl_dialect_canonical(&l->arena, l->doc->root, &d, dl);
 	if (opts->overrides && root && apply_project_overrides(l, opts, &root, dl)) {
 		*out = l;
 		return SM_ERR;
 	}
-	l->schema_ok = swdl_parse(root, &l->arena, &l->wf, dl) == SM_OK;
+	root = swdl_dialect_yaml11(&l->arena, root, dl);
+	l->schema_ok = swdl_parse(root, &l->arena, &l->wf, dl) == SM_OK && dl->errors == errors;
+	l->wf.seed_form = d.seed_form;
+	l->wf.written_order = d.written_order;
 	swdl_apply_defaults(&l->wf);
 	if (opts->bind_roles && l->schema_ok)
 		swdl_bind_roles(&l->wf, opts->bindings, opts->nr_bindings, &l->ro, dl);

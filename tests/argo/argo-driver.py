@@ -1,32 +1,52 @@
 #!/usr/bin/env python3
-"""argo-driver.py SKILLMEAT DIR WORK: run an exported Argo Workflow the way Argo's
-controller runs a DAG, on this machine, for the semantics test (no cluster here).
+"""argo-driver.py SKILLMEAT DIR WORK [DECISIONS]: run an exported Argo Workflow the way
+Argo's controller runs a DAG, on this machine, for the semantics test (no cluster here).
 
 DIR holds `workflow export --to argo --format json` (workflow.json and
-bundle-configmap.json).  The ConfigMap's bundle is mounted at a directory in WORK;
-each DAG task runs when its dependencies have succeeded (or failed with
-continueOn.failed); with failFast no task starts after a failure; a suspend
-template (a gate) is resumed at once; a task's container runs with its
-arguments substituted ({{inputs.parameters.*}}, {{tasks.*.outputs.parameters.*}}),
-its image replaced by SKILLMEAT, its mount paths and SKILLMEAT_HOME mapped into
-WORK (a fresh home per pod, as a new pod has), its raw input artifacts written
-where they are mounted, and retried per retryStrategy (limit, and the expression
-on the exit code; backoff is not waited for).  Output parameters are read from
-their valueFrom.path (or default).  A task with withParam runs once per element
-of the JSON list ({{item}}); it succeeds when every child succeeded (or failed
-with continueOn.failed), and {{tasks.NAME.outputs.parameters}} is the JSON list
-of the children's parameter maps, as Argo aggregates a loop's outputs.
+bundle-configmap.json).  DECISIONS is a JSON object {gate task: decision} (default
+"approve" for each): what `argo node set WF --output-parameter decision=...
+--node-field-selector displayName=GATE` then `argo resume` supplies.  Each rule below
+names the file of argoproj/argo-workflows it follows:
+
+- workflow/common/ancestry.go (expandDependency): a task runs when each dependency is
+  Succeeded, Skipped or Daemoned, or Failed / Errored with continueOn.failed / .error;
+  otherwise it is Omitted.
+- workflow/controller/dag.go (assessDAGPhase): failFast is read only when no node of the
+  DAG is running, to decide the DAG's phase; every task whose dependencies allow it
+  starts, whatever failed on another branch.  This driver runs one task at a time, so
+  it starts every task that becomes ready, and the workflow fails at the end if a task
+  failed without continueOn.
+- workflow/controller/operator.go (retryStrategy): limit retries after the first pod;
+  `expression` evaluated on lastRetry.exitCode; {{retries}} is the 0-based retry index
+  (backoff is not waited for).
+- workflow/controller/operator.go (executeSuspend): a suspend node ends with its
+  supplied output parameters (or their valueFrom.default when its duration runs out).
+- workflow/controller/dag.go (expandTask, "Skipped, empty params"): a withParam task
+  whose list is empty is Skipped; workflow/controller/scope.go
+  (addSkippedNodeOutputsToScope) then gives later tasks each declared output's default,
+  and no aggregate {{tasks.NAME.outputs.parameters}} exists.
+- workflow/controller/dag.go (resolveDependencyReferences): a task whose arguments name
+  a tasks.* value that does not exist is requeued, not failed: it stays Running, the
+  tasks after it wait, and the workflow does not end.
+- workflow/controller/operator.go (processAggregateNodeOutputs): a withParam task's
+  {{tasks.NAME.outputs.parameters}} is the JSON list of the parameter maps of the
+  children that Succeeded, in item order: a failed or errored child's outputs are
+  left out.
+A pod runs its container with the arguments substituted, its image replaced by
+SKILLMEAT, mount paths and SKILLMEAT_HOME mapped into WORK (a fresh home per pod), raw
+input artifacts written where they are mounted; output parameters are read from their
+valueFrom.path (or default).
 Prints {"phase", "tasks": {name: {"phase", "attempts", "exit_codes", "result" (the
 "result" output parameter, parsed), "parameters" (the others)}}}."""
 import json, os, re, subprocess, sys
 
 sm, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
+decisions = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
 wf = json.load(open(os.path.join(src, "workflow.json")))
 cm = json.load(open(os.path.join(src, "bundle-configmap.json")))
 spec = wf["spec"]
 templates = {t["name"]: t for t in spec["templates"]}
 main = templates[spec["entrypoint"]]["dag"]
-fail_fast = main.get("failFast", True)
 mounts = {}
 for v in spec.get("volumes", []):
     assert v["configMap"]["name"] == cm["metadata"]["name"], "the volume names the ConfigMap"
@@ -98,10 +118,21 @@ def retry_allowed(tpl, code, attempts):
         return code != int(m.group(1))
     return True
 
+def requeued(key):
+    """A reference to tasks.* that does not resolve: Argo requeues the task and waits
+    (workflow/controller/dag.go, resolveDependencyReferences: ReplaceStrictAny, then
+    requeue on a missing variable), so it never starts and the workflow never ends."""
+    return {"phase": "Running", "attempts": 0, "exit_codes": [], "outputs": {},
+            "message": "requeued: %s does not resolve" % key}
+
 def run_task(t, pod_name, item_scope):
     tpl = templates[t["template"]]
-    if "suspend" in tpl:
-        return {"phase": "Succeeded", "attempts": 0, "exit_codes": [], "outputs": {}}
+    if "suspend" in tpl:  # resumed with its supplied outputs
+        outs = {}
+        for p in tpl.get("outputs", {}).get("parameters", []):
+            assert "supplied" in p["valueFrom"], p
+            outs[p["name"]] = decisions.get(t["name"], "approve")
+        return {"phase": "Succeeded", "attempts": 0, "exit_codes": [], "outputs": outs}
     scope = {}
     declared = {p["name"] for p in tpl.get("inputs", {}).get("parameters", [])}
     for p in t.get("arguments", {}).get("parameters", []):
@@ -110,10 +141,11 @@ def run_task(t, pod_name, item_scope):
             scope["inputs.parameters." + p["name"]] = substitute(p["value"],
                                                                  dict(task_scope, **item_scope))
         except KeyError as e:
-            return {"phase": "Error", "attempts": 0, "exit_codes": [],
-                    "message": "unresolved %s" % e, "outputs": {}}
+            return requeued(e)
     codes, attempt = [], 0
     while True:
+        if "retryStrategy" in tpl:
+            scope["retries"] = str(attempt)
         code, outs = run_pod(pod_name, tpl, scope, attempt)
         codes.append(code)
         attempt += 1
@@ -127,9 +159,15 @@ def run_expanded(t):
     try:
         elements = json.loads(substitute(t["withParam"], task_scope))
     except KeyError as e:
-        return {"phase": "Error", "attempts": 0, "exit_codes": [], "outputs": {},
-                "message": "unresolved %s" % e}
-    assert isinstance(elements, list) and elements, "withParam needs a non-empty list"
+        return requeued(e)
+    assert isinstance(elements, list), "withParam needs a list"
+    if not elements:  # Skipped; each declared output its default, no aggregate
+        tpl = templates[t["template"]]
+        outs = {p["name"]: p["valueFrom"]["default"]
+                for p in tpl.get("outputs", {}).get("parameters", [])
+                if "default" in p.get("valueFrom", {})}
+        return {"phase": "Skipped", "attempts": 0, "exit_codes": [], "children": 0,
+                "outputs": outs}
     children = []
     for k, e in enumerate(elements):
         value = e if isinstance(e, str) else json.dumps(e)
@@ -140,7 +178,8 @@ def run_expanded(t):
     return {"phase": "Succeeded" if ok else "Failed",
             "attempts": sum(c["attempts"] for c in children),
             "exit_codes": [c["exit_codes"] for c in children], "children": len(children),
-            "outputs": {}, "aggregate": json.dumps([c["outputs"] for c in children])}
+            "outputs": {}, "aggregate": json.dumps([c["outputs"] for c in children
+                                                    if c["phase"] == "Succeeded"])}
 
 task_scope = {}
 os.makedirs(os.path.join(work, "workdir"), exist_ok=True)
@@ -150,16 +189,17 @@ while True:
         if name in state:
             continue
         deps = t.get("dependencies", [])
-        if any(d not in state for d in deps):
+        if any(d not in state or state[d]["phase"] == "Running" for d in deps):
             continue
-        ok = all(state[d]["phase"] == "Succeeded" or
-                 (state[d]["phase"] == "Failed" and tasks[d].get("continueOn", {}).get("failed"))
+        ok = all(state[d]["phase"] in ("Succeeded", "Skipped") or
+                 (state[d]["phase"] == "Failed" and tasks[d].get("continueOn", {}).get("failed")) or
+                 (state[d]["phase"] == "Error" and tasks[d].get("continueOn", {}).get("error"))
                  for d in deps)
         ready.append((name, ok))
     if not ready:
         break
     for name, ok in ready:
-        if not ok or (failed and fail_fast):
+        if not ok:
             state[name] = {"phase": "Omitted", "attempts": 0, "exit_codes": [], "outputs": {}}
             continue
         st = run_expanded(tasks[name]) if "withParam" in tasks[name] else \
@@ -175,5 +215,7 @@ for s in state.values():
     r = s["outputs"].get("result")
     s["result"] = json.loads(r) if r else None
     s["parameters"] = {k: v for k, v in s.pop("outputs").items() if k != "result"}
-print(json.dumps({"phase": "Failed" if failed else "Succeeded", "tasks": state}, indent=2,
+phase = "Running" if any(s["phase"] == "Running" for s in state.values()) else \
+    "Failed" if failed else "Succeeded"
+print(json.dumps({"phase": phase, "tasks": state}, indent=2,
                  sort_keys=True))

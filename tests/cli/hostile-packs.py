@@ -44,6 +44,8 @@ write("absolute", base + [("/tmp/skillmeat-evil.md", b"owned\n")])
 write("symlink", base + [(unix_entry("artifacts/skill/git-ops/passwd", stat.S_IFLNK | 0o777),
                           b"/etc/passwd")])
 write("device", base + [(unix_entry("artifacts/skill/git-ops/tty", stat.S_IFCHR | 0o644), b"")])
+# A listed file marked a FIFO (libarchive alone would call it a regular file).
+write("fifo", [(unix_entry(n, stat.S_IFIFO | 0o644) if n == agent else n, d) for n, d in base])
 write("unlisted", base + [("artifacts/agent/extra/extra.md", b"not in the manifest\n")])
 write("duplicate", base + [(agent, b"a second copy with other bytes\n")])
 write("bomb", base + [("artifacts/skill/git-ops/zeros.txt", bytes(20 << 20))])

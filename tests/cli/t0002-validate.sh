@@ -28,7 +28,7 @@ YAML
 run $sm workflow validate "$TMP/bad.yaml" --format json
 check "invalid exits 1" exit_is 1
 check "json output parses" out_is_json
-check "json lists both errors" json_eq 'j["valid"] is False and j["errors"] == 2'
+check "json lists both errors" json_eq 'j["valid"] is False and j["error_count"] == 2'
 check "json diagnostics are located" json_eq \
 	'all(d["line"] and d["column"] and d["file"] for d in j["diagnostics"])'
 check "json names the cycle" json_eq \

@@ -85,7 +85,7 @@ check "…and nothing was written" test ! -e "$coll/workflows/bad"
 run $sm workflow create "$ex/sdlc-feature-ship.yaml"
 run $sm workflow list --format json
 check "list json" json_eq 'sorted(w["name"] for w in j) == ["code-review", "review-b", "sdlc-feature-ship"]'
-check "list json has stage counts" json_eq '[w["stages"] for w in j if w["name"] == "sdlc-feature-ship"] == [4]'
+check "list json has stage counts" json_eq '[w["stage_count"] for w in j if w["name"] == "sdlc-feature-ship"] == [4]'
 run $sm workflow list --tag sdlc
 check "list --tag filters" out_has "sdlc-feature-ship"
 check "list --tag filters out" sh -c "! grep -q code-review '$TMP/out'"
@@ -110,7 +110,7 @@ check "--allow-missing plans anyway" exit_is 0
 check "--allow-missing marks them" out_has "Agent: agent:planner-v1 (sonnet) [missing]"
 cp -R "$ex/collection/." "$coll/"
 run $sm workflow plan sdlc-feature-ship -p feature_name=x --format json
-check "with the demo collection every artifact resolves" json_eq 'j["collection"]["artifacts_missing"] == 0 and j["collection"]["artifacts_found"] == 6'
+check "with the demo collection every artifact resolves" json_eq 'j["collection"]["missing_count"] == 0 and j["collection"]["found_count"] == 6'
 check "the manifest entry wins (agent:researcher-v1)" json_eq \
 	'j["batches"][0]["stages"][0]["artifacts"][0]["path"].endswith("agents/researcher-v1.md")'
 

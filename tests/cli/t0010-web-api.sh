@@ -96,7 +96,7 @@ check "create: 201" code_is 201
 api POST /workflows "$body"
 check "create twice: 409" code_is 409
 api GET /workflows
-check "list" json_eq 'j["items"][0]["id"] == "flow" and j["items"][0]["stages"] == 3 and j["items"][0]["tags"] == ["demo"]'
+check "list" json_eq 'j["items"][0]["id"] == "flow" and j["items"][0]["stage_count"] == 3 and j["items"][0]["tags"] == ["demo"]'
 api GET '/workflows?search=nothing'
 check "list: search" json_eq 'j["items"] == []'
 api GET /workflows/flow

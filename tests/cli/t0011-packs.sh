@@ -82,7 +82,8 @@ $sm pack export-key -o teama.pub
 cp sdlc-feature-ship.skillmeat-pack signed.skillmeat-pack
 $sm pack build sdlc-feature-ship -o unsigned.skillmeat-pack >/dev/null
 
-snapshot() { (cd "$SKILLMEAT_HOME" && find . -type f -o -type d -o -type l | sort | while read -r f; do
+# (the home's install-journal key is made by the first install that commits)
+snapshot() { (cd "$SKILLMEAT_HOME" && find . ! -name install-journal.key \( -type f -o -type d -o -type l \) | sort | while read -r f; do
 	printf '%s %s\n' "$f" "$( [ -f "$f" ] && sha256sum <"$f" | cut -c1-16)"; done) | sha256sum; }
 
 # A receiver: an empty collection.
@@ -173,8 +174,16 @@ for n in 3 7; do
 	run env SKILLMEAT_FAULT_PACK_COMMIT=$n $sm pack install signed.skillmeat-pack
 	check "crash after $n moves: the install died" exit_is 99
 	check "crash after $n moves: it left a half-done collection" test "$(snapshot)" != "$before"
+	crashed=$(snapshot)
 	run $sm pack install signed.skillmeat-pack --dry-run
-	check "crash after $n moves: the next install rolls it back" err_has "was rolled back"
+	check "crash after $n moves: a dry run says it would roll it back" \
+		err_has "would be rolled back"
+	check "crash after $n moves: the dry run changed nothing" test "$(snapshot)" = "$crashed"
+	# The next install rolls it back first, then dies before its own first
+	# move (its own staging folder removed by hand).
+	run env SKILLMEAT_FAULT_PACK_COMMIT=0 $sm pack install signed.skillmeat-pack
+	check "crash after $n moves: the next install ran to its own first move" exit_is 99
+	rm -rf "$SKILLMEAT_HOME"/collections/default/.pack-install-*
 	check "crash after $n moves: the collection is as before, byte for byte" \
 		test "$(snapshot)" = "$before"
 done
@@ -208,6 +217,7 @@ dotdot-top a '.' or '..' component
 absolute an absolute path
 symlink is a symbolic link
 device is a device
+fifo is a FIFO
 unlisted is not listed in the manifest
 duplicate appears twice
 bomb compression bomb

@@ -173,7 +173,8 @@ for how in restart resume; do
 	mark=w-$how
 	: >"$LEDGER"
 	rm -f marks/*
-	start_web "$mark"
+	# The agent's work lasts long enough that the kill lands while a2 still runs.
+	FAKE_CLAUDE_SLEEP=1.5 start_web "$mark"
 	web_api POST /workflow-executions '{"workflow_id": "matrix", "max_parallel": 3}'
 	rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
 	wait_for "SELECT count(*) > 0 FROM stages WHERE run_id='$rid' AND stage_id='a2' AND status='running'"

@@ -10,8 +10,12 @@
 #include "base/strbuf.h"
 #include "base/strmap.h"
 #include "base/suggest.h"
+#include "base/termesc.h"
+#include "base/numconv.h"
+#include "base/fsutil.h"
 #include "formats/load.h"
 
+#include <math.h>
 #include <unistd.h>
 
 static void test_duration_parse(void **state)
@@ -135,6 +139,51 @@ static void test_utf8(void **state)
 	assert_int_equal(col, 3);
 }
 
+static void expect_esc(const char *in, int flags, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+	term_escape(&sb, in, strlen(in), flags);
+	assert_string_equal(sb.buf, want);
+	assert_int_equal(term_clean(in, strlen(in), flags), !strcmp(in, want));
+	strbuf_release(&sb);
+}
+
+/* What a hostile pack or agent could draw on a terminal is shown, not obeyed. */
+static void test_term_escape(void **state)
+{
+	(void)state;
+	expect_esc("plain text", TERM_ONE_LINE, "plain text");
+	expect_esc("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", TERM_ONE_LINE,
+		   "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac"); /* other scripts kept */
+	expect_esc("x\x1b[2K\rsignature: trusted", TERM_ONE_LINE,
+		   "x\\x1b[2K\\x0dsignature: trusted");
+	expect_esc("a\nb\tc", TERM_ONE_LINE, "a\\nb\\tc");
+	expect_esc("a\nb\tc", TERM_KEEP_LINES, "a\nb\tc");
+	expect_esc("\x7f\xc2\x9b", TERM_ONE_LINE, "\\x7f\\u009b");           /* DEL, C1 CSI */
+	expect_esc("abc\xe2\x80\xaegpj.exe", TERM_ONE_LINE, "abc\\u202egpj.exe"); /* RLO */
+	expect_esc("\xe2\x81\xa6x\xe2\x80\x8f", TERM_ONE_LINE, "\\u2066x\\u200f");
+	expect_esc("\xff\xc0\xaf\xed\xa0\x80", TERM_ONE_LINE,               /* not UTF-8 */
+		   "\\xff\\xc0\\xaf\\xed\\xa0\\x80");
+	const char *a = term_esc("\x1b]0;title\x07");
+	assert_string_equal(a, "\\x1b]0;title\\x07");
+}
+
+static void test_numconv_and_names(void **state)
+{
+	(void)state;
+	assert_int_equal(num_to_i64(1e308), INT64_MAX);
+	assert_int_equal(num_to_i64(-1e308), INT64_MIN);
+	assert_int_equal(num_to_i64(NAN), 0);
+	assert_int_equal(num_to_i64(1234.9), 1234);
+	assert_int_equal((long long)num_to_time(1e308), 253402300799LL);
+	assert_true(fs_name_safe("build-1.2_x"));
+	assert_false(fs_name_safe("../x"));
+	assert_false(fs_name_safe(".hidden"));
+	assert_false(fs_name_safe("a/b"));
+	assert_false(fs_name_safe(""));
+	assert_false(fs_name_safe("caf\xc3\xa9"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +194,8 @@ int main(void)
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_term_escape),
+		cmocka_unit_test(test_numconv_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

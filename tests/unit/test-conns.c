@@ -171,6 +171,49 @@ static void test_streams_are_capped(void **state)
 	teardown(f);
 }
 
+/* A head that drips in is cut at the deadline counted from the opening,
+ * not from its last byte; a request being served, or a client's, is not. */
+static void test_head_deadline_is_total(void **state)
+{
+	UNUSED(state);
+	struct fixture *f = setup(10, 10, 4);
+	open_one(f, 1, 100.0);   /* drips: the table is not told of any request */
+	open_one(f, 1, 100.0);   /* its head is in: a request runs */
+	open_one(f, 1, 100.0);   /* a client's, idle */
+	open_one(f, 1, 105.0);   /* younger */
+	conns_request_started(&f->t, f->c[1]);
+	conns_authenticated(&f->t, f->c[2]);
+	conns_request_done(&f->t, f->c[2], 101.0);
+	assert_int_equal(conns_sweep(&f->t, 109.0, 10), 0);
+	assert_int_equal(conns_sweep(&f->t, 110.5, 10), 1);
+	assert_true(peer_sees_end(f, 0));
+	assert_false(peer_sees_end(f, 1));
+	assert_false(peer_sees_end(f, 2));
+	assert_false(peer_sees_end(f, 3));
+	/* An unauthenticated request ended at 111: the next head counts from then. */
+	conns_request_done(&f->t, f->c[1], 111.0);
+	assert_int_equal(conns_sweep(&f->t, 116.0, 10), 1); /* only the younger one */
+	assert_true(peer_sees_end(f, 3));
+	assert_false(peer_sees_end(f, 1));
+	assert_int_equal(conns_sweep(&f->t, 121.5, 10), 1);
+	assert_true(peer_sees_end(f, 1));
+	assert_int_equal(f->t.timed_out, 3);
+	teardown(f);
+}
+
+/* The sweeper thread starts and stops with the table. */
+static void test_sweeper_thread_stops(void **state)
+{
+	UNUSED(state);
+	struct fixture *f = setup(10, 10, 4);
+	assert_int_equal(conns_sweeper_start(&f->t, 10), 0);
+	open_one(f, 1, 1.0); /* opened long ago: the sweeper's first pass drops it */
+	for (int i = 0; i < 40 && !peer_sees_end(f, 0); i++)
+		usleep(50000);
+	assert_true(peer_sees_end(f, 0));
+	teardown(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +223,8 @@ int main(void)
 		cmocka_unit_test(test_per_address_limit_drops_that_address),
 		cmocka_unit_test(test_closed_connections_free_their_place),
 		cmocka_unit_test(test_streams_are_capped),
+		cmocka_unit_test(test_head_deadline_is_total),
+		cmocka_unit_test(test_sweeper_thread_stops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

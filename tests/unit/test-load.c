@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "formats/load.h"
+#include "formats/yaml11.h"
 
 static struct doc *load(const char *text, enum doc_format fmt, struct diag_list *dl)
 {
@@ -113,6 +114,37 @@ static void test_limits(void **state)
 	expect_error("a: *x\n", DOC_YAML, "unknown anchor", NULL);
 }
 
+/* PyYAML's int and float resolvers, edges included (what is not a number stays text). */
+static void test_yaml11_numbers(void **state)
+{
+	static const struct { const char *text; enum node_kind kind; double v; } cases[] = {
+		{ "017", NODE_INT, 15 }, { "-017", NODE_INT, -15 }, { "0", NODE_INT, 0 },
+		{ "00", NODE_INT, 0 }, { "0_7", NODE_INT, 7 }, { "1_000", NODE_INT, 1000 },
+		{ "0b101", NODE_INT, 5 }, { "0x_1F", NODE_INT, 31 }, { "+12", NODE_INT, 12 },
+		{ "1:30", NODE_INT, 90 }, { "1:30:00", NODE_INT, 5400 }, { "-1:30", NODE_INT, -90 },
+		{ "1:3", NODE_INT, 63 }, { "1:60", NODE_STRING, 0 }, { "1:030", NODE_STRING, 0 },
+		{ "1::", NODE_STRING, 0 }, { "1:", NODE_STRING, 0 }, { "0:30", NODE_STRING, 0 },
+		{ "08", NODE_STRING, 0 }, { "0o17", NODE_STRING, 0 }, { "0b", NODE_STRING, 0 },
+		{ "0x", NODE_STRING, 0 }, { "1e3", NODE_STRING, 0 }, { "1.5", NODE_FLOAT, 1.5 },
+		{ "1_000.5", NODE_FLOAT, 1000.5 }, { "1:30.5", NODE_FLOAT, 90.5 },
+		{ ".5", NODE_FLOAT, 0.5 }, { "-.5", NODE_STRING, 0 }, { "6.02e+23", NODE_FLOAT, 6.02e23 },
+		{ "1.0e3", NODE_STRING, 0 }, { "1.", NODE_FLOAT, 1 }, { "", NODE_STRING, 0 },
+		{ "-", NODE_STRING, 0 }, { "99999999999999999999", NODE_STRING, 0 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t iv = 0;
+		double fv = 0;
+		enum node_kind k = yaml11_number(cases[i].text, &iv, &fv);
+		if (k != cases[i].kind)
+			fail_msg("'%s': kind %d, expected %d", cases[i].text, k, cases[i].kind);
+		if (k == NODE_INT)
+			assert_int_equal(iv, (int64_t)cases[i].v);
+		if (k == NODE_FLOAT)
+			assert_true(fv == cases[i].v);
+	}
+}
+
 static void test_merge_keys(void **state)
 {
 	(void)state;
@@ -138,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_json_and_yaml_same_tree),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_yaml11_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "pack/pack.h"
 #include "pack/pack_int.h"
+#include "pack/journal.h"
 
 static void test_paths(void **state)
 {
@@ -168,6 +169,72 @@ static void test_signatures(void **state)
 	fs_remove_tree(home);
 }
 
+/* A journal's lines, once verified, still name only safe moves. */
+static void test_journal_parse(void **state)
+{
+	UNUSED(state);
+	static const char *const bad[] = {
+		"skillmeat-install-journal 1\nmove\t0\t../../x\n",
+		"skillmeat-install-journal 1\nmove\t0\t/etc/passwd\n",
+		"skillmeat-install-journal 1\nmove\tx/../..\tagents/a.md\n",
+		"skillmeat-install-journal 1\nmove\t1234567\tagents/a.md\n",
+		"skillmeat-install-journal 1\n\n",   /* a short line: never read past it */
+		"skillmeat-install-journal 1\nmov",
+		"0\tagents/a.md\n",                   /* the old, unauthenticated kind */
+	};
+	struct journal j;
+	const char *why;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(journal_parse(xstrdup(bad[i]), &j, &why), SM_ERR);
+		assert_non_null(why);
+	}
+	assert_int_equal(journal_parse(xstrdup("skillmeat-install-journal 1\nmove\t3\tagents/a.md\n"
+					       "move\t4\tskills/caf\xc3\xa9"), &j, &why), SM_OK);
+	assert_int_equal(j.nr, 2);
+	assert_int_equal(j.moves[1].index, 4);
+	assert_string_equal(j.moves[1].rel, "skills/caf\xc3\xa9");
+	journal_release(&j);
+}
+
+/* Written here, it verifies here; under another folder's name, with another
+ * home's key, or edited, it does not. */
+static void test_journal_hmac(void **state)
+{
+	UNUSED(state);
+	char tmpl[] = "/tmp/sm-journal-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char *home = path_join(tmpl, "home"), *other = path_join(tmpl, "other");
+	char *st = path_join(tmpl, ".pack-install-a"), *moved = path_join(tmpl, ".pack-install-b");
+	assert_int_equal(fs_mkdirs(st), 0);
+	struct strbuf sb = STRBUF_INIT;
+	journal_add_move(&sb, 0, "agents/a.md");
+	assert_int_equal(journal_write(home, st, &sb), SM_OK);
+	struct journal j;
+	const char *why;
+	assert_int_equal(journal_read(home, st, &j, &why), SM_OK);
+	assert_int_equal(j.nr, 1);
+	journal_release(&j);
+	assert_int_equal(journal_read(other, st, &j, &why), SM_ERR); /* no key there */
+	assert_int_equal(rename(st, moved), 0);
+	assert_int_equal(journal_read(home, moved, &j, &why), SM_ERR);
+	assert_non_null(strstr(why, "HMAC"));
+	assert_int_equal(rename(moved, st), 0);
+	char *jp = path_join(st, "journal");
+	struct strbuf text = STRBUF_INIT;
+	assert_int_equal(strbuf_read_file(&text, jp, 1 << 20), 0);
+	text.buf[strlen("skillmeat-install-journal 1\nmove\t")] = '1'; /* another index */
+	assert_int_equal(fs_write_atomic(jp, text.buf, text.len), 0);
+	assert_int_equal(journal_read(home, st, &j, &why), SM_ERR);
+	strbuf_release(&text);
+	strbuf_release(&sb);
+	fs_remove_tree(tmpl);
+	free(jp);
+	free(home);
+	free(other);
+	free(st);
+	free(moved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +242,8 @@ int main(void)
 		cmocka_unit_test(test_json_dump),
 		cmocka_unit_test(test_read_caps),
 		cmocka_unit_test(test_signatures),
+		cmocka_unit_test(test_journal_parse),
+		cmocka_unit_test(test_journal_hmac),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

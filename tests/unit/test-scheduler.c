@@ -206,6 +206,46 @@ static void test_non_retryable(void **state)
 	teardown_fx(f);
 }
 
+static void test_rate_limited_waits_free(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {retry: {max_attempts: 1, "
+				"initial_interval: 10s}}"), 1);
+	f->s.rate_limit_retries = 2;
+	f->s.rate_limit_max_wait = 3600;
+	EXPECT(f, 0, "start:a#1");
+	/* waits until the reset the CLI reported, and the attempt is not counted */
+	assert_true(sched_rate_limited(&f->s, idx(f, "a"), -1, 100, 5));
+	assert_int_equal(sched_next_wakeup(&f->s), 100);
+	EXPECT(f, 99, "");
+	EXPECT(f, 100, "start:a#2");
+	/* no reset given: the stage's backoff, growing with each wait (10s x2) */
+	assert_true(sched_rate_limited(&f->s, idx(f, "a"), -1, 0, 100));
+	assert_int_equal(sched_next_wakeup(&f->s), 120);
+	EXPECT(f, 120, "start:a#3");
+	/* the free waits are used up: an ordinary failure (max_attempts 1, none left) */
+	assert_false(sched_rate_limited(&f->s, idx(f, "a"), -1, 200, 120));
+	bad(f, "a", "rate_limited", 120);
+	EXPECT(f, 120, "finished(failed)");
+	assert_string_equal(f->s.st[idx(f, "a")].error_class, "rate_limited");
+	teardown_fx(f);
+}
+
+static void test_rate_limited_too_far(void **state)
+{
+	(void)state;
+	struct fx *f = setup_fx("stages:\n" A("a", ", error_policy: {retry: {max_attempts: 2, "
+				"initial_interval: 1s}}"), 1);
+	f->s.rate_limit_retries = 5;
+	f->s.rate_limit_max_wait = 60;
+	EXPECT(f, 0, "start:a#1");
+	/* a reset past rate_limit_max_wait is not waited for */
+	assert_false(sched_rate_limited(&f->s, idx(f, "a"), -1, 1000, 1));
+	bad(f, "a", "rate_limited", 1);
+	EXPECT(f, 2, "start:a#2"); /* an ordinary retry, counted */
+	teardown_fx(f);
+}
+
 static void test_skip_dependents_is_transitive(void **state)
 {
 	(void)state;
@@ -693,6 +733,8 @@ int main(void)
 		cmocka_unit_test(test_fan_out_empty_and_bad_lists),
 		cmocka_unit_test(test_fan_out_cancel_and_timeout),
 		cmocka_unit_test(test_fan_out_restore),
+		cmocka_unit_test(test_rate_limited_waits_free),
+		cmocka_unit_test(test_rate_limited_too_far),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

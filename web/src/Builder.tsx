@@ -21,23 +21,28 @@ import { errorText, Modal } from "./util";
 export function Builder({ id }: { id: string | null }) {
   const [doc, setDoc] = useState<WorkflowDoc | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [converted, setConverted] = useState(false);
   useEffect(() => {
     if (!id) { setDoc(new WorkflowDoc(NEW_WORKFLOW)); return; }
-    api.workflow(id).then((w) => setDoc(new WorkflowDoc(w.definition)), (e) => setLoadError(errorText(e)));
+    // The seed's short form is edited in its canonical form (saving stores that).
+    api.workflow(id).then((w) => { setConverted(!!w.canonical); setDoc(new WorkflowDoc(w.canonical ?? w.definition)); },
+      (e) => setLoadError(errorText(e)));
   }, [id]);
   if (loadError) return <section className="page"><p className="error" role="alert">{loadError}</p></section>;
   if (!doc) return <section className="page"><p>Loading…</p></section>;
-  return <ReactFlowProvider><Editor id={id} initial={doc} /></ReactFlowProvider>;
+  return <ReactFlowProvider><Editor id={id} initial={doc} converted={converted} /></ReactFlowProvider>;
 }
 
-function Editor({ id, initial }: { id: string | null; initial: WorkflowDoc }) {
+function Editor({ id, initial, converted }: { id: string | null; initial: WorkflowDoc; converted: boolean }) {
   const docRef = useRef(initial);
   const doc = docRef.current;
   const [version, setVersion] = useState(0);
   const changed = useCallback(() => setVersion((v) => v + 1), []);
   const [selected, setSelected] = useState<string | null>(null);
   const [validation, setValidation] = useState<Validation | null>(null);
-  const [status, setStatus] = useState<{ text: string; kind: "info" | "error" } | null>(null);
+  const [status, setStatus] = useState<{ text: string; kind: "info" | "error" } | null>(converted
+    ? { text: "written in the seed's short form: shown in the canonical form (as `skillmeat workflow convert` writes it), which saving stores", kind: "info" }
+    : null);
   const [view, setView] = useState<"graph" | "yaml" | "plan">("graph");
   const [artifacts, setArtifacts] = useState<Artifact[]>([]);
   const [modules, setModules] = useState<Artifact[]>([]);

@@ -7,7 +7,7 @@ import { api, ApiError, RerunRequest, RunDetail, runStreamUrl, RunStage } from "
 import { go } from "./route";
 import { StaticGraph } from "./Canvas";
 import type { StageView } from "./swdl";
-import { errorText, fmtDuration, fmtTime, fmtUsd, StatusBadge } from "./util";
+import { errorText, fmtDuration, fmtTime, fmtUsd, secs, StatusBadge } from "./util";
 
 interface LogLine { seq: number; stage: string; stream: string; text: string; ts: number; raw: boolean }
 interface StreamEvent { seq: number; type: string; stage_id?: string | null; message?: string; text?: string; stream?: string; ts: number; [k: string]: unknown }
@@ -120,7 +120,7 @@ export function RunPage({ id }: { id: string }) {
       <dl className="facts">
         <div><dt>Run</dt><dd><code>{run.id}</code></dd></div>
         <div><dt>Started</dt><dd>{fmtTime(run.started_at ?? run.created_at)}</dd></div>
-        <div><dt>Duration</dt><dd>{fmtDuration(run.started_at ? (run.finished_at ?? now) - run.started_at : null)}</dd></div>
+        <div><dt>Duration</dt><dd>{fmtDuration(run.started_at ? (secs(run.finished_at) ?? now) - secs(run.started_at)! : null)}</dd></div>
         <div><dt>Cost</dt><dd>{fmtUsd(run.usd)}</dd></div>
         <div><dt>Tokens</dt><dd>{run.tokens}</dd></div>
         <div><dt>Runner</dt><dd>{run.runner ?? "default"}</dd></div>
@@ -202,7 +202,7 @@ function Headline({ run, now, select }: { run: RunDetail; now: number; select: (
   return <>{retrying.map((s) => (
     <p key={s.stage_id} className="headline warn" role="status" data-retry={s.stage_id}>Stage {link(s)} failed
       {s.error_class ? <> (<code>{s.error_class}</code>)</> : null}{s.error ? <>: {s.error}</> : null}; attempt {s.attempt + 1} in{" "}
-      <span className="countdown">{fmtDuration(Math.max(0, (s.ready_at ?? now) - now))}</span></p>))}</>;
+      <span className="countdown">{fmtDuration(Math.max(0, (secs(s.ready_at) ?? now) - now))}</span></p>))}</>;
 }
 
 function GateBanner({ run, stage, events, after }: { run: RunDetail; stage: RunStage; events: StreamEvent[]; after: () => void }) {
@@ -227,8 +227,8 @@ function GateBanner({ run, stage, events, after }: { run: RunDetail; stage: RunS
 
 /** A Gantt chart: a row a stage, a bar an attempt, from the run's start. */
 function Timeline({ run, now, select, selected }: { run: RunDetail; now: number; select: (s: string) => void; selected: string | null }) {
-  const t0 = run.started_at ?? run.created_at;
-  const end = Math.max(run.finished_at ?? now, ...run.attempts.map((a) => a.finished_at ?? now), t0 + 1);
+  const t0 = secs(run.started_at) ?? secs(run.created_at) ?? now;
+  const end = Math.max(secs(run.finished_at) ?? now, ...run.attempts.map((a) => secs(a.finished_at) ?? now), t0 + 1);
   const span = end - t0;
   const pct = (t: number) => `${(100 * (t - t0)) / span}%`;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ f, label: fmtDuration(f * span) }));
@@ -247,12 +247,12 @@ function Timeline({ run, now, select, selected }: { run: RunDetail; now: number;
             </div>
             <div className="tl-track" role="cell">
               {attempts.map((a) => {
-                const st = a.started_at ?? t0, fin = a.finished_at ?? now;
+                const st = secs(a.started_at) ?? t0, fin = secs(a.finished_at) ?? now;
                 return <div key={a.attempt} className={`tl-bar status-${a.status}`} data-attempt={a.attempt}
                   style={{ left: pct(st), width: `max(3px, ${(100 * (fin - st)) / span}%)` }}
                   title={`${row.label} #${a.attempt} ${a.status} ${fmtDuration(fin - st)}${a.model ? ` ${a.model}` : ""}`} />;
               })}
-              {gate && <div className={`tl-gate status-${s.status}`} style={{ left: pct(s.finished_at ?? now) }} title={`gate ${s.status}`} />}
+              {gate && <div className={`tl-gate status-${s.status}`} style={{ left: pct(secs(s.finished_at) ?? now) }} title={`gate ${s.status}`} />}
             </div>
           </div>);
       }))}
@@ -283,7 +283,7 @@ function StageDetail({ run, stage }: { run: RunDetail; stage: RunStage }) {
           <table className="grid compact"><thead><tr><th>#</th><th>status</th><th>runner</th><th>model</th><th>duration</th><th>exit</th><th>tokens in/out</th><th>cost</th></tr></thead>
             <tbody>{attempts.map((a) => (
               <tr key={a.attempt}><td>{a.attempt}</td><td><StatusBadge status={a.status} /></td><td>{a.runner}</td><td>{a.model ?? "—"}</td>
-                <td>{fmtDuration(a.started_at && a.finished_at ? a.finished_at - a.started_at : null)}</td>
+                <td>{fmtDuration(a.started_at && a.finished_at ? secs(a.finished_at)! - secs(a.started_at)! : null)}</td>
                 <td>{a.exit_code ?? "—"}</td><td>{a.input_tokens}/{a.output_tokens}</td><td>{fmtUsd(a.usd)}</td></tr>))}</tbody></table>)}
         {stage.error && <p className="error">{stage.error_class}: {stage.error}</p>}
       </section>

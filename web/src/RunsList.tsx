@@ -1,7 +1,7 @@
 // Runs, newest first, kept current by the feed of run-level events.
 import { useEffect, useState } from "react";
 import { api, feedUrl, RunListItem } from "./api";
-import { errorText, fmtDuration, fmtTime, fmtUsd, StatusBadge } from "./util";
+import { errorText, fmtDuration, fmtTime, fmtUsd, secs, StatusBadge } from "./util";
 
 const STATUSES = ["pending", "running", "paused", "waiting_for_approval", "completed", "failed", "cancelled"];
 
@@ -44,7 +44,7 @@ export function RunsList({ workflow }: { workflow?: string }) {
               <td>{r.workflow_name ?? r.workflow_id}</td>
               <td><StatusBadge status={r.status} /></td>
               <td>{fmtTime(r.started_at ?? r.created_at)}</td>
-              <td>{fmtDuration(r.started_at ? (r.finished_at ?? Date.now() / 1000) - r.started_at : null)}</td>
+              <td>{fmtDuration(r.started_at ? (secs(r.finished_at) ?? Date.now() / 1000) - secs(r.started_at)! : null)}</td>
               <td>{fmtUsd(r.usd)}</td>
               <td>{r.tokens ?? 0}</td>
             </tr>))}</tbody>

@@ -43,7 +43,7 @@ export function WorkflowsList() {
                 <td><a href={`#/workflows/${encodeURIComponent(w.id)}`}><strong>{w.name ?? w.id}</strong></a>
                   <div className="muted">{w.id}{w.description ? ` — ${w.description}` : ""}</div></td>
                 <td>{w.version ?? <span className="error">invalid</span>}</td>
-                <td>{w.stages ?? "—"}</td>
+                <td>{w.stage_count ?? "—"}</td>
                 <td>{(w.tags ?? []).map((t) => <span key={t} className="tag">{t}</span>)}</td>
                 <td>{w.last_run ? <a href={`#/runs/${w.last_run.id}`}><StatusBadge status={w.last_run.status} />
                   <span className="muted"> {fmtTime(w.last_run.created_at)}</span></a> : <span className="muted">never run</span>}</td>

@@ -12,13 +12,17 @@ export interface Diagnostic {
   message: string;
 }
 export interface Validation { valid: boolean; errors: Diagnostic[]; warnings: Diagnostic[] }
-export interface RunSummary { id: string; status: string; created_at: number }
+/** Times are RFC 3339 UTC strings (docs/cli.md "JSON output"). */
+export type Time = string;
+export interface RunSummary { id: string; status: string; created_at: Time }
 export interface WorkflowSummary {
   id: string; workflow_id?: string; name?: string; version?: string; description?: string;
-  tags?: string[]; stages?: number; path: string; last_run: RunSummary | null;
+  tags?: string[]; stage_count?: number; path: string; last_run: RunSummary | null;
 }
 export interface WorkflowDetail {
   id: string; path: string; definition: string; workflow: unknown; validation: Validation;
+  /** The canonical SWDL text of a definition in the seed's short form (what the builder edits). */
+  canonical?: string | null;
 }
 export interface Artifact { ref: string; type: string; name: string; path?: string; description?: string }
 export interface PackManifest {
@@ -29,13 +33,13 @@ export interface PackManifest {
 }
 export interface RunStage {
   stage_id: string; name: string; type: string; depends_on: string[]; status: string;
-  attempt: number; started_at: number | null; finished_at: number | null;
+  attempt: number; started_at: Time | null; finished_at: Time | null;
   error_class: string | null; error: string | null; outputs: Record<string, unknown> | null;
   context: PackManifest | null;
   handoff: Handoff | null;
   items: unknown[] | null;          // a fan-out's item list, once it started
   item_states?: ItemState[];
-  ready_at?: number | null;         // retry_wait: when the next attempt is due
+  ready_at?: Time | null;           // retry_wait: when the next attempt is due
   reused_from?: string | null;      // a re-run's stage that took its record from that run
 }
 export interface ItemState {
@@ -52,13 +56,14 @@ export interface Handoff {
 export interface Binding { artifact: string; source: string; file?: string | null }
 export interface Attempt {
   stage_id: string; attempt: number; item: number | null; status: string; runner: string; pid: number | null;
-  started_at: number | null; finished_at: number | null; exit_code: number | null;
+  started_at: Time | null; finished_at: Time | null; exit_code: number | null;
   error_class: string | null; error: string | null; model: string | null; usd: number;
   input_tokens: number; output_tokens: number;
 }
 export interface RunDetail {
   id: string; workflow_id: string; workflow_name: string; status: string; error: string | null;
-  created_at: number; started_at: number | null; finished_at: number | null; usd: number;
+  failed_stage_id?: string | null;
+  created_at: Time; started_at: Time | null; finished_at: Time | null; usd: number;
   tokens: number; parameters: Record<string, unknown>; runner: string | null;
   manifest?: { bindings?: Record<string, Binding> };
   stages: RunStage[]; attempts: Attempt[];
@@ -94,8 +99,8 @@ export interface Plan {
 export interface PlanInvalid { valid: false; errors: Diagnostic[] }
 
 export interface RunListItem {
-  id: string; workflow_id: string; workflow_name?: string; status: string; created_at: number;
-  started_at: number | null; finished_at: number | null; usd?: number; tokens?: number; rerun_of?: string | null;
+  id: string; workflow_id: string; workflow_name?: string; status: string; created_at: Time;
+  started_at: Time | null; finished_at: Time | null; usd?: number; tokens?: number; rerun_of?: string | null;
 }
 
 export class ApiError extends Error {

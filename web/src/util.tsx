@@ -1,8 +1,16 @@
 import { ReactNode, useEffect, useRef } from "react";
 import { createPortal } from "react-dom";
 
-export const fmtTime = (t: number | null | undefined) =>
-  t ? new Date(t * 1000).toLocaleString(undefined, { hour12: false }) : "—";
+/** Seconds since the epoch of an API time (RFC 3339 UTC, "2026-12-03T11:19:33.368Z"), or null. */
+export const secs = (t: string | null | undefined): number | null => {
+  const ms = t ? Date.parse(t) : NaN;
+  return isFinite(ms) ? ms / 1000 : null;
+};
+
+export const fmtTime = (t: string | null | undefined) => {
+  const s = secs(t);
+  return s ? new Date(s * 1000).toLocaleString(undefined, { hour12: false }) : "—";
+};
 
 export function fmtDuration(seconds: number | null | undefined): string {
   if (seconds == null || !isFinite(seconds)) return "—";
