@@ -12,6 +12,7 @@
 #include "base/numconv.h"
 #include "base/termesc.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <time.h>
@@ -30,10 +31,13 @@ static const char runs_usage[] =
 	"Exit status 1 when RUN failed, was cancelled or is unknown.\n";
 
 static const char logs_usage[] =
-	"usage: skillmeat workflow logs RUN [STAGE] [--follow] [--raw] [--format FORMAT]\n"
+	"usage: skillmeat workflow logs RUN [STAGE] [--follow [--resume]] [--raw]\n"
+	"                              [--format FORMAT]\n"
 	"\n"
 	"The run's events and log lines, oldest first.  --follow keeps printing\n"
-	"until the run ends; --raw adds the raw protocol lines of agent runners.\n"
+	"until the run ends; if the run's host is gone it says so and exits 1\n"
+	"(--resume: starts a new host, detached, and goes on following).\n"
+	"--raw adds the raw protocol lines of agent runners.\n"
 	"--format text (default), json (one document, {events: [...]}, printed when\n"
 	"the run ends with --follow) or jsonl (one event a line, as they come).\n";
 
@@ -48,17 +52,19 @@ static const char control_usage[] =
 	"cancel stops running stages and starts nothing new (a run whose host is\n"
 	"gone is taken over here long enough to stop what its host left running);\n"
 	"pause lets running stages finish and starts nothing new until\n"
-	"`workflow resume RUN`.\n"
+	"`workflow resume RUN`.  approve, reject and pause need the run's host\n"
+	"alive: to a run whose host is gone they are refused (resume it first).\n"
 	"On a terminal, approve, reject and cancel ask first unless --yes.\n";
 
 enum { OPT_FORMAT = 256, OPT_WORKFLOW, OPT_STATUS, OPT_LIMIT, OPT_FOLLOW, OPT_RAW, OPT_REASON,
        OPT_YES, OPT_STAGE, OPT_LOGS };
+enum { OPT_RESUME = 300 };
 
 struct ropts {
 	enum output_format format;
 	const char *workflow, *status, *reason, *stage;
 	long limit;
-	bool follow, raw, yes, logs, jsonl;
+	bool follow, raw, yes, logs, jsonl, resume;
 	const char *args[2];
 	size_t nr_args;
 };
@@ -78,6 +84,7 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "stage", required_argument, NULL, OPT_STAGE },
 		{ "logs", no_argument, NULL, OPT_LOGS },
+		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -112,6 +119,11 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 				die_bad_option(cmd, longopts, argv[optind - 1]);
 			o->logs = true;
 			break;
+		case OPT_RESUME:
+			if (strcmp(cmd, "workflow logs"))
+				die_bad_option(cmd, longopts, argv[optind - 1]);
+			o->resume = true;
+			break;
 		case OPT_STAGE:
 			if (strcmp(cmd, "workflow runs"))
 				die_bad_option(cmd, longopts, argv[optind - 1]);
@@ -128,6 +140,12 @@ static void parse(const char *cmd, const char *usage, int argc, char **argv, str
 }
 
 /* ---- runs ---------------------------------------------------------------------------- */
+
+/* A run that has not ended and whose host is gone (store_host_alive: its lease lock). */
+static bool host_lost(struct store *st, const char *id, const char *status)
+{
+	return !store_status_final(status) && !store_host_alive(st, id);
+}
 
 /* A stored time, whatever its value (range-checked, numconv.h). */
 static void fmt_time(double t, char *out, size_t n)
@@ -168,21 +186,23 @@ static int list_runs(struct store *st, const struct ropts *o)
 		double finished = sqlite3_column_double(s, 5);
 		double dur = started > 0 ? (finished > 0 ? finished : store_now()) - started : 0;
 		int done = sqlite3_column_int(s, 8), total = sqlite3_column_int(s, 9);
+		bool lost = host_lost(st, id, status);
 		if (o->format == FORMAT_JSON) {
 			char at[40];
 			time_rfc3339(created, at, sizeof(at));
 			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, "
-				"s:f, s:I}", "id", id, "workflow_id", wf, "status", status,
+				"s:f, s:I, s:b}", "id", id, "workflow_id", wf, "status", status,
 				"created_at", at, "duration_ms", (json_int_t)llround(dur * 1000),
 				"done_stage_count", done, "stage_count", total, "usd",
 				sqlite3_column_double(s, 6), "tokens",
-				(json_int_t)sqlite3_column_int64(s, 7)));
+				(json_int_t)sqlite3_column_int64(s, 7), "host_lost", lost));
 			continue;
 		}
-		char when[32], stages[16];
+		char when[32], stages[16], shown[32];
 		fmt_time(created, when, sizeof(when));
 		snprintf(stages, sizeof(stages), "%d/%d", done, total);
-		printf("%-23s %-24.24s %-11s %-19s %7.1fs %7s %9.4f\n", id, wf, status, when, dur,
+		snprintf(shown, sizeof(shown), "%s%s", status, lost ? " (host lost)" : "");
+		printf("%-23s %-24.24s %-11s %-19s %7.1fs %7s %9.4f\n", id, wf, shown, when, dur,
 		       stages, sqlite3_column_double(s, 6));
 	}
 	sqlite3_finalize(s);
@@ -299,7 +319,11 @@ static void show_run_text(const json_t *run)
 {
 	char when[32];
 	fmt_time(when_of(run, "created_at"), when, sizeof(when));
-	printf("Run %s: %s (%s)\n", str(run, "id"), str(run, "workflow_name"), str(run, "status"));
+	bool lost = json_is_true(json_object_get(run, "host_lost"));
+	printf("Run %s: %s (%s%s)\n", str(run, "id"), str(run, "workflow_name"), str(run, "status"),
+	       lost ? " (host lost)" : "");
+	if (lost)
+		printf("  its host is gone: run `skillmeat workflow resume %s`\n", str(run, "id"));
 	printf("  created %s  workdir %s\n", when, str(run, "workdir"));
 	if (*str(run, "error"))
 		printf("  error: %s\n", term_esc(str(run, "error")));
@@ -481,6 +505,8 @@ int cmd_workflow_runs(int argc, char **argv)
 		json_t *run = id ? run_details_json(st, id) : NULL;
 		if (run && o.logs)
 			attach_logs(st, run);
+		if (run && host_lost(st, id, str(run, "status")))
+			json_object_set_new(run, "host_lost", json_true());
 		if (run)
 			rc = show_run(run, &o);
 		json_decref(run);
@@ -560,17 +586,57 @@ static bool run_final(struct store *st, const char *id)
 	return !store_run_status_get(st, id, status) && store_status_final(status);
 }
 
+/*
+ * --follow of a run whose host is gone: say so (exit 1), or with --resume
+ * start a detached host and go on.  The end is read again first: a host
+ * that just finished has let go of its lease after its last commit.
+ */
+static int follow_hostless(struct store *st, const char *id, const struct ropts *o,
+			   bool *resumed)
+{
+	if (run_final(st, id) || store_host_alive(st, id))
+		return SM_OK;
+	if (o->resume && !*resumed) {
+		char *home = skillmeat_home();
+		struct engine_config cfg = { 0 };
+		/* --detach prints the run's id: not part of a log */
+		fflush(stdout);
+		int saved = dup(1), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, 1);
+		int rc = home ? host_in_cli(st, home, &cfg, id, true, FORMAT_TEXT, -1) : EXIT_FAIL;
+		fflush(stdout);
+		if (saved >= 0)
+			dup2(saved, 1);
+		if (saved >= 0)
+			close(saved);
+		if (null >= 0)
+			close(null);
+		free(home);
+		*resumed = true;
+		if (rc == EXIT_OK) {
+			fprintf(stderr, "Run %s: its host was gone; resumed it in the background\n", id);
+			return SM_OK;
+		}
+	}
+	error_msg("run %s: its host is gone: run `skillmeat workflow resume %s`", id, id);
+	return SM_ERR;
+}
+
 int cmd_workflow_logs(int argc, char **argv)
 {
 	struct ropts o = { 0 };
 	parse("workflow logs", logs_usage, argc, argv, &o, 2);
 	if (!o.nr_args)
 		die_usage("workflow logs", "missing RUN");
+	if (o.resume && !o.follow)
+		die_usage("workflow logs", "--resume goes with --follow");
 	struct store *st = open_run_store(NULL);
 	char *id = st ? resolve_run_id(st, o.args[0]) : NULL;
 	int64_t next = 0;
 	int rc = id ? EXIT_OK : EXIT_FAIL;
 	json_t *all = json_array();
+	bool resumed = false;
 	while (id) {
 		bool final = run_final(st, id); /* before reading: no event is missed */
 		if (print_events(st, id, &o, &next, all)) {
@@ -579,6 +645,11 @@ int cmd_workflow_logs(int argc, char **argv)
 		}
 		if (!o.follow || final)
 			break;
+		if (follow_hostless(st, id, &o, &resumed)) {
+			print_events(st, id, &o, &next, all);
+			rc = EXIT_FAIL;
+			break;
+		}
 		usleep(200 * 1000);
 	}
 	if (id && !rc && o.format == FORMAT_JSON && !o.jsonl)
@@ -659,23 +730,27 @@ static int cancel_hostless(struct store *st, const char *id)
 	return rc;
 }
 
+/*
+ * Only a live host takes commands: to a run whose host is gone a pause or
+ * a gate decision is refused, not stored (a later resume would apply it
+ * unasked); a cancel takes the run over here to stop it.
+ */
 static int post(struct store *st, const char *id, const char *kind, const char *stage,
 		const char *reason)
 {
+	int host = run_host_alive(st, id);
+	if (!host && strcmp(kind, "cancel")) {
+		error_msg("run %s: its host is gone: run `skillmeat workflow resume %s`", id, id);
+		return EXIT_FAIL;
+	}
 	if (store_command_add(st, id, kind, stage, reason)) {
 		error_msg("cannot post the command: %s", store_error(st));
 		return EXIT_FAIL;
 	}
-	int host = run_host_alive(st, id);
-	if (!host && !strcmp(kind, "cancel"))
+	if (!host)
 		return cancel_hostless(st, id);
-	if (host)
-		printf("Run %s: %s%s%s sent to its host (pid %d)\n", id, kind, stage ? " " : "",
-		       stage ? stage : "", host);
-	else
-		printf("Run %s: %s%s%s recorded; the run has no live host, so it applies when "
-		       "you run `skillmeat workflow resume %s`\n", id, kind, stage ? " " : "",
-		       stage ? stage : "", id);
+	printf("Run %s: %s%s%s sent to its host (pid %d)\n", id, kind, stage ? " " : "",
+	       stage ? stage : "", host);
 	return EXIT_OK;
 }
 

@@ -42,10 +42,35 @@ static void add_entry(struct strbuf *out, const char *root, const char *xy, cons
 	free(full);
 }
 
-int handoff_git_state(const char *root, struct strbuf *out, char **err)
+char *handoff_git_exclude(const char *root, const char *home)
 {
-	const char *argv[] = { "git", "-C", root, "status", "--porcelain=v1", "-z",
-		"--untracked-files=all", "--ignore-submodules=all", NULL };
+	char *r = root ? realpath(root, NULL) : NULL, *hm = home ? realpath(home, NULL) : NULL;
+	char *spec = NULL;
+	size_t n = r ? strlen(r) : 0;
+	/* Inside the tree, not the tree itself (excluding all would hide every change). */
+	if (r && hm && !strncmp(hm, r, n) && hm[n] == '/' && hm[n + 1])
+		spec = xasprintf(":(exclude,top,literal)%s", hm + n + 1);
+	free(r);
+	free(hm);
+	return spec;
+}
+
+/*
+ * One look at the tree.  git's own speed-ups: no rename detection (a
+ * rename is a deletion and an untracked file here), the index's untracked
+ * cache when it has one (`git update-index --untracked-cache`) and
+ * core.fsmonitor when the repository configures it (git reads its own
+ * config), and the home excluded by pathspec so its logs and database are
+ * never walked.  --no-optional-locks: never take index.lock, which would
+ * make a stage's own `git commit` fail.
+ */
+int handoff_git_state(const char *root, const char *exclude, struct strbuf *out, char **err)
+{
+	const char *argv[] = { "git", "-C", root, "--no-optional-locks", "status",
+		"--porcelain=v1", "-z", "--no-renames", "--untracked-files=all",
+		"--ignore-submodules=all", "--", exclude, NULL };
+	if (!exclude)
+		argv[10] = NULL;
 	struct proc_spec ps = { argv, NULL, NULL, NULL, 0, GIT_STATUS_MAX, NULL, NULL };
 	struct proc p;
 	int r = proc_run(&ps, GIT_TIMEOUT_S, &p, err);
@@ -56,7 +81,7 @@ int handoff_git_state(const char *root, struct strbuf *out, char **err)
 		proc_release(&p);
 		return SM_ERR;
 	}
-	/* Entries are "XY path\0", a rename or copy followed by "orig\0". */
+	/* Entries are "XY path\0" (no renames, so no second path). */
 	const char *c = p.out.buf, *end = p.out.buf + p.out.len;
 	while (c < end && end - c > 3) {
 		const char *path = c + 3;
@@ -64,10 +89,7 @@ int handoff_git_state(const char *root, struct strbuf *out, char **err)
 		if (path + n >= end)
 			break;
 		add_entry(out, root, c, path);
-		bool renamed = c[0] == 'R' || c[0] == 'C';
 		c = path + n + 1;
-		if (renamed && c < end)
-			c += strnlen(c, (size_t)(end - c)) + 1;
 	}
 	proc_release(&p);
 	return SM_OK;

@@ -28,11 +28,18 @@
 void handoff_git_root(const char *dir, char **root);
 
 /*
+ * The pathspec that keeps git out of `home` when it lies inside the work
+ * tree at `root` (malloc'd), else NULL.
+ */
+char *handoff_git_exclude(const char *root, const char *home);
+
+/*
  * The state of the work tree: one line per path git reports as changed or
  * untracked, "XY<TAB>mtime_ns<TAB>size<TAB>path" (paths relative to root),
- * so an edit of an already modified file is seen too.  SM_ERR with *err.
+ * so an edit of an already modified file is seen too.  `exclude` (or NULL):
+ * a pathspec git does not look into.  SM_ERR with *err.
  */
-int handoff_git_state(const char *root, struct strbuf *out, char **err);
+int handoff_git_state(const char *root, const char *exclude, struct strbuf *out, char **err);
 
 /* The paths whose line differs between two states: [{path, status}] (new reference). */
 json_t *handoff_files_changed(const char *before, const char *after);

@@ -30,6 +30,12 @@ void host_event(struct host *h, const char *type, const char *stage_id, int atte
 	if (!data)
 		data = json_object();
 	store_event(h->st, h->run_id, type, stage_id, attempt, data, NULL);
+	/* An attempt's end event carries its own duration (the monitor's end): the rows too. */
+	json_t *secs = json_object_get(data, "duration_seconds");
+	if (stage_id && attempt > 0 && json_is_number(secs) && (!strcmp(type, "stage_completed") ||
+	    !strcmp(type, "stage_failed") || !strcmp(type, "item_completed") ||
+	    !strcmp(type, "item_failed")))
+		store_attempt_duration(h->st, h->run_id, stage_id, attempt, json_number_value(secs));
 	if (h->o->on_event)
 		h->o->on_event(h->o->ctx, type, stage_id, attempt, data);
 	json_decref(data);
@@ -636,6 +642,8 @@ static void host_release(struct host *h)
 	free(h->items_error);
 	json_decref(h->handoffs);
 	free(h->git_root);
+	free(h->git_exclude);
+	free(h->git_turn);
 	if (h->sched.st)
 		sched_release(&h->sched);
 	json_decref(h->ctx);

@@ -25,18 +25,42 @@ static char *git_before_path(const struct host *h, size_t stage)
 
 void host_handoff_init(struct host *h)
 {
+	bool any = false;
+	for (size_t i = 0; i < h->wf->nr_stages; i++)
+		any = any || host_handoff_wants_files(&h->wf->stages[i]);
+	if (!any)
+		return; /* no stage lists its files: git is never asked */
 	handoff_git_root(h->workdir, &h->git_root);
+	if (h->git_root)
+		h->git_exclude = handoff_git_exclude(h->git_root, h->o->home);
+}
+
+bool host_handoff_wants_files(const struct swdl_stage *s)
+{
+	if (s->handoff && s->handoff->files_changed)
+		return s->handoff->files_changed > 0;
+	return s->type == STAGE_AGENT || (s->type == STAGE_FAN_OUT && !s->run);
+}
+
+/* This turn's state of the work tree: one look shared by every stage starting or ending. */
+static const char *turn_state(struct host *h, char **err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (!h->git_turn && !handoff_git_state(h->git_root, h->git_exclude, &sb, err))
+		h->git_turn = strbuf_detach(&sb, NULL);
+	strbuf_release(&sb);
+	return h->git_turn;
 }
 
 void host_handoff_begin(struct host *h, size_t stage)
 {
-	if (!h->git_root)
+	if (!h->git_root || !host_handoff_wants_files(&h->wf->stages[stage]))
 		return;
 	char *path = git_before_path(h, stage), *err = NULL;
-	struct strbuf sb = STRBUF_INIT;
-	if (access(path, F_OK) && !handoff_git_state(h->git_root, &sb, &err)) {
+	const char *state;
+	if (access(path, F_OK) && (state = turn_state(h, &err))) {
 		char *dir = xasprintf("%s/%s", h->run_dir, host_stage_id(h, stage));
-		if (fs_mkdirs(dir) || fs_write_file(path, sb.buf, sb.len))
+		if (fs_mkdirs(dir) || fs_write_file(path, state, strlen(state)))
 			err = xasprintf("%s: %s", path, strerror(errno));
 		free(dir);
 	}
@@ -44,21 +68,23 @@ void host_handoff_begin(struct host *h, size_t stage)
 		host_event(h, "handoff_warning", host_stage_id(h, stage), 0, json_pack("{s:s, s:s}",
 			   "error", err, "effect", "files_changed will not be known"));
 	free(err);
-	strbuf_release(&sb);
 	free(path);
 }
 
 void host_handoff_prefetch(struct host *h)
 {
+	free(h->git_turn); /* a new turn: the tree may have changed */
+	h->git_turn = NULL;
 	for (size_t i = 0; h->git_root && i < h->nr_slots; i++) {
 		struct slot *sl = &h->slots[i];
-		struct strbuf sb = STRBUF_INIT;
 		char *err = NULL;
-		if (!sl->used || !sl->spawned || sl->git_after || !attempt_check_ended(&sl->att))
+		const char *state;
+		if (!sl->used || !sl->spawned || sl->git_after ||
+		    !host_handoff_wants_files(&h->wf->stages[sl->stage]) ||
+		    !attempt_check_ended(&sl->att))
 			continue;
-		if (!handoff_git_state(h->git_root, &sb, &err))
-			sl->git_after = strbuf_detach(&sb, NULL);
-		strbuf_release(&sb);
+		if ((state = turn_state(h, &err)))
+			sl->git_after = xstrdup(state);
 		free(err);
 	}
 }
@@ -73,8 +99,10 @@ static void add_files(struct host *h, size_t stage, const struct slot *sl, json_
 	const char *source = "none";
 	if (sl && sl->git_after)
 		strbuf_addstr(&after, sl->git_after);
-	if (h->git_root && !strbuf_read_file(&before, path, 64u << 20) &&
-	    ((sl && sl->git_after) || !handoff_git_state(h->git_root, &after, &err))) {
+	bool wants = h->git_root && host_handoff_wants_files(&h->wf->stages[stage]);
+	if (wants && !strbuf_read_file(&before, path, 64u << 20) &&
+	    ((sl && sl->git_after) ||
+	     !handoff_git_state(h->git_root, h->git_exclude, &after, &err))) {
 		files = handoff_files_changed(before.buf, after.buf);
 		source = "git";
 	} else if (json_is_array(listed)) {
@@ -89,7 +117,7 @@ static void add_files(struct host *h, size_t stage, const struct slot *sl, json_
 	}
 	json_object_set_new(rec, "files_changed", files ? files : json_array());
 	json_object_set_new(rec, "files_source", json_string(source));
-	if (h->git_root)
+	if (wants)
 		json_object_set_new(rec, "repository", json_string(h->git_root));
 	free(err);
 	free(path);

@@ -64,6 +64,8 @@ struct host {
 	char *items_error;         /* why the last item list could not be made */
 	json_t *handoffs;          /* {stage id: handoff record} of the stages ended */
 	char *git_root;            /* the git work tree the run works in, or NULL */
+	char *git_exclude;         /* the pathspec that keeps git out of the home, or NULL */
+	char *git_turn;            /* this turn's state of the tree, taken at most once */
 	double usd;
 	int64_t tokens;
 	double last_heartbeat;
@@ -140,6 +142,8 @@ void host_fan_out_ctx(struct host *h, const struct slot *sl);
  * host's death would lose the attempt.
  */
 void host_handoff_init(struct host *h);
+/* Does the stage's record list its files from git (agent stages, or handoff.files_changed)? */
+bool host_handoff_wants_files(const struct swdl_stage *s);
 /* A stage is about to start for the first time: note the work tree's state. */
 void host_handoff_begin(struct host *h, size_t stage);
 /*

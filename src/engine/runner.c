@@ -325,9 +325,11 @@ int runner_prepare(const struct runner_def *def, const struct stage_request *rq,
 	}
 	if (write_file(rq->attempt_dir, "inputs.json", inputs_text, &f.inputs, err) ||
 	    write_file(rq->attempt_dir, "outputs", "", &job->output_file, err) ||
-	    write_file(rq->attempt_dir, "prompt.md", rq->prompt, &f.prompt, err) ||
-	    write_file(rq->attempt_dir, "system-prompt.md", rq->system_prompt,
-		       &f.system_prompt, err) ||
+	    /* a command stage has neither: two files (inodes) less an attempt */
+	    (def->proto != PROTO_COMMAND &&
+	     (write_file(rq->attempt_dir, "prompt.md", rq->prompt, &f.prompt, err) ||
+	      write_file(rq->attempt_dir, "system-prompt.md", rq->system_prompt,
+			 &f.system_prompt, err))) ||
 	    (rq->context && write_file(rq->attempt_dir, "context.md", rq->context, &f.context,
 				       err)))
 		goto out;

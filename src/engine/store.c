@@ -2,8 +2,10 @@
 #include "store.h"
 #include "../base/fsutil.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +18,8 @@ struct store {
 	const char *sql[STMT_CACHE];
 	sqlite3_stmt *stmt[STMT_CACHE];
 	size_t nr_stmt;
+	char *home;             /* the folder of the database: runs/RUN/host.lock is there */
+	int lease_fd;           /* the lease lock this store's host holds, or -1 */
 };
 
 /* Each migration brings the schema from version i to i + 1. */
@@ -199,6 +203,9 @@ int store_open(const char *path, struct store **out, char **err)
 	struct store *st = xcalloc(1, sizeof(*st));
 	*out = NULL;
 	*err = NULL;
+	st->lease_fd = -1;
+	const char *slash = strrchr(path, '/');
+	st->home = slash ? xstrndup(path, (size_t)(slash - path + (slash == path))) : xstrdup(".");
 	int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -232,6 +239,9 @@ void store_close(struct store *st)
 	for (size_t i = 0; i < st->nr_stmt; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	if (st->lease_fd >= 0)
+		close(st->lease_fd);
+	free(st->home);
 	free(st);
 }
 
@@ -580,24 +590,109 @@ int store_attempt_finish(struct store *st, const char *run_id, const char *stage
 	return done(s);
 }
 
+static const char SQL_ATTEMPT_DURATION[] =
+	"UPDATE attempts SET finished_at = started_at + ?4"
+	" WHERE run_id = ?1 AND stage_id = ?2 AND attempt = ?3 AND finished_at IS NOT NULL";
+static const char SQL_STAGE_ENDED_AT[] =
+	"UPDATE stages SET finished_at = (SELECT finished_at FROM attempts"
+	"  WHERE run_id = ?1 AND stage_id = ?2 AND attempt = ?3)"
+	" WHERE run_id = ?1 AND stage_id = ?2 AND attempt = ?3 AND finished_at IS NOT NULL"
+	" AND items IS NULL";
+
+int store_attempt_duration(struct store *st, const char *run_id, const char *stage_id,
+			   int attempt, double seconds)
+{
+	const char *sql[2] = { SQL_ATTEMPT_DURATION, SQL_STAGE_ENDED_AT };
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *s = stmt(st, sql[i]);
+		if (s) {
+			bind_text(s, 1, run_id);
+			bind_text(s, 2, stage_id);
+			sqlite3_bind_int(s, 3, attempt);
+			if (!i)
+				sqlite3_bind_double(s, 4, seconds);
+		}
+		if (done(s))
+			return SM_EIO;
+	}
+	return SM_OK;
+}
+
 static const char SQL_LEASE_GET[] =
 	"SELECT host_pid, host_token, heartbeat_at FROM runs WHERE id = ?1";
 static const char SQL_LEASE_SET[] =
 	"UPDATE runs SET host_pid = ?2, host_token = ?3, heartbeat_at = ?4,"
 	" host_kind = coalesce(?5, host_kind) WHERE id = ?1";
 
-/* Is a holder still there?  A pid gone from this machine is not. */
-static bool holder_alive(int pid, double heartbeat, double stale_after)
+/*
+ * Host liveness.  A host holds an exclusive flock() on runs/RUN/host.lock
+ * for as long as it hosts the run: the kernel drops it when the process
+ * dies, so a killed host, a zombie nobody reaps or a pid reused since is
+ * never taken for a live one (kill(pid, 0) answers for all three).  Only
+ * when the lock cannot be tested (no lock file: a host of an older
+ * version) does a heartbeat fresh within STORE_LEASE_STALE_S count.
+ */
+static char *lease_lock_path(const struct store *st, const char *run_id)
 {
-	if (store_now() - heartbeat > stale_after)
-		return false;
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	return xasprintf("%s/runs/%s/host.lock", st->home, run_id);
+}
+
+/* 1: a host holds the run's lock; 0: none does; -1: cannot tell (no lock file). */
+static int lease_lock_held(const struct store *st, const char *run_id)
+{
+	char *p = lease_lock_path(st, run_id);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	free(p);
+	if (fd < 0)
+		return -1;
+	/* Shared and for an instant: a host taking the lock retries past us. */
+	int held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+/* Take the run's lock for this store's host: 0, SM_ERR (another holds it), SM_EIO. */
+static int lease_lock_take(struct store *st, const char *run_id)
+{
+	char *dir = xasprintf("%s/runs/%s", st->home, run_id), *p = lease_lock_path(st, run_id);
+	int fd = fs_mkdirs(dir) ? -1 : open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int r = fd < 0 ? SM_EIO : SM_ERR;
+	/* ~100 ms of tries: a liveness test holds a shared lock for microseconds. */
+	for (int i = 0; fd >= 0 && i < 50 && r == SM_ERR; i++) {
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			r = SM_OK;
+		else if (errno != EWOULDBLOCK && errno != EINTR)
+			r = SM_EIO; /* not a holder: flock itself failed */
+		else
+			usleep(2000);
+	}
+	if (!r) {
+		if (st->lease_fd >= 0)
+			close(st->lease_fd);
+		st->lease_fd = fd;
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	free(dir);
+	free(p);
+	return r;
+}
+
+/* Is the holder of a lease row alive?  The one test every command uses. */
+static bool holder_alive(const struct store *st, const char *run_id, double heartbeat)
+{
+	int held = lease_lock_held(st, run_id);
+	if (held >= 0)
+		return held;
+	return store_now() - heartbeat <= STORE_LEASE_STALE_S;
 }
 
 int store_lease_acquire(struct store *st, const char *run_id, const char *token,
 			const char *kind, double stale_after, int *holder)
 {
 	*holder = 0;
+	/* The lock first: once it is ours, whoever held the row is dead. */
+	int locked = lease_lock_take(st, run_id);
 	if (store_begin(st))
 		return SM_EIO;
 	sqlite3_stmt *s = stmt(st, SQL_LEASE_GET);
@@ -607,8 +702,10 @@ int store_lease_acquire(struct store *st, const char *run_id, const char *token,
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW) {
 			int pid = sqlite3_column_int(s, 0);
-			bool held = sqlite3_column_type(s, 1) != SQLITE_NULL &&
-				holder_alive(pid, sqlite3_column_double(s, 2), stale_after);
+			/* Without a lock file (cannot create it), the heartbeat decides. */
+			bool held = locked == SM_ERR ||
+				(locked == SM_EIO && sqlite3_column_type(s, 1) != SQLITE_NULL &&
+				 store_now() - sqlite3_column_double(s, 2) <= stale_after);
 			ret = held ? SM_ERR : SM_OK;
 			if (held)
 				*holder = pid;
@@ -630,8 +727,13 @@ int store_lease_acquire(struct store *st, const char *run_id, const char *token,
 	}
 	if (!ret)
 		ret = store_commit(st);
-	if (ret)
+	if (ret) {
 		store_rollback(st);
+		if (!locked) {
+			close(st->lease_fd);
+			st->lease_fd = -1;
+		}
+	}
 	return ret;
 }
 
@@ -662,7 +764,11 @@ int store_lease_release(struct store *st, const char *run_id, const char *token)
 		bind_text(s, 1, run_id);
 		bind_text(s, 2, token);
 	}
-	return done(s);
+	int r = done(s);
+	if (st->lease_fd >= 0) /* the row first: a host seen locked has its row */
+		close(st->lease_fd);
+	st->lease_fd = -1;
+	return r;
 }
 
 static const char SQL_COMMAND_ADD[] =
@@ -757,10 +863,8 @@ int store_host_alive(struct store *st, const char *run_id)
 			       "WHERE id = ?1 AND host_token IS NOT NULL", -1, &s, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && holder_alive(sqlite3_column_int(s, 0),
-							  sqlite3_column_double(s, 1),
-							  STORE_LEASE_STALE_S))
-		pid = sqlite3_column_int(s, 0);
+	if (sqlite3_step(s) == SQLITE_ROW && holder_alive(st, run_id, sqlite3_column_double(s, 1)))
+		pid = sqlite3_column_int(s, 0) > 0 ? sqlite3_column_int(s, 0) : 1;
 	sqlite3_finalize(s);
 	return pid;
 }
@@ -801,8 +905,8 @@ int store_runs_orphaned(struct store *st, const char *kind, char ***ids, size_t 
 	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (sqlite3_column_type(s, 2) != SQLITE_NULL &&
-		    holder_alive(sqlite3_column_int(s, 1), sqlite3_column_double(s, 3),
-				 STORE_LEASE_STALE_S))
+		    holder_alive(st, (const char *)sqlite3_column_text(s, 0),
+				 sqlite3_column_double(s, 3)))
 			continue;
 		ALLOC_GROW(*ids, *nr + 1, alloc);
 		(*ids)[(*nr)++] = col_dup(s, 0);

@@ -125,11 +125,24 @@ int store_attempt_finish(struct store *st, const char *run_id, const char *stage
 			 int attempt, const struct attempt_row *a);
 
 /*
- * The lease: a run has at most one host.  Acquire succeeds when no host
- * holds it, when the holder's heartbeat is older than `stale_after`
- * seconds, or when the holder's pid is gone from this machine.  Otherwise
- * SM_ERR with *holder set to its pid.  `kind` ("cli", "web"; NULL: keep)
- * records what hosts the run, so a restarted server takes back its own.
+ * An ended attempt lasted `seconds` of its program's own time (the
+ * monitor's recorded end minus its start): its finished_at, and that of
+ * its stage when this attempt ended it, say so, not the host's clock when
+ * it collected the end (which, after a crash, includes the time no host
+ * was there).
+ */
+int store_attempt_duration(struct store *st, const char *run_id, const char *stage_id,
+			   int attempt, double seconds);
+
+/*
+ * The lease: a run has at most one host.  The host holds an exclusive
+ * flock() on <home>/runs/RUN/host.lock (kept by the store until release or
+ * close), which the kernel drops when the process dies or becomes a
+ * zombie.  Acquire succeeds when that lock could be taken (or, when no
+ * lock file can be made, when the holder's heartbeat is older than
+ * `stale_after` seconds).  Otherwise SM_ERR with *holder set to its pid.
+ * `kind` ("cli", "web"; NULL: keep) records what hosts the run, so a
+ * restarted server takes back its own.
  */
 int store_lease_acquire(struct store *st, const char *run_id, const char *token,
 			const char *kind, double stale_after, int *holder);
@@ -153,7 +166,13 @@ void command_list_free(struct command *c, size_t nr);
 /* A host whose heartbeat is older than this (seconds) counts as gone. */
 #define STORE_LEASE_STALE_S 15.0
 
-/* The pid of a live host of the run (fresh heartbeat, process there), or 0. */
+/*
+ * The pid of a live host of the run, or 0.  Alive means holding the run's
+ * lease lock; only when there is no lock file to test, a heartbeat fresh
+ * within STORE_LEASE_STALE_S.  Never a pid answering kill(pid, 0).  Every
+ * command (resume, pause, cancel, approve, logs --follow, runs, the web API)
+ * asks this one function.
+ */
 int store_host_alive(struct store *st, const char *run_id);
 
 /* The run's status (SM_ENOENT: no such run); is a status one a run ends in? */

@@ -142,6 +142,15 @@ static bool known_status(const char *s)
 	return false;
 }
 
+/* host_lost: the run has not ended and its host is gone (store_host_alive's test). */
+static void mark_host(struct store *st, json_t *run)
+{
+	const char *id = json_string_value(json_object_get(run, "id"));
+	const char *status = json_string_value(json_object_get(run, "status"));
+	json_object_set_new(run, "host_lost", json_boolean(id && status &&
+			    !store_status_final(status) && !store_host_alive(st, id)));
+}
+
 void api_runs_list(struct request *rq, struct reply *out)
 {
 	const char *wf = request_arg(rq, "workflow"), *status = request_arg(rq, "status");
@@ -171,6 +180,10 @@ void api_runs_list(struct request *rq, struct reply *out)
 			json_array_append_new(a, store_row_json(s));
 		sqlite3_finalize(s);
 	}
+	size_t i;
+	json_t *run;
+	json_array_foreach(a, i, run)
+		mark_host(st, run);
 	store_close(st);
 	reply_json(out, 200, json_pack("{s:o}", "items", a));
 }
@@ -235,6 +248,8 @@ void api_run_get(struct request *rq, struct reply *out)
 	if (!st)
 		return;
 	json_t *run = run_details_json(st, rq->params[0]);
+	if (run)
+		mark_host(st, run);
 	store_close(st);
 	if (!run) {
 		reply_error(out, 404, "not_found", "no run '%s'", rq->params[0]);
@@ -466,27 +481,46 @@ out:
 
 /*
  * Post a command; a resume or cancel of a run whose host is gone is hosted
- * here (a cancel then stops what the dead host left running).
+ * here (a cancel then stops what the dead host left running).  Any other
+ * command to such a run is refused, not stored: a later resume would apply
+ * it unasked.  Alive is store_host_alive's test (the run's lease lock).
+ */
+/*
+ * Post one control command: 202, or the HTTP status with *why (the error's
+ * name) and *err.  A run whose host is gone takes only resume and cancel
+ * (this server then hosts it); anything else is refused, not stored.
  */
 static int control_one(struct server *srv, struct store *st, const char *id, const char *kind,
-		       const char *stage, const char *reason, char **err)
+		       const char *stage, const char *reason, const char **why, char **err)
 {
 	char status[16];
+	bool takes_over = !strcmp(kind, "resume") || !strcmp(kind, "cancel"), alive;
 	if (store_run_status_get(st, id, status)) {
+		*why = "not_found";
 		*err = xasprintf("no run '%s'", id);
 		return 404;
 	}
 	if (store_status_final(status)) {
+		*why = "ended";
 		*err = xasprintf("run %s has already ended (%s)", id, status);
 		return 409;
 	}
+	alive = store_host_alive(st, id) > 0;
+	if (!alive && !takes_over) {
+		*why = "host_gone";
+		*err = xasprintf("run %s: its host is gone: run `skillmeat workflow resume %s`", id,
+				 id);
+		return 409;
+	}
 	if (store_command_add(st, id, kind, stage, reason)) {
+		*why = "store";
 		*err = xstrdup(store_error(st));
 		return 500;
 	}
-	if ((!strcmp(kind, "resume") || !strcmp(kind, "cancel")) && !store_host_alive(st, id) &&
-	    server_host_run(srv, id, err))
+	if (takes_over && !alive && server_host_run(srv, id, err)) {
+		*why = "cannot_resume";
 		return 500;
+	}
 	return 202;
 }
 
@@ -494,18 +528,16 @@ static void post(struct request *rq, struct reply *out, const char *kind, const 
 		 const char *reason)
 {
 	struct store *st = request_store(rq, out);
-	const char *id = rq->params[0];
+	const char *id = rq->params[0], *why = NULL;
 	char *err = NULL;
 	if (!st)
 		return;
-	int code = control_one(rq->srv, st, id, kind, stage, reason, &err);
+	int code = control_one(rq->srv, st, id, kind, stage, reason, &why, &err);
 	if (code == 202)
 		reply_json(out, 202, json_pack("{s:s, s:s, s:s?}", "id", id, "command", kind,
 					       "stage_id", stage));
 	else
-		reply_error(out, code, code == 404 ? "not_found" : code == 409 ? "ended"
-			    : !strcmp(kind, "resume") || !strcmp(kind, "cancel") ? "cannot_resume"
-			    : "store", "%s", err ? err : "");
+		reply_error(out, code, why, "%s", err ? err : "");
 	free(err);
 	store_close(st);
 }
@@ -528,7 +560,8 @@ void api_runs_batch(struct request *rq, struct reply *out)
 	json_array_foreach(st ? ids : NULL, i, v) {
 		const char *id = json_string_value(v);
 		char *err = NULL, status[16] = "";
-		int code = control_one(rq->srv, st, id, kind, NULL, NULL, &err);
+		const char *why = NULL;
+		int code = control_one(rq->srv, st, id, kind, NULL, NULL, &why, &err);
 		if (code == 202)
 			store_run_status_get(st, id, status);
 		json_array_append_new(results, json_pack("{s:s, s:b, s:s?, s:s?}", "execution_id", id,

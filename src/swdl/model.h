@@ -84,6 +84,8 @@ struct swdl_handoff {
 	enum handoff_format format;
 	bool include_run_log;
 	const char *summary_prompt;
+	/* files_changed from git: 1 asked, -1 refused, 0 the default (agent stages only) */
+	signed char files_changed;
 };
 
 struct swdl_gate {

@@ -117,6 +117,9 @@ static json_t *stage_json(const struct swdl_stage *s)
 			handoff_format_names[s->handoff->format], "include_run_log",
 			s->handoff->include_run_log, "summary_prompt",
 			opt_str(s->handoff->summary_prompt)));
+	if (s->handoff && s->handoff->files_changed) /* only when given: plans stay as they were */
+		json_object_set_new(json_object_get(j, "handoff"), "files_changed",
+				    json_boolean(s->handoff->files_changed > 0));
 	if (s->gate)
 		json_object_set_new(j, "gate", json_pack("{s:s, s:o, s:s, s:s, s:o}", "kind",
 			s->gate->kind, "approvers", strs(&s->gate->approvers), "timeout",

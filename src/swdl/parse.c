@@ -568,7 +568,8 @@ static void parse_error_policy(struct pctx *p, const struct node *m, struct swdl
 
 static void parse_handoff(struct pctx *p, const struct node *m, struct swdl_stage *s)
 {
-	static const char *const keys[] = { "format", "include_run_log", "summary_prompt", NULL };
+	static const char *const keys[] = { "format", "include_run_log", "summary_prompt",
+		"files_changed", NULL };
 	struct swdl_handoff *h = ARENA_NEW(p->a, struct swdl_handoff);
 	check_keys(p, m, keys, "handoff");
 	int v;
@@ -576,6 +577,9 @@ static void parse_handoff(struct pctx *p, const struct node *m, struct swdl_stag
 		h->format = (enum handoff_format)v;
 	get_bool(p, m, "include_run_log", &h->include_run_log);
 	get_str(p, m, "summary_prompt", false, &h->summary_prompt);
+	bool files;
+	if (get_bool(p, m, "files_changed", &files))
+		h->files_changed = files ? 1 : -1;
 	s->handoff = h;
 }
 

@@ -53,7 +53,7 @@ stages:
       echo "size=3" >> "$SKILLMEAT_OUTPUT"
       echo "made three changes"
     outputs: {size: {type: string}}
-    handoff: {format: markdown, include_run_log: true}
+    handoff: {format: markdown, include_run_log: true, files_changed: true}
   - id: use
     name: Use
     type: command
@@ -88,6 +88,43 @@ run $sm workflow runs last --stage make --format json
 check "runs --stage --format json" json_eq 'j["handoff"]["stage_id"] == "make" and j["stage_id"] == "make"'
 run $sm workflow runs last --stage nope
 check "runs --stage unknown" err_has "has no stage 'nope'"
+cd "$TMP" || exit 1
+
+# ---- the home inside the work tree: git never walks it; only stages that ask look ----
+mkdir inrepo
+cd inrepo || exit 1
+git init -q . && git config user.email t@example.com && git config user.name t
+echo a >tracked.txt && echo b >dirty.txt && echo c >still.txt && git add . && git commit -qm init
+echo dirty-before >>dirty.txt
+cat >wf.yaml <<'Y'
+workflow: {id: inrepo, name: In repo}
+stages:
+  - id: edit
+    name: Edit
+    type: command
+    run: |
+      echo changed >>tracked.txt
+      echo new >untracked.txt
+      sleep 0.01
+      touch dirty.txt
+    handoff: {files_changed: true}
+  - id: quiet
+    name: Quiet
+    type: command
+    depends_on: [edit]
+    run: echo hi >quiet.txt
+Y
+git add wf.yaml && git commit -qm wf
+outer_home=$SKILLMEAT_HOME
+export SKILLMEAT_HOME="$TMP/inrepo/.smhome"
+run $sm workflow run wf.yaml
+check "home inside the tree: the run completes" exit_is 0
+check "...its files are exactly the stage's (tracked, untracked, an already dirty one touched)" \
+	hq edit 'sorted((f["path"], f["status"]) for f in h["files_changed"]) == [("dirty.txt", "modified"), ("tracked.txt", "modified"), ("untracked.txt", "untracked")] and h["files_source"] == "git"'
+check "...a command stage that does not ask is not looked at" \
+	hq quiet 'h["files_source"] == "none" and h["files_changed"] == [] and "repository" not in h'
+check "...only the asking stage noted the tree" sh -c "test -e '$SKILLMEAT_HOME/runs/$(last_run)/edit/git-before' && ! test -e '$SKILLMEAT_HOME/runs/$(last_run)/quiet/git-before'"
+export SKILLMEAT_HOME="$outer_home"
 cd "$TMP" || exit 1
 
 # ---- outside a work tree: what the stage listed ----

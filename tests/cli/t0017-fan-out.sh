@@ -236,14 +236,14 @@ check "a 300 KiB item runs" exit_is 0
 check "big item: in the file, not the variable" test "$(stage_col each outputs)" = '{"len":["300002","7"],"env":["0","7"]}'
 
 # ---- cancel stops every item ----
-sed 's/sleep 0.3/sleep 60/; s/CANCEL_MARK=x//' par.yaml >long.yaml
+sed 's/sleep 0.3/sleep 60.017/; s/CANCEL_MARK=x//' par.yaml >long.yaml
 $sm workflow run long.yaml --detach >/dev/null 2>&1
 wait_for "SELECT count(*) = 2 FROM items WHERE run_id = (SELECT id FROM runs ORDER BY created_at DESC LIMIT 1) AND status = 'running'"
 run $sm workflow cancel last --yes
 wait_for "SELECT status = 'cancelled' FROM runs ORDER BY created_at DESC LIMIT 1"
 check "cancel: the run is cancelled" test "$(q "SELECT status FROM runs ORDER BY created_at DESC LIMIT 1")" = cancelled
 check "cancel: no item left running" test "$(q "SELECT count(*) FROM items WHERE run_id='$(last_run)' AND status IN ('running', 'pending')")" = 0
-check "cancel: no process left" sh -c '! pgrep -fx "sleep 60" >/dev/null'
+check "cancel: no process left" sh -c '! pgrep -fx "sleep 60.017" >/dev/null'
 
 # ---- kill -9 the host in the middle of a fan-out; resume ----
 cat >crash.yaml <<'Y'

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Argo exports of hostile workflows: ids a cluster would refuse as names or labels
 # (`main`, `a-b`/`a-b-2`/`a_b`, `in`, `not`, `nil`, `build_`, `_private`, a 70-character
-# id, version `1.0.0+build.7`, outputs `file.path` and `my out`) export to objects that
+# id, version `1.0.0+build.7`, outputs `file.path` and `my.out`; `my out` is refused by
+# validation, names being folder names) export to objects that
 # pass tests/argo/check-export.py (Kubernetes' name and label rules, Argo's validate.go)
 # and run through tests/argo/argo-driver.py; what Argo cannot run is refused with a
 # message; gates carry their decision; $SKILLMEAT_ATTEMPT follows Argo's {{retries}};
@@ -23,8 +24,8 @@ stages:
   - id: main
     name: Main
     type: command
-    run: printf 'file.path=a/b\nmy out=two words\n' >> "$SKILLMEAT_OUTPUT"
-    outputs: {"file.path": {type: string}, "my out": {type: string}}
+    run: printf 'file.path=a/b\nmy.out=two words\n' >> "$SKILLMEAT_OUTPUT"
+    outputs: {"file.path": {type: string}, "my.out": {type: string}}
   - {id: a-b, name: A, type: command, run: "true", depends_on: [main]}
   - {id: a-b-2, name: B, type: command, run: "true", depends_on: [a-b]}
   - {id: a_b, name: C, type: command, run: "true", depends_on: [a-b-2]}
@@ -48,6 +49,10 @@ stages:
       python3 -c 'import json,os; print("seen=" + json.load(open(os.environ["SKILLMEAT_HANDOFF"]))["main"]["outputs"]["file.path"])' >> "$SKILLMEAT_OUTPUT"
     outputs: {seen: {type: string}}
 Y
+sed 's/my\.out/my out/g' hostile.yaml >spaced.yaml
+run $sm workflow export spaced.yaml --to argo --format json -o spaced
+check "an output named 'my out' is refused, not exported" exit_is 1
+check "  with a located message" err_has "spaced.yaml:10:14: error: [schema] stage 'main' field 'outputs': output name 'my out' is not a safe name"
 run $sm workflow export hostile.yaml --to argo --format json -o hostile
 check "hostile ids: exported" exit_is 0
 run python3 "$checker" hostile

@@ -179,14 +179,18 @@ Y
 $sm workflow run gate.yaml --detach >/dev/null 2>&1
 wait_for "SELECT count(*) = 1 FROM stages WHERE stage_id = 'ok' AND status = 'waiting_for_approval'"
 gid=$(q "SELECT id FROM runs WHERE workflow_id = 'gated'")
-kill -9 "$(q "SELECT host_pid FROM runs WHERE id = '$gid'")" 2>/dev/null
-sleep 0.2
+# The host stopped (SIGSTOP: alive, holding its lease, applying nothing): a decision is
+# posted and waits; a second one is refused.  (A host that is gone takes no decision at
+# all: t0026.)
+ghost=$(q "SELECT host_pid FROM runs WHERE id = '$gid'")
+kill -STOP "$ghost"
 run $sm workflow reject "$gid" ok --yes
 check "reject: recorded" exit_is 0
 run $sm workflow reject "$gid" ok --yes
 check "a second reject of a decided gate is refused" exit_is 1
 check "a second reject: says it is decided" err_has "gate 'ok' of run $gid is already decided (rejected"
-run $sm workflow cancel "$gid" --yes
+kill -CONT "$ghost"
+wait_for "SELECT count(*) = 1 FROM runs WHERE id = '$gid' AND status IN ('failed', 'cancelled')"
 run $sm workflow runs "$gid" --stage ok
 check "a gate's stage view: no 'has not ended'" sh -c '! grep -q "has not ended" "$1" && grep -q "a gate leaves none" "$1"' sh "$TMP/out"
 

@@ -44,7 +44,8 @@ check "a tiny limit is refused, located" err_has "config.toml:2:20: engine.max_o
 rm "$SKILLMEAT_HOME/config.toml"
 
 # Cancel while a flood is being read: answered within a couple of seconds.
-sed 's/8388608/1073741824/' flood.yaml >big.yaml
+# (bursts of 16 MB with a pause: a backlog builds, and the 1 GiB limit is seconds away)
+sed "s/8388608/1073741824/; s/run: yes .*/run: while :; do yes 'a line of output that never ends' | head -n 500000; sleep 0.1; done/" flood.yaml >big.yaml
 $sm workflow run big.yaml >big.out 2>&1 &
 host=$!
 wait_for "SELECT count(*) FROM stages WHERE run_id=(SELECT id FROM runs ORDER BY created_at DESC LIMIT 1) AND status='running'"
