@@ -6,6 +6,10 @@
 //         (the document edit, the formatting merge of the whole text, the
 //          validation request and the redraw)
 //   save  Save pressed to "saved" shown (PUT, validation, atomic write)
+//   key   one keystroke in the stage editor's Name field, until the page has
+//         handled it (median of 20 keys; the redraw of graph and text follows
+//         without holding the next key)
+//   plan  the Plan tab pressed to every stage's row drawn (POST /plan included)
 // and checks that the saved file differs from the original in one line.
 // usage: node bench/ui-open.mjs [N=200] [REPS=5]   (after scripts/build-ui.sh and a build)
 import { execFileSync, spawn } from "node:child_process";
@@ -43,7 +47,7 @@ const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 page.setDefaultTimeout(60000);
 await page.goto(url);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const open = [], edit = [], save = [];
+const open = [], edit = [], save = [], keys = [], plan = [];
 for (let r = 0; r < REPS; r++) {
   await page.goto(`${origin}/#/workflows`);
   await page.getByRole("link", { name: "Big" }).waitFor();
@@ -63,11 +67,32 @@ for (let r = 0; r < REPS; r++) {
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByText(/^saved /).waitFor();
   save.push(performance.now() - t);
+  await name.focus();
+  for (let k = 0; k < 20; k++) {
+    // Timed in the page: from the key event until React has handled it (a task after the input event).
+    await page.evaluate(() => {
+      window.__key = new Promise((resolve) => {
+        let t0 = 0;
+        document.addEventListener("keydown", (e) => { t0 = e.timeStamp; }, { once: true, capture: true });
+        document.activeElement.addEventListener("input", () => setTimeout(() => resolve(performance.now() - t0), 0), { once: true });
+      });
+    });
+    await page.keyboard.press("x");
+    keys.push(await page.evaluate(() => window.__key));
+  }
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText(/^saved /).waitFor();
+  t = performance.now();
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
+  await page.waitForFunction((n) => document.querySelectorAll(".plan tr[data-stage]").length === n, N);
+  plan.push(performance.now() - t);
+  await page.getByRole("button", { name: "Graph", exact: true }).click();
 }
 const saved = fs.readFileSync(path.join(env.SKILLMEAT_HOME, "collections/default/workflows/big/WORKFLOW.yaml"), "utf8");
 const changed = text.split("\n").filter((l, i) => saved.split("\n")[i] !== l).length;
 await browser.close();
 fs.rmSync(tmp, { recursive: true, force: true });
 console.log(JSON.stringify({ stages: N, reps: REPS, open_ms: Math.round(median(open)), edit_ms: Math.round(median(edit)),
-  save_ms: Math.round(median(save)), lines_changed_by_the_edit: changed, bytes: text.length }));
+  save_ms: Math.round(median(save)), key_ms: Math.round(median(keys)), key_max_ms: Math.round(Math.max(...keys)),
+  plan_tab_ms: Math.round(median(plan)), lines_changed_by_the_edit: changed, bytes: text.length }));
 process.exit(0);

@@ -99,6 +99,7 @@ int cmd_workflow_list(int argc, char **argv);
 int cmd_workflow_delete(int argc, char **argv);
 int cmd_workflow_run(int argc, char **argv);
 int cmd_workflow_resume(int argc, char **argv);
+int cmd_workflow_rerun(int argc, char **argv);
 int cmd_workflow_runs(int argc, char **argv);
 int cmd_workflow_export(int argc, char **argv);
 int cmd_workflow_logs(int argc, char **argv);

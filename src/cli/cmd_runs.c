@@ -162,7 +162,7 @@ static int list_runs(struct store *st, const struct ropts *o)
 	const char *sql = "SELECT r.id, r.workflow_id, r.status, r.created_at, r.started_at,"
 		" r.finished_at, r.usd, r.tokens,"
 		" (SELECT count(*) FROM stages WHERE run_id = r.id AND status IN"
-		"  ('completed','skipped')), (SELECT count(*) FROM stages WHERE run_id = r.id)"
+		"  ('completed','reused','skipped')), (SELECT count(*) FROM stages WHERE run_id = r.id)"
 		" FROM runs r WHERE (?1 IS NULL OR r.workflow_id = ?1 OR r.workflow_name = ?1)"
 		" AND (?2 IS NULL OR r.status = ?2) ORDER BY r.created_at DESC LIMIT ?3";
 	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
@@ -327,6 +327,12 @@ static void show_run_text(const json_t *run)
 	printf("  created %s  workdir %s\n", when, str(run, "workdir"));
 	if (*str(run, "error"))
 		printf("  error: %s\n", term_esc(str(run, "error")));
+	if (*str(run, "rerun_of"))
+		printf("  re-run of %s\n", str(run, "rerun_of"));
+	size_t k;
+	const json_t *x;
+	json_array_foreach(json_object_get(run, "reruns"), k, x)
+		printf("  re-run by %s\n", json_string_value(x));
 	printf("  cost $%.4f, %lld tokens\n", num(run, "usd"),
 	       (long long)json_integer_value(json_object_get(run, "tokens")));
 	char *cg = attempt_cgroup_base(); /* each attempt's "monitor" file says which it had */
@@ -348,6 +354,8 @@ static void show_run_text(const json_t *run)
 		printf("\n");
 		if (*str(s, "error"))
 			printf("      error (%s): %s\n", str(s, "error_class"), term_esc(str(s, "error")));
+		if (*str(s, "reused_from"))
+			printf("      reused from run %s\n", str(s, "reused_from"));
 		show_context(json_object_get(s, "context"));
 		show_item_counts(json_object_get(s, "item_states"));
 		show_logs(json_object_get(s, "logs"));

@@ -463,6 +463,7 @@ const struct cmd workflow_cmds[] = {
 	{ "cancel", cmd_workflow_cancel, "cancel a run", NULL },
 	{ "pause", cmd_workflow_pause, "pause a run (running stages finish)", NULL },
 	{ "resume", cmd_workflow_resume, "resume a paused run, or take over a dead one", NULL },
+	{ "rerun", cmd_workflow_rerun, "run again, reusing a run's completed stages", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 

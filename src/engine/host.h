@@ -34,6 +34,8 @@ struct run_create {
 	size_t nr_artifacts;
 	const struct engine_config *config; /* runners, for versions in the manifest */
 	const json_t *packs;            /* {stage: {text, manifest}} (context packs) or NULL */
+	const char *rerun_of;           /* a re-run: the run it re-runs, else NULL */
+	const struct stage_reuse *reuse; /* a re-run: per stage, what it reuses (or NULL) */
 };
 
 /*

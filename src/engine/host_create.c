@@ -123,7 +123,8 @@ int host_create_run(struct store *st, const struct run_create *rc, char out[24],
 	host_snapshot_hash(snapshot, hash);
 	char *manifest = manifest_json(rc, hash);
 	struct run_new rn = { NULL, wf->id, wf->name, wf->version, hash, rc->source, snapshot,
-		params, manifest, rc->workdir, rc->runner, rc->max_parallel };
+		params, manifest, rc->workdir, rc->runner, rc->max_parallel, rc->rerun_of,
+		rc->reuse };
 	int r = host_store_run(st, wf, &rn, out, err);
 	free(manifest);
 	free(params);

@@ -146,15 +146,23 @@ json_t *run_details_json(struct store *st, const char *run_id)
 {
 	json_t *runs = store_rows_json(st, "SELECT id, workflow_id, workflow_name, workflow_version,"
 		" workflow_hash, source, status, error, workdir, runner, max_parallel, created_at,"
-		" started_at, finished_at, usd, tokens, host_pid, parameters, manifest"
+		" started_at, finished_at, usd, tokens, host_pid, parameters, manifest, rerun_of"
 		" FROM runs WHERE id = ?1", run_id);
 	json_t *run = json_incref(json_array_get(runs, 0));
 	json_decref(runs);
 	if (!run)
 		return NULL;
 	json_object_set_new(run, "stages", store_rows_json(st, "SELECT stage_id, status, attempt,"
-		" started_at, finished_at, error_class, error, outputs, handoff, items FROM stages"
-		" WHERE run_id = ?1 ORDER BY idx", run_id));
+		" started_at, finished_at, ready_at, error_class, error, outputs, handoff, items, reused_from"
+		" FROM stages WHERE run_id = ?1 ORDER BY idx", run_id));
+	/* The lineage the other way: the runs that re-ran this one. */
+	json_t *reruns = json_array(), *rows = store_rows_json(st, "SELECT id FROM runs"
+		" WHERE rerun_of = ?1 ORDER BY created_at", run_id), *v;
+	size_t i;
+	json_array_foreach(rows, i, v)
+		json_array_append(reruns, json_object_get(v, "id"));
+	json_decref(rows);
+	json_object_set_new(run, "reruns", reruns);
 	attach_snapshot(st, run_id, json_object_get(run, "stages"));
 	attach_items(st, run_id, json_object_get(run, "stages"));
 	explain_run_error(run);

@@ -21,6 +21,7 @@ int run_prepare(const struct run_request *rq, struct run_prepared *p, struct dia
 		collection_check_workflow(p->c, &p->l->wf, rq->allow_missing, &p->refs, dl);
 	if (dl->errors)
 		return SM_OK;
+	p->source = realpath(rq->path, NULL);
 	p->workdir = rq->workdir ? realpath(rq->workdir, NULL) : getcwd(NULL, 0);
 	if (!p->workdir) {
 		*err = xasprintf("workdir %s: %s", rq->workdir ? rq->workdir : ".", strerror(errno));
@@ -40,8 +41,9 @@ static void run_create_of(const struct run_request *rq, struct run_prepared *p,
 	for (size_t i = 0; i < p->refs.nr; i++)
 		if (p->refs.paths[i])
 			arts[nr++] = (struct artifact_text){ p->refs.refs[i], p->refs.paths[i] };
-	*cr = (struct run_create){ p->l, p->params, rq->path, p->workdir, rq->runner,
-		rq->max_parallel, arts, nr, cfg, plan_context_packs(&p->pc) };
+	*cr = (struct run_create){ p->l, p->params, p->source ? p->source : rq->path, p->workdir, rq->runner,
+		rq->max_parallel, arts, nr, cfg, plan_context_packs(&p->pc), rq->rerun_of,
+		rq->reuse };
 }
 
 static void run_create_release(struct run_create *cr)
@@ -69,6 +71,15 @@ json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p
 	return b;
 }
 
+json_t *run_prepared_snapshot(const struct run_request *rq, struct run_prepared *p, char **err)
+{
+	struct run_create cr;
+	run_create_of(rq, p, NULL, &cr);
+	json_t *snap = host_snapshot_json(&cr, err);
+	run_create_release(&cr);
+	return snap;
+}
+
 void run_prepared_release(struct run_prepared *p)
 {
 	plan_context_release(&p->pc);
@@ -77,5 +88,6 @@ void run_prepared_release(struct run_prepared *p)
 	collection_free(p->c);
 	swdl_loaded_free(p->l);
 	free(p->workdir);
+	free(p->source);
 	memset(p, 0, sizeof(*p));
 }

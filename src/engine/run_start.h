@@ -20,6 +20,8 @@ struct run_request {
 	long max_parallel;
 	const struct role_binding *bindings; /* --bind / the request's "bindings" */
 	size_t nr_bindings;
+	const char *rerun_of;            /* a re-run (rerun.h): the run it re-runs */
+	const struct stage_reuse *reuse; /* and per stage what it reuses; else NULL */
 };
 
 struct run_prepared {
@@ -29,6 +31,7 @@ struct run_prepared {
 	json_t *params;
 	struct plan_context pc;
 	char *workdir;                   /* absolute */
+	char *source;                    /* the workflow file, absolute (what a re-run loads) */
 };
 
 /*
@@ -43,6 +46,8 @@ int run_prepared_create(const struct run_request *rq, struct run_prepared *p, st
 			const struct engine_config *cfg, char out[24], char **err);
 /* The prepared run as a run bundle (stage_exec.h) for elsewhere (new reference). */
 json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p, char **err);
+/* What the run's snapshot would be (host.h), for comparing with another run's. */
+json_t *run_prepared_snapshot(const struct run_request *rq, struct run_prepared *p, char **err);
 void run_prepared_release(struct run_prepared *p);
 
 #endif

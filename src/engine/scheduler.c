@@ -10,6 +10,9 @@ static const char *const run_names[] = { "running", "paused", "halting", "cancel
 
 int stage_state_from_name(const char *name)
 {
+	/* A re-run's reused stage is done: dependents see it as just completed. */
+	if (!strcmp(name, "reused"))
+		return STAGE_COMPLETED;
 	for (size_t i = 0; i < ARRAY_SIZE(stage_names); i++)
 		if (!strcmp(stage_names[i], name))
 			return (int)i;

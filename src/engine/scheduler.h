@@ -189,7 +189,7 @@ void sched_restore_item(struct sched *s, size_t stage, size_t item, enum stage_s
 			int64_t deadline, const char *error_class);
 
 const char *stage_state_name(enum stage_state st);
-/* The state named `name` (as stage_state_name spells it), or -1. */
+/* The state named `name` (as stage_state_name spells it; "reused" is completed), or -1. */
 int stage_state_from_name(const char *name);
 int run_state_from_name(const char *name);
 const char *run_state_name(enum run_state st);

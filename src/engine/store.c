@@ -80,6 +80,10 @@ static const char *const migrations[] = {
 	"  attempt INTEGER NOT NULL DEFAULT 0, ready_at REAL, deadline REAL,"
 	"  error_class TEXT, error TEXT, outputs TEXT,"
 	"  PRIMARY KEY (run_id, stage_id, item)) WITHOUT ROWID;",
+	/* 5: re-runs: the run a run re-runs; the run a reused stage's record came from. */
+	"ALTER TABLE runs ADD COLUMN rerun_of TEXT;"
+	"ALTER TABLE stages ADD COLUMN reused_from TEXT;"
+	"CREATE INDEX runs_by_rerun_of ON runs(rerun_of);",
 };
 
 char *store_default_path(const char *home)
@@ -260,9 +264,44 @@ void store_rollback(struct store *st)
 static const char SQL_RUN_INSERT[] =
 	"INSERT INTO runs (id, workflow_id, workflow_name, workflow_version, workflow_hash,"
 	" source, snapshot, parameters, manifest, workdir, runner, max_parallel, status,"
-	" created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,'pending',?13)";
+	" created_at, rerun_of) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,'pending',?13,?14)";
 static const char SQL_STAGE_INSERT[] =
 	"INSERT INTO stages (run_id, stage_id, idx, status) VALUES (?1, ?2, ?3, 'pending')";
+/* A reused stage: the original's record, never executed here. */
+static const char SQL_STAGE_REUSED[] =
+	"UPDATE stages SET status = 'reused', reused_from = ?3, outputs = ?4, handoff = ?5,"
+	" items = ?6, started_at = ?7, finished_at = ?8 WHERE run_id = ?1 AND stage_id = ?2";
+static const char SQL_ITEMS_REUSED[] =
+	"INSERT INTO items (run_id, stage_id, item, status, tries, lost, attempt, error_class,"
+	" error, outputs) SELECT ?1, stage_id, item, status, tries, lost, attempt, error_class,"
+	" error, outputs FROM items WHERE run_id = ?3 AND stage_id = ?2";
+
+static int stage_reused(struct store *st, const char *run_id, const char *stage_id,
+			const char *from, const struct stage_reuse *u)
+{
+	sqlite3_stmt *s = stmt(st, SQL_STAGE_REUSED);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		bind_text(s, 3, from);
+		bind_text(s, 4, u->outputs);
+		bind_text(s, 5, u->handoff);
+		bind_text(s, 6, u->items);
+		bind_time(s, 7, u->started_at);
+		bind_time(s, 8, u->finished_at);
+	}
+	int r = done(s);
+	if (!r && u->items) {
+		s = stmt(st, SQL_ITEMS_REUSED);
+		if (s) {
+			bind_text(s, 1, run_id);
+			bind_text(s, 2, stage_id);
+			bind_text(s, 3, u->from_run);
+		}
+		r = done(s);
+	}
+	return r;
+}
 
 int store_create_run(struct store *st, const struct run_new *r, const char *const *stage_ids,
 		     size_t nr_stages)
@@ -278,6 +317,7 @@ int store_create_run(struct store *st, const struct run_new *r, const char *cons
 			bind_text(s, (int)i + 1, v[i]);
 		sqlite3_bind_int64(s, 12, r->max_parallel);
 		sqlite3_bind_double(s, 13, store_now());
+		bind_text(s, 14, r->rerun_of);
 	}
 	int ret = done(s);
 	for (size_t i = 0; !ret && i < nr_stages; i++) {
@@ -288,6 +328,9 @@ int store_create_run(struct store *st, const struct run_new *r, const char *cons
 			sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
 		}
 		ret = done(s);
+		if (!ret && r->reuse && r->reuse[i].from_run)
+			ret = stage_reused(st, r->id, stage_ids[i], r->reuse[i].from_run,
+					   &r->reuse[i]);
 	}
 	if (!ret)
 		ret = store_commit(st);

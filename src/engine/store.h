@@ -8,9 +8,11 @@
  *
  * Tables (schema version in PRAGMA user_version, migrations in store.c):
  *   runs      one row a run: snapshot, parameters, manifest, status,
- *             lease (host pid, token, heartbeat), next event seq, spend
+ *             lease (host pid, token, heartbeat), next event seq, spend,
+ *             the run it re-runs (rerun_of)
  *   stages    one row a stage of a run: status, attempt, timers, outputs,
- *             handoff record, fan-out item list
+ *             handoff record, fan-out item list, reused_from (a re-run's
+ *             stage that took its record from that run: status "reused")
  *   attempts  one row an attempt: runner, pid, exit, error class, usage,
  *             outputs, and the fan-out item it ran (NULL for other stages)
  *   items     one row an item of a fan-out stage: its state like a stage's
@@ -47,12 +49,25 @@ int store_begin(struct store *st);   /* BEGIN IMMEDIATE: the write lock now */
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/* A stage of a re-run that takes the original's record instead of running. */
+struct stage_reuse {
+	const char *from_run;                 /* NULL: the stage runs */
+	const char *outputs, *handoff, *items; /* JSON text or NULL */
+	double started_at, finished_at;
+};
+
 struct run_new {
 	const char *id, *workflow_id, *workflow_name, *workflow_version, *workflow_hash;
 	const char *source, *snapshot, *parameters, *manifest, *workdir, *runner;
 	long max_parallel;
+	const char *rerun_of;                 /* the run this one re-runs, or NULL */
+	const struct stage_reuse *reuse;      /* per stage (as stage_ids), or NULL */
 };
-/* Insert a run (status "pending") and its stages (status "pending"). */
+/*
+ * Insert a run (status "pending") and its stages (status "pending", or
+ * "reused" with the original's outputs, handoff and items), in one
+ * transaction.
+ */
 int store_create_run(struct store *st, const struct run_new *r, const char *const *stage_ids,
 		     size_t nr_stages);
 

@@ -9,6 +9,7 @@
 #include "../collection/collection.h"
 #include "../engine/config.h"
 #include "../engine/run_json.h"
+#include "../engine/rerun.h"
 #include "../engine/run_start.h"
 #include "../swdl/workflow.h"
 
@@ -82,11 +83,31 @@ void server_adopt_runs(struct server *s)
 	free(err);
 }
 
+/*
+ * Remove web.json only while it is still ours: a server started since (this
+ * one may wait minutes for its runs) has written its own, which must stay.
+ */
+static void remove_info(struct server *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (!s->info_path || strbuf_read_file(&sb, s->info_path, 1 << 16))
+		goto out;
+	json_t *j = json_loads(sb.buf, 0, NULL);
+	const char *token = json_string_value(json_object_get(j, "token"));
+	if (json_integer_value(json_object_get(j, "pid")) == (json_int_t)getpid() && token &&
+	    !strcmp(token, s->token))
+		unlink(s->info_path);
+	json_decref(j);
+out:
+	strbuf_release(&sb);
+}
+
 void server_stop(struct server *s)
 {
 	if (!s)
 		return;
 	s->stopping = 1;
+	remove_info(s); /* now: a new server may start while our runs finish */
 	if (s->d)
 		MHD_stop_daemon(s->d);
 	/* Hosts finish their runs (a run never hangs: timeouts bound every stage). */
@@ -95,8 +116,6 @@ void server_stop(struct server *s)
 		pthread_join(h->thread, NULL);
 		free(h);
 	}
-	if (s->info_path)
-		unlink(s->info_path);
 	pthread_mutex_destroy(&s->lock);
 	conns_release(&s->conns);
 	free(s->info_path);
@@ -151,7 +170,7 @@ void api_runs_list(struct request *rq, struct reply *out)
 		return;
 	json_t *a = json_array();
 	if (sqlite3_prepare_v2(store_db(st), "SELECT id, workflow_id, workflow_name, status,"
-			       RUN_ERROR_SQL " created_at, started_at, finished_at, usd, tokens FROM runs"
+			       RUN_ERROR_SQL " created_at, started_at, finished_at, usd, tokens, rerun_of FROM runs"
 			       " WHERE (?1 IS NULL OR workflow_id = ?1) AND (?2 IS NULL OR status = ?2)"
 			       " ORDER BY created_at DESC LIMIT ?3", -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, wf, -1, SQLITE_STATIC);
@@ -321,6 +340,139 @@ out:
 	diag_list_release(&dl);
 	request_params_release(&rp);
 	free(path);
+	free(err);
+	json_decref(body);
+}
+
+/* ---- re-running a run ------------------------------------------------------------------ */
+
+#define MAX_REQUEST_FROM 256
+
+/* body.mode, body.from and body.reuse_unchanged into ro (from borrowed from the body). */
+static int rerun_opts_of(const json_t *body, struct rerun_opts *ro, const char **from,
+			 struct reply *out)
+{
+	const char *mode = json_string_value(json_object_get(body, "mode"));
+	json_t *f = json_object_get(body, "from"), *ru = json_object_get(body, "reuse_unchanged");
+	size_t i;
+	json_t *v;
+	if (!mode || !strcmp(mode, "all"))
+		ro->mode = RERUN_ALL;
+	else if (!strcmp(mode, "failed"))
+		ro->mode = RERUN_FAILED;
+	else if (!strcmp(mode, "from"))
+		ro->mode = RERUN_FROM;
+	else
+		return reply_error(out, 400, "bad_request", "mode must be all, failed or from, "
+				   "not '%s'", mode), SM_ERR;
+	if (ro->mode == RERUN_FROM && (!json_is_array(f) || !json_array_size(f) ||
+				       json_array_size(f) > MAX_REQUEST_FROM))
+		return reply_error(out, 400, "bad_request", "mode from needs from: a list of 1 to "
+				   "%d stage ids", MAX_REQUEST_FROM), SM_ERR;
+	json_array_foreach(ro->mode == RERUN_FROM ? f : NULL, i, v) {
+		if (!(from[i] = json_string_value(v)))
+			return reply_error(out, 400, "bad_request", "from[%zu] is not a stage id", i),
+			       SM_ERR;
+	}
+	if (ru && !json_is_boolean(ru))
+		return reply_error(out, 400, "bad_request", "reuse_unchanged must be a boolean"),
+		       SM_ERR;
+	ro->from = from;
+	ro->nr_from = ro->mode == RERUN_FROM ? json_array_size(f) : 0;
+	ro->reuse_unchanged = json_is_true(ru);
+	return SM_OK;
+}
+
+/* Load, check and decide; a problem is replied. */
+static int rerun_prepare(struct request *rq, struct reply *out, struct store *st,
+			 const struct rerun_opts *ro, struct rerun_origin *o,
+			 struct rerun_request *r, struct run_prepared *p, struct rerun_plan *plan)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	char *err = NULL;
+	int e = rerun_origin_load(st, rq->params[0], o, &err), ret = SM_ERR;
+	if (e) {
+		reply_error(out, e == SM_ENOENT ? 404 : 409, e == SM_ENOENT ? "not_found"
+			    : "cannot_rerun", "%s", err);
+		goto out;
+	}
+	if (rerun_request_init(r, rq->srv->home, o, ro, &err) || run_prepare(&r->rq, p, &dl, &err)) {
+		reply_error(out, 409, "cannot_rerun", "%s", err);
+		goto out;
+	}
+	if (dl.errors) {
+		struct strbuf sb = STRBUF_INIT;
+		diag_format(&sb, &dl.items[0]);
+		reply_error(out, 400, "invalid", "%s", sb.buf);
+		strbuf_release(&sb);
+		goto out;
+	}
+	if (rerun_decide(o, ro, r, p, plan, &err)) {
+		reply_error(out, 409, "cannot_rerun", "%s", err);
+		goto out;
+	}
+	ret = SM_OK;
+out:
+	diag_list_release(&dl);
+	free(err);
+	return ret;
+}
+
+/*
+ * Body: {mode: all|failed|from, from: [stage], reuse_unchanged, parameters,
+ * bindings, dry_run}.  202 {id, rerun_of, status, url, stages} (stages: the
+ * plan of reuse); dry_run: 200 with the plan only.
+ */
+void api_run_rerun(struct request *rq, struct reply *out)
+{
+	json_t *body = request_json(rq, out);
+	struct request_params rp = { 0 };
+	struct rerun_opts ro = { 0 };
+	struct rerun_origin o = { 0 };
+	struct rerun_request r = { 0 };
+	struct rerun_plan plan = { 0 };
+	struct run_prepared p;
+	struct engine_config cfg = { 0 };
+	struct store *st = NULL;
+	const char *from[MAX_REQUEST_FROM];
+	char *err = NULL, id[24];
+	memset(&p, 0, sizeof(p));
+	if (!body || request_params(body, &rp, out) || rerun_opts_of(body, &ro, from, out) ||
+	    !(st = request_store(rq, out)))
+		goto out;
+	ro.params = rp.p;
+	ro.nr_params = rp.nr;
+	ro.bindings = rp.binds;
+	ro.nr_bindings = rp.nr_binds;
+	if (rerun_prepare(rq, out, st, &ro, &o, &r, &p, &plan))
+		goto out;
+	json_t *j = rerun_plan_json(&o, &plan, &p.l->wf);
+	if (json_is_true(json_object_get(body, "dry_run"))) {
+		reply_json(out, 200, j);
+		goto out;
+	}
+	char *config = path_join(rq->srv->home, "config.toml");
+	int bad = engine_config_load(&cfg, config, &err);
+	free(config);
+	if (bad || rerun_create(st, &r, &p, &cfg, &o, &plan, id, &err) ||
+	    server_host_run(rq->srv, id, &err)) {
+		reply_error(out, 500, "cannot_start", "%s", err);
+		json_decref(j);
+		goto out;
+	}
+	char loc[96];
+	snprintf(loc, sizeof(loc), "/api/v1/workflow-executions/%s", id);
+	json_object_update_new(j, json_pack("{s:s, s:s, s:s}", "id", id, "status", "pending",
+					    "url", loc));
+	reply_json(out, 202, j);
+out:
+	rerun_plan_release(&plan);
+	run_prepared_release(&p);
+	rerun_request_release(&r);
+	rerun_origin_release(&o);
+	engine_config_release(&cfg);
+	store_close(st);
+	request_params_release(&rp);
 	free(err);
 	json_decref(body);
 }

@@ -42,6 +42,7 @@ const struct route server_routes[] = {
 	{ "POST", "/api/v1/workflow-executions/{id}/pause", api_run_control },
 	{ "POST", "/api/v1/workflow-executions/{id}/resume", api_run_control },
 	{ "POST", "/api/v1/workflow-executions/{id}/cancel", api_run_control },
+	{ "POST", "/api/v1/workflow-executions/{id}/rerun", api_run_rerun },
 	{ "POST", "/api/v1/workflow-executions/{id}/gates/{stage_id}/approve", api_run_gate },
 	{ "POST", "/api/v1/workflow-executions/{id}/gates/{stage_id}/reject", api_run_gate },
 	{ NULL, NULL, NULL },

@@ -114,6 +114,7 @@ void api_runs_list(struct request *rq, struct reply *out);
 void api_run_get(struct request *rq, struct reply *out);
 void api_run_start(struct request *rq, struct reply *out);
 void api_run_control(struct request *rq, struct reply *out);
+void api_run_rerun(struct request *rq, struct reply *out);
 void api_run_gate(struct request *rq, struct reply *out);
 void api_run_stream(struct request *rq, struct reply *out);
 void api_runs_stream(struct request *rq, struct reply *out);

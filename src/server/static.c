@@ -10,6 +10,7 @@
 #include "ui_assets.h"
 
 #include <microhttpd.h>
+#include <sodium.h>
 #include <string.h>
 
 /* What the page may load: only this server; React Flow sets inline styles. */
@@ -73,6 +74,18 @@ static struct MHD_Response *static_body(struct MHD_Connection *c, const char *ur
 	return r;
 }
 
+/*
+ * The page opened with this server's ?token=.  Checked here, not by the
+ * caller's token check, which takes a cookie first: an old cookie (from a
+ * server since restarted) must not stop the new token from replacing it.
+ */
+static bool token_in_url(struct server *s, struct MHD_Connection *c)
+{
+	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+	size_t n = strlen(s->token);
+	return arg && strlen(arg) == n && !sodium_memcmp(arg, s->token, n);
+}
+
 enum MHD_Result static_serve(struct server *s, struct MHD_Connection *c, const char *url,
 			     const char *method, bool token_given)
 {
@@ -90,7 +103,7 @@ enum MHD_Result static_serve(struct server *s, struct MHD_Connection *c, const c
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Content-Security-Policy", UI_CSP);
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	if (token_given && status == 200) {
+	if ((token_given || token_in_url(s, c)) && status == 200) {
 		char cookie[128];
 		snprintf(cookie, sizeof(cookie), "skillmeat_token=%s; Path=/; HttpOnly; "
 			 "SameSite=Strict", s->token);

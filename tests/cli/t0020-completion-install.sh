@@ -16,7 +16,7 @@ bash_complete() { # the words typed (the last one being completed): the candidat
 		[ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' bash "$@"
 }
 check "bash: commands" test "$(bash_complete skillmeat w)" = "web workflow "
-check "bash: subcommands" test "$(bash_complete skillmeat workflow r)" = "reject resume run runs "
+check "bash: subcommands" test "$(bash_complete skillmeat workflow r)" = "reject rerun resume run runs "
 check "bash: a command's options, from its --help" \
 	sh -c 'bash_out=$1; case $bash_out in *--param*--bind*|*--bind*--param*) ;; *) exit 1;; esac' _ \
 	"$(bash_complete skillmeat workflow run --)"

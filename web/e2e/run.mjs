@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
 import { parse } from "yaml";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -75,8 +76,22 @@ stages:
 fs.writeFileSync(path.join(tmp, "roles.yaml"), ROLES);
 execFileSync(sm, ["workflow", "create", path.join(tmp, "roles.yaml")], { env, stdio: ["ignore", "ignore", "inherit"] });
 const handFile = path.join(coll, "workflows/hand/WORKFLOW.yaml");
+// A run whose second stage fails until the file `fixed` exists (for "Re-run failed").
+const FLAKY = `workflow: {id: flaky, name: Flaky}
+stages:
+  - {id: prepare, name: Prepare, type: command, run: 'echo prepare >> ran.log; echo "v=ready" >> "$SKILLMEAT_OUTPUT"', outputs: {v: {type: string}}}
+  - id: build
+    name: Build
+    type: command
+    depends_on: [prepare]
+    run: 'echo build >> ran.log; test -f fixed || { echo "fixed is missing" >&2; exit 4; }'
+    error_policy: {retry: {max_attempts: 1}}
+  - {id: ship, name: Ship, type: command, depends_on: [build], run: 'echo "ship $V" >> ran.log', env: {V: "\${{ stages.prepare.outputs.v }}"}}
+`;
+fs.writeFileSync(path.join(tmp, "flaky.yaml"), FLAKY);
+try { execFileSync(sm, ["workflow", "run", "flaky.yaml"], { env, cwd: tmp, stdio: "ignore" }); } catch { /* it fails: that is the point */ }
 
-const server = spawn(sm, ["web", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
+let server = spawn(sm, ["web", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
 process.on("exit", () => server.kill("SIGKILL"));  // never leave it behind, whatever happens
 const info = path.join(home, "web.json");
 for (let i = 0; i < 100 && !fs.existsSync(info); i++) await new Promise((r) => setTimeout(r, 100));
@@ -94,12 +109,28 @@ const consoleErrors = [];
 page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
 page.setDefaultTimeout(10000);
+// "Leave with unsaved changes?" is answered yes, unless a step listens itself.
+let onDialog = (d) => void d.accept();
+page.on("dialog", (d) => onDialog(d));
 
 let pass = 0, fail = 0, stopped = false;
 const steps = [];
 const step = (name, fn) => steps.push({ name, fn });
 const shot = (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 const expect = (cond, what) => { if (!cond) throw new Error(what); };
+// axe-core in the page: no serious or critical violation on any page or dialog.
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const axeChecked = [];
+const axe = async (what) => {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.evaluate(axeSource);  // by DevTools: the page's CSP forbids inline scripts
+  const res = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")}: ${n.failureSummary} ${n.html.slice(0, 120)}`).join("; ")})`);
+  });
+  axeChecked.push(what);
+  expect(res.length === 0, `axe on ${what}:\n${res.join("\n")}`);
+};
 const stageFile = (id) => path.join(coll, `workflows/${id}/WORKFLOW.yaml`);
 
 // ---- the steps ----
@@ -109,6 +140,7 @@ step("the page opens with the token and drops it from the address", async () => 
   expect(!page.url().includes("token"), `token still in ${page.url()}`);
   await page.getByRole("link", { name: "Hand written" }).waitFor();
   await shot("01-workflows");
+  await axe("the workflows list");
 });
 
 step("a new workflow: settings typed into the workflow form", async () => {
@@ -161,6 +193,7 @@ step("an edge drawn from the agent stage to the gate is a depends_on", async () 
 step("live validation says the workflow is valid", async () => {
   await page.locator(".validity.good").waitFor();
   await shot("02-builder");
+  await axe("the builder");
 });
 
 step("Create saves it; the YAML on disk is the graph that was drawn", async () => {
@@ -174,6 +207,40 @@ step("Create saves it; the YAML on disk is the graph that was drawn", async () =
   expect(fs.readFileSync(stageFile("e2e-ship"), "utf8").startsWith("# A workflow made in the SkillMeat builder."), "header comment");
 });
 
+step("the Plan tab shows the batches, each stage's agent and the estimated cost", async () => {
+  const t0 = Date.now();
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
+  const plan = page.getByLabel("Plan", { exact: true });
+  await plan.locator('tbody[data-batch="0"] tr[data-stage="stage"]').waitFor();
+  await plan.locator('tbody[data-batch="1"] tr[data-stage="approval"]').waitFor();
+  const agent = await plan.locator('tr[data-stage="stage"]').textContent();
+  expect(agent.includes("agent:researcher"), agent);
+  const cost = await plan.locator('[data-total="usd"]').textContent();
+  expect(/^\$\d+\.\d{4}/.test(cost), `cost ${cost}`);
+  console.log(`  (the Plan tab rendered in ${Date.now() - t0} ms)`);
+  await shot("09-plan-tab");
+  await axe("the Plan tab");
+  await plan.locator('tr[data-stage="approval"]').getByRole("button", { name: "approval" }).click();
+  await page.getByRole("form", { name: "Stage approval" }).waitFor();
+});
+
+step("the Run dialog is modal: it takes the focus, keeps Tab inside, Escape closes it and gives the focus back", async () => {
+  const run = page.getByRole("button", { name: "Run", exact: true });
+  await run.click();
+  const dialog = page.getByRole("dialog", { name: "Run workflow" });
+  await dialog.waitFor();
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement)), "the dialog did not take the focus");
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press("Tab");
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement)), `Tab ${i + 1} left the dialog`);
+  }
+  await dialog.getByLabel("Plan", { exact: true }).locator('[data-total="usd"]').waitFor();
+  await axe("the Run dialog");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  expect(await run.evaluate((b) => b === document.activeElement), "the focus did not come back to Run");
+});
+
 step("Run starts it; the run page follows it live to the waiting gate", async () => {
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByRole("dialog", { name: "Run workflow" }).getByRole("button", { name: "Start run" }).click();
@@ -184,6 +251,7 @@ step("Run starts it; the run page follows it live to the waiting gate", async ()
   await page.getByRole("region", { name: "Gate approval" }).waitFor();
   await page.locator('.react-flow__node[data-id="approval"] .stage-node.status-waiting_for_approval').waitFor();
   await shot("03-run-waiting");
+  await axe("the run page");
 });
 
 step("Approve on the page finishes the run, without a reload", async () => {
@@ -201,6 +269,7 @@ step("the runs list shows the run", async () => {
   await page.getByRole("link", { name: "Runs", exact: true }).click();
   await page.locator("table.grid .badge.status-completed").first().waitFor();
   await shot("05-runs");
+  await axe("the runs list");
 });
 
 step("a role bound in the Run dialog is the agent that ran; a fan-out has a row per item", async () => {
@@ -212,7 +281,14 @@ step("a role bound in the Run dialog is the agent that ran; a fan-out has a row 
   const select = dialog.getByLabel(/^reviewer/);
   const offered = await select.locator("option").allTextContents();
   expect(offered.includes("agent:writer") && !offered.some((o) => o.startsWith("ctx:")), offered.join(", "));
+  // The plan preview follows the binding.
+  const preview = dialog.getByLabel("Plan", { exact: true });
+  await select.selectOption("agent:researcher");
+  await preview.locator('tr[data-stage="review"]', { hasText: "agent:researcher" }).waitFor();
+  await preview.locator('[data-binding="reviewer"]', { hasText: "request" }).waitFor();
   await select.selectOption("agent:writer");
+  await preview.locator('tr[data-stage="review"]', { hasText: "agent:writer" }).waitFor();
+  await shot("10-run-dialog-preview");
   await dialog.getByRole("button", { name: "Start run" }).click();
   await page.waitForURL(/#\/runs\//);
   await page.locator(".page-head .badge.status-completed").waitFor();
@@ -243,6 +319,8 @@ step("an edit keeps the comments and key order elsewhere", async () => {
   await form.getByLabel("Name", { exact: true }).fill("Final report");
   await page.keyboard.press("Control+s");
   await page.getByText(/^saved /).waitFor();
+  // The status line may still show the last save: wait for the file itself.
+  for (let i = 0; i < 50 && fs.readFileSync(handFile, "utf8") === HAND; i++) await page.waitForTimeout(100);
   const now = fs.readFileSync(handFile, "utf8").split("\n"), before = HAND.split("\n");
   const changed = before.filter((l, i) => now[i] !== l);
   expect(now.length === before.length, `${now.length} lines, was ${before.length}`);
@@ -272,6 +350,186 @@ step("keyboard: a palette button adds a stage; the YAML view shows it", async ()
   expect(text.includes("- id: command") && text.includes("# first"), text);
 });
 
+step("YAML view: a text edit is saved by Save, without Apply; a text that does not parse is refused with the reason", async () => {
+  const area = page.getByLabel("Workflow as YAML");
+  const before = await area.inputValue();
+  await area.fill(before.replace("name: Hand written", "name: Hand edited"));
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText(/^saved /).waitFor();
+  expect(fs.readFileSync(handFile, "utf8").includes("name: Hand edited   # trailing comment"), fs.readFileSync(handFile, "utf8"));
+  const saved = fs.readFileSync(handFile, "utf8");
+  await area.fill("workflow: [unclosed");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator(".statusline.error", { hasText: "not saved: the YAML text does not parse" }).waitFor();
+  expect(fs.readFileSync(handFile, "utf8") === saved, "a broken text was saved");
+  await page.getByRole("button", { name: "Graph" }).click();
+  await page.locator(".statusline.error", { hasText: "cannot leave the text view" }).waitFor();
+  await page.getByRole("button", { name: "Revert" }).click();
+  await page.getByRole("button", { name: "Graph" }).click();
+  await page.locator('.react-flow__node[data-id="report"]').waitFor();
+});
+
+step("unsaved changes: leaving asks first, and staying keeps them", async () => {
+  await page.locator('.react-flow__node[data-id="report"]').click();
+  await page.getByRole("form", { name: "Stage report" }).getByLabel("Name", { exact: true }).fill("Unsaved name");
+  let asked = null;
+  onDialog = (d) => { asked = d.message(); void d.dismiss(); };
+  await page.getByRole("link", { name: "Workflows", exact: true }).click();
+  await page.waitForTimeout(300);
+  expect(asked && asked.includes("unsaved changes"), `asked: ${asked}`);
+  expect(page.url().endsWith("#/workflows/hand"), page.url());
+  expect(await page.getByRole("form", { name: "Stage report" }).getByLabel("Name", { exact: true }).inputValue() === "Unsaved name", "the edit is gone");
+  const unload = await page.evaluate(() => { const e = new Event("beforeunload", { cancelable: true }); dispatchEvent(e); return e.defaultPrevented; });
+  expect(unload, "closing the tab would not ask");
+  onDialog = (d) => void d.accept();
+  await page.getByRole("link", { name: "Workflows", exact: true }).click();
+  await page.getByRole("heading", { name: "Workflows" }).waitFor();
+});
+
+step("a failed run: the headline says where and why; Re-run failed runs only what failed, reusing the rest", async () => {
+  await page.goto(`${origin}/#/runs`);
+  await page.locator("table.grid tr", { hasText: "flaky" }).getByRole("link").first().click();
+  const headline = page.locator(".headline");
+  await headline.filter({ hasText: "Failed at stage build" }).waitFor();
+  const text = await headline.textContent();
+  expect(text.includes("exit_4") && text.includes("exited with status 4"), text);
+  await shot("07-run-failed-headline");
+  const first = decodeURIComponent(page.url().split("#/runs/")[1]);
+  fs.writeFileSync(path.join(tmp, "fixed"), "");
+  fs.rmSync(path.join(tmp, "ran.log"));
+  await page.getByRole("button", { name: "Re-run failed" }).click();
+  await page.waitForFunction((f) => location.hash.startsWith("#/runs/") && !location.hash.endsWith(f), first);
+  await page.locator(".page-head .badge.status-completed").waitFor();
+  expect(fs.readFileSync(path.join(tmp, "ran.log"), "utf8") === "build\nship ready\n", fs.readFileSync(path.join(tmp, "ran.log"), "utf8"));
+  await page.locator('[data-lineage="rerun-of"]').getByRole("link", { name: first }).waitFor();
+  await page.locator('.tl-row[data-stage="prepare"] .badge.status-reused').waitFor();
+  await page.getByRole("tab", { name: /^prepare/ }).click();
+  await page.locator(`[data-reused-from="${first}"]`).waitFor();
+  await shot("08-rerun");
+  await page.locator('[data-lineage="rerun-of"]').getByRole("link").click();
+  await page.locator('[data-lineage="reruns"]').getByRole("link").first().waitFor();
+});
+
+step("a stage waiting to retry: the headline gives its error and a live countdown to the next attempt", async () => {
+  fs.writeFileSync(path.join(tmp, "retry.yaml"), `workflow: {id: retry, name: Retry}
+stages:
+  - id: flap
+    name: Flap
+    type: command
+    run: 'echo "not yet" >&2; exit 7'
+    error_policy: {retry: {max_attempts: 2, initial_interval: 40s}}
+`);
+  const runId = execFileSync(sm, ["workflow", "run", "retry.yaml", "--detach"], { env, cwd: tmp, encoding: "utf8" }).trim();
+  await page.goto(`${origin}/#/runs/${runId}`);
+  const line = page.locator('.headline[data-retry="flap"]');
+  await line.waitFor();
+  const text = await line.textContent();
+  expect(text.includes("exit_7") && text.includes("attempt 2 in"), text);
+  const first = await line.locator(".countdown").textContent();
+  await page.waitForTimeout(2200);
+  const later = await line.locator(".countdown").textContent();
+  expect(parseFloat(later) < parseFloat(first), `countdown ${first} then ${later}`);
+  await shot("15-retry-countdown");
+  execFileSync(sm, ["workflow", "cancel", runId], { env, stdio: "ignore" });
+  await page.locator(".page-head .badge.status-cancelled").waitFor({ timeout: 20000 });
+});
+
+step("an agent missing from the collection is an error on its field, as plan says, and Run is off", async () => {
+  await page.goto(`${origin}/#/workflows/e2e-ship`);
+  await page.locator('.react-flow__node[data-id="stage"]').click();
+  const field = page.getByRole("form", { name: "Stage stage" }).locator('[data-field="roles.primary.artifact"]');
+  await field.getByLabel("Primary agent or skill").fill("agent:researchr");
+  await field.locator(".field-diags .error", { hasText: "agent:researchr is not in the active collection; did you mean agent:researcher?" }).waitFor();
+  await page.locator(".validity.bad").waitFor();
+  await page.locator('.react-flow__node[data-id="stage"] .stage-node.invalid').waitFor();
+  await shot("11-missing-agent");
+  await field.getByLabel("Primary agent or skill").fill("agent:researcher");
+  await page.locator(".validity.good").waitFor();
+});
+
+step("keyboard: a focused stage node shows a focus ring; Enter opens its editor", async () => {
+  await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+  const node = page.locator('.react-flow__node[data-id="approval"]');
+  await node.focus();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Shift+Tab");
+  const ring = await node.locator(".stage-node").evaluate((el) => getComputedStyle(el).outlineStyle + " " + getComputedStyle(el).outlineWidth);
+  expect(ring.startsWith("solid") && !ring.endsWith(" 0px"), `outline: ${ring}`);
+  await shot("12-node-focus");
+  await page.keyboard.press("Enter");
+  const form = page.getByRole("form", { name: "Stage approval" });
+  await form.waitFor();
+  expect(await form.evaluate((f) => f.contains(document.activeElement)), "the focus is not in the editor");
+});
+
+step("every route has its own title", async () => {
+  const titles = new Set();
+  for (const r of ["#/workflows", "#/workflows/hand", "#/runs", "#/new"]) {
+    await page.goto(`${origin}/${r}`);
+    await page.waitForFunction((h) => location.hash === h, r);
+    await page.waitForTimeout(100);
+    titles.add(await page.title());
+  }
+  expect(titles.size === 4, [...titles].join(" | "));
+});
+
+step("dark mode follows the system, and stays readable", async () => {
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto(`${origin}/#/workflows/e2e-ship`);
+  await page.locator('.react-flow__node[data-id="stage"]').waitFor();
+  const bg = await page.evaluate(() => getComputedStyle(document.querySelector(".side")).backgroundColor);
+  expect(bg === "rgb(22, 27, 34)", `panel ${bg}`);
+  await shot("13-dark-builder");
+  await axe("the builder, dark");
+  await page.goto(`${origin}/#/runs`);
+  await page.locator("table.grid .badge").first().waitFor();
+  await axe("the runs list, dark");
+  await page.emulateMedia({ colorScheme: "light" });
+});
+
+step("a phone-width screen: the builder stacks its panels, nothing is cut off, axe is clean", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${origin}/#/workflows/e2e-ship`);
+  await page.locator('.react-flow__node[data-id="stage"]').waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+  const cols = await page.evaluate(() => getComputedStyle(document.querySelector(".builder-body")).gridTemplateColumns.split(" ").length);
+  expect(cols === 1, `${cols} columns`);
+  await shot("16-phone-builder");
+  await axe("the builder, phone width");
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+step("after a server restart an open run page says the token changed; the new token URL replaces the old cookie and the page reconnects by itself", async () => {
+  // A run hosted by the CLI goes on while the server restarts.
+  fs.writeFileSync(path.join(tmp, "slow.yaml"), "workflow: {id: slow, name: Slow}\nstages:\n  - {id: nap, name: Nap, type: command, run: 'sleep 5; echo rested'}\n");
+  const runId = execFileSync(sm, ["workflow", "run", "slow.yaml", "--detach"], { env, cwd: tmp, encoding: "utf8" }).trim();
+  await page.goto(`${origin}/#/runs/${runId}`);
+  await page.locator(".live.on").waitFor();
+  const port = new URL(url).port;
+  server.kill("SIGTERM");
+  await new Promise((r) => server.on("exit", r));
+  server = spawn(sm, ["web", "--port", port], { env, stdio: ["ignore", "pipe", "inherit"] });
+  let url2 = url;
+  for (let i = 0; i < 100 && url2 === url; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try { url2 = JSON.parse(fs.readFileSync(info, "utf8")).url; } catch { /* being written */ }
+  }
+  expect(url2 !== url, "the new server has the same token");
+  await page.getByText("The server no longer accepts this page's access token").waitFor();
+  await shot("14-token-changed");
+  // The new address loaded in this browser (as another tab would; the page keeps
+  // its old cookie): the token in the URL must replace the cookie.
+  const status = await page.evaluate((u) => fetch(u, { credentials: "same-origin" }).then((r) => r.status), url2);
+  expect(status === 200, `the token URL answered ${status}`);
+  // What the stage printed after the restart reaches the page: the stream is back.
+  await page.locator(".log .log-line", { hasText: "rested" }).waitFor({ timeout: 20000 });
+  await page.locator(".page-head .badge.status-completed").waitFor({ timeout: 20000 });
+  expect(!(await page.getByText("The server no longer accepts").isVisible()), "the notice stayed");
+  // The refused requests while the token was old are expected console errors.
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/401|Unauthorized|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)));
+});
+
 step("no errors in the browser console", async () => {
   expect(consoleErrors.length === 0, consoleErrors.join("\n"));
 });
@@ -291,7 +549,11 @@ for (const s of steps) {
 }
 await browser.close();
 server.kill("SIGTERM");
+// A run left waiting at a gate (a step failed before approving it) would keep it waiting.
+const killer = setTimeout(() => server.kill("SIGKILL"), 5000);
 await new Promise((r) => server.on("exit", r));
+clearTimeout(killer);
 fs.rmSync(tmp, { recursive: true, force: true });
+console.log(`axe-core (serious, critical: none) on: ${axeChecked.join(", ")}`);
 console.log(`e2e: ${pass} passed, ${fail} failed`);
 process.exit(fail ? 1 : 0);

@@ -3,7 +3,7 @@ import { ApiError, api } from "./api";
 import { Builder } from "./Builder";
 import { RunPage } from "./RunPage";
 import { RunsList } from "./RunsList";
-import { useRoute } from "./route";
+import { titleOf, useRoute } from "./route";
 import { WorkflowsList } from "./WorkflowsList";
 
 export function App() {
@@ -12,6 +12,7 @@ export function App() {
   useEffect(() => {
     api.workflows().then(() => setAuth("ok"), (e) => setAuth(e instanceof ApiError && e.status === 401 ? "missing" : "ok"));
   }, []);
+  useEffect(() => { document.title = titleOf(route); }, [route]);
   const nav = (href: string, label: string, active: boolean) => (
     <a href={href} aria-current={active ? "page" : undefined} className={active ? "active" : ""}>{label}</a>
   );

@@ -6,15 +6,17 @@ import {
   applyNodeChanges, Background, Connection, Controls, Edge, Node, NodeChange, ReactFlow, ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
-import { DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { DragEvent, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, Artifact, Diagnostic, Validation } from "./api";
 import { ARTIFACT_MIME, graphOf, nodeTypes, STAGE_MIME, StageNodeData } from "./Canvas";
+import { collectionDiags } from "./collection";
 import { Diags } from "./fields";
 import { Picker } from "./Picker";
-import { go } from "./route";
+import { PlanView, usePlan, useReuse } from "./PlanView";
+import { go, setLeaveGuard } from "./route";
 import { StageEditor, WorkflowEditor } from "./StageEditor";
 import { assignArtifact, NEW_WORKFLOW, RoleDecl, rolesOf, StageType, WorkflowDoc } from "./swdl";
-import { errorText } from "./util";
+import { errorText, Modal } from "./util";
 
 export function Builder({ id }: { id: string | null }) {
   const [doc, setDoc] = useState<WorkflowDoc | null>(null);
@@ -41,19 +43,40 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
   const [status, setStatus] = useState<{ text: string; kind: "info" | "error" } | null>(converted
     ? { text: "written in the seed's short form: shown in the canonical form (as `skillmeat workflow convert` writes it), which saving stores", kind: "info" }
     : null);
-  const [view, setView] = useState<"graph" | "yaml">("graph");
+  const [view, setView] = useState<"graph" | "yaml" | "plan">("graph");
   const [artifacts, setArtifacts] = useState<Artifact[]>([]);
   const [modules, setModules] = useState<Artifact[]>([]);
+  const [collectionKnown, setCollectionKnown] = useState(false);
   const [saving, setSaving] = useState(false);
   const { screenToFlowPosition } = useReactFlow();
+  // The YAML view's text while it differs from the document (null: none): Save and
+  // leaving the view apply it, or refuse with the reason; it is never dropped silently.
+  const [draft, setDraft] = useState<string | null>(null);
+  const draftRef = useRef(draft);
+  draftRef.current = draft;
 
   useEffect(() => {
-    api.artifacts().then((r) => setArtifacts(r.items), () => undefined);
-    api.contextModules().then((r) => setModules(r.items), () => undefined);
+    Promise.all([api.artifacts().then((r) => setArtifacts(r.items)), api.contextModules().then((r) => setModules(r.items))])
+      .then(() => setCollectionKnown(true), () => undefined);
   }, []);
 
+  // Unsaved work: leaving the page (another route, closing the tab) asks first.
+  useEffect(() => {
+    setLeaveGuard(() => docRef.current.dirty || (draftRef.current !== null && draftRef.current !== docRef.current.text())
+      ? "This workflow has unsaved changes." : null);
+    return () => setLeaveGuard(null);
+  }, []);
+
+  // The costly views of the document (its text through the formatting merge, the stage
+  // list, the graph) follow the edits a render behind: a keystroke in a form is handled
+  // at once, and React redraws them when the typing leaves it time (200 stages: 250 ms).
+  const settled = useDeferredValue(version);
+  // The text (the costliest, 30 ms and more at 200 stages) once the typing pauses: it
+  // feeds the validation, which waits for a pause anyway; the text view has it at once.
+  const [paused, setPaused] = useState(version);
+  useEffect(() => { const t = setTimeout(() => setPaused(version), 120); return () => clearTimeout(t); }, [version]);
   // Live validation of the text as it would be saved.
-  const text = useMemo(() => doc.text(), [doc, version]);
+  const text = useMemo(() => doc.text(), [doc, view === "yaml" ? version : paused]);
   const [checking, setChecking] = useState(true);
   useEffect(() => {
     let current = true;
@@ -63,8 +86,10 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
     return () => { current = false; clearTimeout(t); };
   }, [text]);
 
-  const stages = useMemo(() => doc.stages(), [doc, version]);
-  const diags: Diagnostic[] = useMemo(() => [...(validation?.errors ?? []), ...(validation?.warnings ?? [])], [validation]);
+  const stages = useMemo(() => doc.stages(), [doc, settled]);
+  // As plan and a run's start check them: the artifacts must be in the collection.
+  const missing = useMemo(() => collectionKnown ? collectionDiags(stages, artifacts, modules) : [], [collectionKnown, stages, artifacts, modules]);
+  const diags: Diagnostic[] = useMemo(() => [...(validation?.errors ?? []), ...missing, ...(validation?.warnings ?? [])], [validation, missing]);
   const stageDiags = (sid: string) => diags.filter((d) => d.stage_id === sid);
 
   const dropArtifact = useCallback((stageId: string, ref: string) => {
@@ -127,14 +152,35 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
     else setStatus({ text: `drop ${ref} on a stage to use it there`, kind: "error" });
   };
 
+  /** Apply the YAML view's text; the reason it cannot be, or null. */
+  const applyDraft = (): string | null => {
+    if (draft === null || draft === docRef.current.text()) { setDraft(null); return null; }
+    const errs = new WorkflowDoc(draft).parseErrors;
+    if (errs.length) return `the ${doc.format.toUpperCase()} text does not parse (${errs[0]}): fix it, or Revert`;
+    docRef.current = new WorkflowDoc(draft, true);
+    setDraft(null);
+    setSelected(null);
+    changed();
+    return null;
+  };
+  const switchView = (v: "graph" | "yaml" | "plan") => {
+    const why = view === "yaml" ? applyDraft() : null;
+    if (why) { setStatus({ text: `cannot leave the text view: ${why}`, kind: "error" }); return; }
+    setView(v);
+  };
+
+  const [planVersion, setPlanVersion] = useState(0);
   const save = async () => {
+    const why = applyDraft();
+    if (why) { setStatus({ text: `not saved: ${why}`, kind: "error" }); return; }
     setSaving(true);
     try {
-      const out = doc.text();
+      const out = docRef.current.text();
       const w = id ? await api.updateWorkflow(id, out) : await api.createWorkflow(out);
       docRef.current = new WorkflowDoc(w.definition ?? out);
       setStatus({ text: `saved ${w.path ?? w.id}`, kind: "info" });
       if (!id) go(`#/workflows/${encodeURIComponent(w.id)}`);
+      setPlanVersion((v) => v + 1);
       changed();
     } catch (e) {
       if (e instanceof ApiError && e.body && typeof e.body === "object" && "errors" in (e.body as object))
@@ -162,8 +208,43 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
     return () => removeEventListener("keydown", onKey);
   });
 
+  // The Plan tab: the saved workflow's plan, and what a re-run of its last run would reuse.
+  const wfId = String(doc.get(["workflow", "id"]) ?? id ?? "");
+  const planState = usePlan(view === "plan" ? id : null, {}, {}, planVersion);
+  const [lastRun, setLastRun] = useState<string | null>(null);
+  useEffect(() => {
+    if (view === "plan" && id) api.runs(wfId).then((r) => setLastRun(r.items[0]?.id ?? null), () => setLastRun(null));
+  }, [view, id, wfId, planVersion]);
+  const reuse = useReuse(view === "plan" ? lastRun : null, planVersion);
+  const budgets = useMemo(() => ({
+    workflow: (doc.get(["config", "budget"]) ?? null) as Record<string, unknown> | null,
+    stages: Object.fromEntries(stages.map((s) => [s.id, (s.raw.budget ?? null) as Record<string, unknown> | null])),
+  }), [doc, stages]);
+
+  // Enter or Space on a focused stage node opens its editor, focus in its first field.
+  const onCanvasKey = (e: React.KeyboardEvent) => {
+    const node = (e.target as HTMLElement).closest?.(".react-flow__node");
+    if (!node || (e.key !== "Enter" && e.key !== " ")) return;
+    e.preventDefault();
+    setSelected(node.getAttribute("data-id"));
+    requestAnimationFrame(() => document.querySelector<HTMLElement>(".side form input, .side form select, .side form textarea")?.focus());
+  };
+
+  // The graph is drawn again only when it changed, not on every keystroke in a form.
+  const flow = useMemo(() => (
+      <ReactFlow nodes={nodes} edges={graph.edges} nodeTypes={nodeTypes}
+                onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onConnect={onConnect}
+                onEdgesDelete={onEdgesDelete} onNodesDelete={(ns) => ns.forEach((n) => removeStage(n.id))}
+                onNodeClick={(_, n) => setSelected(n.id)} onPaneClick={() => setSelected(null)}
+                deleteKeyCode={["Delete"]} minZoom={0.1} fitView fitViewOptions={{ maxZoom: 1 }} proOptions={{ hideAttribution: true }}>
+                <Background />
+                <Controls />
+              </ReactFlow>
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  ), [nodes, graph.edges, doc]);
+
   const sel = stages.find((s) => s.id === selected) ?? null;
-  const errors = validation?.errors.length ?? 0, warnings = validation?.warnings.length ?? 0;
+  const errors = (validation?.errors.length ?? 0) + missing.length, warnings = validation?.warnings.length ?? 0;
   const title = String(doc.get(["workflow", "name"]) ?? doc.get(["workflow", "id"]) ?? "Untitled");
   return (
     <section className="builder">
@@ -174,11 +255,13 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
           {warnings ? `, ${warnings} warning${warnings > 1 ? "s" : ""}` : ""}
           {checking ? `${validation ? " · " : ""}checking…` : ""}
         </span>
-        {doc.dirty && <span className="muted">unsaved changes</span>}
+        {(doc.dirty || (draft !== null && draft !== text)) && <span className="muted">unsaved changes</span>}
         <span className="spacer" />
         <div className="segmented" role="group" aria-label="View">
-          <button type="button" aria-pressed={view === "graph"} onClick={() => setView("graph")}>Graph</button>
-          <button type="button" aria-pressed={view === "yaml"} onClick={() => setView("yaml")}>{doc.format.toUpperCase()}</button>
+          <button type="button" aria-pressed={view === "graph"} onClick={() => switchView("graph")}>Graph</button>
+          <button type="button" aria-pressed={view === "yaml"} onClick={() => switchView("yaml")}>{doc.format.toUpperCase()}</button>
+          <button type="button" aria-pressed={view === "plan"} onClick={() => switchView("plan")} disabled={!id}
+            title={id ? "batches, agents, context and estimates" : "save the workflow first"}>Plan</button>
         </div>
         <button type="button" className="primary" onClick={save} disabled={saving} title="Ctrl+S">{id ? "Save" : "Create"}</button>
         <button type="button" onClick={() => setRunOpen(true)} disabled={!id || doc.dirty || errors > 0}
@@ -191,20 +274,20 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
           addStage={(t) => addStage(t)} assign={(ref) => sel && dropArtifact(sel.id, ref)} />
         <div className="canvas-wrap">
           {view === "graph" ? (
-            <div className="canvas" onDragOver={(e) => { if (e.dataTransfer.types.some((t) => t === STAGE_MIME || t === ARTIFACT_MIME)) e.preventDefault(); }}
+            <div className="canvas" onKeyDown={onCanvasKey} onDragOver={(e) => { if (e.dataTransfer.types.some((t) => t === STAGE_MIME || t === ARTIFACT_MIME)) e.preventDefault(); }}
               onDrop={onDrop} aria-label="Stage graph: drop stages and artifacts here">
-              <ReactFlow nodes={nodes} edges={graph.edges} nodeTypes={nodeTypes}
-                onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onConnect={onConnect}
-                onEdgesDelete={onEdgesDelete} onNodesDelete={(ns) => ns.forEach((n) => removeStage(n.id))}
-                onNodeClick={(_, n) => setSelected(n.id)} onPaneClick={() => setSelected(null)}
-                deleteKeyCode={["Delete"]} minZoom={0.1} fitView fitViewOptions={{ maxZoom: 1 }} proOptions={{ hideAttribution: true }}>
-                <Background />
-                <Controls />
-              </ReactFlow>
+              {flow}
               {stages.length === 0 && <div className="canvas-empty">Drag a stage from the palette, or an agent from the picker, onto the canvas.</div>}
             </div>
-          ) : <YamlView doc={doc} text={text} apply={(t) => { docRef.current = new WorkflowDoc(t, true); setSelected(null); changed(); }} />}
-          <DiagnosticsPanel diags={diags} select={(sid) => { setSelected(sid); setView("graph"); }} />
+          ) : view === "yaml" ? <YamlView doc={doc} text={text} draft={draft ?? text} setDraft={setDraft} apply={() => {
+            const why = applyDraft();
+            setStatus(why ? { text: why, kind: "error" } : { text: "text applied", kind: "info" });
+          }} />
+            : <div className="plan-tab">
+              {doc.dirty && <p className="statusline">This is the plan of the saved workflow: save to plan your changes.</p>}
+              <PlanView state={planState} budgets={budgets} reuse={reuse} select={(sid) => { setSelected(sid); setView("graph"); }} />
+            </div>}
+          <DiagnosticsPanel diags={diags} select={(sid) => { if (!applyDraft()) { setSelected(sid); setView("graph"); } }} />
         </div>
         <aside className="side">
           {sel ? <StageEditor key={sel.index} doc={doc} stage={sel} stages={stages} diags={stageDiags(sel.id)}
@@ -212,7 +295,7 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
             : <WorkflowEditor doc={doc} diags={diags.filter((d) => !d.stage_id)} modules={modules} changed={changed} />}
         </aside>
       </div>
-      {runOpen && <RunDialog roles={rolesOf(doc)} params={paramsOf(doc)} artifacts={artifacts}
+      {runOpen && id && <RunDialog id={id} roles={rolesOf(doc)} params={paramsOf(doc)} artifacts={artifacts}
         start={run} close={() => setRunOpen(false)} />}
       <datalist id="artifact-refs">{artifacts.filter((a) => a.type !== "workflow").map((a) => <option key={a.ref} value={a.ref} />)}</datalist>
     </section>
@@ -230,26 +313,27 @@ function paramsOf(doc: WorkflowDoc): ParamDecl[] {
 }
 
 /** Start a run: values for its parameters, an artifact for each role (filtered by what it accepts). */
-function RunDialog({ roles, params, artifacts, start, close }: {
-  roles: RoleDecl[]; params: ParamDecl[]; artifacts: Artifact[];
+function RunDialog({ id, roles, params, artifacts, start, close }: {
+  id: string; roles: RoleDecl[]; params: ParamDecl[]; artifacts: Artifact[];
   start: (params: Record<string, unknown>, bindings: Record<string, string>) => Promise<void>; close: () => void;
 }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [binds, setBinds] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const missing = roles.filter((r) => !r.default && !binds[r.name]).map((r) => r.name);
+  const p: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== "") p[k] = v;
+  const b: Record<string, string> = {};
+  for (const [k, v] of Object.entries(binds)) if (v) b[k] = v;
+  // The preview follows the choices: a role rebound or a parameter typed plans again.
+  const preview = usePlan(missing.length ? null : id, p, b);
   const submit = async () => {
     setBusy(true);
-    const p: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(values)) if (v !== "") p[k] = v;
-    const b: Record<string, string> = {};
-    for (const [k, v] of Object.entries(binds)) if (v) b[k] = v;
     await start(p, b);
     setBusy(false);
   };
   return (
-    <div className="run-dialog" role="dialog" aria-modal="true" aria-label="Run workflow"
-      onKeyDown={(e) => { if (e.key === "Escape") close(); }}>
+    <Modal label="Run workflow" close={close}>
       <form onSubmit={(e) => { e.preventDefault(); void submit(); }}>
         <h2>Run</h2>
         {roles.length > 0 && <fieldset><legend>Roles</legend>
@@ -275,12 +359,16 @@ function RunDialog({ roles, params, artifacts, start, close }: {
             </div>))}
         </fieldset>}
         {missing.length > 0 && <p className="error" role="alert">bind {missing.join(", ")}: {missing.length > 1 ? "these roles have" : "this role has"} no default</p>}
+        <section className="plan-preview" aria-label="Plan preview">
+          <h3>Plan</h3>
+          {missing.length ? <p className="muted">bind every role to see the plan</p> : <PlanView state={preview} compact />}
+        </section>
         <div className="actions">
           <button type="button" onClick={close}>Cancel</button>
           <button type="submit" className="primary" disabled={busy || missing.length > 0}>Start run</button>
         </div>
       </form>
-    </div>
+    </Modal>
   );
 }
 
@@ -290,7 +378,7 @@ function DiagnosticsPanel({ diags, select }: { diags: Diagnostic[]; select: (sta
     <div className="diagnostics" aria-label="Diagnostics">
       <ul>{diags.map((d, i) => (
         <li key={i} className={d.severity}>
-          <span className="loc">{d.line}:{d.column}</span>{" "}
+          {d.line > 0 && <span className="loc">{d.line}:{d.column}</span>}{" "}
           {d.stage_id ? <button type="button" className="link" onClick={() => select(d.stage_id!)}>{d.stage_id}{d.field ? `.${d.field}` : ""}</button>
             : d.field ? <code>{d.field}</code> : null} {d.message}
         </li>))}</ul>
@@ -298,17 +386,17 @@ function DiagnosticsPanel({ diags, select }: { diags: Diagnostic[]; select: (sta
   );
 }
 
-function YamlView({ doc, text, apply }: { doc: WorkflowDoc; text: string; apply: (t: string) => void }) {
-  const [draft, setDraft] = useState(text);
-  useEffect(() => setDraft(text), [text]);
-  const errs = draft !== text ? new WorkflowDoc(draft).parseErrors : [];
+function YamlView({ doc, text, draft, setDraft, apply }: {
+  doc: WorkflowDoc; text: string; draft: string; setDraft: (t: string | null) => void; apply: () => void;
+}) {
+  const errs = useMemo(() => draft !== text ? new WorkflowDoc(draft).parseErrors : [], [draft, text]);
   return (
     <div className="yaml-view">
       <textarea aria-label={`Workflow as ${doc.format.toUpperCase()}`} spellCheck={false} value={draft}
         onChange={(e) => setDraft(e.target.value)} />
       <div className="yaml-actions">
-        <button type="button" disabled={draft === text || errs.length > 0} onClick={() => apply(draft)}>Apply text</button>
-        <button type="button" disabled={draft === text} onClick={() => setDraft(text)}>Revert</button>
+        <button type="button" disabled={draft === text || errs.length > 0} onClick={apply}>Apply text</button>
+        <button type="button" disabled={draft === text} onClick={() => setDraft(null)}>Revert</button>
         {errs.length > 0 && <Diags list={errs.map((m) => ({ severity: "error", line: 0, column: 0, category: "syntax", stage_id: null, field: null, message: m }))} />}
       </div>
     </div>

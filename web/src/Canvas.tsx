@@ -39,7 +39,7 @@ function StageNode({ data, selected }: NodeProps<Node<StageNodeData>>) {
         e.stopPropagation();
         data.onDropArtifact(stage.id, ref);
       }}>
-      <Handle type="target" position={Position.Left} aria-label={`${stage.id} input`} />
+      <Handle type="target" position={Position.Left} title={`${stage.id}: drag an edge here to depend on another stage`} />
       <div className="stage-title">{stage.name || stage.id}</div>
       <div className="stage-meta"><code>{stage.id}</code> · {stage.type}</div>
       {stage.artifact && <div className="stage-artifact">{stage.artifact}</div>}
@@ -47,7 +47,7 @@ function StageNode({ data, selected }: NodeProps<Node<StageNodeData>>) {
       {status && <div className="stage-status">{status.replace(/_/g, " ")}</div>}
       {(errors > 0 || warnings > 0) && <div className="stage-diags" aria-label={`${errors} errors, ${warnings} warnings`}>
         {errors > 0 && <span className="error">{errors} ✕</span>} {warnings > 0 && <span className="warning">{warnings} !</span>}</div>}
-      <Handle type="source" position={Position.Right} aria-label={`${stage.id} output`} />
+      <Handle type="source" position={Position.Right} title={`${stage.id}: drag from here to a stage that depends on it`} />
     </div>
   );
 }

@@ -3,7 +3,8 @@
 // consumed, its outputs and its attempts. The event stream replays from
 // the start, so the log is complete whenever the page is opened.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { api, RunDetail, runStreamUrl, RunStage } from "./api";
+import { api, ApiError, RerunRequest, RunDetail, runStreamUrl, RunStage } from "./api";
+import { go } from "./route";
 import { StaticGraph } from "./Canvas";
 import type { StageView } from "./swdl";
 import { errorText, fmtDuration, fmtTime, fmtUsd, secs, StatusBadge } from "./util";
@@ -32,34 +33,59 @@ export function RunPage({ id }: { id: string }) {
     return () => clearTimeout(t);
   }, [load]);
 
+  // The stream; when it closes for good (the server restarted, or its token changed), a new
+  // one resumes after the last event seen, once the API answers again.
+  const [authLost, setAuthLost] = useState(false);
   useEffect(() => {
-    const es = new EventSource(runStreamUrl(id));
     const batch: LogLine[] = [];
-    let flush: ReturnType<typeof setTimeout> | undefined;
-    es.onopen = () => setLive(true);
-    es.addEventListener("log_line", (m) => {
+    let flush: ReturnType<typeof setTimeout> | undefined, retry: ReturnType<typeof setTimeout> | undefined;
+    let es: EventSource | null = null, lastSeq = -1, delay = 1000, done = false;
+    const seen = (e: StreamEvent) => { if (e.seq > lastSeq) { lastSeq = e.seq; return true; } return false; };
+    const onLog = (m: Event) => {
       const e = JSON.parse((m as MessageEvent).data) as StreamEvent;
+      if (!seen(e)) return;
       batch.push({ seq: e.seq, stage: e.stage_id ?? "", stream: e.stream ?? "", text: e.message ?? e.text ?? "", ts: e.ts, raw: e.type !== "log" });
       if (!flush) flush = setTimeout(() => {
         flush = undefined;
         const add = batch.splice(0);
         setLogs((l) => (l.length + add.length > MAX_LINES ? [...l, ...add].slice(-MAX_LINES) : [...l, ...add]));
       }, 100);
-    });
+    };
     const other = (m: Event) => {
       const e = JSON.parse((m as MessageEvent).data) as StreamEvent;
+      if (!seen(e)) return;
       setEvents((list) => [...list, e]);
       refresh.current();
     };
-    for (const type of ["run_started", "stage_started", "stage_completed", "stage_failed", "stage_skipped",
-      "stage_retrying", "stage_waiting_for_approval", "gate_approved", "gate_rejected", "gate_timed_out",
-      "context_consumed", "budget_exceeded", "hook_ran", "run_paused", "run_resumed", "run_completed",
-      "run_failed", "run_cancelled", "run_unpaused", "run_cancel_requested", "stage_killing", "gate_timeout",
-      "item_started", "item_completed", "item_failed", "stage_adopted", "condition_error"])
-      es.addEventListener(type, other);
-    es.addEventListener("execution_completed", () => { es.close(); setLive(false); refresh.current(); });
-    es.onerror = () => setLive(false);
-    return () => { clearTimeout(flush); es.close(); };
+    const reconnect = () => {
+      es?.close();
+      es = null;
+      setLive(false);
+      if (done) return;
+      retry = setTimeout(() => {
+        api.run(id).then(() => { setAuthLost(false); delay = 1000; connect(); }, (e) => {
+          if (e instanceof ApiError && e.status === 401) setAuthLost(true);
+          delay = Math.min(delay * 2, 10000);
+          reconnect();
+        });
+      }, delay);
+    };
+    const connect = () => {
+      es = new EventSource(runStreamUrl(id, lastSeq));
+      es.onopen = () => { setLive(true); refresh.current(); };
+      es.addEventListener("log_line", onLog);
+      for (const type of ["run_started", "stage_started", "stage_completed", "stage_failed", "stage_skipped",
+        "stage_retrying", "stage_waiting_for_approval", "gate_approved", "gate_rejected", "gate_timed_out",
+        "context_consumed", "budget_exceeded", "hook_ran", "run_paused", "run_resumed", "run_completed",
+        "run_failed", "run_cancelled", "run_unpaused", "run_cancel_requested", "stage_killing", "gate_timeout",
+        "item_started", "item_completed", "item_failed", "stage_adopted", "condition_error", "stage_reused"])
+        es.addEventListener(type, other);
+      es.addEventListener("execution_completed", () => { done = true; es?.close(); setLive(false); refresh.current(); });
+      // EventSource retries by itself after a dropped connection; a refusal closes it for good.
+      es.onerror = () => { setLive(false); if (es?.readyState === EventSource.CLOSED) reconnect(); };
+    };
+    connect();
+    return () => { done = true; clearTimeout(flush); clearTimeout(retry); es?.close(); };
   }, [id]);
 
   const ended = run ? ENDED.has(run.status) : false;
@@ -85,7 +111,12 @@ export function RunPage({ id }: { id: string }) {
         <h1>{run.workflow_name} <StatusBadge status={run.status} /></h1>
         <span className={`live ${live ? "on" : ""}`} aria-live="polite">{live ? "● live" : ended ? "ended" : "reconnecting…"}</span>
         <Controls run={run} after={refresh.current} />
+        <Rerun run={run} />
       </div>
+      {authLost && <p className="error" role="alert">The server no longer accepts this page's access token (it was
+        restarted?): open the address <code>skillmeat web</code> printed, with its <code>?token=</code>; this page
+        reconnects by itself once it is accepted.</p>}
+      <Headline run={run} now={now} select={setStage} />
       <dl className="facts">
         <div><dt>Run</dt><dd><code>{run.id}</code></dd></div>
         <div><dt>Started</dt><dd>{fmtTime(run.started_at ?? run.created_at)}</dd></div>
@@ -93,10 +124,12 @@ export function RunPage({ id }: { id: string }) {
         <div><dt>Cost</dt><dd>{fmtUsd(run.usd)}</dd></div>
         <div><dt>Tokens</dt><dd>{run.tokens}</dd></div>
         <div><dt>Runner</dt><dd>{run.runner ?? "default"}</dd></div>
+        {run.rerun_of && <div data-lineage="rerun-of"><dt>Re-run of</dt><dd><a href={`#/runs/${encodeURIComponent(run.rerun_of)}`}><code>{run.rerun_of}</code></a></dd></div>}
+        {(run.reruns ?? []).length > 0 && <div data-lineage="reruns"><dt>Re-run by</dt><dd>{run.reruns!.map((r, i) =>
+          <span key={r}>{i ? ", " : ""}<a href={`#/runs/${encodeURIComponent(r)}`}><code>{r}</code></a></span>)}</dd></div>}
         {Object.entries(run.manifest?.bindings ?? {}).map(([role, b]) => (
           <div key={role} data-role={role}><dt>Role {role}</dt><dd><code>{b.artifact}</code> <span className="muted">({b.source}{b.file ? ` ${b.file}` : ""})</span></dd></div>))}
       </dl>
-      {run.error && <p className="error" role="alert">{run.error}</p>}
       {waiting.map((s) => <GateBanner key={s.stage_id} run={run} stage={s} events={events} after={refresh.current} />)}
       <h2>Timeline</h2>
       <Timeline run={run} now={now} select={setStage} selected={stage} />
@@ -127,6 +160,49 @@ function Controls({ run, after }: { run: RunDetail; after: () => void }) {
       {err && <span className="error" role="alert">{err}</span>}
     </div>
   );
+}
+
+/** "Re-run failed" and "Re-run all" once the run has ended; the new run opens. */
+function Rerun({ run }: { run: RunDetail }) {
+  const [err, setErr] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  if (!ENDED.has(run.status)) return null;
+  const failed = run.stages.some((s) => s.status !== "completed" && s.status !== "reused");
+  const go_ = (body: RerunRequest) => {
+    setBusy(true);
+    void rerun(run.id, body).then((e) => { setErr(e); setBusy(false); });
+  };
+  return (
+    <div className="controls">
+      {failed && <button type="button" className="primary" disabled={busy} onClick={() => go_({ mode: "failed" })}>Re-run failed</button>}
+      <button type="button" disabled={busy} onClick={() => go_({ mode: "all" })}>Re-run all</button>
+      {err && <span className="error" role="alert">{err}</span>}
+    </div>
+  );
+}
+
+/** Start a re-run and open it; the reason of a refusal otherwise. */
+const rerun = (id: string, body: RerunRequest) => api.rerun(id, body).then((r) => {
+  go(`#/runs/${encodeURIComponent(r.id!)}`);
+  return null;
+}, (e) => `cannot re-run: ${errorText(e)}`);
+
+/** What went wrong, where, and when the next try is due: the first thing on the page. */
+function Headline({ run, now, select }: { run: RunDetail; now: number; select: (s: string) => void }) {
+  const link = (s: RunStage) => <button type="button" className="link" onClick={() => select(s.stage_id)}>{s.stage_id}</button>;
+  const retrying = run.stages.filter((s) => s.status === "retry_wait");
+  if (run.status === "failed" || run.status === "cancelled") {
+    const s = run.stages.find((x) => x.stage_id === run.error && x.error_class)
+      ?? run.stages.find((x) => x.status === "failed");
+    if (!s) return run.error ? <p className="headline error" role="alert">{run.status === "failed" ? "Failed" : "Cancelled"}: {run.error === "workflow_timeout" ? "the run went past its workflow timeout (config.timeout)" : run.error}</p> : null;
+    return <p className="headline error" role="alert">{run.status === "failed" ? "Failed" : "Cancelled"} at stage {link(s)}
+      {s.error_class ? <> (<code>{s.error_class}</code>{s.attempt > 1 ? `, after ${s.attempt} attempts` : ""})</> : null}{s.error ? <>: {s.error}</> : null}</p>;
+  }
+  if (!retrying.length) return null;
+  return <>{retrying.map((s) => (
+    <p key={s.stage_id} className="headline warn" role="status" data-retry={s.stage_id}>Stage {link(s)} failed
+      {s.error_class ? <> (<code>{s.error_class}</code>)</> : null}{s.error ? <>: {s.error}</> : null}; attempt {s.attempt + 1} in{" "}
+      <span className="countdown">{fmtDuration(Math.max(0, (secs(s.ready_at) ?? now) - now))}</span></p>))}</>;
 }
 
 function GateBanner({ run, stage, events, after }: { run: RunDetail; stage: RunStage; events: StreamEvent[]; after: () => void }) {
@@ -193,7 +269,13 @@ function rowsOf(s: RunStage): { key: string; label: string; status: string; item
 function StageDetail({ run, stage }: { run: RunDetail; stage: RunStage }) {
   const attempts = run.attempts.filter((a) => a.stage_id === stage.stage_id);
   const ctx = stage.context;
-  return (
+  const [err, setErr] = useState<string | null>(null);
+  return (<>
+    <div className="stage-actions">
+      {stage.reused_from && <p data-reused-from={stage.reused_from}>Reused from run <a href={`#/runs/${encodeURIComponent(stage.reused_from)}`}><code>{stage.reused_from}</code></a>: not run again, no cost.</p>}
+      {ENDED.has(run.status) && <button type="button" onClick={() => void rerun(run.id, { mode: "from", from: [stage.stage_id] }).then(setErr)}>Re-run from here</button>}
+      {err && <span className="error" role="alert">{err}</span>}
+    </div>
     <div className="stage-detail">
       <section aria-label="Attempts">
         <h3>Attempts</h3>
@@ -237,7 +319,7 @@ function StageDetail({ run, stage }: { run: RunDetail; stage: RunStage }) {
         </>)}
       </section>
     </div>
-  );
+  </>);
 }
 
 function LogView({ lines: all, showStage }: { lines: LogLine[]; showStage: boolean }) {

@@ -39,6 +39,8 @@ export interface RunStage {
   handoff: Handoff | null;
   items: unknown[] | null;          // a fan-out's item list, once it started
   item_states?: ItemState[];
+  ready_at?: Time | null;           // retry_wait: when the next attempt is due
+  reused_from?: string | null;      // a re-run's stage that took its record from that run
 }
 export interface ItemState {
   item: number; status: string; tries: number; attempt: number;
@@ -65,10 +67,40 @@ export interface RunDetail {
   tokens: number; parameters: Record<string, unknown>; runner: string | null;
   manifest?: { bindings?: Record<string, Binding> };
   stages: RunStage[]; attempts: Attempt[];
+  rerun_of?: string | null; reruns?: string[];
 }
+export interface RerunRequest {
+  mode: "all" | "failed" | "from"; from?: string[]; reuse_unchanged?: boolean; dry_run?: boolean;
+  parameters?: Record<string, unknown>; bindings?: Record<string, string>;
+}
+export interface RerunPlan {
+  id?: string; status?: string; rerun_of: string;
+  stages: { id: string; action: "reuse" | "run"; reason: string }[];
+}
+export interface PlanEstimate { input_tokens: number; output_tokens: number; model: string | null; price: string | null; usd: number | null }
+export interface PlanStage {
+  stage_id: string; name: string; stage_type: string; batch: number; depends_on: string[];
+  primary_artifact: string | null; model: string | null; timeout: string | null; timeout_seconds?: number;
+  role?: { name: string; artifact: string | null; source: string; file: string | null };
+  context?: { pack: PackManifest | null; estimate: PlanEstimate | null };
+  [k: string]: unknown;
+}
+export interface PlanBatchEstimate { index: number; input_tokens: number; output_tokens: number; usd: number; unpriced_stages: number }
+export interface Plan {
+  workflow_id: string; workflow_name: string; parameters: Record<string, unknown>;
+  estimated_timeout_seconds: number; estimated_time: string;
+  batches: { index: number; stages: PlanStage[] }[];
+  roles?: { name: string; artifact: string | null; source: string; file: string | null }[];
+  estimate?: { currency: string; batches: PlanBatchEstimate[]; total: Omit<PlanBatchEstimate, "index"> };
+  budget?: { max_usd?: number; max_tokens?: number } | null;
+  [k: string]: unknown;
+}
+/** A plan that did not validate: 422 with {valid: false, errors}. */
+export interface PlanInvalid { valid: false; errors: Diagnostic[] }
+
 export interface RunListItem {
   id: string; workflow_id: string; workflow_name?: string; status: string; created_at: Time;
-  started_at: Time | null; finished_at: Time | null; usd?: number; tokens?: number;
+  started_at: Time | null; finished_at: Time | null; usd?: number; tokens?: number; rerun_of?: string | null;
 }
 
 export class ApiError extends Error {
@@ -118,11 +150,16 @@ export const api = {
   run: (id: string) => call<RunDetail>("GET", `/workflow-executions/${enc(id)}`),
   startRun: (workflow_id: string, parameters: Record<string, unknown>, bindings: Record<string, string> = {}) =>
     call<{ id: string; status: string }>("POST", "/workflow-executions", { workflow_id, parameters, bindings }),
+  plan: (id: string, parameters: Record<string, unknown> = {}, bindings: Record<string, string> = {}) =>
+    call<Plan>("POST", `/workflows/${enc(id)}/plan`, { parameters, bindings }),
+  rerun: (id: string, body: RerunRequest) =>
+    call<RerunPlan>("POST", `/workflow-executions/${enc(id)}/rerun`, body),
   control: (id: string, action: "pause" | "resume" | "cancel") =>
     call<unknown>("POST", `/workflow-executions/${enc(id)}/${action}`),
   gate: (id: string, stage: string, decision: "approve" | "reject", reason?: string) =>
     call<unknown>("POST", `/workflow-executions/${enc(id)}/gates/${enc(stage)}/${decision}`, { reason }),
 };
 
-export const runStreamUrl = (id: string) => `/api/v1/workflow-executions/${enc(id)}/stream`;
+export const runStreamUrl = (id: string, after?: number) =>
+  `/api/v1/workflow-executions/${enc(id)}/stream${after != null && after >= 0 ? `?after=${after}` : ""}`;
 export const feedUrl = "/api/v1/workflow-executions/stream?runs_only=1";

@@ -14,7 +14,7 @@ const diagsFor = (diags: Diagnostic[], key: string) =>
 export function Diags({ list }: { list: Diagnostic[] }) {
   if (!list.length) return null;
   return <ul className="field-diags">{list.map((d, i) => (
-    <li key={i} className={d.severity}>{d.severity}: {d.message} <span className="muted">(line {d.line})</span></li>))}</ul>;
+    <li key={i} className={d.severity}>{d.severity}: {d.message}{d.line > 0 && <span className="muted"> (line {d.line})</span>}</li>))}</ul>;
 }
 
 function Row({ label, k, b, children, hint }: { label: string; k: string; b: Bound; children: (id: string) => ReactNode; hint?: string }) {

@@ -18,10 +18,25 @@ export function parseRoute(hash: string): Route {
   return { page: "workflows" };
 }
 
+// A page with unsaved work says so here; leaving it then asks first.
+let leaveGuard: (() => string | null) | null = null;
+export const setLeaveGuard = (g: (() => string | null) | null) => { leaveGuard = g; };
+
+addEventListener("beforeunload", (e) => {
+  if (leaveGuard?.()) { e.preventDefault(); e.returnValue = ""; }
+});
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {
-    const on = () => setRoute(parseRoute(location.hash));
+    const on = (e: HashChangeEvent) => {
+      const why = leaveGuard?.();
+      if (why && !confirm(`${why} Leave this page anyway?`)) {
+        history.replaceState(null, "", e.oldURL);  // stay: no hashchange for this
+        return;
+      }
+      setRoute(parseRoute(location.hash));
+    };
     addEventListener("hashchange", on);
     return () => removeEventListener("hashchange", on);
   }, []);
@@ -29,3 +44,11 @@ export function useRoute(): Route {
 }
 
 export const go = (hash: string) => { location.hash = hash; };
+
+/** The browser tab's title for a route (the page may refine it). */
+export function titleOf(r: Route): string {
+  const t = r.page === "builder" ? (r.id ? `${r.id} · Builder` : "New workflow")
+    : r.page === "runs" ? (r.workflow ? `Runs of ${r.workflow}` : "Runs")
+    : r.page === "run" ? `Run ${r.id}` : "Workflows";
+  return `${t} · SkillMeat`;
+}
