@@ -207,6 +207,9 @@ static void cgroup_join(void)
 {
 	if (cg_procs >= 0 && write(cg_procs, "0", 1) == 1)
 		in_cgroup = 1;
+	/* the child's copy of the descriptor (memory is shared under vfork: the variable stays) */
+	if (cg_procs >= 0)
+		close(cg_procs);
 }
 
 struct linux_dirent64 {
@@ -390,6 +393,10 @@ void monitor_main(const struct monitor_plan *mp)
 		write_all(2, f.b, f.n);
 		publish_exit(mp, 127, 0);
 		_exit(0);
+	}
+	if (cg_procs >= 0) { /* the child joined (vfork: it has exec'd or exited by now) */
+		close(cg_procs);
+		cg_procs = -1;
 	}
 	monitored = child;
 	setpgid(child, child);
