@@ -166,7 +166,8 @@ stages:
       python3 -c 'import time; print("out %.3f" % time.time())' >> "$LEDGER"
 Y
 most_at_once() {
-	sort -k2 -n "$LEDGER" | awk '$1 == "in" { n++; if (n > m) m = n } $1 == "out" { n-- } END { print m }'
+	# at the same millisecond an item that ended goes before one that started
+	sort -k2,2n -k1,1r "$LEDGER" | awk '$1 == "in" { n++; if (n > m) m = n } $1 == "out" { n-- } END { print m }'
 }
 : >"$LEDGER"
 run $sm workflow run par.yaml -j 8
