@@ -197,20 +197,9 @@ bad:
 /* Each roles.primary.runner names a runner: built in, or in config.toml [runners]. */
 void cli_check_runners(const struct swdl_loaded *l, struct diag_list *dl)
 {
-	char *home = skillmeat_home(), *err = NULL;
-	char *path = home ? path_join(home, "config.toml") : NULL;
-	struct engine_config cfg;
-	if (l && l->schema_ok && path) {
-		if (engine_config_load(&cfg, path, &err)) {
-			struct loc loc = { NULL, 0, 0 };
-			diag_add(dl, DIAG_ERROR, &loc, "config", NULL, NULL, "%s", err);
-		} else {
-			runner_check_workflow(&cfg.runners, &l->wf, path, dl);
-		}
-		engine_config_release(&cfg);
-	}
-	free(err);
-	free(path);
+	char *home = skillmeat_home();
+	if (l && l->schema_ok && home)
+		engine_check_runners(home, &l->wf, dl);
 	free(home);
 }
 

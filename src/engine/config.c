@@ -148,3 +148,18 @@ const char **engine_notify_argv(const struct engine_config *c, const char *messa
 	argv[n] = message;
 	return argv;
 }
+
+void engine_check_runners(const char *home, const struct swdl_workflow *wf, struct diag_list *dl)
+{
+	char *path = path_join(home, "config.toml"), *err = NULL;
+	struct engine_config cfg;
+	if (engine_config_load(&cfg, path, &err)) {
+		struct loc loc = { NULL, 0, 0 };
+		diag_add(dl, DIAG_ERROR, &loc, "config", NULL, NULL, "%s", err);
+	} else {
+		runner_check_workflow(&cfg.runners, wf, path, dl);
+	}
+	engine_config_release(&cfg);
+	free(err);
+	free(path);
+}

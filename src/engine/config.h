@@ -37,6 +37,14 @@ struct engine_config {
 int engine_config_load(struct engine_config *c, const char *path, char **err);
 void engine_config_release(struct engine_config *c);
 
+/*
+ * The workflow's runners against HOME/config.toml (runner_check_workflow:
+ * unknown runners are errors, what a runner cannot be given is a warning);
+ * a config that cannot be read is an error in `dl`.
+ */
+struct swdl_workflow;
+void engine_check_runners(const char *home, const struct swdl_workflow *wf, struct diag_list *dl);
+
 /* argv for notifying `message` (free the array, not the strings), or NULL. */
 const char **engine_notify_argv(const struct engine_config *c, const char *message);
 

@@ -192,8 +192,7 @@ static int extra_env(struct host *h, struct slot *sl, const char *dir, char **en
 }
 
 /* What the stage binds that this CLI cannot be given: a line each in the attempt's log. */
-static void log_gaps(struct host *h, struct slot *sl, enum runner_protocol proto,
-		     const struct stage_delivery *d)
+static void log_gaps(struct slot *sl, enum runner_protocol proto, const struct stage_delivery *d)
 {
 	struct strbuf gaps = STRBUF_INIT;
 	runner_delivery_gaps(proto, d, &gaps);
@@ -204,7 +203,6 @@ static void log_gaps(struct host *h, struct slot *sl, enum runner_protocol proto
 		strbuf_release(&sb);
 	}
 	strbuf_release(&gaps);
-	UNUSED(h);
 }
 
 /* Build the request for a stage (inputs, env, prompt) and prepare the runner job. */
@@ -257,7 +255,7 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	sl->spawn_class = "runner_missing";
 	r = runner_prepare(def, &rq, &sl->job, err);
 	if (!r && !swdl_stage_is_command(s))
-		log_gaps(h, sl, def->proto, &ad.d);
+		log_gaps(sl, def->proto, &ad.d);
 out:
 	host_delivery_release(&ad);
 	host_fan_out_ctx(h, NULL);

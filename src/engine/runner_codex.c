@@ -71,11 +71,7 @@ static void on_usage(struct runner_job *job, const json_t *u)
 /* Does `text` contain `word`, ignoring case? */
 static bool has(const char *text, const char *word)
 {
-	size_t n = strlen(word);
-	for (const char *p = text; *p; p++)
-		if (!strncasecmp(p, word, n))
-			return true;
-	return false;
+	return strcasestr(text, word) != NULL;
 }
 
 /*

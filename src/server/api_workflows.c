@@ -39,19 +39,8 @@ static struct collection *open_or_reply(struct reply *out)
  */
 static void check_runners(struct request *rq, const struct swdl_loaded *l, struct diag_list *dl)
 {
-	char *path = path_join(rq->srv->home, "config.toml"), *err = NULL;
-	struct engine_config cfg;
-	if (l && l->schema_ok) {
-		if (engine_config_load(&cfg, path, &err)) {
-			struct loc loc = { NULL, 0, 0 };
-			diag_add(dl, DIAG_ERROR, &loc, "config", NULL, NULL, "%s", err);
-		} else {
-			runner_check_workflow(&cfg.runners, &l->wf, path, dl);
-		}
-		engine_config_release(&cfg);
-	}
-	free(err);
-	free(path);
+	if (l && l->schema_ok)
+		engine_check_runners(rq->srv->home, &l->wf, dl);
 }
 
 /* Diagnostics as {valid, errors: [...], warnings: [...]}. */
