@@ -162,7 +162,7 @@ stages:
     fan_out: {items: "${{ parameters.n }}", max_parallel: 2}
     run: |
       python3 -c 'import time; print("in %.3f" % time.time())' >> "$LEDGER"
-      sleep 0.3
+      sleep 0.8
       python3 -c 'import time; print("out %.3f" % time.time())' >> "$LEDGER"
 Y
 most_at_once() {
@@ -237,7 +237,7 @@ check "a 300 KiB item runs" exit_is 0
 check "big item: in the file, not the variable" test "$(stage_col each outputs)" = '{"len":["300002","7"],"env":["0","7"]}'
 
 # ---- cancel stops every item ----
-sed 's/sleep 0.3/sleep 60.017/; s/CANCEL_MARK=x//' par.yaml >long.yaml
+sed 's/sleep 0.8/sleep 60.017/; s/CANCEL_MARK=x//' par.yaml >long.yaml
 $sm workflow run long.yaml --detach >/dev/null 2>&1
 wait_for "SELECT count(*) = 2 FROM items WHERE run_id = (SELECT id FROM runs ORDER BY created_at DESC LIMIT 1) AND status = 'running'"
 run $sm workflow cancel last --yes

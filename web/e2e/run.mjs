@@ -456,6 +456,8 @@ step("keyboard: a focused stage node shows a focus ring; Enter opens its editor"
   const ring = await node.locator(".stage-node").evaluate((el) => getComputedStyle(el).outlineStyle + " " + getComputedStyle(el).outlineWidth);
   expect(ring.startsWith("solid") && !ring.endsWith(" 0px"), `outline: ${ring}`);
   await shot("12-node-focus");
+  // the builder redraws a render behind: the focus may have moved with it
+  if (!(await node.evaluate((n) => n.contains(document.activeElement)))) await node.focus();
   await page.keyboard.press("Enter");
   const form = page.getByRole("form", { name: "Stage approval" });
   await form.waitFor();
