@@ -7,6 +7,7 @@
 #include "collection/collection.h"
 #include "engine/export_argo.h"
 #include "engine/run_start.h"
+#include "engine/stage_exec.h"
 #include "formats/yaml_write.h"
 
 #include <getopt.h>

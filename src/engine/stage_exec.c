@@ -18,6 +18,15 @@ json_t *run_bundle_json(const struct run_create *rc, char **err)
 	return b;
 }
 
+json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p, char **err)
+{
+	struct run_create cr;
+	run_prepared_create_of(rq, p, NULL, &cr);
+	json_t *b = run_bundle_json(&cr, err);
+	run_create_release(&cr);
+	return b;
+}
+
 /* The bundle's workflow, loaded and bound as a host loads a run's snapshot. */
 static int load_bundle(json_t *b, struct swdl_loaded **l, char **err)
 {
