@@ -190,15 +190,6 @@ void runner_usage_totals(struct runner_job *job);
 void runner_delivery_gaps(enum runner_protocol proto, const struct stage_delivery *d,
 			  struct strbuf *out);
 
-/* {version} (first line of `program --version`) or {error}. */
-json_t *runner_program_version(const char *program);
-/*
- * Each agent runner of the set (or only those named): {name, protocol,
- * program, path, version, status: ok|degraded|incompatible|broken|not_found,
- * note}.
- */
-json_t *runner_check(const struct runner_set *rs, const char *const *only, size_t nr_only);
-
 /* "exit_3" and the like, as static strings. */
 const char *runner_exit_class(int exit_code);
 

@@ -5,7 +5,7 @@
  * own histories (docs/agent-protocols.md).
  */
 #include "../base/compat.h"
-#include "runner_proto.h"
+#include "config.h"
 #include "proc.h"
 #include "../base/fsutil.h"
 

@@ -6,16 +6,8 @@
 #define SM_ENGINE_RUNNER_PROTO_H
 
 #include "runner.h"
+#include "../base/strv.h"
 
-/* A growing NULL-terminated vector of owned strings. */
-struct strv {
-	char **v;
-	size_t nr, alloc;
-};
-void strv_push(struct strv *sv, const char *s);
-void strv_pushf(struct strv *sv, const char *fmt, ...) SM_PRINTF(2, 3);
-char **strv_detach(struct strv *sv);
-void strv_free(char **v);
 
 struct proto_ops {
 	const char *name;
