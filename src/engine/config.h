@@ -20,7 +20,7 @@
 #ifndef SM_ENGINE_CONFIG_H
 #define SM_ENGINE_CONFIG_H
 
-#include "runner.h"
+#include "../runners/runner.h"
 #include "../context/prices.h"
 
 struct engine_config {

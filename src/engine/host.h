@@ -13,7 +13,7 @@
 #define SM_ENGINE_HOST_H
 
 #include "config.h"
-#include "store.h"
+#include "../store/store.h"
 #include "../swdl/workflow.h"
 
 #include <signal.h>

@@ -7,7 +7,7 @@
 #define SM_ENGINE_HOST_INT_H
 
 #include "host.h"
-#include "monitor.h"
+#include "../supervise/monitor.h"
 #include "scheduler.h"
 
 struct host;

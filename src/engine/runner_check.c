@@ -6,7 +6,7 @@
  */
 #include "../base/compat.h"
 #include "config.h"
-#include "proc.h"
+#include "../supervise/proc.h"
 #include "../base/fsutil.h"
 
 #include <unistd.h>

@@ -8,7 +8,7 @@
 #include "../base/fsutil.h"
 #include "../collection/collection.h"
 #include "../engine/config.h"
-#include "../engine/run_json.h"
+#include "../store/run_json.h"
 #include "../engine/rerun.h"
 #include "../engine/run_start.h"
 #include "../swdl/workflow.h"

@@ -5,9 +5,9 @@
  * memory items.
  */
 #include "server_int.h"
-#include "../engine/run_json.h"
+#include "../store/run_json.h"
 #include "../engine/config.h"
-#include "../engine/runner.h"
+#include "../runners/runner.h"
 #include "../base/fsutil.h"
 #include "../base/jsonw.h"
 #include "../collection/collection.h"

@@ -8,7 +8,7 @@
 #include "server.h"
 #include "../base/strbuf.h"
 #include "conns.h"
-#include "../engine/store.h"
+#include "../store/store.h"
 #include "../swdl/plan.h"
 #include "../swdl/roles.h"
 

@@ -13,7 +13,7 @@
 
 #include "base/fsutil.h"
 #include "base/strbuf.h"
-#include "engine/monitor.h"
+#include "supervise/monitor.h"
 
 #include <dirent.h>
 #include <poll.h>

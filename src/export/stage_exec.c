@@ -1,7 +1,7 @@
 #include "../base/compat.h"
 #include "stage_exec.h"
-#include "run_json.h"
-#include "scheduler.h"
+#include "../store/run_json.h"
+#include "../engine/scheduler.h"
 #include "../base/fsutil.h"
 
 #include <unistd.h>

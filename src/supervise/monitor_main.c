@@ -11,7 +11,7 @@
  * costs the host far less than a fork of itself.
  */
 #include "../base/compat.h"
-#include "../engine/monitor_body.h"
+#include "monitor_body.h"
 
 #include <fcntl.h>
 #include <limits.h>

@@ -13,7 +13,7 @@
 #ifndef SM_ENGINE_STAGE_EXEC_H
 #define SM_ENGINE_STAGE_EXEC_H
 
-#include "run_start.h"
+#include "../engine/run_start.h"
 
 #define RUN_BUNDLE_FORMAT "skillmeat-run-bundle/1"
 
