@@ -8,9 +8,7 @@
 #include "runner.h"
 #include "../base/strv.h"
 
-
-struct proto_ops {
-	const char *name;
+struct proto_ops {              /* its name: runner_protocol_name (runner_common.c) */
 	const char *program;   /* argv[0] of the built-in runner */
 	/* Arguments after the program, for the built-in argv. */
 	void (*args)(struct strv *argv, const struct stage_request *rq);
@@ -23,7 +21,7 @@ struct proto_ops {
 extern const struct proto_ops proto_command, proto_claude, proto_codex, proto_gemini,
 	proto_text;
 
-/* Helpers shared by the protocols. */
+/* Helpers shared by the protocols (runner_common.c). */
 void emit_log(runner_emit_fn emit, void *ctx, const char *fmt, ...) SM_PRINTF(3, 4);
 void job_set_error(struct runner_job *job, const char *error_class, const char *fmt, ...)
 	SM_PRINTF(3, 4);
