@@ -4,6 +4,8 @@
   check-rooms.py [-v] SRCROOT BUILDDIR [--allow FILE]
 
 Reports, and fails on:
+  a folder of src/ that is not a room of FLOORS, or whose door (DOORS: its
+      public header) does not open with "Room NAME/" and what the room owns;
   (a) an #include "..." in src/ that goes from a room to a room above it (or
       sideways, between two rooms of the same floor), resolved the way the
       compiler resolves quoted includes (the including file's folder first,
@@ -36,7 +38,13 @@ FLOORS = [
     ['cli'],
 ]
 FLOOR = {room: i for i, rooms in enumerate(FLOORS) for room in rooms}
-FLOOR['monitor'] = FLOOR['supervise']  # the monitor program, before its move
+# Each room's door: its public header, whose first comment says what the room owns.
+DOORS = {
+    'base': 'compat.h', 'formats': 'load.h', 'swdl': 'workflow.h',
+    'collection': 'collection.h', 'context': 'stage.h', 'pack': 'pack.h',
+    'store': 'store.h', 'supervise': 'supervise.h', 'runners': 'runner.h',
+    'engine': 'host.h', 'export': 'export_argo.h', 'server': 'server.h', 'cli': 'cli.h',
+}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
@@ -73,13 +81,35 @@ def upward_includes(src):
                     continue
                 if FLOOR[there] > FLOOR[here]:
                     kind = 'up'
-                elif FLOOR[there] == FLOOR[here] and {here, there} != {'monitor', 'supervise'}:
+                elif FLOOR[there] == FLOOR[here]:
                     kind = 'sideways'
                 else:
                     continue
                 out.append('include %s: %s -> %s' % (
                     kind, os.path.relpath(path, src), os.path.relpath(target, src)))
     return sorted(set(out))
+
+
+def doors(src):
+    """Every folder of src/ is a room of FLOORS whose door names it."""
+    out = []
+    for room in sorted(os.listdir(src)):
+        if not os.path.isdir(os.path.join(src, room)):
+            continue
+        if room not in FLOOR:
+            out.append('room %s/: not in the floors of scripts/check-rooms.py' % room)
+            continue
+        door = os.path.join(src, room, DOORS[room])
+        try:
+            with open(door, encoding='utf-8') as fh:
+                head = fh.read(4096)
+        except OSError:
+            head = ''
+        first = head.split('*/', 1)[0] if head.startswith('/*') else ''
+        if ('Room %s/' % room) not in first:
+            out.append('room %s/: %s does not open with "Room %s/", what it owns'
+                       % (room, DOORS[room], room))
+    return out
 
 
 def objects(build, src):
@@ -203,7 +233,7 @@ def main(argv):
     if len(argv) == 5:
         with open(argv[4]) as fh:
             allowed = {l.strip() for l in fh if l.strip() and not l.startswith('#')}
-    found = upward_includes(src) + ['circle: ' + c for c in circles(build, src)]
+    found = doors(src) + upward_includes(src) + ['circle: ' + c for c in circles(build, src)]
     bad = 0
     for line in found:
         known = line in allowed

@@ -1,6 +1,6 @@
 #include "../base/compat.h"
 #include "handoff.h"
-#include "../supervise/proc.h"
+#include "../supervise/supervise.h"
 #include "../runners/runner.h"
 #include "../base/fsutil.h"
 

@@ -5,7 +5,7 @@
  */
 #include "../base/compat.h"
 #include "host_int.h"
-#include "../supervise/proc.h"
+#include "../supervise/supervise.h"
 #include "../base/fsutil.h"
 #include "../base/numconv.h"
 #include "../swdl/expr.h"

@@ -8,7 +8,7 @@
 #define SM_ENGINE_HOST_INT_H
 
 #include "host.h"
-#include "../supervise/monitor.h"
+#include "../supervise/supervise.h"
 #include "scheduler.h"
 
 struct host;

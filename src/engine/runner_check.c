@@ -6,7 +6,7 @@
  */
 #include "../base/compat.h"
 #include "config.h"
-#include "../supervise/proc.h"
+#include "../supervise/supervise.h"
 #include "../base/fsutil.h"
 
 #include <unistd.h>

@@ -1,4 +1,9 @@
 /*
+ * Room export/ (docs/ARCHITECTURE.md): runs elsewhere: the Argo compiler
+ * (this header), run bundles and `stage exec` (stage_exec.h), the pod's
+ * entry point, which hosts one stage with the engine.  Above engine/; only
+ * cli/ uses it.  This header is its door.
+ *
  * export_argo.h - a workflow as an Argo Workflows `Workflow` (or
  * `WorkflowTemplate`) and the ConfigMap that holds its run bundle
  * (docs/argo.md has the mapping, and where it differs).

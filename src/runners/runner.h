@@ -1,4 +1,12 @@
 /*
+ * Room runners/ (docs/ARCHITECTURE.md): the agent and command protocols
+ * (claude, codex, gemini, text, command), the runner set of config.toml
+ * and what an attempt is given (runner_deliver.c).  A runner turns a stage
+ * request into argv, environment and files, and a child's output into
+ * events, usage and outputs; it starts nothing (engine/ does, through
+ * supervise/).  Uses base/, formats/, swdl/, context/ (prices).  This
+ * header is its door; runner_proto.h is private to runner*.c.
+ *
  * runner.h - turn a resolved stage into a child process, and the child's
  * output back into log lines, usage and a JSON outputs object.
  *
