@@ -7,7 +7,8 @@ Reports, and fails on:
   a folder of src/ that is not a room of FLOORS, or whose door (DOORS: its
       public header) does not open with "Room NAME/" and what the room owns;
   (a) an #include "..." in src/ that goes from a room to a room above it (or
-      sideways, between two rooms of the same floor), resolved the way the
+      sideways, between two rooms of the same floor, or to another room's
+      private *_int.h or *_proto.h header), resolved the way the
       compiler resolves quoted includes (the including file's folder first,
       then src/);
   (b) .c files that call each other: from `nm` on the objects the build made
@@ -46,6 +47,8 @@ DOORS = {
     'engine': 'host.h', 'export': 'export_argo.h', 'server': 'server.h', 'cli': 'cli.h',
 }
 
+# A room's private headers: no other room includes them.
+PRIVATE = re.compile(r'_(int|proto)\.h$')
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -79,7 +82,9 @@ def upward_includes(src):
                 there = target and room_of(target, src)
                 if not there or there == here or there not in FLOOR:
                     continue
-                if FLOOR[there] > FLOOR[here]:
+                if PRIVATE.search(target):
+                    kind = 'private'
+                elif FLOOR[there] > FLOOR[here]:
                     kind = 'up'
                 elif FLOOR[there] == FLOOR[here]:
                     kind = 'sideways'
