@@ -1,6 +1,6 @@
 /*
  * api_runs.c - /api/v1/workflow-executions: list, detail, start (hosted
- * by this process, one thread a run), control commands, gate decisions
+ * by this process, one thread a run: lifecycle.c), control commands, gate decisions
  * and the event stream.  Control goes through the commands table, so a
  * run hosted by a CLI elsewhere is steered the same way.
  */

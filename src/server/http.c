@@ -1,7 +1,8 @@
 /*
  * http.c - the server's HTTP side on libmicrohttpd: one thread a
  * connection, checks (Host, Origin, token, body size) before any route,
- * the route table, JSON replies.
+ * dispatch through the route table, sending replies (request.c makes
+ * them), and server_start.
  */
 #include "server_int.h"
 #include "../base/fsutil.h"
