@@ -15,8 +15,8 @@
  * is three tasks: its list, its items (withParam, a pod each) and the
  * stage's own task, which gathers their results.
  */
-#ifndef SM_ENGINE_EXPORT_ARGO_H
-#define SM_ENGINE_EXPORT_ARGO_H
+#ifndef SM_EXPORT_ARGO_H
+#define SM_EXPORT_ARGO_H
 
 #include "../swdl/workflow.h"
 

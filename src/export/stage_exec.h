@@ -10,8 +10,8 @@
  * with one attempt (the orchestrator retries; a fan-out's item retries in
  * its pod) and no workflow hooks.
  */
-#ifndef SM_ENGINE_STAGE_EXEC_H
-#define SM_ENGINE_STAGE_EXEC_H
+#ifndef SM_EXPORT_STAGE_EXEC_H
+#define SM_EXPORT_STAGE_EXEC_H
 
 #include "../engine/run_start.h"
 

@@ -27,8 +27,8 @@
  * also in the file named by $SKILLMEAT_CONTEXT (command stages read it
  * there; agents get it in their prompt).
  */
-#ifndef SM_ENGINE_RUNNER_H
-#define SM_ENGINE_RUNNER_H
+#ifndef SM_RUNNERS_RUNNER_H
+#define SM_RUNNERS_RUNNER_H
 
 #include "../base/strbuf.h"
 #include "../swdl/model.h"

@@ -2,8 +2,8 @@
  * runner_proto.h - what each runner protocol implements (private to the
  * runner files).
  */
-#ifndef SM_ENGINE_RUNNER_PROTO_H
-#define SM_ENGINE_RUNNER_PROTO_H
+#ifndef SM_RUNNERS_RUNNER_PROTO_H
+#define SM_RUNNERS_RUNNER_PROTO_H
 
 #include "runner.h"
 #include "../base/strv.h"

@@ -24,8 +24,8 @@
  *   events    append-only, (run_id, seq) with seq monotonic per run
  *   commands  control requests from any process, taken once by the host
  */
-#ifndef SM_ENGINE_STORE_H
-#define SM_ENGINE_STORE_H
+#ifndef SM_STORE_H
+#define SM_STORE_H
 
 #include "../base/compat.h"
 
