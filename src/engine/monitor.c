@@ -189,6 +189,36 @@ static void where_monitors_run(struct monitor_zygote *z, char **monitor, char **
 	*cgroup = z ? (z->cgroup ? xstrdup(z->cgroup) : NULL) : attempt_cgroup_base();
 }
 
+static int lock_held(const char *dir);
+
+/*
+ * The zygote broke while it was asked for this attempt's monitor.  Our lock
+ * descriptor closed (the zygote, ended, holds none), the lock is held only if
+ * the monitor lives, and its files are there if it lived: then it is followed
+ * like an adopted one (SM_OK).  Else
+ * SM_ERR with the lock taken again, for a monitor started here; SM_EIO when
+ * it cannot be.
+ */
+static int after_broken_zygote(struct attempt *a, struct monitor_plan *mp, char **err)
+{
+	close_fd(&mp->lock_fd);
+	char *mon = path_join(a->dir, "monitor"), *ex = path_join(a->dir, "exit");
+	/* held: it runs; its files: it ran (and may have ended already) */
+	bool exists = lock_held(a->dir) > 0 || !access(mon, F_OK) || !access(ex, F_OK);
+	free(mon);
+	free(ex);
+	if (exists) {
+		a->monitor = 0;
+		return SM_OK;
+	}
+	mp->lock_fd = open_in(a->dir, "monitor.lock", O_RDWR | O_CREAT);
+	if (mp->lock_fd < 0 || flock(mp->lock_fd, LOCK_EX)) {
+		*err = xasprintf("cannot prepare %s: %s", a->dir, strerror(errno));
+		return SM_EIO;
+	}
+	return SM_ERR;
+}
+
 int attempt_start(struct attempt *a, const struct attempt_spec *spec, char **err)
 {
 	struct monitor_plan mp = { .in_fd = -1, .out_fd = -1, .err_fd = -1, .lock_fd = -1 };
@@ -218,12 +248,16 @@ int attempt_start(struct attempt *a, const struct attempt_spec *spec, char **err
 	mp = (struct monitor_plan){ prog, spec->cwd, (char *const *)spec->argv,
 		(char *const *)spec->env, mp.in_fd, mp.out_fd, mp.err_fd, mp.lock_fd,
 		paths[0], paths[1], paths[2], paths[3], cgroup };
-	if (monitor && spec->zygote &&
-	    !monitor_zygote_fork(spec->zygote, monitor, &mp, spec->dir, &pid, &a->pidfd)) {
+	int zr = monitor && spec->zygote
+		? monitor_zygote_fork(spec->zygote, monitor, &mp, spec->dir, &pid, &a->pidfd)
+		: SM_ERR;
+	if (zr == SM_OK) {
 		a->monitor = pid; /* the zygote's child: not ours to reap; its pidfd tells the end */
 		r = SM_OK;
 		goto out;
 	}
+	if (zr == SM_EIO && (r = after_broken_zygote(a, &mp, err)) != SM_ERR)
+		goto out; /* its monitor runs (followed as an adopted one), or it failed */
 	if (monitor && spawn_monitor(monitor, &mp, spec->dir, &pid)) {
 		*err = xasprintf("cannot start the monitor %s: %s", monitor, strerror(errno));
 		goto out;

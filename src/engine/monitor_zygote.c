@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ; /* the zygote's own (each monitor gets its request's) */
+
 /* How long a fork of the zygote may take before it is given up on. */
 #define ZYGOTE_REPLY_MS 30000
 
@@ -37,7 +39,7 @@ static int zygote_launch(struct monitor_zygote *z, const char *program)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return SM_EIO;
 	static char name[] = "skillmeat-monitor", serve[] = "--serve";
-	char *const argv[] = { name, serve, NULL }, *const env[] = { NULL };
+	char *const argv[] = { name, serve, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_init(&fa);
@@ -46,7 +48,7 @@ static int zygote_launch(struct monitor_zygote *z, const char *program)
 		posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
 	int e = proc_spawnattr_init(&attr, POSIX_SPAWN_SETSID) ? EINVAL
-		: posix_spawn(&z->pid, program, &fa, &attr, argv, env);
+		: posix_spawn(&z->pid, program, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(sv[1]);
@@ -141,25 +143,49 @@ static int receive_reply(int sock, struct zygote_reply *r, int *pidfd)
 	return SM_OK;
 }
 
+/* Stop the zygote process (it holds nothing between requests: its monitors
+ * are processes of their own), not waiting on it if someone froze it. */
+static void zygote_end(struct monitor_zygote *z)
+{
+	if (z->fd >= 0)
+		close(z->fd);
+	z->fd = -1;
+	if (z->pid > 0) {
+		int status;
+		kill(z->pid, SIGKILL);
+		while (waitpid(z->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	z->pid = 0;
+}
+
 int monitor_zygote_fork(struct monitor_zygote *z, const char *program,
 			const struct monitor_plan *mp, const char *dir, pid_t *pid, int *pidfd)
 {
 	struct zygote_reply r;
+	*pidfd = -1;
 	if (z->off || (z->fd < 0 && (!zygote_wanted() || zygote_launch(z, program)))) {
 		z->off = true;
 		return SM_ERR;
 	}
-	if (send_request(z->fd, mp, dir) || receive_reply(z->fd, &r, pidfd)) {
-		monitor_zygote_close(z); /* broken: the rest of this host's attempts go without */
-		z->off = true;
-		return SM_ERR;
-	}
-	if (r.error || r.pid <= 0) {
-		errno = r.error ? r.error : EPROTO;
+	int sent = send_request(z->fd, mp, dir);
+	if (sent || receive_reply(z->fd, &r, pidfd) || (r.pid <= 0 && !r.error)) {
+		/* Broken: the rest of this host's attempts go without it.  Whether it
+		 * forked this monitor before it broke is not known: ended and reaped,
+		 * the zygote holds the attempt's lock no more, so the lock tells. */
 		if (*pidfd >= 0)
 			close(*pidfd);
 		*pidfd = -1;
-		return SM_ERR; /* this fork failed; the next one may not */
+		zygote_end(z);
+		z->off = true;
+		return SM_EIO;
+	}
+	if (r.error) {
+		errno = r.error;
+		if (*pidfd >= 0)
+			close(*pidfd);
+		*pidfd = -1;
+		return SM_ERR; /* this fork failed (no monitor); the next one may not */
 	}
 	*pid = r.pid;
 	return SM_OK;
@@ -167,18 +193,7 @@ int monitor_zygote_fork(struct monitor_zygote *z, const char *program,
 
 void monitor_zygote_close(struct monitor_zygote *z)
 {
-	if (z->fd >= 0)
-		close(z->fd);
-	z->fd = -1;
-	if (z->pid > 0) {
-		int status;
-		/* It holds nothing between requests (its monitors are their own
-		 * processes): stopped at once, not waited for if someone froze it. */
-		kill(z->pid, SIGKILL);
-		while (waitpid(z->pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	z->pid = 0;
+	zygote_end(z);
 	free(z->program);
 	free(z->cgroup);
 	z->program = z->cgroup = NULL;

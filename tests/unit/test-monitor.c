@@ -354,6 +354,53 @@ static void test_killed_zygote_falls_back(void **state)
 	monitor_zygote_close(&z);
 }
 
+/*
+ * A zygote that breaks once asked (tests/unit/fake-zygote.py, as MODE says):
+ * the program runs exactly once all the same, under whichever monitor exists.
+ */
+static void broken_zygote_runs_once(struct fixture *f, const char *mode, bool adopted)
+{
+	const char *fake = getenv("SKILLMEAT_TEST_FAKE_ZYGOTE");
+	char *real = xstrdup(getenv("SKILLMEAT_MONITOR"));
+	setenv("SKILLMEAT_MONITOR", fake, 1);
+	setenv("FAKE_ZYGOTE_REAL", real, 1);
+	setenv("FAKE_ZYGOTE_MODE", mode, 1);
+	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
+	struct attempt a;
+	char *count = path_join(f->dir, "count");
+	char *script = xasprintf("sleep 0.2; echo ran >> %s", count);
+	char *dir = start_in(f, &z, &a, "once", script);
+	setenv("SKILLMEAT_MONITOR", real, 1);
+	assert_true(z.off);
+	assert_int_equal(z.fd, -1);
+	assert_true(a.own == !adopted); /* a monitor of our own, or the one that exists */
+	wait_end(f, &a);
+	assert_true(a.has_exit);
+	assert_int_equal(a.exit_code, 0);
+	struct strbuf sb = STRBUF_INIT;
+	assert_int_equal(strbuf_read_file(&sb, count, 1024), SM_OK);
+	assert_string_equal(sb.buf, "ran\n");
+	strbuf_release(&sb);
+	attempt_release(&a);
+	monitor_zygote_close(&z);
+	free(dir);
+	free(script);
+	free(count);
+	free(real);
+}
+
+static void test_zygote_dead_before_forking(void **state)
+{
+	need_monitor_program();
+	broken_zygote_runs_once(*state, "die", false);
+}
+
+static void test_zygote_dead_after_forking(void **state)
+{
+	need_monitor_program();
+	broken_zygote_runs_once(*state, "fork-die", true);
+}
+
 /* What is not a request (no descriptors, a wrong header) ends the zygote with EPROTO. */
 static void test_zygote_refuses_a_broken_request(void **state)
 {
@@ -406,6 +453,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attempt_outlives_its_zygote, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_zygote_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zygote_refuses_a_broken_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zygote_dead_before_forking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zygote_dead_after_forking, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, close_shared_zygote);
 }
