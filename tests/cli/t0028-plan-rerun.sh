@@ -82,7 +82,16 @@ check "nothing recorded by any plan" test "$(runs)" = 2
 # Refusals and usage errors.
 run $sm workflow plan other.yaml --rerun-of "$r1"
 check "another workflow's file is refused" exit_is 1
-check "  naming the file the run ran" err_has "ran $TMP/flaky.yaml, not other.yaml"
+check "  naming the file the run ran" err_has "/flaky.yaml, not other.yaml"
+# A stored workflow, by name (its build fails again).
+rm fixed
+run $sm workflow create other.yaml
+check "other stored" exit_is 0
+run $sm workflow run other -p tag=stored
+check "a run of the stored workflow fails at build" exit_is 1
+run $sm workflow plan other --rerun-of last --failed --format json
+check "plan NAME --rerun-of a run of the stored workflow" json_eq 'j["workflow_id"] == "other" and j["parameters"] == {"tag": "stored"} and [s["action"] for s in j["rerun"]["stages"]] == ["reuse", "run", "run"]'
+
 run $sm workflow plan flaky.yaml --rerun-of nosuchrun
 check "an unknown run is an error" exit_is 1
 run $sm workflow plan flaky.yaml --failed
