@@ -365,9 +365,11 @@ step("typing in a stage's form redraws its node only, not the other stages' node
 
 step("errors are pinned to the stage and its field", async () => {
   const form = page.getByRole("form", { name: "Stage report" });
+  await page.locator('.react-flow__edge[data-id="fetch->report"]').waitFor({ state: "attached" });
   await form.getByLabel("Depends on").getByLabel("fetch").uncheck().catch(async () => {
     await form.locator('[data-field="depends_on"] input[type=checkbox]').first().uncheck();
   });
+  await page.locator('.react-flow__edge[data-id="fetch->report"]').waitFor({ state: "detached" });  // the box reached the document
   await form.getByLabel("Condition").fill("${{ stages.nosuch.outputs.x }}");
   await page.locator('.react-flow__node[data-id="report"] .stage-node.invalid').waitFor();
   await form.locator('[data-field="condition"] .field-diags .error').waitFor();
