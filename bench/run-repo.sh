@@ -10,8 +10,10 @@
 # independent ninja edges.  Cases are interleaved, one of each per round
 # (ROUNDS, default 3), so a noisy machine slows them alike; each row gives
 # the median and the best, the ratio of medians to ninja, and the host's peak
-# RSS.  The home-inside rows keep every round's run in the same home: flat
-# times across rounds show the cost does not grow with the runs before.
+# RSS.  One row starts a monitor program per attempt
+# (SKILLMEAT_MONITOR_ZYGOTE=0), as the engine did before its zygote.  The
+# home-inside rows keep every round's run in the same home: flat times across
+# rounds show the cost does not grow with the runs before.
 set -eu
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -66,6 +68,7 @@ cases = [  # name, folder, argv, home (None: ninja)
     ("ninja -j 4 (dag)", P, ["ninja", "-f", "dag.ninja", "-j", "4"], None),
     ("skillmeat, plain folder", P, [sm, "workflow", "run", "dag.yaml", "-j", "4"], out),
     ("skillmeat, git clone, home outside", C, [sm, "workflow", "run", "dag.yaml", "-j", "4"], out),
+    ("  same, a monitor program started per attempt", C, [sm, "workflow", "run", "dag.yaml", "-j", "4"], out),
     ("skillmeat, git clone, home inside", C, [sm, "workflow", "run", "dag.yaml", "-j", "4"], inside),
     ("skillmeat, clone, home inside, files_changed", C, [sm, "workflow", "run", "ask.yaml", "-j", "4"], inside),
     ("ninja -j 4 (%d independent edges)" % n, P, ["ninja", "-f", "fan.ninja", "-j", "4"], None),
@@ -78,6 +81,8 @@ rss = {c[0]: 0 for c in cases}
 for r in range(rounds):
     for name, cwd, argv, home in cases:
         env = dict(os.environ)
+        if name.startswith("  same, a monitor program"):
+            env["SKILLMEAT_MONITOR_ZYGOTE"] = "0"  # the engine before its zygote
         if home:
             env["SKILLMEAT_HOME"] = home
         for f in (".ninja_log", ".ninja_deps"):

@@ -26,29 +26,28 @@ bool fs_is_file(const char *path)
 	return !stat(path, &st) && S_ISREG(st.st_mode);
 }
 
+/* mkdir -p from the leaf up: a folder whose parent exists (the usual case,
+ * an attempt's folder under its stage's) costs one mkdir, not one a level. */
 int fs_mkdirs(const char *path)
 {
-	char *p = xstrdup(path);
-	int r = SM_OK;
-	for (char *s = p + 1; ; s++) {
-		if (*s != '/' && *s)
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0777) && errno != EEXIST) {
-			r = SM_EIO;
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
+	if (!mkdir(path, 0777))
+		return SM_OK;
+	if (errno == ENOENT) {
+		char *parent = xstrdup(path), *slash = strrchr(parent, '/');
+		while (slash && slash > parent && slash[-1] == '/')
+			slash--; /* "a//b": the parent is "a" */
+		int r = slash && slash > parent ? (*slash = '\0', fs_mkdirs(parent)) : SM_EIO;
+		free(parent);
+		if (r || (mkdir(path, 0777) && errno != EEXIST))
+			return SM_EIO;
+	} else if (errno != EEXIST) {
+		return SM_EIO;
 	}
-	if (!r && !fs_is_dir(path)) {
+	if (!fs_is_dir(path)) {
 		errno = ENOTDIR;
-		r = SM_EIO;
+		return SM_EIO;
 	}
-	free(p);
-	return r;
+	return SM_OK;
 }
 
 static void fsync_dir_of(const char *path)

@@ -4,8 +4,8 @@
  * stages that need not run again (src/engine/rerun.h), hosted like `run`.
  */
 #include "cli.h"
+#include "rerun_cli.h"
 #include "run_view.h"
-#include "engine/rerun.h"
 
 #include <getopt.h>
 
@@ -38,8 +38,6 @@ static const char rerun_usage[] =
 	"has, reused outputs that no longer fit a stage's outputs contract.\n"
 	"Exit status: 0 completed (or --plan), 1 failed or refused, 2 usage, 3 cancelled.\n";
 
-#define MAX_FROM 256
-
 struct rerun_cli {
 	struct rerun_opts ro;
 	struct plan_param params[MAX_PARAMS];
@@ -52,12 +50,12 @@ struct rerun_cli {
 
 enum { OPT_FAILED = 256, OPT_FROM, OPT_REUSE, OPT_BIND, OPT_PLAN, OPT_DETACH, OPT_FORMAT };
 
-static void add_from(struct rerun_cli *o, char *arg)
+void add_from_arg(const char *cmd, const char **from, size_t *nr, char *arg)
 {
 	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
-		if (o->ro.nr_from == MAX_FROM)
-			die_usage("workflow rerun", "too many --from stages (limit %d)", MAX_FROM);
-		o->from[o->ro.nr_from++] = tok;
+		if (*nr == MAX_FROM)
+			die_usage(cmd, "too many --from stages (limit %d)", MAX_FROM);
+		from[(*nr)++] = tok;
 	}
 }
 
@@ -87,7 +85,7 @@ static void parse_rerun_opts(int argc, char **argv, struct rerun_cli *o)
 		case 'p': add_param_arg("workflow rerun", o->params, &o->ro.nr_params, optarg); break;
 		case OPT_BIND: add_bind_arg("workflow rerun", o->binds, &o->ro.nr_bindings, optarg); break;
 		case OPT_FAILED: failed = true; break;
-		case OPT_FROM: add_from(o, optarg); break;
+		case OPT_FROM: add_from_arg("workflow rerun", o->from, &o->ro.nr_from, optarg); break;
 		case OPT_REUSE: o->ro.reuse_unchanged = true; break;
 		case OPT_PLAN: o->plan = true; break;
 		case OPT_DETACH: o->detach = true; break;
@@ -108,6 +106,17 @@ static void parse_rerun_opts(int argc, char **argv, struct rerun_cli *o)
 	o->ro.bindings = o->binds;
 }
 
+void rerun_plan_text(struct strbuf *out, json_t *plan)
+{
+	size_t i;
+	json_t *v;
+	strbuf_addf(out, "Re-run of %s:\n", json_string_value(json_object_get(plan, "rerun_of")));
+	json_array_foreach(json_object_get(plan, "stages"), i, v)
+		strbuf_addf(out, "  %-24s %-6s %s\n", json_string_value(json_object_get(v, "id")),
+			    json_string_value(json_object_get(v, "action")),
+			    json_string_value(json_object_get(v, "reason")));
+}
+
 static void print_plan(json_t *plan, enum output_format format)
 {
 	if (format == FORMAT_JSON) {
@@ -115,13 +124,25 @@ static void print_plan(json_t *plan, enum output_format format)
 		putchar('\n');
 		return;
 	}
-	size_t i;
-	json_t *v;
-	printf("Re-run of %s:\n", json_string_value(json_object_get(plan, "rerun_of")));
-	json_array_foreach(json_object_get(plan, "stages"), i, v)
-		printf("  %-24s %-6s %s\n", json_string_value(json_object_get(v, "id")),
-		       json_string_value(json_object_get(v, "action")),
-		       json_string_value(json_object_get(v, "reason")));
+	struct strbuf sb = STRBUF_INIT;
+	rerun_plan_text(&sb, plan);
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
+}
+
+int cli_rerun_prepare(const char *home, const struct rerun_origin *orig,
+		      const struct rerun_opts *ro, struct rerun_request *r,
+		      struct run_prepared *p, struct rerun_plan *plan, struct diag_list *dl,
+		      char **err)
+{
+	*err = NULL;
+	if (rerun_request_init(r, home, orig, ro, err))
+		return SM_ERR;
+	int e = run_prepare(&r->rq, p, dl, err);
+	diag_list_sort(dl);
+	if (e || dl->errors)
+		return SM_ERR;
+	return rerun_decide(orig, ro, r, p, plan, err);
 }
 
 /* Prepare the re-run: load the workflow again and decide each stage (printing why not). */
@@ -130,22 +151,12 @@ static int prepare(struct rerun_cli *o, struct rerun_origin *orig, struct rerun_
 {
 	struct diag_list dl = DIAG_LIST_INIT;
 	char *err = NULL;
-	int rc = SM_ERR;
-	if (rerun_request_init(r, home, orig, &o->ro, &err))
-		goto out;
-	int e = run_prepare(&r->rq, p, &dl, &err);
-	diag_list_sort(&dl);
+	int rc = cli_rerun_prepare(home, orig, &o->ro, r, p, plan, &dl, &err);
 	const struct doc *docs[2] = { p->l ? p->l->doc : NULL, p->l ? p->l->overrides_doc : NULL };
 	print_diags(&dl, docs, 2);
-	if (e)
-		goto out;
-	if (dl.errors) {
+	if (dl.errors && !err)
 		fprintf(stderr, "%s: cannot re-run run %s: %zu error%s\n", orig->source, orig->id,
 			dl.errors, dl.errors == 1 ? "" : "s");
-		goto out;
-	}
-	rc = rerun_decide(orig, &o->ro, r, p, plan, &err);
-out:
 	if (err)
 		error_msg("cannot re-run run %s: %s", orig->id, err);
 	free(err);

@@ -2,6 +2,8 @@
  * cmd_workflow.c - `skillmeat workflow validate|plan|show`.
  */
 #include "cli.h"
+#include "rerun_cli.h"
+#include "run_view.h"
 #include "base/fsutil.h"
 #include "collection/collection.h"
 #include "engine/config.h"
@@ -58,12 +60,26 @@ static const char plan_usage[] =
 "  --format FORMAT           text (default) or json\n"
 "  -h, --help                show this help\n"
 "\n"
+"What a re-run of an earlier run of WORKFLOW would do (`workflow rerun`):\n"
+"  --rerun-of RUN            plan the re-run of RUN (an id, a unique prefix or\n"
+"                            `last`) as `workflow rerun RUN` would start it:\n"
+"                            RUN's parameters and bindings (-p and --bind win),\n"
+"                            its overrides file; and say for each stage whether\n"
+"                            it would be reused or run again, and why\n"
+"  --failed                  with --rerun-of: run again what did not complete\n"
+"  --from STAGE              with --rerun-of: run again STAGE and every stage\n"
+"                            after it (repeat, or separate with commas)\n"
+"  --reuse-unchanged         with --rerun-of: also reuse the stages whose\n"
+"                            definition, artifacts, context pack, parameters\n"
+"                            and workflow config are those of RUN\n"
+"\n"
 "Each stage that has context modules or a memory query shows its context\n"
 "pack (modules, memory items, tokens used of its budget); each agent stage\n"
 "an estimate of its tokens and cost (prices: docs/running.md), with totals\n"
 "per batch and for the run.  `skillmeat context preview` prints the text.\n"
 "\n"
-"Exit status: 0 planned, 1 invalid workflow or parameters, 2 usage error.\n";
+"Exit status: 0 planned, 1 invalid workflow or parameters (or the re-run\n"
+"would be refused: the reason is printed), 2 usage error.\n";
 
 static const char show_usage[] =
 "usage: skillmeat workflow show WORKFLOW [--format text|json]\n"
@@ -113,10 +129,35 @@ struct common_opts {
 	struct role_binding binds[MAX_PARAMS];
 	size_t nr_binds;
 	const char *path;
+	const char *rerun_of;            /* plan --rerun-of RUN, with ro's mode */
+	struct rerun_opts ro;
+	const char *from[MAX_FROM];
 };
 
 enum { OPT_STRICT = 256, OPT_FORMAT, OPT_NO_OVERRIDES, OPT_OVERRIDES_DIR, OPT_ALLOW_EXTRA,
-       OPT_ALLOW_MISSING, OPT_PROJECT, OPT_BIND };
+       OPT_ALLOW_MISSING, OPT_PROJECT, OPT_BIND, OPT_RERUN_OF, OPT_FAILED, OPT_FROM, OPT_REUSE };
+
+/* plan --rerun-of: the re-run is planned as `workflow rerun` starts it, so the options
+ * that choose how a workflow is loaded do not apply; --failed and the others need it. */
+static void check_rerun_opts(const char *cmd, struct common_opts *o, bool failed)
+{
+	const char *other = o->no_overrides ? "--no-overrides" : o->overrides_dir ? "--overrides-dir"
+		: o->allow_extra ? "--allow-extra-params" : o->allow_missing ? "--allow-missing"
+		: o->project ? "--project" : NULL;
+	if (o->rerun_of && other)
+		die_usage(cmd, "%s cannot be used with --rerun-of: the re-run is planned as "
+			  "`workflow rerun` would start it (RUN's overrides file and checks)", other);
+	if (!o->rerun_of && (failed || o->ro.nr_from || o->ro.reuse_unchanged))
+		die_usage(cmd, "--failed, --from and --reuse-unchanged need --rerun-of RUN");
+	if (failed && o->ro.nr_from)
+		die_usage(cmd, "--failed and --from cannot be used together");
+	o->ro.mode = failed ? RERUN_FAILED : o->ro.nr_from ? RERUN_FROM : RERUN_ALL;
+	o->ro.from = o->from;
+	o->ro.params = o->params;
+	o->ro.nr_params = o->nr_params;
+	o->ro.bindings = o->binds;
+	o->ro.nr_bindings = o->nr_binds;
+}
 
 static void parse_opts(const char *cmd, const char *usage, int argc, char **argv,
 		       struct common_opts *o)
@@ -132,9 +173,14 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 		{ "project", required_argument, NULL, OPT_PROJECT },
 		{ "bind", required_argument, NULL, OPT_BIND },
+		{ "rerun-of", required_argument, NULL, OPT_RERUN_OF },
+		{ "failed", no_argument, NULL, OPT_FAILED },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "reuse-unchanged", no_argument, NULL, OPT_REUSE },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool is_plan = !strcmp(cmd, "workflow plan"), is_validate = !strcmp(cmd, "workflow validate");
+	bool failed = false;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -166,6 +212,21 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 				goto bad;
 			add_bind_arg(cmd, o->binds, &o->nr_binds, optarg);
 			break;
+		case OPT_RERUN_OF:
+		case OPT_FAILED:
+		case OPT_FROM:
+		case OPT_REUSE:
+			if (!is_plan)
+				goto bad;
+			if (c == OPT_RERUN_OF)
+				o->rerun_of = optarg;
+			else if (c == OPT_FAILED)
+				failed = true;
+			else if (c == OPT_FROM)
+				add_from_arg(cmd, o->from, &o->ro.nr_from, optarg);
+			else
+				o->ro.reuse_unchanged = true;
+			break;
 		case OPT_NO_OVERRIDES:
 		case OPT_OVERRIDES_DIR:
 		case OPT_ALLOW_EXTRA:
@@ -189,6 +250,8 @@ static void parse_opts(const char *cmd, const char *usage, int argc, char **argv
 		die_usage(cmd, optind == argc ? "missing WORKFLOW" : "unexpected argument '%s'",
 			  argv[optind + (optind < argc)]);
 	o->path = argv[optind];
+	if (is_plan)
+		check_rerun_opts(cmd, o, failed);
 	return;
 bad:
 	die_bad_option(cmd, longopts, argv[optind - 1]);
@@ -266,6 +329,138 @@ static void print_plan_errors(const struct common_opts *o, const char *path,
 	}
 }
 
+static void write_plan(const struct common_opts *o, const struct swdl_loaded *l, json_t *params,
+		       const struct plan_refs *rp, const struct plan_extra *extra,
+		       const struct diag_list *dl)
+{
+	if (o->format == FORMAT_JSON) {
+		struct strbuf sb = STRBUF_INIT;
+		struct jsonw w;
+		jw_init(&w, &sb, true);
+		jw_set_sink(&w, stdout);
+		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, rp, extra, dl);
+		print_jw(&w);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		show_diags(dl, l);
+		swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po, rp, extra);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+	}
+}
+
+/* ---- plan --rerun-of: the re-run's plan, and what each stage of it would reuse ------ */
+
+/* The plan's own extra (context packs, estimates), then the re-run's decisions at the end. */
+struct rerun_extra {
+	struct plan_extra inner;
+	json_t *decisions;               /* rerun_plan_json's */
+};
+
+static void rx_stage_json(void *data, struct jsonw *w, const struct swdl_stage *s)
+{
+	const struct rerun_extra *x = data;
+	x->inner.stage_json(x->inner.data, w, s);
+}
+
+static void rx_stage_text(void *data, struct strbuf *out, const struct swdl_stage *s)
+{
+	const struct rerun_extra *x = data;
+	x->inner.stage_text(x->inner.data, out, s);
+}
+
+/* Called after the plan's "estimate" key: its value, then "rerun" beside it. */
+static void rx_tail_json(void *data, struct jsonw *w)
+{
+	const struct rerun_extra *x = data;
+	if (x->inner.tail_json)
+		x->inner.tail_json(x->inner.data, w);
+	else
+		jw_null(w);
+	jw_key(w, "rerun");
+	jw_value(w, x->decisions);
+}
+
+static void rx_tail_text(void *data, struct strbuf *out)
+{
+	const struct rerun_extra *x = data;
+	if (x->inner.tail_text)
+		x->inner.tail_text(x->inner.data, out);
+	strbuf_addch(out, '\n');
+	rerun_plan_text(out, x->decisions);
+}
+
+/* The workflow file a run ran must be the one asked about (a re-run loads that file). */
+static bool same_file(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	bool same = !ra || !rb || !strcmp(ra, rb);  /* unreadable: cli_rerun_prepare says why */
+	free(ra);
+	free(rb);
+	return same;
+}
+
+static void write_rerun_plan(const struct common_opts *o, struct run_prepared *p,
+			     json_t *decisions, const struct diag_list *dl)
+{
+	struct rerun_extra x = { plan_context_extra(&p->pc), decisions };
+	struct plan_extra extra = { x.inner.stage_json ? rx_stage_json : NULL,
+		x.inner.stage_text ? rx_stage_text : NULL, rx_tail_json, rx_tail_text, &x };
+	size_t missing = 0;
+	for (size_t i = 0; i < p->refs.nr; i++)
+		missing += !p->refs.paths[i];
+	struct plan_refs refs = { p->c ? p->c->name : NULL, p->c ? p->c->root : NULL,
+		p->refs.nr - missing, missing, ref_table_lookup, &p->refs };
+	write_plan(o, p->l, p->params, p->c ? &refs : NULL, &extra, dl);
+}
+
+static int plan_rerun(const struct common_opts *o, const char *path)
+{
+	struct rerun_origin orig = { 0 };
+	struct rerun_request r = { 0 };
+	struct rerun_plan plan = { 0 };
+	struct run_prepared p;
+	struct diag_list dl = DIAG_LIST_INIT;
+	char *home = NULL, *id = NULL, *err = NULL;
+	json_t *decisions = NULL;
+	int rc = EXIT_FAIL;
+	memset(&p, 0, sizeof(p));
+	struct store *st = open_run_store(&home);
+	if (!st || !(id = resolve_run_id(st, o->rerun_of)))
+		goto out;
+	if (rerun_origin_load(st, id, &orig, &err)) {
+		error_msg("cannot plan a re-run: %s", err);
+		goto out;
+	}
+	if (!same_file(path, orig.source)) {
+		error_msg("run %s ran %s, not %s: plan that file, or use `workflow rerun %s --plan`",
+			  orig.id, orig.source, path, orig.id);
+		goto out;
+	}
+	if (cli_rerun_prepare(home, &orig, &o->ro, &r, &p, &plan, &dl, &err)) {
+		if (dl.errors && !err)
+			print_plan_errors(o, orig.source, &dl, p.l);
+		if (err)
+			error_msg("the re-run of run %s would be refused: %s", orig.id, err);
+		goto out;
+	}
+	decisions = rerun_plan_json(&orig, &plan, &p.l->wf);
+	write_rerun_plan(o, &p, decisions, &dl);
+	rc = EXIT_OK;
+out:
+	json_decref(decisions);
+	rerun_plan_release(&plan);
+	run_prepared_release(&p);
+	rerun_request_release(&r);
+	rerun_origin_release(&orig);
+	diag_list_release(&dl);
+	store_close(st);
+	free(home);
+	free(id);
+	free(err);
+	return rc;
+}
+
 static int cmd_plan(int argc, char **argv)
 {
 	struct common_opts o = { 0 };
@@ -281,6 +476,11 @@ static int cmd_plan(int argc, char **argv)
 	char *path = resolve_workflow_arg("workflow plan", o.path);
 	if (!path)
 		return EXIT_FAIL;
+	if (o.rerun_of) {
+		rc = plan_rerun(&o, path);
+		free(path);
+		return rc;
+	}
 	struct swdl_load_opts lo = { !o.no_overrides, o.overrides_dir, NULL, true, o.binds,
 		o.nr_binds };
 	swdl_load_file(path, &lo, &l, &dl);
@@ -301,22 +501,8 @@ static int cmd_plan(int argc, char **argv)
 		print_plan_errors(&o, path, &dl, l);
 		goto out;
 	}
-	const struct plan_refs *rp = c ? &refs : NULL;
 	struct plan_extra extra = plan_context_extra(&pc);
-	if (o.format == FORMAT_JSON) {
-		struct strbuf sb = STRBUF_INIT;
-		struct jsonw w;
-		jw_init(&w, &sb, true);
-		jw_set_sink(&w, stdout);
-		swdl_plan_write_json(&w, &l->wf, &l->dag, params, &l->po, rp, &extra, &dl);
-		print_jw(&w);
-	} else {
-		struct strbuf sb = STRBUF_INIT;
-		show_diags(&dl, l);
-		swdl_plan_to_text(&sb, &l->wf, &l->dag, params, &l->po, rp, &extra);
-		fputs(sb.buf, stdout);
-		strbuf_release(&sb);
-	}
+	write_plan(&o, l, params, c ? &refs : NULL, &extra, &dl);
 	rc = EXIT_OK;
 out:
 	plan_context_release(&pc);

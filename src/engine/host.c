@@ -568,6 +568,7 @@ static void host_release(struct host *h)
 {
 	if (h->slots)
 		host_release_slots(h);
+	monitor_zygote_close(&h->zygote);
 	free(h->slots);
 	free(h->starts);
 	for (size_t i = 0; h->fan_items && i < h->wf->nr_stages; i++) {
@@ -662,7 +663,7 @@ static int check_path_names(const struct host *h, char **err)
 int host_run(struct store *st, const char *run_id, const struct host_opts *o,
 	     char status[16], char **err)
 {
-	struct host h = { .st = st, .run_id = run_id, .o = o };
+	struct host h = { .st = st, .run_id = run_id, .o = o, .zygote = MONITOR_ZYGOTE_INIT };
 	*err = NULL;
 	snprintf(status, 16, "failed");
 	if (sodium_init() < 0)

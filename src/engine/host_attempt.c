@@ -322,7 +322,8 @@ void host_spawn(struct host *h, struct slot *sl)
 	} else {
 		consumed(h, sl);
 		struct attempt_spec as = { dir, (const char *const *)sl->job.argv,
-			(const char *const *)sl->job.env, sl->job.cwd, sl->job.input_file };
+			(const char *const *)sl->job.env, sl->job.cwd, sl->job.input_file,
+			&h->zygote };
 		if (attempt_start(&sl->att, &as, &err)) {
 			sl->spawn_class = "runner_missing";
 			sl->spawn_error = err;

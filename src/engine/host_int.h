@@ -71,6 +71,7 @@ struct host {
 	int64_t tokens;
 	double last_heartbeat;
 	struct arena scratch;
+	struct monitor_zygote zygote; /* forks the attempts' monitors */
 	bool fresh;                /* first hosting: run_started, on_start hook */
 	bool lost_lease;
 };

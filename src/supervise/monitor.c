@@ -5,12 +5,14 @@
 #include "../base/compat.h"
 #include "monitor.h"
 #include "monitor_body.h"
+#include "monitor_int.h"
 #include "proc.h"
 #include "../base/fsutil.h"
 #include "../base/strbuf.h"
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <spawn.h>
 #include <jansson.h>
 #include <signal.h>
@@ -172,11 +174,56 @@ static int spawn_monitor(const char *program, const struct monitor_plan *mp, con
 	return e ? SM_EIO : SM_OK;
 }
 
+/*
+ * The monitor program and the cgroup base (malloc'd, or NULL).  A host's
+ * zygote keeps them: read once, not from /proc/self/mountinfo each attempt.
+ */
+static void where_monitors_run(struct monitor_zygote *z, char **monitor, char **cgroup)
+{
+	if (z && !z->probed) {
+		z->program = monitor_program();
+		z->cgroup = attempt_cgroup_base();
+		z->probed = true;
+	}
+	*monitor = z ? (z->program ? xstrdup(z->program) : NULL) : monitor_program();
+	*cgroup = z ? (z->cgroup ? xstrdup(z->cgroup) : NULL) : attempt_cgroup_base();
+}
+
+static int lock_held(const char *dir);
+
+/*
+ * The zygote broke while it was asked for this attempt's monitor.  Our lock
+ * descriptor closed (the zygote, ended, holds none), the lock is held only if
+ * the monitor lives, and its files are there if it lived: then it is followed
+ * like an adopted one (SM_OK).  Else
+ * SM_ERR with the lock taken again, for a monitor started here; SM_EIO when
+ * it cannot be.
+ */
+static int after_broken_zygote(struct attempt *a, struct monitor_plan *mp, char **err)
+{
+	close_fd(&mp->lock_fd);
+	char *mon = path_join(a->dir, "monitor"), *ex = path_join(a->dir, "exit");
+	/* held: it runs; its files: it ran (and may have ended already) */
+	bool exists = lock_held(a->dir) > 0 || !access(mon, F_OK) || !access(ex, F_OK);
+	free(mon);
+	free(ex);
+	if (exists) {
+		a->monitor = 0;
+		return SM_OK;
+	}
+	mp->lock_fd = open_in(a->dir, "monitor.lock", O_RDWR | O_CREAT);
+	if (mp->lock_fd < 0 || flock(mp->lock_fd, LOCK_EX)) {
+		*err = xasprintf("cannot prepare %s: %s", a->dir, strerror(errno));
+		return SM_EIO;
+	}
+	return SM_ERR;
+}
+
 int attempt_start(struct attempt *a, const struct attempt_spec *spec, char **err)
 {
 	struct monitor_plan mp = { .in_fd = -1, .out_fd = -1, .err_fd = -1, .lock_fd = -1 };
-	char *prog = proc_find_program(spec->argv[0], spec->env), *monitor = monitor_program();
-	char *cgroup = attempt_cgroup_base();
+	char *prog = proc_find_program(spec->argv[0], spec->env), *monitor, *cgroup;
+	where_monitors_run(spec->zygote, &monitor, &cgroup);
 	char *paths[4] = { path_join(spec->dir, "monitor"), path_join(spec->dir, ".monitor.tmp"),
 			   path_join(spec->dir, "exit"), path_join(spec->dir, ".exit.tmp") };
 	pid_t pid = -1;
@@ -201,6 +248,16 @@ int attempt_start(struct attempt *a, const struct attempt_spec *spec, char **err
 	mp = (struct monitor_plan){ prog, spec->cwd, (char *const *)spec->argv,
 		(char *const *)spec->env, mp.in_fd, mp.out_fd, mp.err_fd, mp.lock_fd,
 		paths[0], paths[1], paths[2], paths[3], cgroup };
+	int zr = monitor && spec->zygote
+		? monitor_zygote_fork(spec->zygote, monitor, &mp, spec->dir, &pid, &a->pidfd)
+		: SM_ERR;
+	if (zr == SM_OK) {
+		a->monitor = pid; /* the zygote's child: not ours to reap; its pidfd tells the end */
+		r = SM_OK;
+		goto out;
+	}
+	if (zr == SM_EIO && (r = after_broken_zygote(a, &mp, err)) != SM_ERR)
+		goto out; /* its monitor runs (followed as an adopted one), or it failed */
 	if (monitor && spawn_monitor(monitor, &mp, spec->dir, &pid)) {
 		*err = xasprintf("cannot start the monitor %s: %s", monitor, strerror(errno));
 		goto out;
@@ -328,6 +385,10 @@ bool attempt_check_ended(struct attempt *a)
 		pid_t r = waitpid(a->monitor, &status, WNOHANG);
 		if (r == 0 || (r < 0 && errno == EINTR))
 			return false;
+	} else if (a->pidfd >= 0) {
+		struct pollfd p = { a->pidfd, POLLIN, 0 };
+		if (poll(&p, 1, 0) == 0)
+			return false; /* readable once the monitor has exited */
 	} else if (lock_held(a->dir) > 0) {
 		return false;
 	}

@@ -26,9 +26,9 @@
  * "Alive" is decided by the lock, never by a pid alone; signals go to the
  * program's group only while its leader's pid and start time still match.
  *
- * The monitor is the small static program skillmeat-monitor, started
- * with posix_spawn (found beside this binary, in the install's libexec
- * folder, or at $SKILLMEAT_MONITOR).  Without it, a fork of the host runs
+ * The monitor is the small static program skillmeat-monitor, forked by
+ * the host's zygote (below) or started with posix_spawn (found beside this
+ * binary, in the install's libexec folder, or at $SKILLMEAT_MONITOR).  Without it, a fork of the host runs
  * the same code (monitor_body.c, async-signal-safe, so a threaded server
  * may fork too): the same behaviour, at the price of copy-on-write faults
  * in the host while the fork lives ($SKILLMEAT_MONITOR=fork asks for it).
@@ -41,12 +41,34 @@
 
 #include <sys/types.h>
 
+/*
+ * A host's zygote of monitors (monitor_body.h, src/monitor/serve.c): one
+ * small process, started at the first attempt, that forks each attempt's
+ * monitor, so an attempt costs one program start instead of two.  The
+ * forked monitors are the same as spawned ones; the zygote ends with its
+ * host (monitor_zygote_close, or EOF when the host dies) and they go on.
+ * $SKILLMEAT_MONITOR_ZYGOTE=0 (or no skillmeat-monitor program) goes
+ * without it.
+ */
+struct monitor_zygote {
+	int fd;                          /* our end of its socket; -1: not started */
+	pid_t pid;
+	bool off;                        /* not used (any more) by this host */
+	bool probed;                     /* program and cgroup below are looked up */
+	char *program, *cgroup;          /* the host's monitor program and cgroup base, or NULL */
+};
+#define MONITOR_ZYGOTE_INIT { -1, 0, false, false, NULL, NULL }
+
+/* End the zygote (its monitors go on) and free what it holds. */
+void monitor_zygote_close(struct monitor_zygote *z);
+
 struct attempt_spec {
 	const char *dir;                 /* the attempt's folder (exists) */
 	const char *const *argv;         /* argv[0] looked up in PATH when it has no '/' */
 	const char *const *env;
 	const char *cwd;
 	const char *stdin_path;          /* NULL: /dev/null */
+	struct monitor_zygote *zygote;   /* NULL: a monitor started for this attempt */
 };
 
 struct attempt {

@@ -288,11 +288,15 @@ static void kill_everything(pid_t child)
 	}
 	kill(-child, SIGKILL);
 	for (int round = 0; round < 2500; round++) {
-		int found = sweep(child);
 		pid_t r;
 		while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
 			;
 		bool no_children = r < 0 && errno == ECHILD;
+		/* No child at all: no descendant either (as a subreaper we inherit
+		 * every orphan below us), and only a descendant can be in our
+		 * session or the program's group.  The /proc walk (a read of every
+		 * process's stat) is then not needed: most programs end this way. */
+		int found = no_children ? 0 : sweep(child);
 		if (!found && no_children && (!in_cgroup || cgroup_empty()))
 			break;
 		nanosleep(&ms, NULL);

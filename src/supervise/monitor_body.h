@@ -7,6 +7,7 @@
 
 #include "../base/compat.h"
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Everything the monitor needs, made before it starts (no allocation after). */
@@ -27,6 +28,32 @@ struct monitor_plan {
  * returns.
  */
 void monitor_main(const struct monitor_plan *mp) SM_NORETURN;
+
+/*
+ * The zygote (skillmeat-monitor --serve, src/monitor/serve.c): one small
+ * process a host keeps, which forks each attempt's monitor on request, so
+ * that an attempt costs one program start (its program) instead of two.
+ * The wire, a SOCK_STREAM socketpair (fd 3 in the zygote):
+ *
+ *   host -> zygote   struct zygote_request, with SCM_RIGHTS of 4 fds (stdin,
+ *                    stdout log, stderr log, the flock()ed monitor.lock),
+ *                    then `len` bytes: NUL-terminated dir, cwd ("" = ours),
+ *                    cgroup base ("" = none), program, argv[argc], env[envc]
+ *   zygote -> host   struct zygote_reply, with SCM_RIGHTS of the monitor's
+ *                    pidfd when the zygote could open one
+ */
+#define ZYGOTE_MAGIC 0x315a4d53u          /* "SMZ1" */
+#define ZYGOTE_MAX_PAYLOAD (64u << 20)    /* argv + env: more than exec takes */
+#define ZYGOTE_MAX_STRINGS (1u << 20)
+
+struct zygote_request {
+	uint32_t magic, len, argc, envc;
+};
+
+struct zygote_reply {
+	int32_t error;                   /* 0, or the errno of the fork */
+	int32_t pid;                     /* the monitor's */
+};
 
 /* Process start time (clock ticks since boot) of `pid`, or 0 when it is gone. */
 unsigned long long proc_start_time(pid_t pid);

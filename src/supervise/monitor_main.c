@@ -9,9 +9,15 @@
  * "-" keeps the current directory; CGROUP is the cgroup v2 folder to make
  * the attempt's cgroup in, "-" for none.  A small static program: starting it
  * costs the host far less than a fork of itself.
+ *
+ *   skillmeat-monitor --serve
+ *
+ * with fd 3 a socket: the zygote of one host, forking a monitor for each
+ * attempt the host asks for (serve.c).
  */
 #include "../base/compat.h"
 #include "monitor_body.h"
+#include "serve.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -21,26 +27,22 @@ extern char **environ;
 
 static const char usage[] =
 	"usage: skillmeat-monitor DIR CWD CGROUP PROGRAM ARGV0 [ARG...]\n"
+	"       skillmeat-monitor --serve\n"
 	"(started by skillmeat for each attempt of a stage, with fds 0-3 prepared;\n"
 	"not meant to be run by hand)\n";
-
-static int path_in(char *out, const char *dir, const char *name)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
-	return n > 0 && n < PATH_MAX ? 0 : -1;
-}
 
 int main(int argc, char **argv)
 {
 	static char paths[4][PATH_MAX];
+	if (argc == 2 && !strcmp(argv[1], "--serve") && fcntl(3, F_GETFD) >= 0)
+		return monitor_serve(3);
 	if (argc < 6 || fcntl(3, F_GETFD) < 0) {
 		if (write(2, usage, sizeof(usage) - 1) < 0)
 			return 2;
 		return 2;
 	}
 	const char *dir = argv[1];
-	if (path_in(paths[0], dir, "monitor") || path_in(paths[1], dir, ".monitor.tmp") ||
-	    path_in(paths[2], dir, "exit") || path_in(paths[3], dir, ".exit.tmp"))
+	if (monitor_paths(paths, dir))
 		return 2;
 	struct monitor_plan mp = { argv[4], strcmp(argv[2], "-") ? argv[2] : NULL, argv + 5,
 				   environ, 0, 1, 2, 3, paths[0], paths[1], paths[2], paths[3],

@@ -184,6 +184,30 @@ static void test_numconv_and_names(void **state)
 	assert_false(fs_name_safe("caf\xc3\xa9"));
 }
 
+static void test_mkdirs(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/sm-mkdirs-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char *deep = xasprintf("%s/a/b//c/", root), *file = xasprintf("%s/f", root);
+	assert_int_equal(fs_mkdirs(deep), SM_OK); /* three levels missing, "//", trailing "/" */
+	assert_true(fs_is_dir(deep));
+	assert_int_equal(fs_mkdirs(deep), SM_OK); /* already there */
+	char *leaf = xasprintf("%s/a/b/c/d", root);
+	assert_int_equal(fs_mkdirs(leaf), SM_OK); /* only the leaf missing */
+	assert_true(fs_is_dir(leaf));
+	assert_int_equal(fs_write_file(file, "x", 1), SM_OK);
+	char *under_file = xasprintf("%s/f/g", root);
+	assert_int_equal(fs_mkdirs(file), SM_EIO); /* a file in the way */
+	assert_int_equal(errno, ENOTDIR);
+	assert_int_equal(fs_mkdirs(under_file), SM_EIO);
+	fs_remove_tree(root);
+	free(deep);
+	free(file);
+	free(leaf);
+	free(under_file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_term_escape),
 		cmocka_unit_test(test_numconv_and_names),
+		cmocka_unit_test(test_mkdirs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

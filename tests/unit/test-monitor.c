@@ -3,6 +3,8 @@
  * processes: exit and output through files, stdin from a file, signals to
  * the whole group, adoption of live and ended attempts, a stale pid never
  * adopted, no descriptor of ours in the program.  Every wait is bounded.
+ * With $SKILLMEAT_TEST_ZYGOTE=1 every attempt's monitor is forked by a
+ * zygote (the host's way); the zygote's own tests run either way.
  */
 #include "base/compat.h"
 
@@ -14,15 +16,20 @@
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "supervise/monitor.h"
+#include "supervise/monitor_body.h"
 
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
+
+/* The zygote every start() uses when $SKILLMEAT_TEST_ZYGOTE=1, else NULL. */
+static struct monitor_zygote shared_zygote = MONITOR_ZYGOTE_INIT, *zygote;
 
 struct fixture {
 	char dir[64];
@@ -59,7 +66,8 @@ static void collect(void *ctx, int stream, const char *data, size_t len)
 static void start(struct fixture *f, struct attempt *a, const char *script, const char *in)
 {
 	const char *argv[] = { "sh", "-c", script, NULL };
-	struct attempt_spec spec = { f->dir, argv, (const char *const *)environ, NULL, in };
+	struct attempt_spec spec = { f->dir, argv, (const char *const *)environ, NULL, in,
+				     zygote };
 	char *err = NULL;
 	if (attempt_start(a, &spec, &err))
 		fail_msg("attempt_start: %s", err);
@@ -80,7 +88,7 @@ static void test_exit_and_output_through_files(void **state)
 	struct fixture *f = *state;
 	struct attempt a;
 	start(f, &a, "echo out; echo err >&2; exit 3", NULL);
-	assert_true(a.own);
+	assert_true(a.own == !zygote); /* a zygote's monitor is not our child */
 	wait_end(f, &a);
 	assert_true(a.has_exit);
 	assert_int_equal(a.exit_code, 3);
@@ -125,7 +133,7 @@ static void test_signal_group_and_adopt(void **state)
 	wait_end(f, &b);
 	assert_int_equal(b.exit_code, 128 + SIGTERM);
 	assert_int_equal(b.term_signal, SIGTERM);
-	wait_end(f, &a); /* our own monitor: reaped */
+	wait_end(f, &a); /* our own monitor: reaped (or the zygote's: its pidfd) */
 	attempt_release(&a);
 	attempt_release(&b);
 	assert_int_equal(attempt_adopt(&b, f->dir), ATTEMPT_EXITED);
@@ -172,7 +180,8 @@ static void test_missing_program_and_directory(void **state)
 {
 	struct fixture *f = *state;
 	const char *argv[] = { "no-such-program-3141", NULL };
-	struct attempt_spec spec = { f->dir, argv, (const char *const *)environ, NULL, NULL };
+	struct attempt_spec spec = { f->dir, argv, (const char *const *)environ, NULL, NULL,
+				     zygote };
 	struct attempt a;
 	char *err = NULL;
 	assert_int_equal(attempt_start(&a, &spec, &err), SM_ERR);
@@ -181,7 +190,7 @@ static void test_missing_program_and_directory(void **state)
 	attempt_release(&a);
 	const char *sh[] = { "sh", "-c", "true", NULL };
 	struct attempt_spec bad_cwd = { f->dir, sh, (const char *const *)environ, "/nonexistent/x",
-					NULL };
+					NULL, zygote };
 	assert_int_equal(attempt_start(&a, &bad_cwd, &err), SM_OK);
 	wait_end(f, &a);
 	assert_int_equal(a.exit_code, 127);
@@ -247,8 +256,190 @@ static void test_follow_stops_at_a_limit(void **state)
 	attempt_release(&a);
 }
 
+/* ---- the zygote ---------------------------------------------------------------- */
+
+/* A zygote needs the skillmeat-monitor program (not the fork fallback). */
+static void need_monitor_program(void)
+{
+	const char *prog = getenv("SKILLMEAT_MONITOR");
+	if (!prog || !strcmp(prog, "fork"))
+		skip();
+}
+
+/* Start `script` in DIR/NAME (made) under zygote `z`. */
+static char *start_in(struct fixture *f, struct monitor_zygote *z, struct attempt *a,
+		      const char *name, const char *script)
+{
+	char *dir = path_join(f->dir, name);
+	assert_int_equal(fs_mkdirs(dir), SM_OK);
+	const char *argv[] = { "sh", "-c", script, NULL };
+	struct attempt_spec spec = { dir, argv, (const char *const *)environ, NULL, NULL, z };
+	char *err = NULL;
+	if (attempt_start(a, &spec, &err))
+		fail_msg("attempt_start: %s", err);
+	return dir;
+}
+
+static void test_zygote_forks_many_monitors(void **state)
+{
+	struct fixture *f = *state;
+	need_monitor_program();
+	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
+	struct attempt a[12];
+	char *dirs[12];
+	for (int i = 0; i < 12; i++) {
+		char name[16], script[48];
+		snprintf(name, sizeof(name), "a%d", i);
+		snprintf(script, sizeof(script), "echo item %d; exit %d", i, i);
+		dirs[i] = start_in(f, &z, &a[i], name, script);
+		assert_false(a[i].own);
+		assert_true(a[i].pidfd >= 0);
+	}
+	pid_t first = z.pid;
+	assert_true(first > 0);
+	for (int i = 0; i < 12; i++) {
+		strbuf_reset(&f->out);
+		wait_end(f, &a[i]);
+		char want[16];
+		snprintf(want, sizeof(want), "item %d\n", i);
+		assert_string_equal(f->out.buf, want);
+		assert_true(a[i].has_exit);
+		assert_int_equal(a[i].exit_code, i);
+		attempt_release(&a[i]);
+		free(dirs[i]);
+	}
+	assert_int_equal(z.pid, first); /* one zygote for all of them */
+	monitor_zygote_close(&z);
+	assert_int_equal(z.fd, -1);
+	assert_int_equal(kill(first, 0), -1); /* ended and reaped */
+}
+
+/* The host (here: the zygote) gone while an attempt runs: the attempt goes on. */
+static void test_attempt_outlives_its_zygote(void **state)
+{
+	struct fixture *f = *state;
+	need_monitor_program();
+	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
+	struct attempt a;
+	char *dir = start_in(f, &z, &a, "late", "sleep 0.3; echo done");
+	monitor_zygote_close(&z); /* killed, as a dead host's zygote would be */
+	wait_end(f, &a);
+	assert_true(a.has_exit);
+	assert_int_equal(a.exit_code, 0);
+	assert_string_equal(f->out.buf, "done\n");
+	attempt_release(&a);
+	free(dir);
+}
+
+/* A zygote killed under its host: the next attempts get monitors of their own. */
+static void test_killed_zygote_falls_back(void **state)
+{
+	struct fixture *f = *state;
+	need_monitor_program();
+	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
+	struct attempt a;
+	char *dir = start_in(f, &z, &a, "one", "exit 4");
+	wait_end(f, &a);
+	attempt_release(&a);
+	free(dir);
+	assert_true(z.pid > 0);
+	kill(z.pid, SIGKILL);
+	dir = start_in(f, &z, &a, "two", "exit 5");
+	assert_true(z.off);
+	assert_true(a.own); /* spawned for this attempt alone */
+	wait_end(f, &a);
+	assert_int_equal(a.exit_code, 5);
+	attempt_release(&a);
+	free(dir);
+	monitor_zygote_close(&z);
+}
+
+/*
+ * A zygote that breaks once asked (tests/unit/fake-zygote.py, as MODE says):
+ * the program runs exactly once all the same, under whichever monitor exists.
+ */
+static void broken_zygote_runs_once(struct fixture *f, const char *mode, bool adopted)
+{
+	const char *fake = getenv("SKILLMEAT_TEST_FAKE_ZYGOTE");
+	char *real = xstrdup(getenv("SKILLMEAT_MONITOR"));
+	setenv("SKILLMEAT_MONITOR", fake, 1);
+	setenv("FAKE_ZYGOTE_REAL", real, 1);
+	setenv("FAKE_ZYGOTE_MODE", mode, 1);
+	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
+	struct attempt a;
+	char *count = path_join(f->dir, "count");
+	char *script = xasprintf("sleep 0.2; echo ran >> %s", count);
+	char *dir = start_in(f, &z, &a, "once", script);
+	setenv("SKILLMEAT_MONITOR", real, 1);
+	assert_true(z.off);
+	assert_int_equal(z.fd, -1);
+	assert_true(a.own == !adopted); /* a monitor of our own, or the one that exists */
+	wait_end(f, &a);
+	assert_true(a.has_exit);
+	assert_int_equal(a.exit_code, 0);
+	struct strbuf sb = STRBUF_INIT;
+	assert_int_equal(strbuf_read_file(&sb, count, 1024), SM_OK);
+	assert_string_equal(sb.buf, "ran\n");
+	strbuf_release(&sb);
+	attempt_release(&a);
+	monitor_zygote_close(&z);
+	free(dir);
+	free(script);
+	free(count);
+	free(real);
+}
+
+static void test_zygote_dead_before_forking(void **state)
+{
+	need_monitor_program();
+	broken_zygote_runs_once(*state, "die", false);
+}
+
+static void test_zygote_dead_after_forking(void **state)
+{
+	need_monitor_program();
+	broken_zygote_runs_once(*state, "fork-die", true);
+}
+
+/* What is not a request (no descriptors, a wrong header) ends the zygote with EPROTO. */
+static void test_zygote_refuses_a_broken_request(void **state)
+{
+	(void)state;
+	need_monitor_program();
+	const char *prog = getenv("SKILLMEAT_MONITOR");
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+	const char *argv[] = { "skillmeat-monitor", "--serve", NULL };
+	pid_t pid;
+	assert_int_equal(posix_spawn(&pid, prog, &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	struct zygote_request bad = { 0x12345678u, 4, 1, 0 };
+	assert_int_equal(write(sv[0], &bad, sizeof(bad)), (ssize_t)sizeof(bad));
+	struct zygote_reply r = { 0, 0 };
+	assert_int_equal(read(sv[0], &r, sizeof(r)), (ssize_t)sizeof(r));
+	assert_int_equal(r.error, EPROTO);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	close(sv[0]);
+}
+
+/* After all tests: the shared zygote ended (valgrind checks no descriptor is left). */
+static int close_shared_zygote(void **state)
+{
+	(void)state;
+	monitor_zygote_close(&shared_zygote);
+	return 0;
+}
+
 int main(void)
 {
+	const char *z = getenv("SKILLMEAT_TEST_ZYGOTE");
+	zygote = z && !strcmp(z, "1") ? &shared_zygote : NULL;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_exit_and_output_through_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdin_from_a_file, setup, teardown),
@@ -258,6 +449,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_program_and_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_program_holds_only_its_stdio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_stops_at_a_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zygote_forks_many_monitors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attempt_outlives_its_zygote, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_zygote_falls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zygote_refuses_a_broken_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zygote_dead_before_forking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zygote_dead_after_forking, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, close_shared_zygote);
 }

@@ -3,7 +3,8 @@
 // fake agents that speak Claude Code's protocol. It builds a two-stage
 // workflow by drag and drop, saves it, runs it, watches the run page update
 // live, approves the gate, and checks the files on disk; then round-trips a
-// hand-written workflow. Screenshots go to e2e-artifacts/.
+// hand-written workflow. Screenshots go to e2e-artifacts/ (E2E_ARTIFACTS), and the
+// ones the docs show to SKILLMEAT_E2E_SHOTS when it is set (see `shot`).
 // Prints "N passed, N failed"; a step that fails ends the run (the steps
 // build on each other) and every step not run counts as failed.
 import { execFileSync, spawn } from "node:child_process";
@@ -116,7 +117,20 @@ page.on("dialog", (d) => onDialog(d));
 let pass = 0, fail = 0, stopped = false;
 const steps = [];
 const step = (name, fn) => steps.push({ name, fn });
-const shot = (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+// The pictures in docs/web.md and docs/running.md are these steps' screenshots: with
+// SKILLMEAT_E2E_SHOTS=docs/img they are written there too, as docs/img/web-NAME.png
+// (CI leaves it unset, so a test run does not change the tree).
+const docShots = process.env.SKILLMEAT_E2E_SHOTS ? path.resolve(process.env.SKILLMEAT_E2E_SHOTS) : null;
+const DOC_SHOTS = new Set(["07-run-failed-headline", "08-rerun", "09-plan-tab", "10-run-dialog-preview",
+  "11-missing-agent", "13-dark-builder"]);
+if (docShots && !fs.statSync(docShots, { throwIfNoEntry: false })?.isDirectory()) {
+  console.error(`SKILLMEAT_E2E_SHOTS: ${docShots} is not a directory`);
+  process.exit(2);
+}
+const shot = async (name) => {
+  const png = await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+  if (docShots && DOC_SHOTS.has(name)) fs.writeFileSync(path.join(docShots, `web-${name}.png`), png);
+};
 const expect = (cond, what) => { if (!cond) throw new Error(what); };
 // axe-core in the page: no serious or critical violation on any page or dialog.
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -328,11 +342,34 @@ step("an edit keeps the comments and key order elsewhere", async () => {
   expect(now.some((l) => /^  - name: Final report +# name before id, on purpose$/.test(l)), now.join("\n"));
 });
 
+// At 200 stages a keystroke took 74 ms while every node was drawn and measured again
+// (bench/README.md): typing in one stage's form must leave the other nodes untouched.
+step("typing in a stage's form redraws its node only, not the other stages' nodes", async () => {
+  await page.evaluate(() => {
+    window.__others = [];
+    window.__watch = new MutationObserver((ms) => window.__others.push(...ms.map((m) => `${m.type} ${m.attributeName ?? ""}`)));
+    window.__watch.observe(document.querySelector('.react-flow__node[data-id="fetch"]'),
+      { attributes: true, childList: true, subtree: true, characterData: true });
+  });
+  const name = page.getByRole("form", { name: "Stage report" }).getByLabel("Name", { exact: true });
+  await name.press("End");
+  await name.pressSequentially(" v2", { delay: 40 });
+  await page.locator('.react-flow__node[data-id="report"] .stage-title', { hasText: "Final report v2" }).waitFor();
+  await page.waitForFunction(() => /^valid/.test(document.querySelector(".validity")?.textContent ?? ""));
+  const others = await page.evaluate(() => { window.__watch.disconnect(); return window.__others; });
+  expect(others.length === 0, `the fetch node changed ${others.length} times: ${others.slice(0, 5).join(", ")}`);
+  await name.fill("Final report");  // as saved: the next steps start from a saved workflow
+  await page.keyboard.press("Control+s");
+  await page.getByText("unsaved changes").waitFor({ state: "detached" });
+});
+
 step("errors are pinned to the stage and its field", async () => {
   const form = page.getByRole("form", { name: "Stage report" });
+  await page.locator('.react-flow__edge[data-id="fetch->report"]').waitFor({ state: "attached" });
   await form.getByLabel("Depends on").getByLabel("fetch").uncheck().catch(async () => {
     await form.locator('[data-field="depends_on"] input[type=checkbox]').first().uncheck();
   });
+  await page.locator('.react-flow__edge[data-id="fetch->report"]').waitFor({ state: "detached" });  // the box reached the document
   await form.getByLabel("Condition").fill("${{ stages.nosuch.outputs.x }}");
   await page.locator('.react-flow__node[data-id="report"] .stage-node.invalid').waitFor();
   await form.locator('[data-field="condition"] .field-diags .error').waitFor();

@@ -8,7 +8,7 @@ import {
 } from "@xyflow/react";
 import { DragEvent, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, Artifact, Diagnostic, Validation } from "./api";
-import { ARTIFACT_MIME, graphOf, nodeTypes, STAGE_MIME, StageNodeData } from "./Canvas";
+import { ARTIFACT_MIME, graphOf, nodeTypes, reuseEdges, reuseNodes, STAGE_MIME, StageNodeData } from "./Canvas";
 import { collectionDiags } from "./collection";
 import { Diags } from "./fields";
 import { Picker } from "./Picker";
@@ -100,12 +100,20 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
 
   // Nodes live in state while dragged; the document is the truth for the rest.
   const [nodes, setNodes] = useState<Node<StageNodeData>[]>([]);
-  const graph = useMemo(() => graphOf(stages, (s) => ({
-    errors: diags.filter((d) => d.stage_id === s.id && d.severity === "error").length,
-    warnings: diags.filter((d) => d.stage_id === s.id && d.severity === "warning").length,
-    onDropArtifact: dropArtifact,
-  })), [stages, diags, dropArtifact]);
-  useEffect(() => setNodes(graph.nodes.map((n) => ({ ...n, selected: n.id === selected }))), [graph, selected]);
+  const graph = useMemo(() => {
+    const count = new Map<string, { errors: number; warnings: number }>();
+    for (const d of diags) {
+      if (!d.stage_id) continue;
+      const c = count.get(d.stage_id) ?? { errors: 0, warnings: 0 };
+      if (d.severity === "error") c.errors++; else if (d.severity === "warning") c.warnings++;
+      count.set(d.stage_id, c);
+    }
+    return graphOf(stages, (s) => ({ ...(count.get(s.id) ?? { errors: 0, warnings: 0 }), onDropArtifact: dropArtifact }));
+  }, [stages, diags, dropArtifact]);
+  // Only the nodes and edges that changed are new objects, so React Flow redraws just those.
+  useEffect(() => setNodes((prev) => reuseNodes(prev, graph.nodes.map((n) => ({ ...n, selected: n.id === selected })))), [graph, selected]);
+  const edgesRef = useRef<Edge[]>([]);
+  const edges = useMemo(() => (edgesRef.current = reuseEdges(edgesRef.current, graph.edges)), [graph.edges]);
 
   const onNodesChange = useCallback((changes: NodeChange<Node<StageNodeData>>[]) => {
     setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), ns));
@@ -232,7 +240,7 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
 
   // The graph is drawn again only when it changed, not on every keystroke in a form.
   const flow = useMemo(() => (
-      <ReactFlow nodes={nodes} edges={graph.edges} nodeTypes={nodeTypes}
+      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes}
                 onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onConnect={onConnect}
                 onEdgesDelete={onEdgesDelete} onNodesDelete={(ns) => ns.forEach((n) => removeStage(n.id))}
                 onNodeClick={(_, n) => setSelected(n.id)} onPaneClick={() => setSelected(null)}
@@ -241,7 +249,7 @@ function Editor({ id, initial, converted }: { id: string | null; initial: Workfl
                 <Controls />
               </ReactFlow>
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  ), [nodes, graph.edges, doc]);
+  ), [nodes, edges, doc]);
 
   const sel = stages.find((s) => s.id === selected) ?? null;
   const errors = (validation?.errors.length ?? 0) + missing.length, warnings = validation?.warnings.length ?? 0;

@@ -1,6 +1,6 @@
 // Form fields bound to a path of the workflow document. Each shows the
 // diagnostics whose field is this one, so an error is pinned where it is fixed.
-import { ReactNode, useId } from "react";
+import { memo, ReactNode, RefObject, useId, useRef } from "react";
 import type { Diagnostic } from "./api";
 import type { Path, WorkflowDoc } from "./swdl";
 
@@ -78,12 +78,26 @@ export function ListField({ b, k, label, hint, list }: { b: Bound; k: string; la
     }} />)}</Row>;
 }
 
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// The boxes of a ChecksField: depends_on has one for every other stage (199 at 200 stages),
+// so they are drawn again only when the options or the choice change, not on each key
+// typed elsewhere in the editor (React updated every box a keystroke).
+const Boxes = memo(function Boxes({ all, chosen, toggle }: {
+  all: string[]; chosen: string[]; toggle: RefObject<(o: string, on: boolean) => void>;
+}) {
+  const on = new Set(chosen);
+  return <>{all.map((o) => <label key={o} className="check"><input type="checkbox" checked={on.has(o)}
+    onChange={(e) => toggle.current(o, e.target.checked)} /> {o}</label>)}</>;
+}, (a, b) => sameList(a.all, b.all) && sameList(a.chosen, b.chosen));
+
 /** Checkboxes over a fixed set of strings (depends_on, context modules). */
 export function ChecksField({ b, k, label, options, empty }: { b: Bound; k: string; label: string; options: string[]; empty: string }) {
   const v = b.doc.get(pathOf(b, k));
   const chosen = Array.isArray(v) ? v.map(String) : [];
   const all = [...new Set([...options, ...chosen])];
-  const toggle = (o: string, on: boolean) => {
+  const toggle = useRef<(o: string, on: boolean) => void>(() => undefined);
+  toggle.current = (o: string, on: boolean) => {
     b.doc.set(pathOf(b, k), on ? [...chosen, o] : chosen.filter((x) => x !== o));
     b.changed();
   };
@@ -92,8 +106,7 @@ export function ChecksField({ b, k, label, options, empty }: { b: Bound; k: stri
     <fieldset className={`field checks${list.length ? " has-error" : ""}`} data-field={k}>
       <legend>{label}</legend>
       {all.length === 0 && <div className="muted">{empty}</div>}
-      {all.map((o) => <label key={o} className="check"><input type="checkbox" checked={chosen.includes(o)}
-        onChange={(e) => toggle(o, e.target.checked)} /> {o}</label>)}
+      <Boxes all={all} chosen={chosen} toggle={toggle} />
       <Diags list={list} />
     </fieldset>
   );
