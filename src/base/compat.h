@@ -1,4 +1,10 @@
 /*
+ * Room base/ (docs/ARCHITECTURE.md), the floor: what every other room
+ * uses and which uses nothing of ours: strings and buffers (strbuf, strv,
+ * strmap, arena), located diagnostics, durations, files (fsutil), JSON
+ * writing, terminal-safe text, suggestions.  This header is its door and
+ * the first include of every .c file.
+ *
  * compat.h - the first include of every .c file in the project.
  *
  * Feature macros, the system headers nearly every file needs, and a few

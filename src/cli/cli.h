@@ -1,4 +1,8 @@
 /*
+ * Room cli/ (docs/ARCHITECTURE.md), the top: argument parsing, human and
+ * JSON output, exit codes; the only room that prints or exits.  Uses any
+ * room below it.  This header is its door, shared by the cmd_*.c files.
+ *
  * cli.h - shared helpers of the command-line layer, the only layer that
  * prints and exits.
  *

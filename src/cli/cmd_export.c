@@ -5,8 +5,9 @@
 #include "cli.h"
 #include "base/fsutil.h"
 #include "collection/collection.h"
-#include "engine/export_argo.h"
+#include "export/export_argo.h"
 #include "engine/run_start.h"
+#include "export/stage_exec.h"
 #include "formats/yaml_write.h"
 
 #include <getopt.h>

@@ -10,7 +10,7 @@
 #include "engine/host.h"
 #include "swdl/plan.h"
 #include "engine/run_start.h"
-#include "engine/run_json.h"
+#include "store/run_json.h"
 
 #include <getopt.h>
 #include <spawn.h>

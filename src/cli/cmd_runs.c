@@ -8,7 +8,7 @@
 #include "base/duration.h"
 #include "collection/collection.h"
 #include "engine/handoff.h"
-#include "engine/monitor.h"
+#include "supervise/supervise.h"
 #include "base/numconv.h"
 #include "base/termesc.h"
 

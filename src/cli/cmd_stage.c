@@ -6,7 +6,7 @@
 #include "run_view.h"
 #include "base/fsutil.h"
 #include "collection/collection.h"
-#include "engine/stage_exec.h"
+#include "export/stage_exec.h"
 
 #include <getopt.h>
 

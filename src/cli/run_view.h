@@ -7,8 +7,8 @@
 
 #include "cli.h"
 #include "engine/config.h"
-#include "engine/run_json.h"
-#include "engine/store.h"
+#include "store/run_json.h"
+#include "store/store.h"
 
 struct run_view;
 

@@ -1,4 +1,8 @@
 /*
+ * Room collection/ (docs/ARCHITECTURE.md): collections on disk: roots,
+ * manifest and lock, artifact lookup and references (refs.h), content
+ * hashes (hash.h).  Uses base/, formats/, swdl/.  This header is its door.
+ *
  * collection.h - SkillMeat collections on disk (upstream-formats.md §1).
  *
  *   $SKILLMEAT_HOME (default ~/.skillmeat)/

@@ -1,4 +1,10 @@
 /*
+ * Room context/ (docs/ARCHITECTURE.md): what a stage knows besides its
+ * instructions: context modules, project memory (its own SQLite), packing
+ * under token budgets, token and cost estimates, prices.  Uses base/,
+ * formats/, swdl/, collection/.  This header, which serves a workflow's
+ * stages their packs, is its door.
+ *
  * stage.h - the context a workflow's stages receive: modules resolved in
  * the collection, memory items of the project in scope, and the packs.
  *

@@ -1,7 +1,7 @@
 #include "../base/compat.h"
 #include "config.h"
 #include "../base/duration.h"
-#include "runner_proto.h"
+#include "../base/strv.h"
 #include "../base/fsutil.h"
 #include "../formats/load.h"
 

@@ -20,7 +20,7 @@
 #ifndef SM_ENGINE_CONFIG_H
 #define SM_ENGINE_CONFIG_H
 
-#include "runner.h"
+#include "../runners/runner.h"
 #include "../context/prices.h"
 
 struct engine_config {
@@ -44,6 +44,19 @@ void engine_config_release(struct engine_config *c);
  */
 struct swdl_workflow;
 void engine_check_runners(const char *home, const struct swdl_workflow *wf, struct diag_list *dl);
+
+/*
+ * Is a runner usable here (runner_check.c: it runs the program, so it is
+ * the engine's, not a protocol's).  {version} (first line of `program --version`)
+ * or {error}.
+ */
+json_t *runner_program_version(const char *program);
+/*
+ * Each agent runner of the set (or only those named): {name, protocol,
+ * program, path, version, status: ok|degraded|incompatible|broken|not_found,
+ * note}.
+ */
+json_t *runner_check(const struct runner_set *rs, const char *const *only, size_t nr_only);
 
 /* argv for notifying `message` (free the array, not the strings), or NULL. */
 const char **engine_notify_argv(const struct engine_config *c, const char *message);

@@ -1,7 +1,7 @@
 #include "../base/compat.h"
 #include "handoff.h"
-#include "proc.h"
-#include "runner.h"
+#include "../supervise/supervise.h"
+#include "../runners/runner.h"
 #include "../base/fsutil.h"
 
 #include <sys/stat.h>

@@ -1,4 +1,13 @@
 /*
+ * Room engine/ (docs/ARCHITECTURE.md): running workflows: the pure
+ * scheduler (scheduler.h), the host loop (host.c) and its parts
+ * (host_attempt, host_fan_out, host_handoff, host_prompt, host_deliver)
+ * over host_core.c, making runs (run_start.h, host_create.c), re-runs,
+ * handoffs, outputs, the plan's context, the engine's config.toml and
+ * runner checks (config.h).  Uses every room below it; export/, server/
+ * and cli/ use it.  This header is its door; host_int.h is private to
+ * host*.c.
+ *
  * host.h - hosting a run: the loop that joins the scheduler, the store,
  * the runners and the child processes.
  *
@@ -13,7 +22,7 @@
 #define SM_ENGINE_HOST_H
 
 #include "config.h"
-#include "store.h"
+#include "../store/store.h"
 #include "../swdl/workflow.h"
 
 #include <signal.h>

@@ -5,7 +5,7 @@
  */
 #include "../base/compat.h"
 #include "host.h"
-#include "proc.h"
+#include "../supervise/supervise.h"
 #include "artifact_capture.h"
 #include "../base/fsutil.h"
 

@@ -1,13 +1,14 @@
 /*
  * host_int.h - the host's state, shared by the files of the host (the loop
  * in host.c, prompts and interpolation in host_prompt.c).  Private to
- * src/engine/host*.c.
+ * src/engine/host*.c.  Calls go one way: the loop calls its parts, the
+ * parts call host_core.c (events, persistence), never the loop.
  */
 #ifndef SM_ENGINE_HOST_INT_H
 #define SM_ENGINE_HOST_INT_H
 
 #include "host.h"
-#include "monitor.h"
+#include "../supervise/supervise.h"
 #include "scheduler.h"
 
 struct host;
@@ -75,7 +76,7 @@ struct host {
 	bool lost_lease;
 };
 
-/* ---- host.c: shared with the other host files ---- */
+/* ---- host_core.c: events and persistence, for the loop and every part ---- */
 
 /* Write an event (data is stolen; NULL: {}) and tell the live view. */
 void host_event(struct host *h, const char *type, const char *stage_id, int attempt,

@@ -1,6 +1,5 @@
 #include "../base/compat.h"
 #include "run_start.h"
-#include "stage_exec.h"
 
 #include <unistd.h>
 
@@ -32,8 +31,7 @@ int run_prepare(const struct run_request *rq, struct run_prepared *p, struct dia
 				 p->workdir, dl, err);
 }
 
-/* What host_create_run and run_bundle_json need, from a prepared run. */
-static void run_create_of(const struct run_request *rq, struct run_prepared *p,
+void run_prepared_create_of(const struct run_request *rq, struct run_prepared *p,
 			  const struct engine_config *cfg, struct run_create *cr)
 {
 	struct artifact_text *arts = xcalloc(p->refs.nr + 1, sizeof(*arts));
@@ -46,7 +44,7 @@ static void run_create_of(const struct run_request *rq, struct run_prepared *p,
 		rq->reuse };
 }
 
-static void run_create_release(struct run_create *cr)
+void run_create_release(struct run_create *cr)
 {
 	json_decref((json_t *)cr->packs);
 	free((void *)cr->artifacts);
@@ -56,25 +54,16 @@ int run_prepared_create(const struct run_request *rq, struct run_prepared *p, st
 			const struct engine_config *cfg, char out[24], char **err)
 {
 	struct run_create cr;
-	run_create_of(rq, p, cfg, &cr);
+	run_prepared_create_of(rq, p, cfg, &cr);
 	int r = host_create_run(st, &cr, out, err);
 	run_create_release(&cr);
 	return r;
 }
 
-json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p, char **err)
-{
-	struct run_create cr;
-	run_create_of(rq, p, NULL, &cr);
-	json_t *b = run_bundle_json(&cr, err);
-	run_create_release(&cr);
-	return b;
-}
-
 json_t *run_prepared_snapshot(const struct run_request *rq, struct run_prepared *p, char **err)
 {
 	struct run_create cr;
-	run_create_of(rq, p, NULL, &cr);
+	run_prepared_create_of(rq, p, NULL, &cr);
 	json_t *snap = host_snapshot_json(&cr, err);
 	run_create_release(&cr);
 	return snap;

@@ -44,8 +44,13 @@ int run_prepare(const struct run_request *rq, struct run_prepared *p, struct dia
 /* Snapshot a prepared run into the store (status pending); out gets its id. */
 int run_prepared_create(const struct run_request *rq, struct run_prepared *p, struct store *st,
 			const struct engine_config *cfg, char out[24], char **err);
-/* The prepared run as a run bundle (stage_exec.h) for elsewhere (new reference). */
-json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p, char **err);
+/*
+ * What host_create_run and run_bundle_json (stage_exec.h) need, from a
+ * prepared run (cfg may be NULL); run_create_release frees what it made.
+ */
+void run_prepared_create_of(const struct run_request *rq, struct run_prepared *p,
+			    const struct engine_config *cfg, struct run_create *cr);
+void run_create_release(struct run_create *cr);
 /* What the run's snapshot would be (host.h), for comparing with another run's. */
 json_t *run_prepared_snapshot(const struct run_request *rq, struct run_prepared *p, char **err);
 void run_prepared_release(struct run_prepared *p);

@@ -5,8 +5,8 @@
  * own histories (docs/agent-protocols.md).
  */
 #include "../base/compat.h"
-#include "runner_proto.h"
-#include "proc.h"
+#include "config.h"
+#include "../supervise/supervise.h"
 #include "../base/fsutil.h"
 
 #include <unistd.h>

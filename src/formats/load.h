@@ -1,4 +1,9 @@
 /*
+ * Room formats/ (docs/ARCHITECTURE.md): the file formats under the
+ * language: YAML and JSON read into a located tree (node.h), YAML 1.1
+ * readings, the TOML decoder, the YAML and TOML writers.  Uses base/ only.
+ * This header is its door.
+ *
  * load.h - read a YAML or JSON file into a located tree, within limits.
  *
  * YAML is read as YAML 1.2 with the core schema for plain scalars (see

@@ -1,4 +1,10 @@
 /*
+ * Room pack/ (docs/ARCHITECTURE.md): .skillmeat-pack archives: reading
+ * (trusting nothing), verifying, signing, building, installing under a
+ * journal.  Beside context/ on its floor; uses base/, swdl/, collection/.
+ * This header is its door; pack_int.h is private to pack_*.c, and
+ * pack_core.c holds what those files share without calling them back.
+ *
  * pack.h - .skillmeat-pack bundles: workflows and the artifacts they use,
  * in one signed ZIP (upstream-formats.md §4, docs/packs.md).
  *

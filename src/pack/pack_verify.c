@@ -9,27 +9,6 @@
 #include "pack_int.h"
 #include "../collection/collection.h"
 
-static const char *const known_types[] = { "agent", "skill", "command", "ctx", "workflow",
-	"hook", "composite" };
-
-bool pack_type_known(const char *type)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(known_types); i++)
-		if (!strcmp(type, known_types[i]))
-			return true;
-	return false;
-}
-
-bool pack_type_installs_as_file(const char *type)
-{
-	return !strcmp(type, "agent") || !strcmp(type, "command") || !strcmp(type, "ctx");
-}
-
-bool pack_type_single_file(const char *type)
-{
-	return pack_type_installs_as_file(type) || !strcmp(type, "workflow");
-}
-
 static bool is_sha256(const char *s)
 {
 	if (!s || strncmp(s, "sha256:", 7) || strlen(s) != 71)

@@ -5,9 +5,9 @@
  * memory items.
  */
 #include "server_int.h"
-#include "../engine/run_json.h"
+#include "../store/run_json.h"
 #include "../engine/config.h"
-#include "../engine/runner.h"
+#include "../runners/runner.h"
 #include "../base/fsutil.h"
 #include "../base/jsonw.h"
 #include "../collection/collection.h"
@@ -392,19 +392,6 @@ out:
 }
 
 /* The body's list of ids (1 to 50 strings) under `key`, or an error reply. */
-json_t *request_id_list(struct reply *out, json_t *body, const char *key)
-{
-	json_t *ids = json_object_get(body, key);
-	size_t i;
-	json_t *v;
-	bool ok = json_is_array(ids) && json_array_size(ids) >= 1 && json_array_size(ids) <= 50;
-	json_array_foreach(ids, i, v)
-		ok = ok && json_is_string(v);
-	if (!ok)
-		reply_error(out, 400, "bad_request", "%s must be a list of 1 to 50 ids", key);
-	return ok ? ids : NULL;
-}
-
 /*
  * POST /workflows/batch/delete, body {ids: [...]}: each deleted on its own
  * (upstream's batch_delete_workflows): {results: [{id, success, error?}],

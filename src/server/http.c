@@ -1,7 +1,8 @@
 /*
  * http.c - the server's HTTP side on libmicrohttpd: one thread a
  * connection, checks (Host, Origin, token, body size) before any route,
- * the route table, JSON replies.
+ * dispatch through the route table, sending replies (request.c makes
+ * them), and server_start.
  */
 #include "server_int.h"
 #include "../base/fsutil.h"
@@ -9,9 +10,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #define DEFAULT_MAX_BODY (1u << 20)
 /* Connections (conns.h): ours are kept below MHD's own limit, so we choose who goes. */
@@ -24,99 +23,6 @@
 /* Seconds for a whole request head without a token, however slowly it drips (conns.h). */
 #define HEAD_DEADLINE 10
 #define AUTHENTICATED_TIMEOUT 120
-
-/* ---- replies ------------------------------------------------------------------- */
-
-void reply_json(struct reply *out, int status, json_t *body)
-{
-	json_decref(out->json);
-	out->status = status;
-	out->json = body;
-}
-
-void reply_error(struct reply *out, int status, const char *code, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	reply_json(out, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
-					  sb.buf));
-	strbuf_release(&sb);
-}
-
-const char *request_arg(struct request *rq, const char *name)
-{
-	return MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, name);
-}
-
-json_t *request_json(struct request *rq, struct reply *out)
-{
-	json_error_t je;
-	if (!rq->body.len)
-		return json_object();
-	json_t *j = json_loadb(rq->body.buf, rq->body.len, JSON_REJECT_DUPLICATES, &je);
-	if (!j)
-		reply_error(out, 400, "bad_json", "request body, line %d column %d: %s", je.line,
-			    je.column, je.text);
-	else if (!json_is_object(j))
-		reply_error(out, 400, "bad_json", "the request body must be a JSON object"),
-			json_decref(j), j = NULL;
-	return j;
-}
-
-int request_params(const json_t *body, struct request_params *rp, struct reply *out)
-{
-	json_t *ps = json_object_get(body, "parameters"), *v;
-	const char *k;
-	memset(rp, 0, sizeof(*rp));
-	if ((ps && !json_is_object(ps)) || json_object_size(ps) > MAX_REQUEST_PARAMS) {
-		reply_error(out, 400, "bad_request", "parameters must be an object of at most %d",
-			    MAX_REQUEST_PARAMS);
-		return SM_ERR;
-	}
-	json_object_foreach(ps, k, v) {
-		rp->values[rp->nr] = json_is_string(v) ? xstrdup(json_string_value(v))
-				     : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		rp->p[rp->nr] = (struct plan_param){ k, rp->values[rp->nr] };
-		rp->nr++;
-	}
-	json_t *bs = json_object_get(body, "bindings");
-	if ((bs && !json_is_object(bs)) || json_object_size(bs) > MAX_REQUEST_PARAMS) {
-		reply_error(out, 400, "bad_request", "bindings must be an object of at most %d "
-			    "(role: \"type:name\")", MAX_REQUEST_PARAMS);
-		return SM_ERR;
-	}
-	json_object_foreach(bs, k, v) {
-		if (!json_is_string(v)) {
-			reply_error(out, 400, "bad_request", "bindings.%s must be a \"type:name\" "
-				    "string", k);
-			return SM_ERR;
-		}
-		rp->binds[rp->nr_binds++] = (struct role_binding){ k, json_string_value(v),
-			ROLE_REQUEST, NULL };
-	}
-	return SM_OK;
-}
-
-void request_params_release(struct request_params *rp)
-{
-	for (size_t i = 0; i < rp->nr; i++)
-		free(rp->values[i]);
-	rp->nr = 0;
-}
-
-struct store *request_store(struct request *rq, struct reply *out)
-{
-	char *path = store_default_path(rq->srv->home), *err = NULL;
-	struct store *st = NULL;
-	if (store_open(path, &st, &err))
-		reply_error(out, 500, "store", "%s", err);
-	free(path);
-	free(err);
-	return st;
-}
 
 /* ---- routing ---------------------------------------------------------------------- */
 
@@ -511,23 +417,6 @@ static void raise_fd_limit(void)
 
 /* ---- start and stop ------------------------------------------------------------------- */
 
-/* web.json: where the server is and its token, for the CLI and tests (0600). */
-static int write_info(struct server *s, char **err)
-{
-	json_t *j = json_pack("{s:s, s:i, s:s, s:I}", "url", s->url, "port", s->port, "token",
-			      s->token, "pid", (json_int_t)getpid());
-	char *text = json_dumps(j, JSON_INDENT(2));
-	json_decref(j);
-	s->info_path = path_join(s->home, "web.json");
-	mode_t old = umask(077);
-	int r = fs_write_atomic(s->info_path, text, strlen(text));
-	umask(old);
-	if (r)
-		*err = xasprintf("cannot write %s: %s", s->info_path, strerror(errno));
-	free(text);
-	return r ? SM_ERR : SM_OK;
-}
-
 static void new_token(char out[65])
 {
 	unsigned char raw[24];
@@ -588,7 +477,7 @@ int server_start(const struct server_opts *o, struct server **out, char **err)
 	snprintf(s->origin_ok[1], sizeof(s->origin_ok[1]), "http://%s", s->host_ok[1]);
 	s->url = xasprintf("http://%s/?token=%s", s->host_ok[0], s->token);
 	s->ready = 1; /* an atomic store: the strings above are visible to request threads */
-	if (write_info(s, err)) {
+	if (server_write_info(s, err)) {
 		server_stop(s);
 		return SM_ERR;
 	}

@@ -1,4 +1,10 @@
 /*
+ * Room server/ (docs/ARCHITECTURE.md): `skillmeat web`: the HTTP API,
+ * event streams, the web UI's files and the runs it hosts.  It may not
+ * print.  Calls go http.c -> routes.c -> api_*.c, all of them calling
+ * request.c and lifecycle.c, never back.  This header is its door;
+ * server_int.h is private to server/.
+ *
  * server.h - `skillmeat web`: the HTTP API (/api/v1/...), server-sent
  * event streams of runs, and the runs started through it, in one process.
  *

@@ -1,6 +1,9 @@
 /*
  * server_int.h - what the server's files share: a request, a reply, the
- * route table.  Private to src/server/.
+ * route table.  Private to src/server/.  Calls go one way: http.c (the
+ * HTTP side) calls routes.c, the routes call the api_*.c handlers, and
+ * all of them call request.c (replies, request parts) and lifecycle.c
+ * (hosted runs, web.json, stop), which call none of them back.
  */
 #ifndef SM_SERVER_INT_H
 #define SM_SERVER_INT_H
@@ -8,7 +11,7 @@
 #include "server.h"
 #include "../base/strbuf.h"
 #include "conns.h"
-#include "../engine/store.h"
+#include "../store/store.h"
 #include "../swdl/plan.h"
 #include "../swdl/roles.h"
 
@@ -70,7 +73,7 @@ struct route {
 
 extern const struct route server_routes[];
 
-/* Replies. */
+/* Replies and request parts (request.c). */
 void reply_json(struct reply *out, int status, json_t *body);
 void reply_error(struct reply *out, int status, const char *code, const char *fmt, ...)
 	SM_PRINTF(4, 5);
@@ -135,6 +138,8 @@ enum MHD_Result static_serve(struct server *s, struct MHD_Connection *c, const c
 int server_host_run(struct server *s, const char *run_id, char **err);
 /* At start: host again the runs a killed server of this home left unfinished. */
 void server_adopt_runs(struct server *s);
+/* Write web.json (lifecycle.c; server_stop removes it while it is still ours). */
+int server_write_info(struct server *s, char **err);
 
 /* SSE (sse.c): the response for out->sse, freed by MHD. */
 struct MHD_Response *sse_response(struct sse *e);

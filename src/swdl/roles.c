@@ -1,6 +1,6 @@
 #include "../base/compat.h"
 #include "roles.h"
-#include "validate.h"
+#include "types.h"
 #include "../base/strbuf.h"
 #include "../base/suggest.h"
 

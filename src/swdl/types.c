@@ -153,3 +153,15 @@ json_t *swdl_type_coerce(const char *type, const char *text, char **err)
 	}
 	return v;
 }
+
+/* ---- artifact types ---------------------------------------------------- */
+
+bool swdl_artifact_type_known(const char *type, size_t len)
+{
+	static const char *const types[] = { "agent", "skill", "command", "mcp", "hook",
+		"workflow", "composite", NULL };
+	for (size_t i = 0; types[i]; i++)
+		if (strlen(types[i]) == len && !strncmp(types[i], type, len))
+			return true;
+	return false;
+}

@@ -1,6 +1,7 @@
 /*
  * types.h - SWDL value type names, used by parameters, inputs and outputs:
- * string, integer, number, boolean, array, object, any, and array<T>.
+ * string, integer, number, boolean, array, object, any, and array<T>; and
+ * the artifact types a reference names.
  */
 #ifndef SM_SWDL_TYPES_H
 #define SM_SWDL_TYPES_H
@@ -24,5 +25,11 @@ bool swdl_types_compatible(const char *a, const char *b);
  * (caller frees) when the text does not fit.
  */
 json_t *swdl_type_coerce(const char *type, const char *text, char **err);
+
+/*
+ * Artifact types a reference or a role may name (agent:, skill:, …): the
+ * table the validator and the roles both read.
+ */
+bool swdl_artifact_type_known(const char *type, size_t len);
 
 #endif

@@ -328,16 +328,6 @@ static void check_env_expressions(struct vctx *v)
 
 /* ---- artifact references ------------------------------------------------- */
 
-bool swdl_artifact_type_known(const char *type, size_t len)
-{
-	static const char *const types[] = { "agent", "skill", "command", "mcp", "hook",
-		"workflow", "composite", NULL };
-	for (size_t i = 0; types[i]; i++)
-		if (strlen(types[i]) == len && !strncmp(types[i], type, len))
-			return true;
-	return false;
-}
-
 static void check_ref(struct vctx *v, const struct swdl_stage *s, const char *ref,
 		      const char *field, const char *example)
 {

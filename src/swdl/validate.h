@@ -15,7 +15,4 @@
  */
 int swdl_validate(const struct swdl_workflow *wf, struct swdl_dag *dag, struct diag_list *dl);
 
-/* Artifact types a role may name (agent:, skill:, …). */
-bool swdl_artifact_type_known(const char *type, size_t len);
-
 #endif

@@ -1,4 +1,10 @@
 /*
+ * Room swdl/ (docs/ARCHITECTURE.md): the workflow language: model,
+ * parser, defaults, overrides, roles, validation, expressions, types, the
+ * DAG and the plan.  Pure: no processes, no database.  Uses base/ and
+ * formats/.  This header (a workflow file loaded end to end) is its door;
+ * the other headers are its parts.
+ *
  * workflow.h - load a workflow file end to end: read, apply project
  * overrides, parse, fill defaults, validate.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests: attempts under monitors (engine/monitor.h) with real
+ * Unit tests: attempts under monitors (supervise/monitor.h) with real
  * processes: exit and output through files, stdin from a file, signals to
  * the whole group, adoption of live and ended attempts, a stale pid never
  * adopted, no descriptor of ours in the program.  Every wait is bounded.
@@ -15,8 +15,8 @@
 
 #include "base/fsutil.h"
 #include "base/strbuf.h"
-#include "engine/monitor.h"
-#include "engine/monitor_body.h"
+#include "supervise/monitor.h"
+#include "supervise/monitor_body.h"
 
 #include <dirent.h>
 #include <poll.h>

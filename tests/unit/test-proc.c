@@ -9,7 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "engine/proc.h"
+#include "supervise/proc.h"
 
 #include <signal.h>
 #include <time.h>

@@ -16,7 +16,7 @@
  * attempt the host asks for (serve.c).
  */
 #include "../base/compat.h"
-#include "../engine/monitor_body.h"
+#include "monitor_body.h"
 #include "serve.h"
 
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 #include "../base/compat.h"
 #include "export_argo.h"
-#include "host.h"
-#include "runner.h"
+#include "../engine/host.h"
+#include "../runners/runner.h"
 #include "../base/strbuf.h"
 
 #define BUNDLE_VOLUME "skillmeat-bundle"

@@ -1,4 +1,12 @@
 /*
+ * Room runners/ (docs/ARCHITECTURE.md): the agent and command protocols
+ * (claude, codex, gemini, text, command), the runner set of config.toml
+ * and what an attempt is given (runner_deliver.c).  A runner turns a stage
+ * request into argv, environment and files, and a child's output into
+ * events, usage and outputs; it starts nothing (engine/ does, through
+ * supervise/).  Uses base/, formats/, swdl/, context/ (prices).  This
+ * header is its door; runner_proto.h is private to runner*.c.
+ *
  * runner.h - turn a resolved stage into a child process, and the child's
  * output back into log lines, usage and a JSON outputs object.
  *
@@ -19,8 +27,8 @@
  * also in the file named by $SKILLMEAT_CONTEXT (command stages read it
  * there; agents get it in their prompt).
  */
-#ifndef SM_ENGINE_RUNNER_H
-#define SM_ENGINE_RUNNER_H
+#ifndef SM_RUNNERS_RUNNER_H
+#define SM_RUNNERS_RUNNER_H
 
 #include "../base/strbuf.h"
 #include "../swdl/model.h"
@@ -189,15 +197,6 @@ void runner_usage_totals(struct runner_job *job);
  */
 void runner_delivery_gaps(enum runner_protocol proto, const struct stage_delivery *d,
 			  struct strbuf *out);
-
-/* {version} (first line of `program --version`) or {error}. */
-json_t *runner_program_version(const char *program);
-/*
- * Each agent runner of the set (or only those named): {name, protocol,
- * program, path, version, status: ok|degraded|incompatible|broken|not_found,
- * note}.
- */
-json_t *runner_check(const struct runner_set *rs, const char *const *only, size_t nr_only);
 
 /* "exit_3" and the like, as static strings. */
 const char *runner_exit_class(int exit_code);

@@ -2,23 +2,13 @@
  * runner_proto.h - what each runner protocol implements (private to the
  * runner files).
  */
-#ifndef SM_ENGINE_RUNNER_PROTO_H
-#define SM_ENGINE_RUNNER_PROTO_H
+#ifndef SM_RUNNERS_RUNNER_PROTO_H
+#define SM_RUNNERS_RUNNER_PROTO_H
 
 #include "runner.h"
+#include "../base/strv.h"
 
-/* A growing NULL-terminated vector of owned strings. */
-struct strv {
-	char **v;
-	size_t nr, alloc;
-};
-void strv_push(struct strv *sv, const char *s);
-void strv_pushf(struct strv *sv, const char *fmt, ...) SM_PRINTF(2, 3);
-char **strv_detach(struct strv *sv);
-void strv_free(char **v);
-
-struct proto_ops {
-	const char *name;
+struct proto_ops {              /* its name: runner_protocol_name (runner_common.c) */
 	const char *program;   /* argv[0] of the built-in runner */
 	/* Arguments after the program, for the built-in argv. */
 	void (*args)(struct strv *argv, const struct stage_request *rq);
@@ -31,7 +21,7 @@ struct proto_ops {
 extern const struct proto_ops proto_command, proto_claude, proto_codex, proto_gemini,
 	proto_text;
 
-/* Helpers shared by the protocols. */
+/* Helpers shared by the protocols (runner_common.c). */
 void emit_log(runner_emit_fn emit, void *ctx, const char *fmt, ...) SM_PRINTF(3, 4);
 void job_set_error(struct runner_job *job, const char *error_class, const char *fmt, ...)
 	SM_PRINTF(3, 4);

@@ -149,5 +149,5 @@ static void command_finish(struct runner_job *job, int exit_code, struct runner_
 	res->ok = true;
 }
 
-const struct proto_ops proto_command = { "command", NULL, command_args, command_line,
+const struct proto_ops proto_command = { NULL, command_args, command_line,
 					 command_finish };

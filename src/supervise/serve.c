@@ -13,7 +13,7 @@
  * died), leaving its monitors to run on, as a dead host left them before.
  */
 #include "../base/compat.h"
-#include "../engine/monitor_body.h"
+#include "monitor_body.h"
 #include "serve.h"
 
 #include <fcntl.h>

@@ -10,15 +10,17 @@
  * with one attempt (the orchestrator retries; a fan-out's item retries in
  * its pod) and no workflow hooks.
  */
-#ifndef SM_ENGINE_STAGE_EXEC_H
-#define SM_ENGINE_STAGE_EXEC_H
+#ifndef SM_EXPORT_STAGE_EXEC_H
+#define SM_EXPORT_STAGE_EXEC_H
 
-#include "host.h"
+#include "../engine/run_start.h"
 
 #define RUN_BUNDLE_FORMAT "skillmeat-run-bundle/1"
 
 /* A bundle: the snapshot object plus "format" and "parameters" (new reference). */
 json_t *run_bundle_json(const struct run_create *rc, char **err);
+/* The prepared run (run_start.h) as a run bundle for elsewhere (new reference). */
+json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p, char **err);
 
 struct stage_exec_request {
 	const char *home;            /* scratch home: the run's database and attempt files */

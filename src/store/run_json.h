@@ -3,8 +3,8 @@
  * (with the context pack each received) and its attempts.  Used by
  * `workflow runs RUN` and the HTTP API.
  */
-#ifndef SM_ENGINE_RUN_JSON_H
-#define SM_ENGINE_RUN_JSON_H
+#ifndef SM_STORE_RUN_JSON_H
+#define SM_STORE_RUN_JSON_H
 
 #include "store.h"
 

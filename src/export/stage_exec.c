@@ -1,7 +1,7 @@
 #include "../base/compat.h"
 #include "stage_exec.h"
-#include "run_json.h"
-#include "scheduler.h"
+#include "../store/run_json.h"
+#include "../engine/scheduler.h"
 #include "../base/fsutil.h"
 
 #include <unistd.h>
@@ -15,6 +15,15 @@ json_t *run_bundle_json(const struct run_create *rc, char **err)
 		/* a fan-out's items at once inside its pod (the run's -j) */
 		json_object_set_new(b, "max_parallel", json_integer(rc->max_parallel));
 	}
+	return b;
+}
+
+json_t *run_prepared_bundle(const struct run_request *rq, struct run_prepared *p, char **err)
+{
+	struct run_create cr;
+	run_prepared_create_of(rq, p, NULL, &cr);
+	json_t *b = run_bundle_json(&cr, err);
+	run_create_release(&cr);
 	return b;
 }
 

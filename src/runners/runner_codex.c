@@ -233,5 +233,5 @@ static void codex_finish(struct runner_job *job, int exit_code, struct runner_re
 	}
 }
 
-const struct proto_ops proto_codex = { "codex", "codex", codex_args, codex_line,
+const struct proto_ops proto_codex = { "codex", codex_args, codex_line,
 				       codex_finish };

@@ -1,4 +1,9 @@
 /*
+ * Room export/ (docs/ARCHITECTURE.md): runs elsewhere: the Argo compiler
+ * (this header), run bundles and `stage exec` (stage_exec.h), the pod's
+ * entry point, which hosts one stage with the engine.  Above engine/; only
+ * cli/ uses it.  This header is its door.
+ *
  * export_argo.h - a workflow as an Argo Workflows `Workflow` (or
  * `WorkflowTemplate`) and the ConfigMap that holds its run bundle
  * (docs/argo.md has the mapping, and where it differs).
@@ -10,8 +15,8 @@
  * is three tasks: its list, its items (withParam, a pod each) and the
  * stage's own task, which gathers their results.
  */
-#ifndef SM_ENGINE_EXPORT_ARGO_H
-#define SM_ENGINE_EXPORT_ARGO_H
+#ifndef SM_EXPORT_ARGO_H
+#define SM_EXPORT_ARGO_H
 
 #include "../swdl/workflow.h"
 

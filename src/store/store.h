@@ -1,4 +1,9 @@
 /*
+ * Room store/ (docs/ARCHITECTURE.md): the run database and its JSON
+ * views (run_json.h).  Uses base/ only; beside supervise/ and runners/,
+ * which it does not use; engine/, export/, server/ and cli/ use it.  This
+ * header is its door.
+ *
  * store.h - the durable state of runs: one SQLite database (WAL).
  *
  * SQLite is the source of truth and the bus between processes: the host
@@ -19,8 +24,8 @@
  *   events    append-only, (run_id, seq) with seq monotonic per run
  *   commands  control requests from any process, taken once by the host
  */
-#ifndef SM_ENGINE_STORE_H
-#define SM_ENGINE_STORE_H
+#ifndef SM_STORE_H
+#define SM_STORE_H
 
 #include "../base/compat.h"
 

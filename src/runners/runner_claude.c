@@ -354,5 +354,5 @@ static void claude_finish(struct runner_job *job, int exit_code, struct runner_r
 	res->ok = true;
 }
 
-const struct proto_ops proto_claude = { "claude", "claude", claude_args, claude_line,
+const struct proto_ops proto_claude = { "claude", claude_args, claude_line,
 					claude_finish };

@@ -202,7 +202,7 @@ static void gemini_finish(struct runner_job *job, int exit_code, struct runner_r
 	json_decref(err);
 }
 
-const struct proto_ops proto_gemini = { "gemini", "gemini", gemini_args, no_line,
+const struct proto_ops proto_gemini = { "gemini", gemini_args, no_line,
 					gemini_finish };
 
 static void text_line(struct runner_job *job, const char *line, size_t len, runner_emit_fn emit,
@@ -229,4 +229,4 @@ static void text_finish(struct runner_job *job, int exit_code, struct runner_res
 	res->ok = true;
 }
 
-const struct proto_ops proto_text = { "text", NULL, text_args, text_line, text_finish };
+const struct proto_ops proto_text = { NULL, text_args, text_line, text_finish };
