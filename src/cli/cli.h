@@ -31,9 +31,12 @@ struct cmd {
 	const struct cmd *sub;   /* a group's commands (completion walks them), or NULL */
 };
 
-/* The command tables: the top level and each group's. */
-extern const struct cmd skillmeat_cmds[], workflow_cmds[], memory_cmds[], context_cmds[],
-	pack_cmds[], stage_cmds[], debug_cmds[], runners_cmds[];
+/* The command tables of the groups (main.c has the top level's). */
+extern const struct cmd workflow_cmds[], memory_cmds[], context_cmds[], pack_cmds[],
+	stage_cmds[], debug_cmds[], runners_cmds[];
+/* The top level's table, once main() has dispatched through it (completion
+ * walks it; reading it here keeps cmd_completion.c from calling main.c). */
+extern const struct cmd *cli_top_commands;
 
 /* Colour only on a terminal, and never when NO_COLOR is set. */
 bool use_color(FILE *f);
@@ -72,7 +75,8 @@ void add_bind_arg(const char *cmd, struct role_binding *b, size_t *nr, char *arg
 /* Parse --format; dies on a bad value. */
 enum output_format parse_format(const char *cmd, const char *arg);
 
-/* Dispatch to one of `cmds` by argv[1]; prints the group help on --help. */
+/* Dispatch to one of `cmds` by argv[1]; prints the group help on --help.
+ * The top level (group NULL) is remembered in cli_top_commands. */
 int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
 		   int argc, char **argv);
 

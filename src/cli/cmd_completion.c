@@ -242,7 +242,9 @@ int cmd_completion(int argc, char **argv)
 			  strcmp(argv[1], "fish")))
 		die_usage("completion", "expected one shell: bash, zsh or fish");
 	struct cmd_tree t = { 0 };
-	walk(&t, "", skillmeat_cmds);
+	if (!cli_top_commands)
+		die_usage("completion", "no command table (not run through skillmeat's main)");
+	walk(&t, "", cli_top_commands);
 	if (!strcmp(argv[1], "bash"))
 		emit_bash(&t);
 	else if (!strcmp(argv[1], "zsh"))

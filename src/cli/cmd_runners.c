@@ -1,12 +1,14 @@
 /*
  * cmd_runners.c - `skillmeat runners check`: is each configured agent
  * runner usable on this machine (program found, --version answered, a
- * version this engine reads correctly).
+ * version this engine reads correctly); and the same check of the runners
+ * a workflow names, for `workflow validate`, `plan` and `store`.
  */
 #include "cli.h"
 #include "run_view.h"
 #include "collection/collection.h"
 #include "engine/config.h"
+#include "swdl/workflow.h"
 
 #include <getopt.h>
 
@@ -103,4 +105,13 @@ int cmd_runners(int argc, char **argv)
 		"\n"
 		"The agent CLIs workflows run (docs/running.md).\n";
 	return run_subcommand("runners", usage, runners_cmds, argc, argv);
+}
+
+/* Each roles.primary.runner names a runner: built in, or in config.toml [runners]. */
+void cli_check_runners(const struct swdl_loaded *l, struct diag_list *dl)
+{
+	char *home = skillmeat_home();
+	if (l && l->schema_ok && home)
+		engine_check_runners(home, &l->wf, dl);
+	free(home);
 }

@@ -257,15 +257,6 @@ bad:
 	die_bad_option(cmd, longopts, argv[optind - 1]);
 }
 
-/* Each roles.primary.runner names a runner: built in, or in config.toml [runners]. */
-void cli_check_runners(const struct swdl_loaded *l, struct diag_list *dl)
-{
-	char *home = skillmeat_home();
-	if (l && l->schema_ok && home)
-		engine_check_runners(home, &l->wf, dl);
-	free(home);
-}
-
 static int cmd_validate(int argc, char **argv)
 {
 	struct common_opts o = { 0 };

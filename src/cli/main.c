@@ -9,7 +9,7 @@ static const char usage[] =
 "SkillMeat workflow engine: validate, plan and run multi-stage agent\n"
 "workflows (SWDL).  See docs/cli.md.\n";
 
-const struct cmd skillmeat_cmds[] = {
+static const struct cmd skillmeat_cmds[] = {
 	{ "init", cmd_init, "create a collection", NULL },
 	{ "workflow", cmd_workflow, "validate, plan, run and store workflows", workflow_cmds },
 	{ "memory", cmd_memory, "project memory that context packs draw from", memory_cmds },

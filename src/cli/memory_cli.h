@@ -1,6 +1,6 @@
 /*
- * memory_cli.h - what the `skillmeat memory` commands share (cmd_memory.c,
- * cmd_memory_io.c).
+ * memory_cli.h - what the `skillmeat memory` commands (cmd_memory.c,
+ * cmd_memory_io.c) share, in memory_cli.c.
  */
 #ifndef SM_CLI_MEMORY_CLI_H
 #define SM_CLI_MEMORY_CLI_H

@@ -185,9 +185,13 @@ enum output_format parse_format(const char *cmd, const char *arg)
 	die_usage(cmd, "--format must be 'text' or 'json', got '%s'", arg);
 }
 
+const struct cmd *cli_top_commands;
+
 int run_subcommand(const char *group, const char *usage, const struct cmd *cmds,
 		   int argc, char **argv)
 {
+	if (!group)
+		cli_top_commands = cmds;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		fputs(usage, stdout);

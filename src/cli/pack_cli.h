@@ -1,5 +1,5 @@
 /*
- * pack_cli.h - shared by cmd_pack.c and cmd_pack_keys.c.
+ * pack_cli.h - what cmd_pack.c and cmd_pack_keys.c share, in pack_cli.c.
  */
 #ifndef SM_PACK_CLI_H
 #define SM_PACK_CLI_H
