@@ -42,7 +42,7 @@
 #include <sys/types.h>
 
 /*
- * A host's zygote of monitors (monitor_body.h, src/monitor/serve.c): one
+ * A host's zygote of monitors (monitor_body.h, serve.c): one
  * small process, started at the first attempt, that forks each attempt's
  * monitor, so an attempt costs one program start instead of two.  The
  * forked monitors are the same as spawned ones; the zygote ends with its

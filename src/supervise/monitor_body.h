@@ -30,7 +30,7 @@ struct monitor_plan {
 void monitor_main(const struct monitor_plan *mp) SM_NORETURN;
 
 /*
- * The zygote (skillmeat-monitor --serve, src/monitor/serve.c): one small
+ * The zygote (skillmeat-monitor --serve, serve.c): one small
  * process a host keeps, which forks each attempt's monitor on request, so
  * that an attempt costs one program start (its program) instead of two.
  * The wire, a SOCK_STREAM socketpair (fd 3 in the zygote):

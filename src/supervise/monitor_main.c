@@ -1,6 +1,6 @@
 /*
  * skillmeat-monitor - the monitor of one attempt of a stage (see
- * src/engine/monitor.h).  The host starts it with posix_spawn:
+ * src/supervise/monitor.h).  The host starts it with posix_spawn:
  *
  *   skillmeat-monitor DIR CWD CGROUP PROGRAM ARGV0 [ARG...]
  *

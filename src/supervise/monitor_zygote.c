@@ -1,6 +1,6 @@
 /*
  * monitor_zygote.c - the host's side of its monitors' zygote (the wire and
- * why it exists: monitor_body.h and src/monitor/serve.c).
+ * why it exists: monitor_body.h and serve.c).
  *
  * The zygote is `skillmeat-monitor --serve`, started at a host's first
  * attempt and ended when the host closes its socket.  Anything that goes

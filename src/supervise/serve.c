@@ -1,6 +1,6 @@
 /*
  * serve.c - skillmeat-monitor --serve: the zygote of a host's monitors
- * (the wire is in src/engine/monitor_body.h).
+ * (the wire is in src/supervise/monitor_body.h).
  *
  * Why: every program start on a virtual machine pays glibc's CPU probe
  * (cpuid traps to the hypervisor, ~1 ms a start: bench/README.md), and an

@@ -2,7 +2,7 @@
 """A zygote that breaks (tests/unit/test-monitor.c): run as skillmeat-monitor.
 
 `fake-zygote.py --serve` (fd 3: the host's socket) reads one request of the
-wire in src/engine/monitor_body.h and then, by $FAKE_ZYGOTE_MODE:
+wire in src/supervise/monitor_body.h and then, by $FAKE_ZYGOTE_MODE:
   die        exits without forking a monitor or answering;
   fork-die   starts the real monitor for the request (as the zygote's fork
              would be: the request's fds 0-3) and exits without answering.
