@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 {
 	static char paths[4][PATH_MAX];
 	if (argc == 2 && !strcmp(argv[1], "--serve") && fcntl(3, F_GETFD) >= 0)
-		return monitor_serve(3);
+		return monitor_serve(3, argv[1]);
 	if (argc < 6 || fcntl(3, F_GETFD) < 0) {
 		if (write(2, usage, sizeof(usage) - 1) < 0)
 			return 2;

@@ -129,10 +129,15 @@ static int receive_request(int sock, struct request *rq)
 	return 1;
 }
 
+/* `ps` shows a forked monitor as "skillmeat-monitor attempt", not as another zygote. */
+static char *mode_word;
+
 /* In the forked child: become the attempt's monitor.  Never returns. */
 static void SM_NORETURN be_monitor(const struct request *rq)
 {
 	static char paths[4][PATH_MAX];
+	if (mode_word && strlen(mode_word) == 7)
+		memcpy(mode_word, "attempt", 7); /* argv's own bytes: what /proc/PID/cmdline reads */
 	const char *const *s = rq->strs;
 	if (monitor_paths(paths, s[0]))
 		_exit(127);
@@ -194,8 +199,9 @@ static void on_child(int sig)
 	(void)sig; /* only wakes ppoll(); the reaping is done outside */
 }
 
-int monitor_serve(int sock)
+int monitor_serve(int sock, char *mode)
 {
+	mode_word = mode;
 	sigset_t chld, waiting;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -11,9 +11,10 @@ int monitor_paths(char paths[4][PATH_MAX], const char *dir);
 
 /*
  * Serve the zygote's requests on `sock` (monitor_body.h) until the host
- * closes it.  Returns the program's exit status: 0 at EOF, 1 when the
- * stream broke.
+ * closes it.  `mode` is the program's "--serve" argument, which each forked
+ * monitor overwrites with "attempt" so that `ps` tells them apart.  Returns
+ * the program's exit status: 0 at EOF, 1 when the stream broke.
  */
-int monitor_serve(int sock);
+int monitor_serve(int sock, char *mode);
 
 #endif

@@ -322,6 +322,19 @@ static void test_attempt_outlives_its_zygote(void **state)
 	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
 	struct attempt a;
 	char *dir = start_in(f, &z, &a, "late", "sleep 0.3; echo done");
+	/* ps tells the forked monitor from its zygote */
+	char *cmdline = xasprintf("/proc/%d/cmdline", (int)a.monitor);
+	struct strbuf cl = STRBUF_INIT;
+	for (int i = 0; i < 100; i++, poll(NULL, 0, 10)) { /* until the fork has run */
+		strbuf_reset(&cl);
+		assert_int_equal(strbuf_read_file(&cl, cmdline, 4096), SM_OK);
+		if (cl.len > 18 && !strcmp(cl.buf + 18, "attempt"))
+			break;
+	}
+	assert_int_equal(cl.len, sizeof("skillmeat-monitor\0attempt"));
+	assert_memory_equal(cl.buf, "skillmeat-monitor\0attempt", cl.len);
+	strbuf_release(&cl);
+	free(cmdline);
 	monitor_zygote_close(&z); /* killed, as a dead host's zygote would be */
 	wait_end(f, &a);
 	assert_true(a.has_exit);
