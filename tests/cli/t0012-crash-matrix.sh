@@ -178,6 +178,9 @@ for how in restart resume; do
 	web_api POST /workflow-executions '{"workflow_id": "matrix", "max_parallel": 3}'
 	rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
 	wait_for "SELECT count(*) > 0 FROM stages WHERE run_id='$rid' AND stage_id='a2' AND status='running'"
+	# Running in the database is written before the attempt starts (a kill in between
+	# leaves nothing to adopt, rightly): wait for its monitor to have started the agent.
+	for _ in $(seq 100); do [ -e "$SKILLMEAT_HOME/runs/$rid/a2/1/monitor" ] && break; sleep 0.05; done
 	kill -9 $web
 	wait $web 2>/dev/null
 	check "web ($how): killed mid-run" test "$(q "SELECT status FROM runs WHERE id='$rid'")" = running
