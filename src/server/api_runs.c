@@ -203,10 +203,7 @@ void api_run_start(struct request *rq, struct reply *out)
 		goto out;
 	}
 	if (dl.errors) {
-		struct strbuf sb = STRBUF_INIT;
-		diag_format(&sb, &dl.items[0]);
-		reply_error(out, 400, "invalid", "%s", sb.buf);
-		strbuf_release(&sb);
+		reply_first_diag(out, &dl);
 		goto out;
 	}
 	char *config = path_join(rq->srv->home, "config.toml");
@@ -292,10 +289,7 @@ static int rerun_prepare(struct request *rq, struct reply *out, struct store *st
 		goto out;
 	}
 	if (dl.errors) {
-		struct strbuf sb = STRBUF_INIT;
-		diag_format(&sb, &dl.items[0]);
-		reply_error(out, 400, "invalid", "%s", sb.buf);
-		strbuf_release(&sb);
+		reply_first_diag(out, &dl);
 		goto out;
 	}
 	if (rerun_decide(o, ro, r, p, plan, &err)) {

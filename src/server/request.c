@@ -27,6 +27,14 @@ void reply_error(struct reply *out, int status, const char *code, const char *fm
 	strbuf_release(&sb);
 }
 
+void reply_first_diag(struct reply *out, const struct diag_list *dl)
+{
+	struct strbuf sb = STRBUF_INIT;
+	diag_format(&sb, &dl->items[0]);
+	reply_error(out, 400, "invalid", "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
 const char *request_arg(struct request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, name);

@@ -77,6 +77,8 @@ extern const struct route server_routes[];
 void reply_json(struct reply *out, int status, json_t *body);
 void reply_error(struct reply *out, int status, const char *code, const char *fmt, ...)
 	SM_PRINTF(4, 5);
+/* 400 "invalid" with the first diagnostic of `dl` (file, line, column, message). */
+void reply_first_diag(struct reply *out, const struct diag_list *dl);
 /* A query argument, or NULL. */
 const char *request_arg(struct request *rq, const char *name);
 /* The body as a JSON object (an empty body is {}); NULL after an error reply. */

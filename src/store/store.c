@@ -448,19 +448,26 @@ int store_stage_update(struct store *st, const char *run_id, const char *stage_i
 	return done(s);
 }
 
+/* One text column of a stage's row (`sql` binds run, stage, text). */
+static int stage_set_text(struct store *st, const char *sql, const char *run_id,
+			  const char *stage_id, const char *text)
+{
+	sqlite3_stmt *s = stmt(st, sql);
+	if (s) {
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, stage_id);
+		bind_text(s, 3, text);
+	}
+	return done(s);
+}
+
 static const char SQL_STAGE_HANDOFF[] =
 	"UPDATE stages SET handoff = ?3 WHERE run_id = ?1 AND stage_id = ?2";
 
 int store_stage_handoff(struct store *st, const char *run_id, const char *stage_id,
 			const char *handoff)
 {
-	sqlite3_stmt *s = stmt(st, SQL_STAGE_HANDOFF);
-	if (s) {
-		bind_text(s, 1, run_id);
-		bind_text(s, 2, stage_id);
-		bind_text(s, 3, handoff);
-	}
-	return done(s);
+	return stage_set_text(st, SQL_STAGE_HANDOFF, run_id, stage_id, handoff);
 }
 
 static const char SQL_STAGE_ITEMS[] =
@@ -469,13 +476,7 @@ static const char SQL_STAGE_ITEMS[] =
 int store_stage_items(struct store *st, const char *run_id, const char *stage_id,
 		      const char *items)
 {
-	sqlite3_stmt *s = stmt(st, SQL_STAGE_ITEMS);
-	if (s) {
-		bind_text(s, 1, run_id);
-		bind_text(s, 2, stage_id);
-		bind_text(s, 3, items);
-	}
-	return done(s);
+	return stage_set_text(st, SQL_STAGE_ITEMS, run_id, stage_id, items);
 }
 
 static const char SQL_ITEM_UPDATE[] =
