@@ -161,14 +161,16 @@ stages:
     type: fan_out
     fan_out: {items: "${{ parameters.n }}", max_parallel: 2}
     run: |
-      python3 -c 'import time; print("in %.3f" % time.monotonic())' >> "$LEDGER"
+      python3 -c 'import os, time; os.write(1, b"in %.3f\n" % time.monotonic())' >> "$LEDGER"
       sleep 0.8
-      python3 -c 'import time; print("out %.3f" % time.monotonic())' >> "$LEDGER"
+      python3 -c 'import os, time; os.write(1, b"out %.3f\n" % time.monotonic())' >> "$LEDGER"
 Y
 most_at_once() {
 	# Times are CLOCK_MONOTONIC (one clock for every process since boot): the wall
 	# clock of a VM may be stepped back between one item's end and the next's start.
-	# At the same millisecond an item that ended goes before one that started.
+	# Each line is one write (O_APPEND keeps it whole; print() wrote the text and the
+	# newline apart, and two items in step merged their lines).  At the same
+	# millisecond an item that ended goes before one that started.
 	sort -k2,2n -k1,1r "$LEDGER" | awk '$1 == "in" { n++; if (n > m) m = n } $1 == "out" { n-- } END { print m }'
 }
 : >"$LEDGER"
