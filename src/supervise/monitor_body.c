@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -48,28 +49,29 @@ static void fb_num(struct fbuf *f, long long v)
 		f->b[f->n++] = d[--n];
 }
 
-static void write_all(int fd, const char *p, size_t n)
+static bool write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return;
+			return false;
 		p += w;
 		n -= (size_t)w;
 	}
+	return true;
 }
 
-/* Write `tmp`, then rename it over `path`: readers see all of it or nothing. */
-static void publish(const char *tmp, const char *path, const struct fbuf *f)
+/* Write `tmp`, then rename it over `path`: readers see all of it or nothing.
+ * False when it could not be written whole. */
+static bool publish(const char *tmp, const char *path, const struct fbuf *f)
 {
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return;
-	write_all(fd, f->b, f->n);
-	close(fd);
-	rename(tmp, path);
+		return false;
+	bool whole = write_all(fd, f->b, f->n);
+	return !close(fd) && whole && !rename(tmp, path);
 }
 
 /* Fields of /proc/PID/stat: state, ppid, pgrp, session and start time. */
@@ -164,8 +166,9 @@ static void monitor_fds(const struct monitor_plan *mp)
 /* ---- containment: nothing of the attempt outlives it ---------------------------- */
 
 static char cg_dir[PATH_MAX];           /* the attempt's cgroup; "" when none */
-static int cg_procs = -1;                /* its cgroup.procs, for the child to join */
-static volatile sig_atomic_t in_cgroup;  /* the child joined it (set in the vfork child) */
+static int cg_fd = -1;                   /* that folder, for clone3(CLONE_INTO_CGROUP) */
+static int cg_procs = -1;                /* its cgroup.procs, when the child joins by hand */
+static volatile sig_atomic_t in_cgroup;  /* the child is in it (set in the vfork child) */
 
 static bool path_of(char *out, const char *dir, const char *name)
 {
@@ -180,29 +183,53 @@ static bool path_of(char *out, const char *dir, const char *name)
 	return true;
 }
 
-/* A cgroup of our own below `base` (cgroup v2, with cgroup.kill), or none. */
-static void cgroup_prepare(const char *base)
+static bool cgroup_open(void)
+{
+	return (cg_fd = open(cg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0;
+}
+
+/* The attempt's cgroup: the zygote's pooled one, else one of our own below
+ * the base (cgroup v2, with cgroup.kill), else none. */
+static void cgroup_prepare(const struct monitor_plan *mp)
 {
 	struct fbuf name = { .n = 0 };
-	char kill_path[PATH_MAX], procs[PATH_MAX];
-	if (!base)
+	char kill_path[PATH_MAX];
+	if (mp->cgroup_ready) {
+		size_t n = strlen(mp->cgroup_ready);
+		if (n < sizeof(cg_dir))
+			memcpy(cg_dir, mp->cgroup_ready, n + 1);
+		if (n >= sizeof(cg_dir) || !cgroup_open())
+			cg_dir[0] = '\0'; /* none: the zygote's to remove, not ours */
+		return;
+	}
+	if (!mp->cgroup_base)
 		return;
 	fb_str(&name, "skillmeat-");
 	fb_num(&name, getpid());
 	name.b[name.n] = '\0';
-	if (!path_of(cg_dir, base, name.b) || (mkdir(cg_dir, 0755) && errno != EEXIST)) {
+	if (!path_of(cg_dir, mp->cgroup_base, name.b) || (mkdir(cg_dir, 0755) && errno != EEXIST)) {
 		cg_dir[0] = '\0';
 		return;
 	}
 	if (!path_of(kill_path, cg_dir, "cgroup.kill") || access(kill_path, W_OK) ||
-	    !path_of(procs, cg_dir, "cgroup.procs") ||
-	    (cg_procs = open(procs, O_WRONLY | O_CLOEXEC)) < 0) {
+	    !cgroup_open()) {
 		rmdir(cg_dir); /* no cgroup.kill (Linux < 5.14): the subreaper alone */
 		cg_dir[0] = '\0';
 	}
 }
 
-/* In the (vfork) child, before exec: into the attempt's cgroup. */
+/*
+ * The attempt's cgroup, empty now: removed, unless it is a zygote's that is
+ * still alive and it was not killed - it is then the zygote's again
+ * (cgroup_pool.c).  A zygote gone (we were reparented) cannot take it back.
+ */
+static void cgroup_release(const struct monitor_plan *mp, bool killed)
+{
+	if (cg_dir[0] && (!mp->cgroup_ready || killed || getppid() != mp->pool_owner))
+		rmdir(cg_dir);
+}
+
+/* In the vfork child, before exec: into the attempt's cgroup by hand. */
 static void cgroup_join(void)
 {
 	if (cg_procs >= 0 && write(cg_procs, "0", 1) == 1)
@@ -273,16 +300,20 @@ static bool cgroup_empty(void)
  * takes all of it at once; either way the sweep goes on, layer by layer as
  * orphans reparent to us, until we have no child left (then no descendant
  * either) and the cgroup is empty.  Gives up after about 5 s (a process in
- * uninterruptible sleep).
+ * uninterruptible sleep).  True when cgroup.kill was written: the kernel
+ * then kills each child later clone3()d into that cgroup (Linux 6.18 was
+ * seen doing so), so it must not be used again (cgroup_pool.c).  An empty
+ * cgroup is not killed: nothing can enter it but what we start.
  */
-static void kill_everything(pid_t child)
+static bool kill_everything(pid_t child)
 {
 	struct timespec ms = { 0, 2000000 };
 	char kill_path[PATH_MAX];
-	if (in_cgroup && path_of(kill_path, cg_dir, "cgroup.kill")) {
+	bool was_empty = !in_cgroup || cgroup_empty(), killed = false;
+	if (!was_empty && path_of(kill_path, cg_dir, "cgroup.kill")) {
 		int fd = open(kill_path, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			write_all(fd, "1", 1);
+			killed = write_all(fd, "1", 1);
 			close(fd);
 		}
 	}
@@ -297,14 +328,11 @@ static void kill_everything(pid_t child)
 		 * session or the program's group.  The /proc walk (a read of every
 		 * process's stat) is then not needed: most programs end this way. */
 		int found = no_children ? 0 : sweep(child);
-		if (!found && no_children && (!in_cgroup || cgroup_empty()))
+		if (!found && no_children && (was_empty || cgroup_empty()))
 			break;
 		nanosleep(&ms, NULL);
 	}
-	if (cg_procs >= 0)
-		close(cg_procs);
-	if (cg_dir[0])
-		rmdir(cg_dir);
+	return killed;
 }
 
 static void SM_NORETURN exec_program(const struct monitor_plan *mp)
@@ -331,6 +359,46 @@ static void SM_NORETURN exec_program(const struct monitor_plan *mp)
 	_exit(127);
 }
 
+/*
+ * Start the program, in the attempt's cgroup when it has one.
+ * clone3(CLONE_INTO_CGROUP) makes it there (Linux 5.7): a fork of this
+ * small process.  Else (older kernels, or refused) a vfork whose child
+ * writes itself into cgroup.procs before exec - a move, which takes the
+ * kernel's cgroup_threadgroup_rwsem for writing and so waits, now and then,
+ * for an RCU grace period: up to 12 ms an attempt measured here, with the
+ * machine idle meanwhile (bench/README.md, issue 26).
+ */
+static pid_t start_program(const struct monitor_plan *mp)
+{
+#ifdef CLONE_INTO_CGROUP
+	if (cg_fd >= 0) {
+		struct clone_args ca;
+		memset(&ca, 0, sizeof(ca));
+		ca.flags = CLONE_INTO_CGROUP;
+		ca.exit_signal = SIGCHLD;
+		ca.cgroup = (uint64_t)cg_fd;
+		long pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid == 0)
+			exec_program(mp);
+		if (pid > 0) {
+			in_cgroup = 1;
+			return (pid_t)pid;
+		}
+	}
+#endif
+	char procs[PATH_MAX];
+	if (cg_fd >= 0 && path_of(procs, cg_dir, "cgroup.procs"))
+		cg_procs = open(procs, O_WRONLY | O_CLOEXEC);
+	pid_t child = vfork();
+	if (child == 0)
+		exec_program(mp);
+	if (cg_procs >= 0) { /* the child joined (vfork: it has exec'd or exited by now) */
+		close(cg_procs);
+		cg_procs = -1;
+	}
+	return child;
+}
+
 static void publish_monitor(const struct monitor_plan *mp, pid_t child)
 {
 	struct fbuf f = { .n = 0 };
@@ -354,7 +422,7 @@ static void publish_monitor(const struct monitor_plan *mp, pid_t child)
 	publish(mp->monitor_tmp, mp->monitor_path, &f);
 }
 
-static void publish_exit(const struct monitor_plan *mp, int code, int sig)
+static bool publish_exit(const struct monitor_plan *mp, int code, int sig)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -371,7 +439,7 @@ static void publish_exit(const struct monitor_plan *mp, int code, int sig)
 		fb_str(&f, "0");
 	fb_num(&f, us);
 	fb_str(&f, "}\n");
-	publish(mp->exit_tmp, mp->exit_path, &f);
+	return publish(mp->exit_tmp, mp->exit_path, &f);
 }
 
 void monitor_main(const struct monitor_plan *mp)
@@ -387,20 +455,17 @@ void monitor_main(const struct monitor_plan *mp)
 	set_signal(SIGCHLD, SIG_DFL);
 	set_signal(SIGTERM, forward_term);
 	monitor_fds(mp);
-	cgroup_prepare(mp->cgroup_base);
-	pid_t child = vfork();
-	if (child == 0)
-		exec_program(mp);
+	cgroup_prepare(mp);
+	pid_t child = start_program(mp);
+	if (cg_fd >= 0)
+		close(cg_fd);
 	if (child < 0) {
 		struct fbuf f = { .n = 0 };
 		fb_str(&f, "skillmeat: cannot start the program (fork failed)\n");
 		write_all(2, f.b, f.n);
-		publish_exit(mp, 127, 0);
-		_exit(0);
-	}
-	if (cg_procs >= 0) { /* the child joined (vfork: it has exec'd or exited by now) */
-		close(cg_procs);
-		cg_procs = -1;
+		bool recorded = publish_exit(mp, 127, 0);
+		cgroup_release(mp, false);
+		_exit(recorded ? MONITOR_EXIT_CLEAN : MONITOR_EXIT_UNRECORDED);
 	}
 	monitored = child;
 	setpgid(child, child);
@@ -409,13 +474,13 @@ void monitor_main(const struct monitor_plan *mp)
 	int status = 0;
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
-	kill_everything(child); /* nothing of the attempt outlives it */
-	if (WIFSIGNALED(status))
-		publish_exit(mp, 128 + WTERMSIG(status), WTERMSIG(status));
-	else
-		publish_exit(mp, WEXITSTATUS(status), 0);
+	bool killed = kill_everything(child); /* nothing of the attempt outlives it */
+	bool recorded = WIFSIGNALED(status)
+		? publish_exit(mp, 128 + WTERMSIG(status), WTERMSIG(status))
+		: publish_exit(mp, WEXITSTATUS(status), 0);
+	cgroup_release(mp, killed);
 	for (int fd = 0; fd <= 3; fd++) /* the lock last, now that `exit` is written */
 		close(fd);
-	_exit(0);
+	_exit(!recorded ? MONITOR_EXIT_UNRECORDED : killed ? MONITOR_EXIT_KILLED : MONITOR_EXIT_CLEAN);
 }
 

@@ -17,6 +17,8 @@ struct monitor_plan {
 	int in_fd, out_fd, err_fd, lock_fd;
 	const char *monitor_path, *monitor_tmp, *exit_path, *exit_tmp;
 	const char *cgroup_base;         /* cgroup v2 folder to make the attempt's in; NULL: none */
+	const char *cgroup_ready;        /* or a zygote's pooled cgroup to use (cgroup_pool.h) */
+	pid_t pool_owner;                /* that zygote: the cgroup is its again if it is alive */
 };
 
 /*
@@ -28,6 +30,16 @@ struct monitor_plan {
  * returns.
  */
 void monitor_main(const struct monitor_plan *mp) SM_NORETURN;
+
+/*
+ * How a monitor exits, for the zygote that forked it (cgroup_pool.c): its
+ * cgroup may be given to another attempt only after a clean exit.
+ */
+enum monitor_exit {
+	MONITOR_EXIT_CLEAN = 0,          /* exit record written, cgroup untouched and empty */
+	MONITOR_EXIT_UNRECORDED = 1,     /* the exit record could not be written */
+	MONITOR_EXIT_KILLED = 2,         /* recorded; its cgroup needed cgroup.kill */
+};
 
 /*
  * The zygote (skillmeat-monitor --serve, serve.c): one small

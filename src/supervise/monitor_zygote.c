@@ -20,12 +20,15 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ; /* the zygote's own (each monitor gets its request's) */
 
 /* How long a fork of the zygote may take before it is given up on. */
 #define ZYGOTE_REPLY_MS 30000
+/* How long a zygote told to end may take to remove its idle cgroups. */
+#define ZYGOTE_END_MS 2000
 
 static bool zygote_wanted(void)
 {
@@ -143,14 +146,33 @@ static int receive_reply(int sock, struct zygote_reply *r, int *pidfd)
 	return SM_OK;
 }
 
-/* Stop the zygote process (it holds nothing between requests: its monitors
- * are processes of their own), not waiting on it if someone froze it. */
-static void zygote_end(struct monitor_zygote *z)
+/* Whether the zygote ended within `ms` (reaped then). */
+static bool zygote_ended_within(pid_t pid, int ms)
+{
+	int status;
+	for (int waited = 0;; waited++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return true;
+		if (waited >= ms)
+			return false;
+		struct timespec t = { 0, 1000000 };
+		nanosleep(&t, NULL);
+	}
+}
+
+/*
+ * Stop the zygote process (it holds nothing between requests: its monitors
+ * are processes of their own).  `gently`: its end of the socket closed, it
+ * removes its idle cgroups and exits (cgroup_pool.c); killed if it does not
+ * within ZYGOTE_END_MS, as at once when it broke.  Never waits on a frozen one.
+ */
+static void zygote_end(struct monitor_zygote *z, bool gently)
 {
 	if (z->fd >= 0)
 		close(z->fd);
 	z->fd = -1;
-	if (z->pid > 0) {
+	if (z->pid > 0 && !(gently && zygote_ended_within(z->pid, ZYGOTE_END_MS))) {
 		int status;
 		kill(z->pid, SIGKILL);
 		while (waitpid(z->pid, &status, 0) < 0 && errno == EINTR)
@@ -176,7 +198,7 @@ int monitor_zygote_fork(struct monitor_zygote *z, const char *program,
 		if (*pidfd >= 0)
 			close(*pidfd);
 		*pidfd = -1;
-		zygote_end(z);
+		zygote_end(z, false);
 		z->off = true;
 		return SM_EIO;
 	}
@@ -193,7 +215,7 @@ int monitor_zygote_fork(struct monitor_zygote *z, const char *program,
 
 void monitor_zygote_close(struct monitor_zygote *z)
 {
-	zygote_end(z);
+	zygote_end(z, true);
 	free(z->program);
 	free(z->cgroup);
 	z->program = z->cgroup = NULL;

@@ -13,6 +13,7 @@
  * died), leaving its monitors to run on, as a dead host left them before.
  */
 #include "../base/compat.h"
+#include "cgroup_pool.h"
 #include "monitor_body.h"
 #include "serve.h"
 
@@ -132,8 +133,9 @@ static int receive_request(int sock, struct request *rq)
 /* `ps` shows a forked monitor as "skillmeat-monitor attempt", not as another zygote. */
 static char *mode_word;
 
-/* In the forked child: become the attempt's monitor.  Never returns. */
-static void SM_NORETURN be_monitor(const struct request *rq)
+/* In the forked child: become the attempt's monitor, in the pool's cgroup
+ * `ready` (NULL: it makes its own below the request's base).  Never returns. */
+static void SM_NORETURN be_monitor(const struct request *rq, const char *ready, pid_t zygote)
 {
 	static char paths[4][PATH_MAX];
 	if (mode_word && strlen(mode_word) == 7)
@@ -144,7 +146,7 @@ static void SM_NORETURN be_monitor(const struct request *rq)
 	struct monitor_plan mp = { s[3], *s[1] ? s[1] : NULL, (char *const *)(s + 4),
 				   (char *const *)(s + 5 + rq->argc), rq->fds[0], rq->fds[1],
 				   rq->fds[2], rq->fds[3], paths[0], paths[1], paths[2], paths[3],
-				   *s[2] ? s[2] : NULL };
+				   ready || !*s[2] ? NULL : s[2], ready, zygote };
 	monitor_main(&mp);
 }
 
@@ -178,11 +180,14 @@ static int serve_one(int sock)
 		request_free(&rq);
 		return r;
 	}
-	pid_t pid = fork();
+	const char *cgroup = cgroup_pool_take(rq.strs[2]);
+	pid_t zygote = getpid(), pid = fork();
 	if (pid == 0) {
 		close(sock);
-		be_monitor(&rq);
+		be_monitor(&rq, cgroup, zygote);
 	}
+	if (cgroup)
+		cgroup_pool_lent(cgroup, pid);
 	int err = pid < 0 ? errno : 0, pidfd = -1;
 	/* Not reaped before this (SIGCHLD is held until the next ppoll): the pid is still ours. */
 	if (pid > 0)
@@ -192,6 +197,15 @@ static int serve_one(int sock)
 		close(pidfd);
 	request_free(&rq);
 	return 1;
+}
+
+/* Monitors that ended: reaped, and their cgroups idle again or removed. */
+static void reap_monitors(void)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		cgroup_pool_ended(pid, status);
 }
 
 static void on_child(int sig)
@@ -216,16 +230,20 @@ int monitor_serve(int sock, char *mode)
 	sigprocmask(SIG_BLOCK, &chld, &waiting);
 	sigdelset(&waiting, SIGCHLD);
 	for (;;) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			; /* monitors that ended */
+		reap_monitors();
 		struct pollfd p = { sock, POLLIN, 0 };
+		int r = 1;
 		if (ppoll(&p, 1, NULL, &waiting) < 0) {
 			if (errno == EINTR)
 				continue;
-			return 1;
+			r = -1;
+		} else {
+			r = serve_one(sock);
 		}
-		int r = serve_one(sock);
-		if (r <= 0)
+		if (r <= 0) {
+			reap_monitors();
+			cgroup_pool_close();
 			return r < 0;
+		}
 	}
 }

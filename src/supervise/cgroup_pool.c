@@ -1,0 +1,209 @@
+/*
+ * cgroup_pool.c - the zygote's attempt cgroups, reused from one attempt to
+ * the next (see cgroup_pool.h).
+ *
+ * Why: making a cgroup and removing it costs the kernel far more than
+ * joining one (the css and its interface files' kernfs nodes made, then
+ * taken down and freed after an RCU grace period): about 250 us of CPU an
+ * attempt on the reference VM, a quarter of what a `run: true` stage costs
+ * in all, while joining a cgroup that exists costs next to nothing
+ * (bench/README.md, issue 26).  A host's zygote lives as long as the host,
+ * so it keeps the cgroups of the monitors that ended cleanly and gives them
+ * to the next attempts.
+ *
+ * Safety, the one rule: a cgroup is given again only when its monitor
+ * exited MONITOR_EXIT_CLEAN - it wrote the attempt's `exit` record, so no
+ * host will cgroup.kill it as a dead monitor's (monitor.c kills a recorded
+ * cgroup only when there is no exit record), and its program left nothing,
+ * so it was never cgroup.kill()ed (the kernel kills each child later
+ * clone3()d into a killed cgroup: tests/unit/test-monitor.c) - and
+ * cgroup.events says it is empty.  Anything else is removed (or left to
+ * whoever kills it, when something still runs in it).
+ *
+ * Who removes a cgroup: the zygote, when a monitor's ended badly and when
+ * the zygote itself ends (every one it made that is empty then); a monitor
+ * whose zygote is gone, its own at its end (monitor_body.c); and a zygote
+ * starting, the empty ones a killed zygote left (named after its pid).
+ */
+#include "../base/compat.h"
+#include "cgroup_pool.h"
+#include "monitor_body.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Idle cgroups kept at most: more than a host runs at once is never needed. */
+#define POOL_IDLE_MAX 64
+
+struct pooled {
+	char *dir;
+	pid_t owner;                     /* its monitor; 0: idle; -1: taken, not yet forked */
+};
+
+static struct pooled *pool;
+static size_t nr_pool, alloc_pool, nr_idle;
+static unsigned long next_seq;
+static char *swept_base;                 /* the base whose leftovers were removed */
+
+static bool events_say_empty(const char *dir)
+{
+	char path[PATH_MAX], buf[256];
+	if (snprintf(path, sizeof(path), "%s/cgroup.events", dir) >= (int)sizeof(path))
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 && strstr(buf, "populated 0");
+}
+
+/* "skillmeat-PID-SEQ": the PID of the zygote that made it, else 0. */
+static pid_t maker_of(const char *name)
+{
+	long long pid = 0;
+	const char *c = name + 10;
+	if (strncmp(name, "skillmeat-", 10))
+		return 0;
+	for (; *c >= '0' && *c <= '9' && pid < INT_MAX; c++)
+		pid = pid * 10 + (*c - '0');
+	if (*c != '-' || !c[1])
+		return 0;
+	for (c++; *c >= '0' && *c <= '9'; c++)
+		;
+	return *c ? 0 : (pid_t)pid;
+}
+
+/* The pool cgroups under `base` of zygotes that are gone (killed before they
+ * could remove them): removed when empty (rmdir refuses one that is not). */
+static void sweep_leftovers(const char *base)
+{
+	if (swept_base && !strcmp(swept_base, base))
+		return;
+	free(swept_base);
+	swept_base = strdup(base);
+	DIR *d = opendir(base);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		pid_t maker = maker_of(e->d_name);
+		char path[PATH_MAX];
+		if (maker <= 0 || maker == getpid() || !kill(maker, 0) || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", base, e->d_name) < (int)sizeof(path))
+			rmdir(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+static bool under(const char *dir, const char *base)
+{
+	size_t n = strlen(base);
+	return !strncmp(dir, base, n) && !strncmp(dir + n, "/skillmeat-", 11);
+}
+
+static char *make_one(const char *base)
+{
+	char path[PATH_MAX], kill_path[PATH_MAX + 16];
+	int n = snprintf(path, sizeof(path), "%s/skillmeat-%ld-%lu", base, (long)getpid(),
+			 next_seq++);
+	if (n <= 0 || n >= (int)sizeof(path) || mkdir(path, 0755))
+		return NULL;
+	snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", path);
+	if (access(kill_path, W_OK)) { /* no cgroup.kill (Linux < 5.14): not one to use */
+		rmdir(path);
+		return NULL;
+	}
+	return strdup(path);
+}
+
+const char *cgroup_pool_take(const char *base)
+{
+	if (!base || !*base)
+		return NULL;
+	for (size_t i = 0; i < nr_pool; i++) {
+		if (!pool[i].owner && under(pool[i].dir, base)) {
+			pool[i].owner = -1;
+			nr_idle--;
+			return pool[i].dir;
+		}
+	}
+	sweep_leftovers(base);
+	if (nr_pool == alloc_pool) {
+		size_t want = alloc_pool ? 2 * alloc_pool : 16;
+		struct pooled *p = realloc(pool, want * sizeof(*p));
+		if (!p)
+			return NULL;
+		pool = p;
+		alloc_pool = want;
+	}
+	char *dir = make_one(base);
+	if (!dir)
+		return NULL;
+	pool[nr_pool++] = (struct pooled){ dir, -1 };
+	return dir;
+}
+
+static struct pooled *find_owner(pid_t owner)
+{
+	for (size_t i = 0; i < nr_pool; i++)
+		if (pool[i].owner == owner)
+			return &pool[i];
+	return NULL;
+}
+
+void cgroup_pool_lent(const char *dir, pid_t monitor)
+{
+	for (size_t i = 0; i < nr_pool; i++) {
+		if (pool[i].dir == dir) {
+			if (monitor > 0) {
+				pool[i].owner = monitor;
+			} else { /* the fork failed: nothing went in it */
+				pool[i].owner = 0;
+				nr_idle++;
+			}
+			return;
+		}
+	}
+}
+
+static void drop(struct pooled *p)
+{
+	rmdir(p->dir); /* refused while something is in it: then whoever kills it removes it */
+	free(p->dir);
+	*p = pool[--nr_pool];
+}
+
+void cgroup_pool_ended(pid_t monitor, int status)
+{
+	struct pooled *p = find_owner(monitor);
+	if (!p)
+		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == MONITOR_EXIT_CLEAN && nr_idle < POOL_IDLE_MAX &&
+	    events_say_empty(p->dir)) {
+		p->owner = 0;
+		nr_idle++;
+		return;
+	}
+	drop(p);
+}
+
+void cgroup_pool_close(void)
+{
+	/* The ones still lent hold a live program (rmdir refuses: their monitors
+	 * remove them) or are ending this moment (empty: removed here). */
+	while (nr_pool)
+		drop(&pool[0]);
+	free(pool);
+	pool = NULL;
+	alloc_pool = nr_idle = 0;
+	free(swept_base);
+	swept_base = NULL;
+}
