@@ -128,12 +128,12 @@ static void add_files(struct host *h, size_t stage, const struct slot *sl, json_
 /* Tokens and cost of every attempt of the stage. */
 static void add_usage(struct host *h, const char *id, json_t *rec)
 {
-	sqlite3_stmt *s;
+	static const char sql[] = "SELECT total(usd), total(input_tokens), total(output_tokens)"
+		" FROM attempts WHERE run_id = ?1 AND stage_id = ?2";
+	sqlite3_stmt *s = store_stmt(h->st, sql);
 	json_int_t in = 0, out = 0;
 	double usd = 0;
-	if (sqlite3_prepare_v2(store_db(h->st), "SELECT total(usd), total(input_tokens),"
-			       " total(output_tokens) FROM attempts WHERE run_id = ?1 AND"
-			       " stage_id = ?2", -1, &s, NULL) == SQLITE_OK) {
+	if (s) {
 		sqlite3_bind_text(s, 1, h->run_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) == SQLITE_ROW) {
@@ -141,7 +141,7 @@ static void add_usage(struct host *h, const char *id, json_t *rec)
 			in = (json_int_t)sqlite3_column_double(s, 1);
 			out = (json_int_t)sqlite3_column_double(s, 2);
 		}
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 	}
 	json_object_set_new(rec, "usage", json_pack("{s:I, s:I, s:f}", "input_tokens", in,
 			    "output_tokens", out, "usd", usd));

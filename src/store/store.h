@@ -41,6 +41,12 @@ char *store_default_path(const char *home);
 int store_open(const char *path, struct store **out, char **err);
 void store_close(struct store *st);
 sqlite3 *store_db(struct store *st);
+/*
+ * The statement for `sql`, prepared once per store and kept (keyed by the
+ * text's address: pass a string constant), reset and unbound; NULL on a
+ * SQL error.  Not to be finalized; sqlite3_reset() it after its last row.
+ */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 /* The last SQLite error message, for reports. */
 const char *store_error(struct store *st);
 
