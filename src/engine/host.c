@@ -592,6 +592,7 @@ static void host_release(struct host *h)
 	free(h->workdir);
 	free(h->runner);
 	free(h->run_dir);
+	free(h->empty_json);
 	arena_free(&h->scratch);
 }
 

@@ -285,10 +285,17 @@ out:
 	return r;
 }
 
+/* The monitor's records are a line each: read whole, not through stdio's
+ * character-at-a-time reader (json_load_file: 3% of a host's time). */
+#define RECORD_MAX 4096
+
 static json_t *read_json(const char *dir, const char *name)
 {
 	char *p = path_join(dir, name);
-	json_t *j = json_load_file(p, 0, NULL);
+	struct strbuf sb = STRBUF_INIT;
+	json_t *j = strbuf_read_file(&sb, p, RECORD_MAX) ? NULL
+		: json_loadb(sb.buf, sb.len, 0, NULL);
+	strbuf_release(&sb);
 	free(p);
 	if (j && !json_is_object(j)) {
 		json_decref(j);
