@@ -112,10 +112,14 @@ static void plain(struct run_view *v, const char *type, const char *stage_id, in
 	}
 	char *d = json_object_size(data)
 		  ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15)) : NULL;
-	fprintf(v->out, "%s %s%s%s", when, type, stage_id ? " " : "", stage_id ? stage_id : "");
+	/* One write a line (stderr is unbuffered): whole lines when hosts share a terminal. */
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s %s%s%s", when, type, stage_id ? " " : "", stage_id ? stage_id : "");
 	if (attempt > 0)
-		fprintf(v->out, " (attempt %d)", attempt);
-	fprintf(v->out, "%s%s\n", d ? " " : "", d ? d : "");
+		strbuf_addf(&sb, " (attempt %d)", attempt);
+	strbuf_addf(&sb, "%s%s\n", d ? " " : "", d ? d : "");
+	fwrite(sb.buf, 1, sb.len, v->out);
+	strbuf_release(&sb);
 	free(d);
 }
 
