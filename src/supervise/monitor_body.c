@@ -339,6 +339,8 @@ static void SM_NORETURN exec_program(const struct monitor_plan *mp)
 {
 	sigset_t none;
 	close(3); /* the lock is the monitor's (close-on-exec too, but exec may not come) */
+	if (cg_fd >= 0)
+		close(cg_fd); /* the child's copy: the variable is shared under vfork */
 	setpgid(0, 0);
 	cgroup_join();
 	for (size_t i = 0; i < ARRAY_SIZE(reset_signals); i++)
