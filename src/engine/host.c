@@ -592,7 +592,6 @@ static void host_release(struct host *h)
 	free(h->workdir);
 	free(h->runner);
 	free(h->run_dir);
-	free(h->empty_json);
 	arena_free(&h->scratch);
 }
 

@@ -251,7 +251,7 @@ static int prepare(struct host *h, struct slot *sl, const struct runner_def *def
 	struct stage_request rq = { s, h->run_id, dir, h->workdir, sl->attempt, ad.body, prompt,
 		inputs, s->model ? s->model : ad.model, def->proto == PROTO_CLAUDE ? session : NULL,
 		s->budget, (const char *const *)env, nr_env, cwd, host_pack_text(h, s),
-		swdl_stage_is_command(s) ? NULL : &ad.d, host_empty_json(h) };
+		swdl_stage_is_command(s) ? NULL : &ad.d };
 	sl->spawn_class = "runner_missing";
 	r = runner_prepare(def, &rq, &sl->job, err);
 	if (!r && !swdl_stage_is_command(s))

@@ -8,7 +8,6 @@
 #include "host_int.h"
 #include "handoff.h"
 #include "../base/fsutil.h"
-#include "../base/strbuf.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -335,37 +334,6 @@ char *host_handoff_prompt(struct host *h, const struct swdl_stage *s, size_t max
 	return strbuf_detach(&sb, NULL);
 }
 
-/* RUN_DIR/empty.json, made or kept; NULL when it cannot be had. */
-static char *make_empty_json(const char *run_dir)
-{
-	char *path = path_join(run_dir, "empty.json"), *tmp = path_join(run_dir, ".empty.json.tmp");
-	struct strbuf sb = STRBUF_INIT;
-	/* An earlier host's is kept as long as it says `{}` (an attempt it started
-	 * may be reading it); else a new one is put in its place whole. */
-	bool have = !strbuf_read_file(&sb, path, 16) && !strcmp(sb.buf, "{}");
-	if (!have) {
-		have = !fs_write_file(tmp, "{}", 2) && !chmod(tmp, 0444) && !rename(tmp, path);
-		if (!have)
-			unlink(tmp);
-	}
-	strbuf_release(&sb);
-	free(tmp);
-	if (!have) {
-		free(path);
-		return NULL;
-	}
-	return path;
-}
-
-const char *host_empty_json(struct host *h)
-{
-	if (!h->empty_json_tried) {
-		h->empty_json_tried = true;
-		h->empty_json = make_empty_json(h->run_dir);
-	}
-	return h->empty_json;
-}
-
 int host_handoff_file(struct host *h, const struct swdl_stage *s, const char *dir,
 		      char **path, char **err)
 {
@@ -374,12 +342,6 @@ int host_handoff_file(struct host *h, const struct swdl_stage *s, const char *di
 		json_t *rec = json_object_get(h->handoffs, s->depends_on.v[i]);
 		if (rec)
 			json_object_set(all, s->depends_on.v[i], rec);
-	}
-	const char *empty = json_object_size(all) ? NULL : host_empty_json(h);
-	if (empty) {
-		json_decref(all);
-		*path = xstrdup(empty);
-		return SM_OK;
 	}
 	char *text = json_dumps(all, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 	json_decref(all);

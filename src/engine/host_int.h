@@ -52,8 +52,6 @@ struct host {
 	json_t *artifacts, *params, *ctx, *stage_ctx;
 	json_t *packs;             /* {stage: {text, manifest}}; NULL in runs made before packs */
 	char *workdir, *runner, *run_dir;
-	char *empty_json;          /* run_dir/empty.json once made (host_empty_json) */
-	bool empty_json_tried;
 	struct sched sched;
 	struct slot *slots;
 	size_t nr_slots;
@@ -164,15 +162,7 @@ void host_handoff_end(struct host *h, size_t stage, const struct slot *sl,
 		      const struct runner_result *res);
 /* The handoffs of the stages `s` depends on, for its prompt (within max bytes), or NULL. */
 char *host_handoff_prompt(struct host *h, const struct swdl_stage *s, size_t max);
-/*
- * RUN_DIR/empty.json, `{}` and read-only, made once a host: what
- * $SKILLMEAT_HANDOFF and $SKILLMEAT_INPUTS name when a stage has nothing
- * to hand it (two files an attempt fewer).  NULL when it cannot be made.
- */
-const char *host_empty_json(struct host *h);
-
-/* Write them as JSON into dir/handoff.json (or name host_empty_json() when
- * there are none); *path gets its path. */
+/* Write them as JSON into dir/handoff.json; *path gets its path. */
 int host_handoff_file(struct host *h, const struct swdl_stage *s, const char *dir,
 		      char **path, char **err);
 /* Restore a stage's record from the store. */

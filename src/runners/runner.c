@@ -282,11 +282,7 @@ int runner_prepare(const struct runner_def *def, const struct stage_request *rq,
 		*err = xasprintf("cannot create %s: %s", rq->attempt_dir, strerror(errno));
 		goto out;
 	}
-	bool no_inputs = rq->empty_json && !json_object_size(rq->inputs);
-	if (no_inputs)
-		f.inputs = xstrdup(rq->empty_json);
-	if ((!no_inputs && write_file(rq->attempt_dir, "inputs.json", inputs_text, &f.inputs,
-				      err)) ||
+	if (write_file(rq->attempt_dir, "inputs.json", inputs_text, &f.inputs, err) ||
 	    write_file(rq->attempt_dir, "outputs", "", &job->output_file, err) ||
 	    /* a command stage has neither: two files (inodes) less an attempt */
 	    (def->proto != PROTO_COMMAND &&

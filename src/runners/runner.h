@@ -95,8 +95,6 @@ struct stage_request {
 	const char *cwd;             /* command stages: resolved working directory */
 	const char *context;         /* the stage's context pack, or NULL */
 	const struct stage_delivery *delivery; /* agents: bound artifacts, or NULL */
-	const char *empty_json;      /* a read-only file of `{}` to name when there are
-					no inputs (no inputs.json then), or NULL */
 };
 
 /*
