@@ -10,14 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STMT_CACHE 64
 
 struct store {
 	sqlite3 *db;
 	/* Prepared statements, keyed by the address of their SQL text. */
-	const char *sql[STMT_CACHE];
-	sqlite3_stmt *stmt[STMT_CACHE];
-	size_t nr_stmt;
+	const char **sql;
+	sqlite3_stmt **stmt;
+	size_t nr_stmt, alloc_stmt;
 	char *home;             /* the folder of the database: runs/RUN/host.lock is there */
 	int lease_fd;           /* the lease lock this store's host holds, or -1 */
 };
@@ -121,10 +120,15 @@ static sqlite3_stmt *stmt(struct store *st, const char *sql)
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return NULL;
-	if (st->nr_stmt < STMT_CACHE) {
-		st->sql[st->nr_stmt] = sql;
-		st->stmt[st->nr_stmt++] = s;
+	/* Every statement is kept (callers never finalize them): the SQL texts are
+	 * constants of the program, so the cache is bounded by the program. */
+	if (st->nr_stmt == st->alloc_stmt) {
+		st->alloc_stmt = st->alloc_stmt ? 2 * st->alloc_stmt : 32;
+		st->sql = xrealloc(st->sql, st->alloc_stmt * sizeof(*st->sql));
+		st->stmt = xrealloc(st->stmt, st->alloc_stmt * sizeof(*st->stmt));
 	}
+	st->sql[st->nr_stmt] = sql;
+	st->stmt[st->nr_stmt++] = s;
 	return s;
 }
 
@@ -238,6 +242,8 @@ void store_close(struct store *st)
 		return;
 	for (size_t i = 0; i < st->nr_stmt; i++)
 		sqlite3_finalize(st->stmt[i]);
+	free(st->sql);
+	free(st->stmt);
 	sqlite3_close(st->db);
 	if (st->lease_fd >= 0)
 		close(st->lease_fd);

@@ -12,13 +12,15 @@
  * to the next attempts.
  *
  * Safety, the one rule: a cgroup is given again only when its monitor
- * exited MONITOR_EXIT_CLEAN - it wrote the attempt's `exit` record, so no
- * host will cgroup.kill it as a dead monitor's (monitor.c kills a recorded
- * cgroup only when there is no exit record), and its program left nothing,
- * so it was never cgroup.kill()ed (the kernel kills each child later
- * clone3()d into a killed cgroup: tests/unit/test-monitor.c) - and
- * cgroup.events says it is empty.  Anything else is removed (or left to
- * whoever kills it, when something still runs in it).
+ * exited MONITOR_EXIT_CLEAN - it wrote the attempt's `exit` record, and
+ * its cgroup was never cgroup.kill()ed as far as it could tell (the kernel
+ * kills each child later clone3()d into a killed cgroup; a monitor that
+ * meets such a cgroup moves its program in instead and reports it spoilt:
+ * monitor_body.c) - and cgroup.events says it is empty.  Anything else is
+ * removed (or left to whoever kills it, when something still runs in it).
+ * Names carry a random token, so that a lost attempt's recorded cgroup (a
+ * host cgroup.kill()s it) is never the name of a later zygote's cgroup,
+ * even with the zygote's pid reused.
  *
  * Who removes a cgroup: the zygote, when a monitor's ended badly and when
  * the zygote itself ends (every one it made that is empty then); a monitor
@@ -34,8 +36,10 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Idle cgroups kept at most: more than a host runs at once is never needed. */
@@ -65,7 +69,8 @@ static bool events_say_empty(const char *dir)
 	return n > 0 && strstr(buf, "populated 0");
 }
 
-/* "skillmeat-PID-SEQ": the PID of the zygote that made it, else 0. */
+/* "skillmeat-PID-TOKEN-SEQ": the PID of the zygote that made it, else 0
+ * (a monitor's own cgroup is "skillmeat-PID": not the pool's). */
 static pid_t maker_of(const char *name)
 {
 	long long pid = 0;
@@ -74,11 +79,7 @@ static pid_t maker_of(const char *name)
 		return 0;
 	for (; *c >= '0' && *c <= '9' && pid < INT_MAX; c++)
 		pid = pid * 10 + (*c - '0');
-	if (*c != '-' || !c[1])
-		return 0;
-	for (c++; *c >= '0' && *c <= '9'; c++)
-		;
-	return *c ? 0 : (pid_t)pid;
+	return *c == '-' && strchr(c + 1, '-') ? (pid_t)pid : 0;
 }
 
 /* The pool cgroups under `base` of zygotes that are gone (killed before they
@@ -111,9 +112,13 @@ static bool under(const char *dir, const char *base)
 
 static char *make_one(const char *base)
 {
+	static unsigned int token;
 	char path[PATH_MAX], kill_path[PATH_MAX + 16];
-	int n = snprintf(path, sizeof(path), "%s/skillmeat-%ld-%lu", base, (long)getpid(),
-			 next_seq++);
+	while (!token && getrandom(&token, sizeof(token), 0) != (ssize_t)sizeof(token))
+		if (errno != EINTR)
+			token = (unsigned int)time(NULL) ^ (unsigned int)getpid() << 16;
+	int n = snprintf(path, sizeof(path), "%s/skillmeat-%ld-%08x-%lu", base, (long)getpid(),
+			 token, next_seq++);
 	if (n <= 0 || n >= (int)sizeof(path) || mkdir(path, 0755))
 		return NULL;
 	snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", path);
@@ -198,7 +203,9 @@ void cgroup_pool_ended(pid_t monitor, int status)
 void cgroup_pool_close(void)
 {
 	/* The ones still lent hold a live program (rmdir refuses: their monitors
-	 * remove them) or are ending this moment (empty: removed here). */
+	 * remove them), or are empty: ending this moment, or - a monitor forked
+	 * just before its host went - not yet entered, whose attempt then goes
+	 * without a cgroup (its monitor's subreaper sweep alone). */
 	while (nr_pool)
 		drop(&pool[0]);
 	free(pool);

@@ -1,7 +1,7 @@
 /*
  * cgroup_pool.h - the zygote's attempt cgroups, reused (cgroup_pool.c says
  * why and when a cgroup may be given again).  Used by serve.c only, in the
- * skillmeat-monitor program; names are BASE/skillmeat-ZYGOTEPID-SEQ.
+ * skillmeat-monitor program; names are BASE/skillmeat-ZYGOTEPID-TOKEN-SEQ.
  */
 #ifndef SM_SUPERVISE_CGROUP_POOL_H
 #define SM_SUPERVISE_CGROUP_POOL_H

@@ -168,7 +168,9 @@ static void monitor_fds(const struct monitor_plan *mp)
 static char cg_dir[PATH_MAX];           /* the attempt's cgroup; "" when none */
 static int cg_fd = -1;                   /* that folder, for clone3(CLONE_INTO_CGROUP) */
 static int cg_procs = -1;                /* its cgroup.procs, when the child joins by hand */
-static volatile sig_atomic_t in_cgroup;  /* the child is in it (set in the vfork child) */
+static volatile sig_atomic_t in_cgroup;  /* the child is in it (set by the vfork child
+					    after its move, or by us after clone3) */
+static bool cg_spoilt;                   /* it killed a child cloned into it (clone_into_cgroup) */
 
 static bool path_of(char *out, const char *dir, const char *name)
 {
@@ -301,9 +303,10 @@ static bool cgroup_empty(void)
  * orphans reparent to us, until we have no child left (then no descendant
  * either) and the cgroup is empty.  Gives up after about 5 s (a process in
  * uninterruptible sleep).  True when cgroup.kill was written: the kernel
- * then kills each child later clone3()d into that cgroup (Linux 6.18 was
- * seen doing so), so it must not be used again (cgroup_pool.c).  An empty
- * cgroup is not killed: nothing can enter it but what we start.
+ * then kills each child later clone3()d into that cgroup (clone_into_cgroup),
+ * so it is not to be used again (cgroup_pool.c).  An empty cgroup is not
+ * killed: nothing of the attempt is in it (what else might join it later
+ * is not the attempt's).
  */
 static bool kill_everything(pid_t child)
 {
@@ -362,32 +365,68 @@ static void SM_NORETURN exec_program(const struct monitor_plan *mp)
 }
 
 /*
- * Start the program, in the attempt's cgroup when it has one.
- * clone3(CLONE_INTO_CGROUP) makes it there (Linux 5.7): a fork of this
- * small process.  Else (older kernels, or refused) a vfork whose child
- * writes itself into cgroup.procs before exec - a move, which takes the
+ * The program made in the attempt's cgroup by clone3(CLONE_INTO_CGROUP)
+ * (Linux 5.7), or -1.  A cgroup that was ever cgroup.kill()ed, by whoever,
+ * kills each child cloned into it before that runs one instruction (Linux
+ * 6.18: the clone compares the target's kill count with the one of the
+ * cgroup it was cloned from).  So the child first says it is alive, on a
+ * pipe: silence means the cgroup is spoilt - never to be used again, and
+ * this attempt's program is moved into it instead (a move is not affected).
+ */
+static pid_t clone_into_cgroup(const struct monitor_plan *mp)
+{
+#ifdef CLONE_INTO_CGROUP
+	int born[2];
+	if (pipe2(born, O_CLOEXEC))
+		return -1;
+	struct clone_args ca;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_INTO_CGROUP;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = (uint64_t)cg_fd;
+	long pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0) { /* a fork (no CLONE_VM): our own copy of everything */
+		close(born[0]);
+		write_all(born[1], "!", 1);
+		close(born[1]);
+		exec_program(mp);
+	}
+	close(born[1]);
+	char c;
+	ssize_t n = -1;
+	while (pid > 0 && (n = read(born[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	close(born[0]);
+	if (pid > 0 && n != 1) {
+		cg_spoilt = true;
+		while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -1;
+	}
+	return (pid_t)pid;
+#else
+	(void)mp;
+	return -1;
+#endif
+}
+
+/*
+ * Start the program, in the attempt's cgroup when it has one: made there
+ * (above), else (older kernels, refused, a spoilt cgroup) by a vfork whose
+ * child writes itself into cgroup.procs before exec.  That move takes the
  * kernel's cgroup_threadgroup_rwsem for writing and so waits, now and then,
  * for an RCU grace period: up to 12 ms an attempt measured here, with the
- * machine idle meanwhile (bench/README.md, issue 26).
+ * machine idle meanwhile (bench/README.md, issue 26) - hence clone3 first.
  */
 static pid_t start_program(const struct monitor_plan *mp)
 {
-#ifdef CLONE_INTO_CGROUP
 	if (cg_fd >= 0) {
-		struct clone_args ca;
-		memset(&ca, 0, sizeof(ca));
-		ca.flags = CLONE_INTO_CGROUP;
-		ca.exit_signal = SIGCHLD;
-		ca.cgroup = (uint64_t)cg_fd;
-		long pid = syscall(SYS_clone3, &ca, sizeof(ca));
-		if (pid == 0)
-			exec_program(mp);
+		pid_t pid = clone_into_cgroup(mp);
 		if (pid > 0) {
 			in_cgroup = 1;
-			return (pid_t)pid;
+			return pid;
 		}
 	}
-#endif
 	char procs[PATH_MAX];
 	if (cg_fd >= 0 && path_of(procs, cg_dir, "cgroup.procs"))
 		cg_procs = open(procs, O_WRONLY | O_CLOEXEC);
@@ -466,8 +505,9 @@ void monitor_main(const struct monitor_plan *mp)
 		fb_str(&f, "skillmeat: cannot start the program (fork failed)\n");
 		write_all(2, f.b, f.n);
 		bool recorded = publish_exit(mp, 127, 0);
-		cgroup_release(mp, false);
-		_exit(recorded ? MONITOR_EXIT_CLEAN : MONITOR_EXIT_UNRECORDED);
+		cgroup_release(mp, cg_spoilt);
+		_exit(!recorded ? MONITOR_EXIT_UNRECORDED : cg_spoilt ? MONITOR_EXIT_SPOILT
+		      : MONITOR_EXIT_CLEAN);
 	}
 	monitored = child;
 	setpgid(child, child);
@@ -480,9 +520,10 @@ void monitor_main(const struct monitor_plan *mp)
 	bool recorded = WIFSIGNALED(status)
 		? publish_exit(mp, 128 + WTERMSIG(status), WTERMSIG(status))
 		: publish_exit(mp, WEXITSTATUS(status), 0);
-	cgroup_release(mp, killed);
+	cgroup_release(mp, killed || cg_spoilt);
 	for (int fd = 0; fd <= 3; fd++) /* the lock last, now that `exit` is written */
 		close(fd);
-	_exit(!recorded ? MONITOR_EXIT_UNRECORDED : killed ? MONITOR_EXIT_KILLED : MONITOR_EXIT_CLEAN);
+	_exit(!recorded ? MONITOR_EXIT_UNRECORDED : killed || cg_spoilt ? MONITOR_EXIT_SPOILT
+	      : MONITOR_EXIT_CLEAN);
 }
 

@@ -36,9 +36,10 @@ void monitor_main(const struct monitor_plan *mp) SM_NORETURN;
  * cgroup may be given to another attempt only after a clean exit.
  */
 enum monitor_exit {
-	MONITOR_EXIT_CLEAN = 0,          /* exit record written, cgroup untouched and empty */
+	MONITOR_EXIT_CLEAN = 0,          /* exit record written, the cgroup fit to use again */
 	MONITOR_EXIT_UNRECORDED = 1,     /* the exit record could not be written */
-	MONITOR_EXIT_KILLED = 2,         /* recorded; its cgroup needed cgroup.kill */
+	MONITOR_EXIT_SPOILT = 2,         /* recorded; the cgroup was cgroup.kill()ed (by us
+					    or before us): never to be used again */
 };
 
 /*

@@ -165,7 +165,8 @@ static bool zygote_ended_within(pid_t pid, int ms)
  * Stop the zygote process (it holds nothing between requests: its monitors
  * are processes of their own).  `gently`: its end of the socket closed, it
  * removes its idle cgroups and exits (cgroup_pool.c); killed if it does not
- * within ZYGOTE_END_MS, as at once when it broke.  Never waits on a frozen one.
+ * within ZYGOTE_END_MS (a frozen one is waited on that long, no longer), as
+ * at once when it broke.
  */
 static void zygote_end(struct monitor_zygote *z, bool gently)
 {

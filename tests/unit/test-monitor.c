@@ -19,6 +19,7 @@
 #include "supervise/monitor_body.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -535,6 +536,56 @@ static void test_killed_cgroup_is_not_reused(void **state)
 	free(base);
 }
 
+/*
+ * A kept cgroup cgroup.kill()ed from elsewhere (a host killing a lost
+ * attempt's recorded cgroup, or a user by hand): the kernel kills each
+ * child later cloned into it.  The next attempt in it still runs whole (its
+ * monitor moves the program in), forks included, and the cgroup is retired.
+ */
+static void test_cgroup_killed_elsewhere_still_runs(void **state)
+{
+	struct fixture *f = *state;
+	char *base = need_cgroups();
+	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
+	struct attempt a, b, c;
+	char *d1 = start_in(f, &z, &a, "first", "true");
+	wait_end(f, &a);
+	char *cg = recorded_cgroup(d1);
+	assert_non_null(cg);
+	char *kill_path = path_join(cg, "cgroup.kill");
+	int fd = open(kill_path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "1", 1), 1);
+	close(fd);
+	strbuf_reset(&f->out);
+	char *d2 = start_in(f, &z, &b, "second", "sh -c 'echo whole'; echo twice");
+	wait_end(f, &b);
+	assert_int_equal(b.term_signal, 0);
+	assert_int_equal(b.exit_code, 0);
+	assert_string_equal(f->out.buf, "whole\ntwice\n");
+	char *cg2 = recorded_cgroup(d2);
+	assert_non_null(cg2);
+	assert_string_equal(cg2, cg); /* given again (it looked fine), then found spoilt */
+	char *d3 = start_in(f, &z, &c, "third", "true");
+	wait_end(f, &c);
+	char *cg3 = recorded_cgroup(d3);
+	assert_non_null(cg3);
+	assert_string_not_equal(cg3, cg); /* retired */
+	monitor_zygote_close(&z);
+	assert_int_equal(access(cg, F_OK), -1);
+	attempt_release(&a);
+	attempt_release(&b);
+	attempt_release(&c);
+	free(kill_path);
+	free(cg);
+	free(cg2);
+	free(cg3);
+	free(d1);
+	free(d2);
+	free(d3);
+	free(base);
+}
+
 /* A zygote killed with its cgroups idle left them: the next zygote removes them. */
 static void test_dead_zygotes_cgroups_are_removed(void **state)
 {
@@ -545,7 +596,7 @@ static void test_dead_zygotes_cgroups_are_removed(void **state)
 		_exit(0);
 	assert_true(gone > 0);
 	assert_int_equal(waitpid(gone, NULL, 0), gone);
-	char *left = xasprintf("%s/skillmeat-%d-0", base, (int)gone);
+	char *left = xasprintf("%s/skillmeat-%d-0badc0de-0", base, (int)gone);
 	assert_int_equal(mkdir(left, 0755), 0);
 	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
 	struct attempt a;
@@ -616,6 +667,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zygote_dead_after_forking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zygote_reuses_its_cgroups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_cgroup_is_not_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_killed_elsewhere_still_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_zygotes_cgroups_are_removed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, close_shared_zygote);
