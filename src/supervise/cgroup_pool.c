@@ -55,20 +55,6 @@ static size_t nr_pool, alloc_pool, nr_idle;
 static unsigned long next_seq;
 static char *swept_base;                 /* the base whose leftovers were removed */
 
-static bool events_say_empty(const char *dir)
-{
-	char path[PATH_MAX], buf[256];
-	if (snprintf(path, sizeof(path), "%s/cgroup.events", dir) >= (int)sizeof(path))
-		return false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n > 0 && strstr(buf, "populated 0");
-}
-
 /* "skillmeat-PID-TOKEN-SEQ": the PID of the zygote that made it, else 0
  * (a monitor's own cgroup is "skillmeat-PID": not the pool's). */
 static pid_t maker_of(const char *name)
@@ -192,7 +178,7 @@ void cgroup_pool_ended(pid_t monitor, int status)
 	if (!p)
 		return;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == MONITOR_EXIT_CLEAN && nr_idle < POOL_IDLE_MAX &&
-	    events_say_empty(p->dir)) {
+	    cgroup_populated(p->dir) == 0) {
 		p->owner = 0;
 		nr_idle++;
 		return;

@@ -282,18 +282,24 @@ static int sweep(pid_t child)
 	return found;
 }
 
-static bool cgroup_empty(void)
+int cgroup_populated(const char *dir)
 {
 	char path[PATH_MAX], buf[256];
-	if (!path_of(path, cg_dir, "cgroup.events"))
-		return true;
+	if (!path_of(path, dir, "cgroup.events"))
+		return -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return true;
+		return -1;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	return !strstr(buf, "populated 1");
+	return strstr(buf, "populated 1") ? 1 : strstr(buf, "populated 0") ? 0 : -1;
+}
+
+/* Gone or unreadable counts as empty here: the sweep must end. */
+static bool cgroup_empty(void)
+{
+	return cgroup_populated(cg_dir) != 1;
 }
 
 /*

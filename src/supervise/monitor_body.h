@@ -68,6 +68,10 @@ struct zygote_reply {
 	int32_t pid;                     /* the monitor's */
 };
 
+/* Whether the cgroup `dir` has a process in it (its cgroup.events): 1, 0, or
+ * -1 when that cannot be read.  Async-signal-safe. */
+int cgroup_populated(const char *dir);
+
 /* Process start time (clock ticks since boot) of `pid`, or 0 when it is gone. */
 unsigned long long proc_start_time(pid_t pid);
 
