@@ -499,6 +499,27 @@ static void test_zygote_reuses_its_cgroups(void **state)
 }
 
 /*
+ * Run `script` as attempt NAME under `z` to its end, which must be whole:
+ * exit 0, no signal, stdout `out`.  Returns the cgroup its monitor recorded.
+ */
+static char *run_whole(struct fixture *f, struct monitor_zygote *z, const char *name,
+		       const char *script, const char *out)
+{
+	struct attempt a;
+	strbuf_reset(&f->out);
+	char *dir = start_in(f, z, &a, name, script);
+	wait_end(f, &a);
+	assert_int_equal(a.term_signal, 0);
+	assert_int_equal(a.exit_code, 0);
+	assert_string_equal(f->out.buf, out);
+	char *cg = recorded_cgroup(dir);
+	assert_non_null(cg);
+	attempt_release(&a);
+	free(dir);
+	return cg;
+}
+
+/*
  * A program that leaves a process behind has its cgroup cgroup.kill()ed,
  * and such a cgroup is never given again: the kernel would kill what the
  * next attempt starts in it (seen on Linux 6.18: its kill count differs from
@@ -509,30 +530,14 @@ static void test_killed_cgroup_is_not_reused(void **state)
 	struct fixture *f = *state;
 	char *base = need_cgroups();
 	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
-	struct attempt a, b;
-	char *d1 = start_in(f, &z, &a, "leaves", "setsid sleep 30 >/dev/null 2>&1 & echo left");
-	wait_end(f, &a);
-	assert_int_equal(a.exit_code, 0);
-	char *cg1 = recorded_cgroup(d1);
-	assert_non_null(cg1);
-	poll(NULL, 0, 50); /* the zygote reaps that monitor */
-	strbuf_reset(&f->out);
-	char *d2 = start_in(f, &z, &b, "next", "sleep 0.05; echo whole");
-	wait_end(f, &b);
-	assert_int_equal(b.term_signal, 0);
-	assert_int_equal(b.exit_code, 0);
-	assert_string_equal(f->out.buf, "whole\n");
-	char *cg2 = recorded_cgroup(d2);
-	assert_non_null(cg2);
+	char *cg1 = run_whole(f, &z, "leaves", "setsid sleep 30 >/dev/null 2>&1 & echo left",
+			      "left\n");
+	char *cg2 = run_whole(f, &z, "next", "sleep 0.05; echo whole", "whole\n");
 	assert_string_not_equal(cg1, cg2);
 	monitor_zygote_close(&z);
 	assert_int_equal(access(cg1, F_OK), -1); /* removed, the sleep with it */
-	attempt_release(&a);
-	attempt_release(&b);
 	free(cg1);
 	free(cg2);
-	free(d1);
-	free(d2);
 	free(base);
 }
 
@@ -547,42 +552,23 @@ static void test_cgroup_killed_elsewhere_still_runs(void **state)
 	struct fixture *f = *state;
 	char *base = need_cgroups();
 	struct monitor_zygote z = MONITOR_ZYGOTE_INIT;
-	struct attempt a, b, c;
-	char *d1 = start_in(f, &z, &a, "first", "true");
-	wait_end(f, &a);
-	char *cg = recorded_cgroup(d1);
-	assert_non_null(cg);
+	char *cg = run_whole(f, &z, "first", "true", "");
 	char *kill_path = path_join(cg, "cgroup.kill");
 	int fd = open(kill_path, O_WRONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "1", 1), 1);
 	close(fd);
-	strbuf_reset(&f->out);
-	char *d2 = start_in(f, &z, &b, "second", "sh -c 'echo whole'; echo twice");
-	wait_end(f, &b);
-	assert_int_equal(b.term_signal, 0);
-	assert_int_equal(b.exit_code, 0);
-	assert_string_equal(f->out.buf, "whole\ntwice\n");
-	char *cg2 = recorded_cgroup(d2);
-	assert_non_null(cg2);
+	char *cg2 = run_whole(f, &z, "second", "sh -c 'echo whole'; echo twice",
+			      "whole\ntwice\n");
 	assert_string_equal(cg2, cg); /* given again (it looked fine), then found spoilt */
-	char *d3 = start_in(f, &z, &c, "third", "true");
-	wait_end(f, &c);
-	char *cg3 = recorded_cgroup(d3);
-	assert_non_null(cg3);
+	char *cg3 = run_whole(f, &z, "third", "true", "");
 	assert_string_not_equal(cg3, cg); /* retired */
 	monitor_zygote_close(&z);
 	assert_int_equal(access(cg, F_OK), -1);
-	attempt_release(&a);
-	attempt_release(&b);
-	attempt_release(&c);
 	free(kill_path);
 	free(cg);
 	free(cg2);
 	free(cg3);
-	free(d1);
-	free(d2);
-	free(d3);
 	free(base);
 }
 
