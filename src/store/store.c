@@ -10,12 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-
 struct store {
 	sqlite3 *db;
 	/* Prepared statements, keyed by the address of their SQL text. */
-	const char **sql;
-	sqlite3_stmt **stmt;
+	struct cached_stmt {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} *stmts;
 	size_t nr_stmt, alloc_stmt;
 	char *home;             /* the folder of the database: runs/RUN/host.lock is there */
 	int lease_fd;           /* the lease lock this store's host holds, or -1 */
@@ -111,10 +112,10 @@ const char *store_error(struct store *st)
 static sqlite3_stmt *stmt(struct store *st, const char *sql)
 {
 	for (size_t i = 0; i < st->nr_stmt; i++) {
-		if (st->sql[i] == sql) {
-			sqlite3_reset(st->stmt[i]);
-			sqlite3_clear_bindings(st->stmt[i]);
-			return st->stmt[i];
+		if (st->stmts[i].sql == sql) {
+			sqlite3_reset(st->stmts[i].stmt);
+			sqlite3_clear_bindings(st->stmts[i].stmt);
+			return st->stmts[i].stmt;
 		}
 	}
 	sqlite3_stmt *s;
@@ -122,13 +123,8 @@ static sqlite3_stmt *stmt(struct store *st, const char *sql)
 		return NULL;
 	/* Every statement is kept (callers never finalize them): the SQL texts are
 	 * constants of the program, so the cache is bounded by the program. */
-	if (st->nr_stmt == st->alloc_stmt) {
-		st->alloc_stmt = st->alloc_stmt ? 2 * st->alloc_stmt : 32;
-		st->sql = xrealloc(st->sql, st->alloc_stmt * sizeof(*st->sql));
-		st->stmt = xrealloc(st->stmt, st->alloc_stmt * sizeof(*st->stmt));
-	}
-	st->sql[st->nr_stmt] = sql;
-	st->stmt[st->nr_stmt++] = s;
+	ALLOC_GROW(st->stmts, st->nr_stmt + 1, st->alloc_stmt);
+	st->stmts[st->nr_stmt++] = (struct cached_stmt){ sql, s };
 	return s;
 }
 
@@ -241,9 +237,8 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	for (size_t i = 0; i < st->nr_stmt; i++)
-		sqlite3_finalize(st->stmt[i]);
-	free(st->sql);
-	free(st->stmt);
+		sqlite3_finalize(st->stmts[i].stmt);
+	free(st->stmts);
 	sqlite3_close(st->db);
 	if (st->lease_fd >= 0)
 		close(st->lease_fd);

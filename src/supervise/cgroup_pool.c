@@ -51,7 +51,7 @@ struct pooled {
 };
 
 static struct pooled *pool;
-static size_t nr_pool, alloc_pool, nr_idle;
+static size_t nr_pool, alloc_pool;
 static unsigned long next_seq;
 static char *swept_base;                 /* the base whose leftovers were removed */
 
@@ -122,7 +122,6 @@ const char *cgroup_pool_take(const char *base)
 	for (size_t i = 0; i < nr_pool; i++) {
 		if (!pool[i].owner && under(pool[i].dir, base)) {
 			pool[i].owner = -1;
-			nr_idle--;
 			return pool[i].dir;
 		}
 	}
@@ -150,19 +149,19 @@ static struct pooled *find_owner(pid_t owner)
 	return NULL;
 }
 
-void cgroup_pool_lent(const char *dir, pid_t monitor)
+static size_t nr_idle(void)
 {
-	for (size_t i = 0; i < nr_pool; i++) {
-		if (pool[i].dir == dir) {
-			if (monitor > 0) {
-				pool[i].owner = monitor;
-			} else { /* the fork failed: nothing went in it */
-				pool[i].owner = 0;
-				nr_idle++;
-			}
-			return;
-		}
-	}
+	size_t n = 0;
+	for (size_t i = 0; i < nr_pool; i++)
+		n += !pool[i].owner;
+	return n;
+}
+
+void cgroup_pool_lent(pid_t monitor)
+{
+	struct pooled *p = find_owner(-1); /* one at a time: taken, then forked */
+	if (p)
+		p->owner = monitor > 0 ? monitor : 0; /* a failed fork put nothing in it */
 }
 
 static void drop(struct pooled *p)
@@ -177,10 +176,9 @@ void cgroup_pool_ended(pid_t monitor, int status)
 	struct pooled *p = find_owner(monitor);
 	if (!p)
 		return;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == MONITOR_EXIT_CLEAN && nr_idle < POOL_IDLE_MAX &&
-	    cgroup_populated(p->dir) == 0) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == MONITOR_EXIT_CLEAN &&
+	    nr_idle() < POOL_IDLE_MAX && cgroup_populated(p->dir) == 0) {
 		p->owner = 0;
-		nr_idle++;
 		return;
 	}
 	drop(p);
@@ -196,7 +194,7 @@ void cgroup_pool_close(void)
 		drop(&pool[0]);
 	free(pool);
 	pool = NULL;
-	alloc_pool = nr_idle = 0;
+	alloc_pool = 0;
 	free(swept_base);
 	swept_base = NULL;
 }

@@ -12,12 +12,12 @@
  * A cgroup below `base` for the next attempt: an idle one, or a new one
  * (with cgroup.kill).  NULL when none can be had: the monitor then tries to
  * make its own, as without a zygote.  The string is the pool's; tell the
- * pool what became of it with cgroup_pool_lent().
+ * pool what became of it with cgroup_pool_lent() before the next take.
  */
 const char *cgroup_pool_take(const char *base);
 
-/* `dir` (from take) went to the monitor `monitor`; monitor <= 0: the fork failed. */
-void cgroup_pool_lent(const char *dir, pid_t monitor);
+/* The cgroup last taken went to the monitor `monitor`; <= 0: the fork failed. */
+void cgroup_pool_lent(pid_t monitor);
 
 /* A monitor was reaped with `status`: its cgroup idle again, or removed. */
 void cgroup_pool_ended(pid_t monitor, int status);

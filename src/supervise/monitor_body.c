@@ -318,7 +318,8 @@ static bool kill_everything(pid_t child)
 {
 	struct timespec ms = { 0, 2000000 };
 	char kill_path[PATH_MAX];
-	bool was_empty = !in_cgroup || cgroup_empty(), killed = false;
+	/* Only a cgroup known to be empty is spared: unreadable, it is killed. */
+	bool was_empty = !in_cgroup || cgroup_populated(cg_dir) == 0, killed = false;
 	if (!was_empty && path_of(kill_path, cg_dir, "cgroup.kill")) {
 		int fd = open(kill_path, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
@@ -446,6 +447,20 @@ static pid_t start_program(const struct monitor_plan *mp)
 	return child;
 }
 
+/*
+ * End the monitor: the cgroup released (cgroup_release), fds 0-3 closed -
+ * the lock last, now that `exit` is written - and an exit status that tells
+ * the zygote whether the cgroup may be given again (monitor_body.h).
+ */
+static void SM_NORETURN monitor_end(const struct monitor_plan *mp, bool recorded, bool spoilt)
+{
+	cgroup_release(mp, spoilt);
+	for (int fd = 0; fd <= 3; fd++)
+		close(fd);
+	_exit(!recorded ? MONITOR_EXIT_UNRECORDED : spoilt ? MONITOR_EXIT_SPOILT
+	      : MONITOR_EXIT_CLEAN);
+}
+
 static void publish_monitor(const struct monitor_plan *mp, pid_t child)
 {
 	struct fbuf f = { .n = 0 };
@@ -510,10 +525,7 @@ void monitor_main(const struct monitor_plan *mp)
 		struct fbuf f = { .n = 0 };
 		fb_str(&f, "skillmeat: cannot start the program (fork failed)\n");
 		write_all(2, f.b, f.n);
-		bool recorded = publish_exit(mp, 127, 0);
-		cgroup_release(mp, cg_spoilt);
-		_exit(!recorded ? MONITOR_EXIT_UNRECORDED : cg_spoilt ? MONITOR_EXIT_SPOILT
-		      : MONITOR_EXIT_CLEAN);
+		monitor_end(mp, publish_exit(mp, 127, 0), cg_spoilt);
 	}
 	monitored = child;
 	setpgid(child, child);
@@ -526,10 +538,6 @@ void monitor_main(const struct monitor_plan *mp)
 	bool recorded = WIFSIGNALED(status)
 		? publish_exit(mp, 128 + WTERMSIG(status), WTERMSIG(status))
 		: publish_exit(mp, WEXITSTATUS(status), 0);
-	cgroup_release(mp, killed || cg_spoilt);
-	for (int fd = 0; fd <= 3; fd++) /* the lock last, now that `exit` is written */
-		close(fd);
-	_exit(!recorded ? MONITOR_EXIT_UNRECORDED : killed || cg_spoilt ? MONITOR_EXIT_SPOILT
-	      : MONITOR_EXIT_CLEAN);
+	monitor_end(mp, recorded, killed || cg_spoilt);
 }
 

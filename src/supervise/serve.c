@@ -187,7 +187,7 @@ static int serve_one(int sock)
 		be_monitor(&rq, cgroup, zygote);
 	}
 	if (cgroup)
-		cgroup_pool_lent(cgroup, pid);
+		cgroup_pool_lent(pid);
 	int err = pid < 0 ? errno : 0, pidfd = -1;
 	/* Not reaped before this (SIGCHLD is held until the next ppoll): the pid is still ours. */
 	if (pid > 0)
@@ -232,14 +232,10 @@ int monitor_serve(int sock, char *mode)
 	for (;;) {
 		reap_monitors();
 		struct pollfd p = { sock, POLLIN, 0 };
-		int r = 1;
-		if (ppoll(&p, 1, NULL, &waiting) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -1;
-		} else {
-			r = serve_one(sock);
-		}
+		int polled = ppoll(&p, 1, NULL, &waiting);
+		if (polled < 0 && errno == EINTR)
+			continue;
+		int r = polled < 0 ? -1 : serve_one(sock);
 		if (r <= 0) {
 			reap_monitors();
 			cgroup_pool_close();
